@@ -1,0 +1,20 @@
+//! The contract between the `hitl` CLI and the approval Lambdas.
+//!
+//! One crate owns every name both sides depend on: the approval record as it
+//! is stored in DynamoDB, its status machine, the payload that starts a
+//! workflow, the payload that carries a decision, and the store operations
+//! that move a record from one status to the next. Neither side spells a
+//! field name of its own.
+
+pub mod decide;
+pub mod outputs;
+pub mod payload;
+pub mod record;
+pub mod store;
+pub mod timestamp;
+
+pub use decide::{DecideError, Decider, Decision};
+pub use payload::{DecisionPayload, SubmitRequest, ValidationError, WorkflowResult};
+pub use record::{ApprovalRecord, Claim, Outcome, RecordError, Status};
+pub use store::{ApprovalStore, Created, StoreError};
+pub use timestamp::Timestamp;

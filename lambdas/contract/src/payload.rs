@@ -1,0 +1,305 @@
+//! The payloads that cross process boundaries: what starts a workflow, what a
+//! decision callback carries, and what the workflow returns.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::record::{Outcome, Status};
+use crate::timestamp::Timestamp;
+
+/// A request's lifetime when the submitter names none.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
+/// The shortest lifetime a request may have.
+pub const MIN_TIMEOUT: Duration = Duration::from_secs(1);
+/// The callback error type a rejection is sent with.
+pub const REJECTED_ERROR_TYPE: &str = "Rejected";
+
+pub const MAX_ID_LEN: usize = 64;
+pub const MAX_TITLE_LEN: usize = 200;
+pub const MAX_DESCRIPTION_LEN: usize = 10_000;
+pub const MAX_REQUESTER_LEN: usize = 256;
+pub const MAX_COMMENT_LEN: usize = 2_000;
+/// Details are stored inline in the record; DynamoDB items are capped at 400 KB.
+pub const MAX_DETAILS_BYTES: usize = 32 * 1024;
+
+/// The input of one workflow execution: a request for approval.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubmitRequest {
+    pub approval_id: String,
+    pub title: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    pub requester: String,
+    /// A non-negative decimal, as text (`"1250.50"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub details: Option<serde_json::Value>,
+    /// How long approvers have to decide; the stack's default when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_seconds: Option<u64>,
+}
+
+/// Why a submit request cannot be accepted; the message says what to change.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ValidationError {
+    #[error("approval id `{0}` is invalid: use 1 to {MAX_ID_LEN} letters, digits, `-` or `_`")]
+    ApprovalId(String),
+    #[error("{field} must not be empty")]
+    Empty { field: &'static str },
+    #[error("{field} is {len} characters long; the limit is {max}")]
+    TooLong {
+        field: &'static str,
+        len: usize,
+        max: usize,
+    },
+    #[error("amount `{0}` is not a non-negative decimal number such as 1250.50")]
+    Amount(String),
+    #[error("details are {0} bytes as JSON; the limit is {MAX_DETAILS_BYTES} bytes")]
+    DetailsTooLarge(usize),
+    #[error("timeout of {seconds}s is out of range: use {min}s to {max}s (the workflow function's execution timeout)")]
+    Timeout { seconds: u64, min: u64, max: u64 },
+}
+
+/// Whether `id` can name a request and its durable execution.
+pub fn is_valid_approval_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= MAX_ID_LEN
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+fn check_text(
+    field: &'static str,
+    value: &str,
+    max: usize,
+    required: bool,
+) -> Result<(), ValidationError> {
+    if required && value.trim().is_empty() {
+        return Err(ValidationError::Empty { field });
+    }
+    let len = value.chars().count();
+    if len > max {
+        return Err(ValidationError::TooLong { field, len, max });
+    }
+    Ok(())
+}
+
+fn is_decimal(text: &str) -> bool {
+    let (whole, fraction) = match text.split_once('.') {
+        Some((w, f)) => (w, Some(f)),
+        None => (text, None),
+    };
+    let digits = |s: &str, max: usize| {
+        !s.is_empty() && s.len() <= max && s.bytes().all(|b| b.is_ascii_digit())
+    };
+    digits(whole, 20) && fraction.is_none_or(|f| digits(f, 6))
+}
+
+impl SubmitRequest {
+    /// Checks every field; `max_timeout` is the longest lifetime the
+    /// deployed function allows.
+    pub fn validate(&self, max_timeout: Duration) -> Result<(), ValidationError> {
+        if !is_valid_approval_id(&self.approval_id) {
+            return Err(ValidationError::ApprovalId(self.approval_id.clone()));
+        }
+        check_text("title", &self.title, MAX_TITLE_LEN, true)?;
+        if let Some(description) = &self.description {
+            check_text("description", description, MAX_DESCRIPTION_LEN, false)?;
+        }
+        check_text("requester", &self.requester, MAX_REQUESTER_LEN, true)?;
+        if let Some(amount) = &self.amount {
+            if !is_decimal(amount) {
+                return Err(ValidationError::Amount(amount.clone()));
+            }
+        }
+        if let Some(details) = &self.details {
+            let len = details.to_string().len();
+            if len > MAX_DETAILS_BYTES {
+                return Err(ValidationError::DetailsTooLarge(len));
+            }
+        }
+        let seconds = self.timeout().as_secs();
+        if seconds < MIN_TIMEOUT.as_secs() || seconds > max_timeout.as_secs() {
+            return Err(ValidationError::Timeout {
+                seconds,
+                min: MIN_TIMEOUT.as_secs(),
+                max: max_timeout.as_secs(),
+            });
+        }
+        Ok(())
+    }
+
+    pub fn timeout(&self) -> Duration {
+        self.timeout_seconds
+            .map(Duration::from_secs)
+            .unwrap_or(DEFAULT_TIMEOUT)
+    }
+}
+
+/// What a decision callback carries: the result of a success callback, or the
+/// `ErrorData` of a failure callback.
+///
+/// Decisions sent by other clients of the callback API (the AWS CLI, the
+/// console) carry whatever they carry, so every field is optional on the way in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DecisionPayload {
+    pub outcome: Outcome,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decided_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decided_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+}
+
+/// The lenient reading of a decision payload: any JSON object with any of our
+/// fields; everything else is ignored.
+#[derive(Deserialize)]
+struct LooseDecision {
+    #[serde(default)]
+    decided_by: Option<String>,
+    #[serde(default)]
+    decided_at: Option<String>,
+    #[serde(default)]
+    comment: Option<String>,
+}
+
+impl DecisionPayload {
+    /// Reads the payload a callback delivered. The outcome is set by which
+    /// callback arrived (success or failure), never by the payload, so a
+    /// payload cannot turn a failure callback into an approval.
+    pub fn from_callback(outcome: Outcome, payload: Option<&str>, fallback_comment: Option<&str>) -> Self {
+        let loose = payload
+            .and_then(|text| serde_json::from_str::<LooseDecision>(text).ok())
+            .unwrap_or(LooseDecision {
+                decided_by: None,
+                decided_at: None,
+                comment: None,
+            });
+        Self {
+            outcome,
+            decided_by: loose.decided_by.filter(|s| !s.trim().is_empty()),
+            decided_at: loose.decided_at.and_then(|t| Timestamp::parse(&t).ok()),
+            comment: loose
+                .comment
+                .or_else(|| fallback_comment.map(str::to_owned))
+                .filter(|s| !s.is_empty()),
+        }
+    }
+
+    pub fn to_json(&self) -> String {
+        // Serialising a struct of strings cannot fail.
+        serde_json::to_string(self).unwrap_or_else(|_| String::from("{}"))
+    }
+}
+
+/// What the workflow execution returns when it ends: the request's final status.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkflowResult {
+    pub approval_id: String,
+    pub status: Status,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decided_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decided_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request() -> SubmitRequest {
+        SubmitRequest {
+            approval_id: "req-1".into(),
+            title: "Deploy".into(),
+            description: None,
+            requester: "alice".into(),
+            amount: Some("10.5".into()),
+            details: None,
+            timeout_seconds: Some(3600),
+        }
+    }
+
+    const MAX: Duration = Duration::from_secs(7 * 86_400);
+
+    #[test]
+    fn accepts_a_good_request() {
+        request().validate(MAX).unwrap();
+    }
+
+    #[test]
+    fn rejects_each_bad_field_with_a_message() {
+        let cases: Vec<(fn(&mut SubmitRequest), &str)> = vec![
+            (|r| r.approval_id = "has space".into(), "approval id `has space` is invalid"),
+            (|r| r.approval_id = "x".repeat(65), "is invalid"),
+            (|r| r.approval_id = String::new(), "is invalid"),
+            (|r| r.title = "  ".into(), "title must not be empty"),
+            (|r| r.title = "t".repeat(201), "title is 201 characters long; the limit is 200"),
+            (|r| r.requester = String::new(), "requester must not be empty"),
+            (|r| r.amount = Some("-1".into()), "amount `-1` is not"),
+            (|r| r.amount = Some("1e9".into()), "is not a non-negative decimal"),
+            (|r| r.amount = Some("1.".into()), "is not a non-negative decimal"),
+            (|r| r.timeout_seconds = Some(0), "timeout of 0s is out of range"),
+            (|r| r.timeout_seconds = Some(8 * 86_400), "out of range: use 1s to 604800s"),
+            (
+                |r| r.details = Some(serde_json::json!({"blob": "x".repeat(40_000)})),
+                "details are",
+            ),
+        ];
+        for (mutate, expected) in cases {
+            let mut r = request();
+            mutate(&mut r);
+            let err = r.validate(MAX).unwrap_err().to_string();
+            assert!(err.contains(expected), "{err:?} should contain {expected:?}");
+        }
+    }
+
+    #[test]
+    fn default_timeout_is_a_day() {
+        let mut r = request();
+        r.timeout_seconds = None;
+        assert_eq!(r.timeout(), Duration::from_secs(86_400));
+    }
+
+    #[test]
+    fn unknown_submit_fields_are_refused() {
+        let err = serde_json::from_str::<SubmitRequest>(
+            r#"{"approval_id":"a","title":"t","requester":"r","colour":"red"}"#,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("unknown field `colour`"));
+    }
+
+    #[test]
+    fn decision_payload_round_trip() {
+        let d = DecisionPayload {
+            outcome: Outcome::Rejected,
+            decided_by: Some("bob".into()),
+            decided_at: Some(Timestamp::parse("2026-11-22T10:00:00Z").unwrap()),
+            comment: Some("too expensive".into()),
+        };
+        let back = DecisionPayload::from_callback(Outcome::Rejected, Some(&d.to_json()), None);
+        assert_eq!(back, d);
+    }
+
+    #[test]
+    fn foreign_callback_payloads_are_read_leniently() {
+        let d = DecisionPayload::from_callback(Outcome::Approved, Some("\"ok\""), None);
+        assert_eq!(d.decided_by, None);
+        let d = DecisionPayload::from_callback(
+            Outcome::Approved,
+            Some(r#"{"outcome":"REJECTED","decided_by":"ops@example.com"}"#),
+            None,
+        );
+        assert_eq!(d.outcome, Outcome::Approved, "the callback kind decides");
+        assert_eq!(d.decided_by.as_deref(), Some("ops@example.com"));
+        let d = DecisionPayload::from_callback(Outcome::Rejected, None, Some("no budget"));
+        assert_eq!(d.comment.as_deref(), Some("no budget"));
+    }
+}

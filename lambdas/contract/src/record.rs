@@ -1,0 +1,439 @@
+//! The approval record and its DynamoDB item form.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use serde::{Deserialize, Serialize};
+
+use crate::timestamp::Timestamp;
+
+/// Attribute names of the DynamoDB item, in one place.
+pub mod attr {
+    pub const APPROVAL_ID: &str = "approval_id";
+    pub const TITLE: &str = "title";
+    pub const DESCRIPTION: &str = "description";
+    pub const REQUESTER: &str = "requester";
+    pub const AMOUNT: &str = "amount";
+    pub const DETAILS: &str = "details";
+    pub const STATUS: &str = "status";
+    pub const CALLBACK_ID: &str = "callback_id";
+    pub const EXECUTION_ARN: &str = "execution_arn";
+    pub const CREATED_AT: &str = "created_at";
+    pub const EXPIRES_AT: &str = "expires_at";
+    pub const DECIDED_AT: &str = "decided_at";
+    pub const DECIDED_BY: &str = "decided_by";
+    pub const COMMENT: &str = "comment";
+    pub const TTL: &str = "ttl";
+    pub const CLAIM_OUTCOME: &str = "claim_outcome";
+    pub const CLAIM_BY: &str = "claim_by";
+    pub const CLAIM_AT: &str = "claim_at";
+    pub const CLAIM_COMMENT: &str = "claim_comment";
+}
+
+/// The table's secondary index that lists records of one status, newest first.
+pub const STATUS_INDEX: &str = "by-status";
+
+/// How long DynamoDB keeps a record after its request expired (the `ttl` attribute).
+pub const RETENTION_AFTER_EXPIRY: Duration = Duration::from_secs(90 * 24 * 3600);
+
+/// Where a request stands. `Pending` is the only status that can change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Status {
+    Pending,
+    Approved,
+    Rejected,
+    Expired,
+    Cancelled,
+}
+
+impl Status {
+    pub const ALL: [Status; 5] = [
+        Status::Pending,
+        Status::Approved,
+        Status::Rejected,
+        Status::Expired,
+        Status::Cancelled,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pending => "PENDING",
+            Status::Approved => "APPROVED",
+            Status::Rejected => "REJECTED",
+            Status::Expired => "EXPIRED",
+            Status::Cancelled => "CANCELLED",
+        }
+    }
+
+    /// Whether the status machine allows `self → next`: only out of `Pending`.
+    pub fn can_become(self, next: Status) -> bool {
+        self == Status::Pending && next != Status::Pending
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Status {
+    type Err = RecordError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Status::ALL
+            .into_iter()
+            .find(|status| status.as_str().eq_ignore_ascii_case(s))
+            .ok_or_else(|| RecordError::Invalid {
+                attribute: attr::STATUS,
+                reason: format!("unknown status `{s}`"),
+            })
+    }
+}
+
+/// What a person decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Outcome {
+    Approved,
+    Rejected,
+}
+
+impl Outcome {
+    pub fn status(self) -> Status {
+        match self {
+            Outcome::Approved => Status::Approved,
+            Outcome::Rejected => Status::Rejected,
+        }
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.status().as_str())
+    }
+}
+
+impl FromStr for Outcome {
+    type Err = RecordError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.parse::<Status>()? {
+            Status::Approved => Ok(Outcome::Approved),
+            Status::Rejected => Ok(Outcome::Rejected),
+            other => Err(RecordError::Invalid {
+                attribute: attr::CLAIM_OUTCOME,
+                reason: format!("`{other}` is not a decision"),
+            }),
+        }
+    }
+}
+
+/// A decision that won the conditional write but whose callback may not have
+/// been delivered yet. The record stays `Pending` until the decision is
+/// confirmed, so a crash between the write and the callback never leaves a
+/// record that looks decided while its execution still waits.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claim {
+    pub outcome: Outcome,
+    pub by: String,
+    pub at: Timestamp,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+}
+
+/// One approval request, as stored in the approvals table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApprovalRecord {
+    pub approval_id: String,
+    pub title: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    pub requester: String,
+    /// A decimal number kept as its text, so no precision is lost.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub amount: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub details: Option<serde_json::Value>,
+    pub status: Status,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub callback_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub execution_arn: Option<String>,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decided_at: Option<Timestamp>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decided_by: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub claim: Option<Claim>,
+    /// Epoch seconds after which DynamoDB may delete the item.
+    pub ttl: i64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    #[error("the approval record has no `{0}` attribute")]
+    Missing(&'static str),
+    #[error("the approval record's `{attribute}` attribute is invalid: {reason}")]
+    Invalid {
+        attribute: &'static str,
+        reason: String,
+    },
+}
+
+pub type Item = HashMap<String, AttributeValue>;
+
+impl ApprovalRecord {
+    /// Whether the request can no longer be decided because its time is up,
+    /// even if the workflow has not recorded `Expired` yet (DynamoDB TTL is
+    /// lazy, and the emulators do not enforce it at all).
+    pub fn is_past_expiry(&self, now: Timestamp) -> bool {
+        self.status == Status::Pending && now >= self.expires_at
+    }
+
+    pub fn to_item(&self) -> Item {
+        let mut item = Item::new();
+        let mut put_s = |name: &str, value: &str| {
+            item.insert(name.to_owned(), AttributeValue::S(value.to_owned()));
+        };
+        put_s(attr::APPROVAL_ID, &self.approval_id);
+        put_s(attr::TITLE, &self.title);
+        put_s(attr::REQUESTER, &self.requester);
+        put_s(attr::STATUS, self.status.as_str());
+        put_s(attr::CREATED_AT, &self.created_at.to_string());
+        put_s(attr::EXPIRES_AT, &self.expires_at.to_string());
+        let optional = [
+            (attr::DESCRIPTION, self.description.clone()),
+            (attr::CALLBACK_ID, self.callback_id.clone()),
+            (attr::EXECUTION_ARN, self.execution_arn.clone()),
+            (attr::DECIDED_AT, self.decided_at.map(|t| t.to_string())),
+            (attr::DECIDED_BY, self.decided_by.clone()),
+            (attr::COMMENT, self.comment.clone()),
+            (attr::DETAILS, self.details.as_ref().map(|d| d.to_string())),
+        ];
+        for (name, value) in optional {
+            if let Some(value) = value {
+                put_s(name, &value);
+            }
+        }
+        if let Some(claim) = &self.claim {
+            put_s(attr::CLAIM_OUTCOME, claim.outcome.status().as_str());
+            put_s(attr::CLAIM_BY, &claim.by);
+            put_s(attr::CLAIM_AT, &claim.at.to_string());
+            if let Some(comment) = &claim.comment {
+                put_s(attr::CLAIM_COMMENT, comment);
+            }
+        }
+        if let Some(amount) = &self.amount {
+            item.insert(attr::AMOUNT.to_owned(), AttributeValue::N(amount.clone()));
+        }
+        item.insert(attr::TTL.to_owned(), AttributeValue::N(self.ttl.to_string()));
+        item
+    }
+
+    pub fn from_item(item: &Item) -> Result<Self, RecordError> {
+        let claim = match optional_s(item, attr::CLAIM_OUTCOME)? {
+            None => None,
+            Some(outcome) => Some(Claim {
+                outcome: outcome.parse()?,
+                by: required_s(item, attr::CLAIM_BY)?,
+                at: timestamp(item, attr::CLAIM_AT)?,
+                comment: optional_s(item, attr::CLAIM_COMMENT)?,
+            }),
+        };
+        let details = optional_s(item, attr::DETAILS)?
+            .map(|text| serde_json::from_str(&text))
+            .transpose()
+            .map_err(|e| RecordError::Invalid {
+                attribute: attr::DETAILS,
+                reason: e.to_string(),
+            })?;
+        let ttl = required_n(item, attr::TTL)?
+            .parse::<i64>()
+            .map_err(|e| RecordError::Invalid {
+                attribute: attr::TTL,
+                reason: e.to_string(),
+            })?;
+        Ok(Self {
+            approval_id: required_s(item, attr::APPROVAL_ID)?,
+            title: required_s(item, attr::TITLE)?,
+            description: optional_s(item, attr::DESCRIPTION)?,
+            requester: required_s(item, attr::REQUESTER)?,
+            amount: optional_n(item, attr::AMOUNT)?,
+            details,
+            status: required_s(item, attr::STATUS)?.parse()?,
+            callback_id: optional_s(item, attr::CALLBACK_ID)?,
+            execution_arn: optional_s(item, attr::EXECUTION_ARN)?,
+            created_at: timestamp(item, attr::CREATED_AT)?,
+            expires_at: timestamp(item, attr::EXPIRES_AT)?,
+            decided_at: optional_s(item, attr::DECIDED_AT)?
+                .map(|t| parse_timestamp(attr::DECIDED_AT, &t))
+                .transpose()?,
+            decided_by: optional_s(item, attr::DECIDED_BY)?,
+            comment: optional_s(item, attr::COMMENT)?,
+            claim,
+            ttl,
+        })
+    }
+}
+
+fn optional_s(item: &Item, name: &'static str) -> Result<Option<String>, RecordError> {
+    match item.get(name) {
+        None | Some(AttributeValue::Null(_)) => Ok(None),
+        Some(AttributeValue::S(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(RecordError::Invalid {
+            attribute: name,
+            reason: "expected a string".into(),
+        }),
+    }
+}
+
+fn required_s(item: &Item, name: &'static str) -> Result<String, RecordError> {
+    optional_s(item, name)?.ok_or(RecordError::Missing(name))
+}
+
+fn optional_n(item: &Item, name: &'static str) -> Result<Option<String>, RecordError> {
+    match item.get(name) {
+        None | Some(AttributeValue::Null(_)) => Ok(None),
+        Some(AttributeValue::N(n)) => Ok(Some(n.clone())),
+        Some(_) => Err(RecordError::Invalid {
+            attribute: name,
+            reason: "expected a number".into(),
+        }),
+    }
+}
+
+fn required_n(item: &Item, name: &'static str) -> Result<String, RecordError> {
+    optional_n(item, name)?.ok_or(RecordError::Missing(name))
+}
+
+fn timestamp(item: &Item, name: &'static str) -> Result<Timestamp, RecordError> {
+    parse_timestamp(name, &required_s(item, name)?)
+}
+
+fn parse_timestamp(name: &'static str, text: &str) -> Result<Timestamp, RecordError> {
+    Timestamp::parse(text).map_err(|e| RecordError::Invalid {
+        attribute: name,
+        reason: e.to_string(),
+    })
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    pub fn sample() -> ApprovalRecord {
+        let created = Timestamp::parse("2026-11-22T10:00:00Z").unwrap();
+        let expires = created.plus(Duration::from_secs(86_400));
+        ApprovalRecord {
+            approval_id: "req-42".into(),
+            title: "Deploy <b>prod</b>".into(),
+            description: Some("Roll out 1.2.3".into()),
+            requester: "alice".into(),
+            amount: Some("1250.50".into()),
+            details: Some(serde_json::json!({"ticket": "OPS-7", "regions": ["eu-west-1"]})),
+            status: Status::Pending,
+            callback_id: Some("cb/with+odd=chars".into()),
+            execution_arn: Some("arn:aws:lambda:eu-west-1:123456789012:function:wf:1/durable-execution/req-42/abc".into()),
+            created_at: created,
+            expires_at: expires,
+            decided_at: None,
+            decided_by: None,
+            comment: None,
+            claim: None,
+            ttl: expires.plus(RETENTION_AFTER_EXPIRY).unix_seconds(),
+        }
+    }
+
+    #[test]
+    fn item_round_trip_pending() {
+        let record = sample();
+        assert_eq!(ApprovalRecord::from_item(&record.to_item()).unwrap(), record);
+    }
+
+    #[test]
+    fn item_round_trip_decided_with_claim() {
+        let mut record = sample();
+        record.status = Status::Approved;
+        record.decided_at = Some(Timestamp::parse("2026-11-22T11:00:00Z").unwrap());
+        record.decided_by = Some("arn:aws:iam::123456789012:user/bob".into());
+        record.comment = Some("ship it".into());
+        record.claim = Some(Claim {
+            outcome: Outcome::Approved,
+            by: "bob".into(),
+            at: Timestamp::parse("2026-11-22T10:59:59Z").unwrap(),
+            comment: None,
+        });
+        assert_eq!(ApprovalRecord::from_item(&record.to_item()).unwrap(), record);
+    }
+
+    #[test]
+    fn item_round_trip_minimal() {
+        let mut record = sample();
+        record.description = None;
+        record.amount = None;
+        record.details = None;
+        record.callback_id = None;
+        record.execution_arn = None;
+        let item = record.to_item();
+        assert!(!item.contains_key(attr::AMOUNT));
+        assert_eq!(ApprovalRecord::from_item(&item).unwrap(), record);
+    }
+
+    #[test]
+    fn item_types_are_what_the_table_expects() {
+        let item = sample().to_item();
+        assert_eq!(item[attr::STATUS], AttributeValue::S("PENDING".into()));
+        assert_eq!(item[attr::CREATED_AT], AttributeValue::S("2026-11-22T10:00:00.000Z".into()));
+        assert!(matches!(item[attr::TTL], AttributeValue::N(_)));
+        assert!(matches!(item[attr::AMOUNT], AttributeValue::N(_)));
+    }
+
+    #[test]
+    fn missing_and_mistyped_attributes_are_named() {
+        let mut item = sample().to_item();
+        item.remove(attr::TITLE);
+        let err = ApprovalRecord::from_item(&item).unwrap_err();
+        assert_eq!(err.to_string(), "the approval record has no `title` attribute");
+
+        let mut item = sample().to_item();
+        item.insert(attr::STATUS.into(), AttributeValue::S("MAYBE".into()));
+        let err = ApprovalRecord::from_item(&item).unwrap_err();
+        assert!(err.to_string().contains("unknown status `MAYBE`"), "{err}");
+
+        let mut item = sample().to_item();
+        item.insert(attr::TTL.into(), AttributeValue::S("soon".into()));
+        assert!(ApprovalRecord::from_item(&item).is_err());
+    }
+
+    #[test]
+    fn only_pending_can_change() {
+        for from in Status::ALL {
+            for to in Status::ALL {
+                let allowed = from == Status::Pending && to != Status::Pending;
+                assert_eq!(from.can_become(to), allowed, "{from} -> {to}");
+            }
+        }
+    }
+
+    #[test]
+    fn status_parses_case_insensitively() {
+        assert_eq!("approved".parse::<Status>().unwrap(), Status::Approved);
+        assert!("EXPIRED".parse::<Outcome>().is_err());
+    }
+
+    #[test]
+    fn past_expiry_only_for_pending() {
+        let mut record = sample();
+        let late = record.expires_at.plus(Duration::from_secs(1));
+        assert!(record.is_past_expiry(late));
+        record.status = Status::Approved;
+        assert!(!record.is_past_expiry(late));
+    }
+}

@@ -1,0 +1,325 @@
+//! The approvals table: every read and conditional write of a record.
+//!
+//! Each write carries the condition that keeps the status machine honest, so
+//! two writers (a retried step, two approvers, the CLI and the workflow) can
+//! race freely: exactly one wins and the others learn why they lost.
+
+use aws_sdk_dynamodb::config::http::HttpResponse;
+use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use aws_sdk_dynamodb::Client;
+
+use crate::record::{attr, ApprovalRecord, Claim, RecordError, Status, STATUS_INDEX};
+use crate::timestamp::Timestamp;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("no approval request `{0}` exists")]
+    NotFound(String),
+    #[error("approval id `{0}` is already used by another request; choose another id")]
+    IdInUse(String),
+    /// The record is no longer `Pending`.
+    #[error("approval request `{}` is already {}", .0.approval_id, .0.status)]
+    NotPending(Box<ApprovalRecord>),
+    /// The request's time is up, whether or not the workflow recorded it yet.
+    #[error("approval request `{}` expired at {}", .0.approval_id, .0.expires_at)]
+    PastExpiry(Box<ApprovalRecord>),
+    /// Someone else's decision won the conditional write first.
+    #[error("approval request `{}` is already being decided ({} by {})", .record.approval_id, .claim.outcome, .claim.by)]
+    ClaimedByOther {
+        record: Box<ApprovalRecord>,
+        claim: Claim,
+    },
+    #[error(transparent)]
+    Record(#[from] RecordError),
+    #[error("DynamoDB {operation} on table `{table}` failed: {message}")]
+    Aws {
+        operation: &'static str,
+        table: String,
+        message: String,
+        /// The HTTP status, when the service answered at all.
+        status: Option<u16>,
+    },
+}
+
+/// What a conditional put of a new record found.
+#[derive(Debug, PartialEq)]
+pub enum Created {
+    New,
+    /// The same execution wrote it before (a retried step); nothing changed.
+    AlreadyThere,
+}
+
+/// A handle on the approvals table.
+#[derive(Debug, Clone)]
+pub struct ApprovalStore {
+    client: Client,
+    table: String,
+}
+
+fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
+impl ApprovalStore {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    fn aws_error<E>(&self, operation: &'static str, err: SdkError<E, HttpResponse>) -> StoreError
+    where
+        E: std::error::Error + 'static,
+    {
+        let status = err.raw_response().map(|r| r.status().as_u16());
+        StoreError::Aws {
+            operation,
+            table: self.table.clone(),
+            message: DisplayErrorContext(&err).to_string(),
+            status,
+        }
+    }
+
+    /// Reads a record with a strongly consistent read.
+    pub async fn get(&self, approval_id: &str) -> Result<Option<ApprovalRecord>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(attr::APPROVAL_ID, s(approval_id))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| self.aws_error("GetItem", e))?;
+        out.item
+            .map(|item| ApprovalRecord::from_item(&item))
+            .transpose()
+            .map_err(StoreError::from)
+    }
+
+    /// Reads a record that must exist.
+    pub async fn fetch(&self, approval_id: &str) -> Result<ApprovalRecord, StoreError> {
+        self.get(approval_id)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(approval_id.to_owned()))
+    }
+
+    /// Writes a new `Pending` record unless one with that id exists. A record
+    /// left by an earlier attempt of the same execution counts as written.
+    pub async fn create(&self, record: &ApprovalRecord) -> Result<Created, StoreError> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(record.to_item()))
+            .condition_expression("attribute_not_exists(#id)")
+            .expression_attribute_names("#id", attr::APPROVAL_ID)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(Created::New),
+            Err(err) if is_condition_failure(&err) => {
+                let existing = self.fetch(&record.approval_id).await?;
+                if existing.execution_arn.is_some() && existing.execution_arn == record.execution_arn {
+                    Ok(Created::AlreadyThere)
+                } else {
+                    Err(StoreError::IdInUse(record.approval_id.clone()))
+                }
+            }
+            Err(err) => Err(self.aws_error("PutItem", err)),
+        }
+    }
+
+    /// Stores the callback id approvers answer, while the request is pending.
+    pub async fn attach_callback(&self, approval_id: &str, callback_id: &str) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(attr::APPROVAL_ID, s(approval_id))
+            .update_expression("SET #cb = :cb")
+            .condition_expression("attribute_exists(#id) AND #status = :pending")
+            .expression_attribute_names("#cb", attr::CALLBACK_ID)
+            .expression_attribute_names("#id", attr::APPROVAL_ID)
+            .expression_attribute_names("#status", attr::STATUS)
+            .expression_attribute_values(":cb", s(callback_id))
+            .expression_attribute_values(":pending", s(Status::Pending.as_str()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(err) if is_condition_failure(&err) => Err(self.explain(approval_id).await),
+            Err(err) => Err(self.aws_error("UpdateItem", err)),
+        }
+    }
+
+    /// Claims the right to decide a pending, unexpired request. The same
+    /// decider repeating the same decision may claim again, which is how an
+    /// interrupted decision is finished.
+    pub async fn claim(&self, approval_id: &str, claim: &Claim, now: Timestamp) -> Result<ApprovalRecord, StoreError> {
+        let mut update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(attr::APPROVAL_ID, s(approval_id))
+            .update_expression("SET #co = :co, #cby = :cby, #cat = :cat REMOVE #cc")
+            .condition_expression(
+                "attribute_exists(#id) AND #status = :pending AND #exp > :now \
+                 AND (attribute_not_exists(#co) OR (#co = :co AND #cby = :cby))",
+            )
+            .expression_attribute_names("#id", attr::APPROVAL_ID)
+            .expression_attribute_names("#status", attr::STATUS)
+            .expression_attribute_names("#exp", attr::EXPIRES_AT)
+            .expression_attribute_names("#co", attr::CLAIM_OUTCOME)
+            .expression_attribute_names("#cby", attr::CLAIM_BY)
+            .expression_attribute_names("#cat", attr::CLAIM_AT)
+            .expression_attribute_names("#cc", attr::CLAIM_COMMENT)
+            .expression_attribute_values(":pending", s(Status::Pending.as_str()))
+            .expression_attribute_values(":now", s(now.to_string()))
+            .expression_attribute_values(":co", s(claim.outcome.status().as_str()))
+            .expression_attribute_values(":cby", s(&claim.by))
+            .expression_attribute_values(":cat", s(claim.at.to_string()))
+            .return_values(ReturnValue::AllNew);
+        if let Some(comment) = &claim.comment {
+            update = update
+                .update_expression("SET #co = :co, #cby = :cby, #cat = :cat, #cc = :cc")
+                .expression_attribute_values(":cc", s(comment));
+        }
+        match update.send().await {
+            Ok(out) => {
+                let item = out.attributes.unwrap_or_default();
+                Ok(ApprovalRecord::from_item(&item)?)
+            }
+            Err(err) if is_condition_failure(&err) => Err(self.explain_at(approval_id, now).await),
+            Err(err) => Err(self.aws_error("UpdateItem", err)),
+        }
+    }
+
+    /// Moves a pending record to its final status. Writing the status it
+    /// already has is a success, so the CLI and the workflow can both confirm
+    /// the same decision.
+    pub async fn finish(
+        &self,
+        approval_id: &str,
+        status: Status,
+        decided_by: Option<&str>,
+        decided_at: Timestamp,
+        comment: Option<&str>,
+    ) -> Result<ApprovalRecord, StoreError> {
+        let mut set = vec!["#status = :status", "#dat = :dat"];
+        let mut update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(attr::APPROVAL_ID, s(approval_id))
+            .condition_expression("attribute_exists(#id) AND #status = :pending")
+            .expression_attribute_names("#id", attr::APPROVAL_ID)
+            .expression_attribute_names("#status", attr::STATUS)
+            .expression_attribute_names("#dat", attr::DECIDED_AT)
+            .expression_attribute_names("#co", attr::CLAIM_OUTCOME)
+            .expression_attribute_names("#cby", attr::CLAIM_BY)
+            .expression_attribute_names("#cat", attr::CLAIM_AT)
+            .expression_attribute_names("#cc", attr::CLAIM_COMMENT)
+            .expression_attribute_values(":pending", s(Status::Pending.as_str()))
+            .expression_attribute_values(":status", s(status.as_str()))
+            .expression_attribute_values(":dat", s(decided_at.to_string()))
+            .return_values(ReturnValue::AllNew);
+        if let Some(by) = decided_by {
+            set.push("#dby = :dby");
+            update = update
+                .expression_attribute_names("#dby", attr::DECIDED_BY)
+                .expression_attribute_values(":dby", s(by));
+        }
+        if let Some(comment) = comment {
+            set.push("#comment = :comment");
+            update = update
+                .expression_attribute_names("#comment", attr::COMMENT)
+                .expression_attribute_values(":comment", s(comment));
+        }
+        let expression = format!("SET {} REMOVE #co, #cby, #cat, #cc", set.join(", "));
+        match update.update_expression(expression).send().await {
+            Ok(out) => Ok(ApprovalRecord::from_item(&out.attributes.unwrap_or_default())?),
+            Err(err) if is_condition_failure(&err) => {
+                let record = self.fetch(approval_id).await?;
+                if record.status == status {
+                    Ok(record)
+                } else {
+                    Err(StoreError::NotPending(Box::new(record)))
+                }
+            }
+            Err(err) => Err(self.aws_error("UpdateItem", err)),
+        }
+    }
+
+    /// Records of one status, newest first, through the by-status index.
+    pub async fn list(&self, status: Status, limit: Option<usize>) -> Result<Vec<ApprovalRecord>, StoreError> {
+        let mut pages = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(STATUS_INDEX)
+            .key_condition_expression("#status = :status")
+            .expression_attribute_names("#status", attr::STATUS)
+            .expression_attribute_values(":status", s(status.as_str()))
+            .scan_index_forward(false)
+            .into_paginator()
+            .items()
+            .send();
+        let mut records = Vec::new();
+        while let Some(item) = pages.next().await {
+            let item = item.map_err(|e| self.aws_error("Query", e))?;
+            records.push(ApprovalRecord::from_item(&item)?);
+            if limit.is_some_and(|limit| records.len() >= limit) {
+                break;
+            }
+        }
+        Ok(records)
+    }
+
+    /// Why a conditional write on a record failed, read back from the record.
+    async fn explain(&self, approval_id: &str) -> StoreError {
+        self.explain_at(approval_id, Timestamp::now()).await
+    }
+
+    async fn explain_at(&self, approval_id: &str, now: Timestamp) -> StoreError {
+        let record = match self.get(approval_id).await {
+            Ok(Some(record)) => record,
+            Ok(None) => return StoreError::NotFound(approval_id.to_owned()),
+            Err(err) => return err,
+        };
+        if record.status != Status::Pending {
+            StoreError::NotPending(Box::new(record))
+        } else if record.is_past_expiry(now) {
+            StoreError::PastExpiry(Box::new(record))
+        } else if let Some(claim) = record.claim.clone() {
+            StoreError::ClaimedByOther {
+                record: Box::new(record),
+                claim,
+            }
+        } else {
+            // The record changed between the write and this read; the caller
+            // may simply try again.
+            StoreError::Aws {
+                operation: "UpdateItem",
+                table: self.table.clone(),
+                message: format!("the record `{approval_id}` changed during the update; try again"),
+                status: None,
+            }
+        }
+    }
+}
+
+fn is_condition_failure<E, R>(err: &SdkError<E, R>) -> bool
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata,
+{
+    err.as_service_error()
+        .and_then(|e| e.code())
+        .is_some_and(|code| code == "ConditionalCheckFailedException")
+}
