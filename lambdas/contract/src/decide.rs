@@ -60,7 +60,11 @@ impl Decider {
 
     /// Records `decision` and delivers it to the waiting execution. Returns
     /// the record in its final status.
-    pub async fn decide(&self, decision: &Decision, now: Timestamp) -> Result<ApprovalRecord, DecideError> {
+    pub async fn decide(
+        &self,
+        decision: &Decision,
+        now: Timestamp,
+    ) -> Result<ApprovalRecord, DecideError> {
         let id = decision.approval_id.as_str();
         let record = self.store.fetch(id).await?;
         if record.status != Status::Pending {
@@ -117,7 +121,10 @@ impl Decider {
                 .map_err(SendError::from_sdk),
             Outcome::Rejected => {
                 let message = payload.comment.clone().unwrap_or_else(|| {
-                    format!("Rejected by {}", payload.decided_by.as_deref().unwrap_or("an approver"))
+                    format!(
+                        "Rejected by {}",
+                        payload.decided_by.as_deref().unwrap_or("an approver")
+                    )
                 });
                 let error = ErrorObject::builder()
                     .error_type(REJECTED_ERROR_TYPE)
@@ -148,8 +155,12 @@ impl Decider {
         }
         match self.store.fetch(id).await {
             Err(err) => err.into(),
-            Ok(record) if record.status != Status::Pending => StoreError::NotPending(Box::new(record)).into(),
-            Ok(record) if record.is_past_expiry(now) => StoreError::PastExpiry(Box::new(record)).into(),
+            Ok(record) if record.status != Status::Pending => {
+                StoreError::NotPending(Box::new(record)).into()
+            }
+            Ok(record) if record.is_past_expiry(now) => {
+                StoreError::PastExpiry(Box::new(record)).into()
+            }
             Ok(record) => DecideError::ExecutionClosed(Box::new(record)),
         }
     }
@@ -171,7 +182,10 @@ impl SendError {
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
         let status = err.raw_response().map(|r| r.status().as_u16());
-        let code = err.as_service_error().and_then(|e| e.code()).map(str::to_owned);
+        let code = err
+            .as_service_error()
+            .and_then(|e| e.code())
+            .map(str::to_owned);
         let callback_closed = matches!(
             code.as_deref(),
             Some("CallbackTimeoutException" | "ResourceNotFoundException")

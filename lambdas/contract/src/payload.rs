@@ -172,7 +172,11 @@ impl DecisionPayload {
     /// Reads the payload a callback delivered. The outcome is set by which
     /// callback arrived (success or failure), never by the payload, so a
     /// payload cannot turn a failure callback into an approval.
-    pub fn from_callback(outcome: Outcome, payload: Option<&str>, fallback_comment: Option<&str>) -> Self {
+    pub fn from_callback(
+        outcome: Outcome,
+        payload: Option<&str>,
+        fallback_comment: Option<&str>,
+    ) -> Self {
         let loose = payload
             .and_then(|text| serde_json::from_str::<LooseDecision>(text).ok())
             .unwrap_or(LooseDecision {
@@ -236,17 +240,38 @@ mod tests {
     #[test]
     fn rejects_each_bad_field_with_a_message() {
         let cases: Vec<(fn(&mut SubmitRequest), &str)> = vec![
-            (|r| r.approval_id = "has space".into(), "approval id `has space` is invalid"),
+            (
+                |r| r.approval_id = "has space".into(),
+                "approval id `has space` is invalid",
+            ),
             (|r| r.approval_id = "x".repeat(65), "is invalid"),
             (|r| r.approval_id = String::new(), "is invalid"),
             (|r| r.title = "  ".into(), "title must not be empty"),
-            (|r| r.title = "t".repeat(201), "title is 201 characters long; the limit is 200"),
-            (|r| r.requester = String::new(), "requester must not be empty"),
+            (
+                |r| r.title = "t".repeat(201),
+                "title is 201 characters long; the limit is 200",
+            ),
+            (
+                |r| r.requester = String::new(),
+                "requester must not be empty",
+            ),
             (|r| r.amount = Some("-1".into()), "amount `-1` is not"),
-            (|r| r.amount = Some("1e9".into()), "is not a non-negative decimal"),
-            (|r| r.amount = Some("1.".into()), "is not a non-negative decimal"),
-            (|r| r.timeout_seconds = Some(0), "timeout of 0s is out of range"),
-            (|r| r.timeout_seconds = Some(8 * 86_400), "out of range: use 1s to 604800s"),
+            (
+                |r| r.amount = Some("1e9".into()),
+                "is not a non-negative decimal",
+            ),
+            (
+                |r| r.amount = Some("1.".into()),
+                "is not a non-negative decimal",
+            ),
+            (
+                |r| r.timeout_seconds = Some(0),
+                "timeout of 0s is out of range",
+            ),
+            (
+                |r| r.timeout_seconds = Some(8 * 86_400),
+                "out of range: use 1s to 604800s",
+            ),
             (
                 |r| r.details = Some(serde_json::json!({"blob": "x".repeat(40_000)})),
                 "details are",
@@ -256,7 +281,10 @@ mod tests {
             let mut r = request();
             mutate(&mut r);
             let err = r.validate(MAX).unwrap_err().to_string();
-            assert!(err.contains(expected), "{err:?} should contain {expected:?}");
+            assert!(
+                err.contains(expected),
+                "{err:?} should contain {expected:?}"
+            );
         }
     }
 

@@ -233,7 +233,10 @@ impl ApprovalRecord {
         if let Some(amount) = &self.amount {
             item.insert(attr::AMOUNT.to_owned(), AttributeValue::N(amount.clone()));
         }
-        item.insert(attr::TTL.to_owned(), AttributeValue::N(self.ttl.to_string()));
+        item.insert(
+            attr::TTL.to_owned(),
+            AttributeValue::N(self.ttl.to_string()),
+        );
         item
     }
 
@@ -254,12 +257,13 @@ impl ApprovalRecord {
                 attribute: attr::DETAILS,
                 reason: e.to_string(),
             })?;
-        let ttl = required_n(item, attr::TTL)?
-            .parse::<i64>()
-            .map_err(|e| RecordError::Invalid {
-                attribute: attr::TTL,
-                reason: e.to_string(),
-            })?;
+        let ttl =
+            required_n(item, attr::TTL)?
+                .parse::<i64>()
+                .map_err(|e| RecordError::Invalid {
+                    attribute: attr::TTL,
+                    reason: e.to_string(),
+                })?;
         Ok(Self {
             approval_id: required_s(item, attr::APPROVAL_ID)?,
             title: required_s(item, attr::TITLE)?,
@@ -340,7 +344,10 @@ pub(crate) mod tests {
             details: Some(serde_json::json!({"ticket": "OPS-7", "regions": ["eu-west-1"]})),
             status: Status::Pending,
             callback_id: Some("cb/with+odd=chars".into()),
-            execution_arn: Some("arn:aws:lambda:eu-west-1:123456789012:function:wf:1/durable-execution/req-42/abc".into()),
+            execution_arn: Some(
+                "arn:aws:lambda:eu-west-1:123456789012:function:wf:1/durable-execution/req-42/abc"
+                    .into(),
+            ),
             created_at: created,
             expires_at: expires,
             decided_at: None,
@@ -354,7 +361,10 @@ pub(crate) mod tests {
     #[test]
     fn item_round_trip_pending() {
         let record = sample();
-        assert_eq!(ApprovalRecord::from_item(&record.to_item()).unwrap(), record);
+        assert_eq!(
+            ApprovalRecord::from_item(&record.to_item()).unwrap(),
+            record
+        );
     }
 
     #[test]
@@ -370,7 +380,10 @@ pub(crate) mod tests {
             at: Timestamp::parse("2026-11-22T10:59:59Z").unwrap(),
             comment: None,
         });
-        assert_eq!(ApprovalRecord::from_item(&record.to_item()).unwrap(), record);
+        assert_eq!(
+            ApprovalRecord::from_item(&record.to_item()).unwrap(),
+            record
+        );
     }
 
     #[test]
@@ -390,7 +403,10 @@ pub(crate) mod tests {
     fn item_types_are_what_the_table_expects() {
         let item = sample().to_item();
         assert_eq!(item[attr::STATUS], AttributeValue::S("PENDING".into()));
-        assert_eq!(item[attr::CREATED_AT], AttributeValue::S("2026-11-22T10:00:00.000Z".into()));
+        assert_eq!(
+            item[attr::CREATED_AT],
+            AttributeValue::S("2026-11-22T10:00:00.000Z".into())
+        );
         assert!(matches!(item[attr::TTL], AttributeValue::N(_)));
         assert!(matches!(item[attr::AMOUNT], AttributeValue::N(_)));
     }
@@ -400,7 +416,10 @@ pub(crate) mod tests {
         let mut item = sample().to_item();
         item.remove(attr::TITLE);
         let err = ApprovalRecord::from_item(&item).unwrap_err();
-        assert_eq!(err.to_string(), "the approval record has no `title` attribute");
+        assert_eq!(
+            err.to_string(),
+            "the approval record has no `title` attribute"
+        );
 
         let mut item = sample().to_item();
         item.insert(attr::STATUS.into(), AttributeValue::S("MAYBE".into()));

@@ -126,7 +126,9 @@ impl ApprovalStore {
             Ok(_) => Ok(Created::New),
             Err(err) if is_condition_failure(&err) => {
                 let existing = self.fetch(&record.approval_id).await?;
-                if existing.execution_arn.is_some() && existing.execution_arn == record.execution_arn {
+                if existing.execution_arn.is_some()
+                    && existing.execution_arn == record.execution_arn
+                {
                     Ok(Created::AlreadyThere)
                 } else {
                     Err(StoreError::IdInUse(record.approval_id.clone()))
@@ -137,7 +139,11 @@ impl ApprovalStore {
     }
 
     /// Stores the callback id approvers answer, while the request is pending.
-    pub async fn attach_callback(&self, approval_id: &str, callback_id: &str) -> Result<(), StoreError> {
+    pub async fn attach_callback(
+        &self,
+        approval_id: &str,
+        callback_id: &str,
+    ) -> Result<(), StoreError> {
         let result = self
             .client
             .update_item()
@@ -162,7 +168,12 @@ impl ApprovalStore {
     /// Claims the right to decide a pending, unexpired request. The same
     /// decider repeating the same decision may claim again, which is how an
     /// interrupted decision is finished.
-    pub async fn claim(&self, approval_id: &str, claim: &Claim, now: Timestamp) -> Result<ApprovalRecord, StoreError> {
+    pub async fn claim(
+        &self,
+        approval_id: &str,
+        claim: &Claim,
+        now: Timestamp,
+    ) -> Result<ApprovalRecord, StoreError> {
         let mut update = self
             .client
             .update_item()
@@ -244,7 +255,9 @@ impl ApprovalStore {
         }
         let expression = format!("SET {} REMOVE #co, #cby, #cat, #cc", set.join(", "));
         match update.update_expression(expression).send().await {
-            Ok(out) => Ok(ApprovalRecord::from_item(&out.attributes.unwrap_or_default())?),
+            Ok(out) => Ok(ApprovalRecord::from_item(
+                &out.attributes.unwrap_or_default(),
+            )?),
             Err(err) if is_condition_failure(&err) => {
                 let record = self.fetch(approval_id).await?;
                 if record.status == status {
@@ -258,7 +271,11 @@ impl ApprovalStore {
     }
 
     /// Records of one status, newest first, through the by-status index.
-    pub async fn list(&self, status: Status, limit: Option<usize>) -> Result<Vec<ApprovalRecord>, StoreError> {
+    pub async fn list(
+        &self,
+        status: Status,
+        limit: Option<usize>,
+    ) -> Result<Vec<ApprovalRecord>, StoreError> {
         let mut pages = self
             .client
             .query()

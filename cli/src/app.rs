@@ -1,0 +1,69 @@
+//! What every command needs: AWS clients, the resolved stack, the output format.
+
+use std::io::IsTerminal;
+
+use anyhow::Context;
+use aws_config::SdkConfig;
+use hitl_contract::{ApprovalStore, Decider};
+
+use crate::cli::{GlobalArgs, OutputFormat};
+use crate::stack::{load_aws_config, Stack};
+
+pub struct App {
+    pub config: SdkConfig,
+    pub stack: Stack,
+    pub output: OutputFormat,
+}
+
+impl App {
+    pub async fn connect(global: &GlobalArgs) -> anyhow::Result<Self> {
+        let config = load_aws_config(global).await?;
+        let cloudformation = aws_sdk_cloudformation::Client::new(&config);
+        let stack = Stack::resolve(&cloudformation, &global.stack)
+            .await
+            .with_context(|| format!("resolving stack `{}`", global.stack))?;
+        Ok(Self {
+            config,
+            stack,
+            output: output_format(global.output),
+        })
+    }
+
+    pub fn lambda(&self) -> aws_sdk_lambda::Client {
+        aws_sdk_lambda::Client::new(&self.config)
+    }
+
+    pub fn store(&self) -> ApprovalStore {
+        ApprovalStore::new(
+            aws_sdk_dynamodb::Client::new(&self.config),
+            &self.stack.table,
+        )
+    }
+
+    pub fn decider(&self) -> Decider {
+        Decider::new(self.store(), self.lambda())
+    }
+
+    /// The caller's identity, as STS reports it (an ARN).
+    pub async fn caller_identity(&self) -> anyhow::Result<String> {
+        let out = aws_sdk_sts::Client::new(&self.config)
+            .get_caller_identity()
+            .send()
+            .await
+            .map_err(|e| anyhow::anyhow!(aws_sdk_sts::error::DisplayErrorContext(e).to_string()))
+            .context("asking STS who you are (pass --as NAME to name yourself instead)")?;
+        out.arn
+            .context("STS returned no ARN for your identity; pass --as NAME")
+    }
+}
+
+/// The format asked for, else a table for people and JSON for pipes.
+pub fn output_format(requested: Option<OutputFormat>) -> OutputFormat {
+    requested.unwrap_or_else(|| {
+        if std::io::stdout().is_terminal() {
+            OutputFormat::Table
+        } else {
+            OutputFormat::Json
+        }
+    })
+}

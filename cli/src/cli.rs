@@ -1,0 +1,155 @@
+//! The command line: every flag and subcommand of `hitl`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::duration::parse_duration;
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  success
+  1  unexpected failure (an AWS call failed; the message says which)
+  2  invalid arguments or input
+  3  no such approval request
+  4  already decided, or being decided by someone else
+  5  the request has expired
+  6  the request's execution has ended without a decision (cancelled or stopped)
+  7  not ready yet: the workflow has not created its callback; try again
+  8  stack or AWS configuration problem (stack, outputs, credentials, region)";
+
+/// Human approvals for AWS Lambda durable functions.
+///
+/// Credentials, region and endpoints come from the standard AWS settings
+/// (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL_<SERVICE>, ~/.aws/config).
+#[derive(Debug, Parser)]
+#[command(name = "hitl", version, about, after_help = EXIT_CODES)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// CloudFormation stack that runs the approval workflow.
+    #[arg(long, global = true, env = "HITL_STACK", default_value = "hitl")]
+    pub stack: String,
+    /// Output format; `table` on a terminal, `json` otherwise.
+    #[arg(long, short, global = true, value_enum, env = "HITL_OUTPUT")]
+    pub output: Option<OutputFormat>,
+    /// AWS profile to use (as AWS_PROFILE).
+    #[arg(long, global = true)]
+    pub profile: Option<String>,
+    /// AWS region to use (as AWS_REGION).
+    #[arg(long, global = true)]
+    pub region: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Submit a request for approval: starts a durable workflow execution.
+    Submit(SubmitArgs),
+    /// List approval requests, newest first.
+    List(ListArgs),
+    /// Show one request and its execution.
+    Show(ShowArgs),
+    /// Approve a pending request.
+    Approve(ApproveArgs),
+    /// Reject a pending request.
+    Reject(RejectArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SubmitArgs {
+    /// What is to be approved, in one line.
+    #[arg(long)]
+    pub title: String,
+    /// More about the request.
+    #[arg(long)]
+    pub description: Option<String>,
+    /// An amount, as a non-negative decimal (e.g. 1250.50).
+    #[arg(long)]
+    pub amount: Option<String>,
+    /// Who asks; defaults to your AWS identity.
+    #[arg(long)]
+    pub requester: Option<String>,
+    /// A JSON file with free-form details to store with the request.
+    #[arg(long, value_name = "FILE")]
+    pub details_file: Option<PathBuf>,
+    /// How long approvers have, e.g. 30m, 24h, 7d.
+    #[arg(long, value_parser = parse_duration, default_value = "24h")]
+    pub timeout: Duration,
+    /// The request's id (letters, digits, - and _); generated when absent.
+    #[arg(long)]
+    pub id: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StatusFilter {
+    Pending,
+    Approved,
+    Rejected,
+    Expired,
+    Cancelled,
+    All,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Which requests to list.
+    #[arg(long, value_enum, default_value = "pending")]
+    pub status: StatusFilter,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// The approval id.
+    pub id: String,
+}
+
+#[derive(Debug, Args)]
+pub struct DeciderArgs {
+    /// The approval id.
+    pub id: String,
+    /// Record the decision under this name instead of your AWS identity.
+    #[arg(long = "as", value_name = "NAME")]
+    pub as_name: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ApproveArgs {
+    #[command(flatten)]
+    pub decider: DeciderArgs,
+    /// A comment stored with the approval.
+    #[arg(long)]
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RejectArgs {
+    #[command(flatten)]
+    pub decider: DeciderArgs,
+    /// Why the request is rejected.
+    #[arg(long)]
+    pub reason: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+}

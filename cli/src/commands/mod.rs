@@ -1,0 +1,20 @@
+//! One module per subcommand.
+
+mod decide;
+mod list;
+mod show;
+mod submit;
+
+use crate::app::App;
+use crate::cli::{Cli, Command};
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let app = App::connect(&cli.global).await?;
+    match cli.command {
+        Command::Submit(args) => submit::run(&app, args).await,
+        Command::List(args) => list::run(&app, args).await,
+        Command::Show(args) => show::run(&app, args).await,
+        Command::Approve(args) => decide::approve(&app, args).await,
+        Command::Reject(args) => decide::reject(&app, args).await,
+    }
+}

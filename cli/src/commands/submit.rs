@@ -1,0 +1,187 @@
+//! `hitl submit`: publish the workflow's version and start its execution.
+
+use std::path::Path;
+
+use anyhow::Context;
+use aws_sdk_lambda::error::{DisplayErrorContext, ProvideErrorMetadata};
+use aws_sdk_lambda::types::InvocationType;
+use aws_smithy_types::Blob;
+use hitl_contract::{ApprovalRecord, StoreError, SubmitRequest};
+use serde::Serialize;
+
+use crate::app::App;
+use crate::cli::{OutputFormat, SubmitArgs};
+use crate::exit::InvalidInput;
+use crate::output;
+
+#[derive(Debug, Serialize)]
+struct Submitted {
+    approval_id: String,
+    /// `submitted`, or `already_submitted` when the same request exists.
+    outcome: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    execution_arn: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    function_version: Option<String>,
+}
+
+pub async fn run(app: &App, args: SubmitArgs) -> anyhow::Result<()> {
+    let details = args.details_file.as_deref().map(read_details).transpose()?;
+    let requester = match args.requester {
+        Some(requester) => requester,
+        None => app.caller_identity().await?,
+    };
+    let request = SubmitRequest {
+        approval_id: args.id.unwrap_or_else(new_approval_id),
+        title: args.title,
+        description: args.description,
+        requester,
+        amount: args.amount,
+        details,
+        timeout_seconds: Some(args.timeout.as_secs()),
+    };
+    request.validate(app.stack.max_request_timeout)?;
+
+    let submitted = match app.store().get(&request.approval_id).await? {
+        Some(existing) if same_request(&existing, &request) => Submitted {
+            approval_id: existing.approval_id,
+            outcome: "already_submitted",
+            execution_arn: existing.execution_arn,
+            function_version: None,
+        },
+        Some(_) => return Err(StoreError::IdInUse(request.approval_id).into()),
+        None => start(app, &request).await?,
+    };
+
+    match app.output {
+        OutputFormat::Json => output::print_json(&submitted),
+        OutputFormat::Table => {
+            let verb = if submitted.outcome == "submitted" {
+                "Submitted"
+            } else {
+                "Already submitted"
+            };
+            println!("{verb} approval request {}", submitted.approval_id);
+            if let Some(arn) = &submitted.execution_arn {
+                println!("  execution: {arn}");
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Publishes the function's current code as a version (Lambda returns the
+/// latest version when nothing changed) and starts the execution on it.
+async fn start(app: &App, request: &SubmitRequest) -> anyhow::Result<Submitted> {
+    let lambda = app.lambda();
+    let function = &app.stack.workflow_function;
+    let published = lambda
+        .publish_version()
+        .function_name(function)
+        .send()
+        .await
+        .map_err(|e| anyhow::anyhow!(DisplayErrorContext(e).to_string()))
+        .with_context(|| format!("publishing a version of function `{function}`"))?;
+    let version = published
+        .version()
+        .with_context(|| format!("PublishVersion of `{function}` returned no version"))?
+        .to_owned();
+
+    let payload = serde_json::to_vec(request)?;
+    let invoked = lambda
+        .invoke()
+        .function_name(function)
+        .qualifier(&version)
+        .invocation_type(InvocationType::Event)
+        .durable_execution_name(&request.approval_id)
+        .payload(Blob::new(payload))
+        .send()
+        .await;
+    let out = match invoked {
+        Ok(out) => out,
+        Err(err) => {
+            let status = err.raw_response().map(|r| r.status().as_u16());
+            let code = err.as_service_error().and_then(|e| e.code());
+            if code == Some("DurableExecutionAlreadyStartedException") || status == Some(409) {
+                return Err(StoreError::IdInUse(request.approval_id.clone()).into());
+            }
+            return Err(anyhow::anyhow!(DisplayErrorContext(err).to_string()))
+                .with_context(|| format!("starting the workflow `{function}:{version}`"));
+        }
+    };
+    Ok(Submitted {
+        approval_id: request.approval_id.clone(),
+        outcome: "submitted",
+        execution_arn: out.durable_execution_arn().map(str::to_owned),
+        function_version: Some(version),
+    })
+}
+
+/// A short, random, typeable id.
+fn new_approval_id() -> String {
+    let uuid = uuid::Uuid::new_v4().simple().to_string();
+    format!("apr-{}", &uuid[..12])
+}
+
+fn read_details(path: &Path) -> anyhow::Result<serde_json::Value> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| InvalidInput(format!("cannot read details file {}: {e}", path.display())))?;
+    serde_json::from_str(&text).map_err(|e| {
+        InvalidInput(format!(
+            "details file {} is not valid JSON: {e}",
+            path.display()
+        ))
+        .into()
+    })
+}
+
+/// Whether an existing record holds this very request (a retried submit).
+fn same_request(existing: &ApprovalRecord, request: &SubmitRequest) -> bool {
+    existing.title == request.title
+        && existing.description == request.description
+        && existing.requester == request.requester
+        && existing.details == request.details
+        && existing.amount.as_deref().map(normalise_decimal)
+            == request.amount.as_deref().map(normalise_decimal)
+}
+
+/// `1250.50` and `1250.5` are the same amount (DynamoDB drops the zero).
+fn normalise_decimal(text: &str) -> String {
+    match text.split_once('.') {
+        Some((whole, fraction)) => {
+            let fraction = fraction.trim_end_matches('0');
+            if fraction.is_empty() {
+                whole.to_owned()
+            } else {
+                format!("{whole}.{fraction}")
+            }
+        }
+        None => text.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_ids_are_valid() {
+        let id = new_approval_id();
+        assert!(hitl_contract::payload::is_valid_approval_id(&id), "{id}");
+        assert_ne!(id, new_approval_id());
+    }
+
+    #[test]
+    fn amounts_compare_as_numbers() {
+        assert_eq!(normalise_decimal("1250.50"), "1250.5");
+        assert_eq!(normalise_decimal("10.0"), "10");
+        assert_eq!(normalise_decimal("7"), "7");
+    }
+
+    #[test]
+    fn unreadable_details_file_is_invalid_input() {
+        let err = read_details(Path::new("/nonexistent/details.json")).unwrap_err();
+        assert_eq!(crate::exit::code_for(&err), crate::exit::INVALID_INPUT);
+        assert!(err.to_string().contains("cannot read details file"));
+    }
+}

@@ -1,0 +1,62 @@
+//! Exit codes: each error a user can cause has its own (listed in `hitl --help`).
+
+use hitl_contract::{DecideError, StoreError, ValidationError};
+
+use crate::stack::StackError;
+
+pub const FAILURE: u8 = 1;
+pub const INVALID_INPUT: u8 = 2;
+pub const NOT_FOUND: u8 = 3;
+pub const ALREADY_DECIDED: u8 = 4;
+pub const EXPIRED: u8 = 5;
+pub const ENDED: u8 = 6;
+pub const NOT_READY: u8 = 7;
+pub const CONFIGURATION: u8 = 8;
+
+/// An error about what the user typed or supplied (exit code 2).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct InvalidInput(pub String);
+
+/// The exit code for an error: the first cause in its chain that we know.
+pub fn code_for(err: &anyhow::Error) -> u8 {
+    for cause in err.chain() {
+        if let Some(e) = cause.downcast_ref::<StoreError>() {
+            if let Some(code) = store_code(e) {
+                return code;
+            }
+        }
+        if let Some(e) = cause.downcast_ref::<DecideError>() {
+            return match e {
+                DecideError::Store(e) => store_code(e).unwrap_or(FAILURE),
+                DecideError::NotReady(_) => NOT_READY,
+                DecideError::ExecutionClosed(_) => ENDED,
+                DecideError::Undelivered { .. } => FAILURE,
+            };
+        }
+        if cause.downcast_ref::<StackError>().is_some() {
+            return CONFIGURATION;
+        }
+        if cause.downcast_ref::<ValidationError>().is_some()
+            || cause.downcast_ref::<InvalidInput>().is_some()
+        {
+            return INVALID_INPUT;
+        }
+    }
+    FAILURE
+}
+
+fn store_code(err: &StoreError) -> Option<u8> {
+    use hitl_contract::Status;
+    Some(match err {
+        StoreError::NotFound(_) => NOT_FOUND,
+        StoreError::IdInUse(_) | StoreError::ClaimedByOther { .. } => ALREADY_DECIDED,
+        StoreError::PastExpiry(_) => EXPIRED,
+        StoreError::NotPending(record) => match record.status {
+            Status::Expired => EXPIRED,
+            Status::Cancelled => ENDED,
+            _ => ALREADY_DECIDED,
+        },
+        StoreError::Record(_) | StoreError::Aws { .. } => return None,
+    })
+}

@@ -1,0 +1,216 @@
+//! Finding the deployed stack: AWS configuration and CloudFormation outputs.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use anyhow::Context;
+use aws_config::{BehaviorVersion, SdkConfig};
+use aws_sdk_cloudformation::error::{DisplayErrorContext, ProvideErrorMetadata};
+use hitl_contract::outputs;
+
+use crate::cli::GlobalArgs;
+
+/// A problem with the stack or the AWS configuration (exit code 8).
+#[derive(Debug, thiserror::Error)]
+pub enum StackError {
+    #[error("no AWS region is configured: set AWS_REGION, pass --region, or choose a profile with a region (AWS_PROFILE)")]
+    NoRegion,
+    #[error("stack `{stack}` was not found in {region}: deploy it (see README), or name another with --stack or HITL_STACK")]
+    NotFound { stack: String, region: String },
+    #[error("stack `{stack}` has no `{key}` output: is it a hitl stack? Redeploy it from this version's template.yaml")]
+    MissingOutput { stack: String, key: &'static str },
+    #[error("stack `{stack}` output `{key}` is `{value}`, which is not a number of seconds; redeploy the stack")]
+    BadOutput {
+        stack: String,
+        key: &'static str,
+        value: String,
+    },
+    #[error("could not read stack `{stack}`: {message}\nCheck your AWS credentials (AWS_PROFILE) and region.")]
+    Unreachable { stack: String, message: String },
+}
+
+/// Loads the AWS configuration the standard way, with our two overrides.
+pub async fn load_aws_config(global: &GlobalArgs) -> anyhow::Result<SdkConfig> {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    if let Some(profile) = &global.profile {
+        loader = loader.profile_name(profile);
+    }
+    if let Some(region) = &global.region {
+        loader = loader.region(aws_config::Region::new(region.clone()));
+    }
+    let config = loader.load().await;
+    if config.region().is_none() {
+        return Err(StackError::NoRegion.into());
+    }
+    Ok(config)
+}
+
+/// The resources of a deployed hitl stack, read from its outputs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stack {
+    pub name: String,
+    pub table: String,
+    pub workflow_function: String,
+    pub workflow_log_group: String,
+    pub max_request_timeout: Duration,
+}
+
+impl Stack {
+    pub async fn resolve(
+        client: &aws_sdk_cloudformation::Client,
+        name: &str,
+    ) -> anyhow::Result<Self> {
+        let region = client
+            .config()
+            .region()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        let described = client.describe_stacks().stack_name(name).send().await;
+        let out = match described {
+            Ok(out) => out,
+            Err(err) => {
+                let missing = err
+                    .as_service_error()
+                    .and_then(|e| e.message())
+                    .is_some_and(|m| m.contains("does not exist"));
+                return Err(if missing {
+                    StackError::NotFound {
+                        stack: name.to_owned(),
+                        region,
+                    }
+                } else {
+                    StackError::Unreachable {
+                        stack: name.to_owned(),
+                        message: DisplayErrorContext(&err).to_string(),
+                    }
+                }
+                .into());
+            }
+        };
+        let stack = out.stacks().first().ok_or_else(|| StackError::NotFound {
+            stack: name.to_owned(),
+            region: region.clone(),
+        })?;
+        let outputs: HashMap<&str, &str> = stack
+            .outputs()
+            .iter()
+            .filter_map(|o| Some((o.output_key()?, o.output_value()?)))
+            .collect();
+        Self::from_outputs(name, &outputs).context("reading the stack's outputs")
+    }
+
+    pub fn from_outputs(name: &str, outputs: &HashMap<&str, &str>) -> Result<Self, StackError> {
+        let get = |key: &'static str| {
+            outputs
+                .get(key)
+                .map(|v| (*v).to_owned())
+                .ok_or_else(|| StackError::MissingOutput {
+                    stack: name.to_owned(),
+                    key,
+                })
+        };
+        let table = get(outputs::APPROVALS_TABLE)?;
+        let workflow_function = get(outputs::WORKFLOW_FUNCTION)?;
+        let workflow_log_group = get(outputs::WORKFLOW_LOG_GROUP)?;
+        let max = get(outputs::MAX_REQUEST_TIMEOUT)?;
+        let max_seconds = max.parse::<u64>().map_err(|_| StackError::BadOutput {
+            stack: name.to_owned(),
+            key: outputs::MAX_REQUEST_TIMEOUT,
+            value: max.clone(),
+        })?;
+        Ok(Self {
+            name: name.to_owned(),
+            table,
+            workflow_function,
+            workflow_log_group,
+            max_request_timeout: Duration::from_secs(max_seconds),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_cloudformation::operation::describe_stacks::{
+        DescribeStacksError, DescribeStacksOutput,
+    };
+    use aws_sdk_cloudformation::types::{Output, Stack as CfnStack, StackStatus};
+    use aws_smithy_mocks::{mock, mock_client, RuleMode};
+
+    fn output(key: &str, value: &str) -> Output {
+        Output::builder()
+            .output_key(key)
+            .output_value(value)
+            .build()
+    }
+
+    #[tokio::test]
+    async fn reads_every_output() {
+        let rule = mock!(aws_sdk_cloudformation::Client::describe_stacks).then_output(|| {
+            DescribeStacksOutput::builder()
+                .stacks(
+                    CfnStack::builder()
+                        .stack_name("hitl")
+                        .stack_status(StackStatus::CreateComplete)
+                        .creation_time(aws_smithy_types::DateTime::from_secs(0))
+                        .outputs(output(outputs::APPROVALS_TABLE, "hitl-approvals"))
+                        .outputs(output(outputs::WORKFLOW_FUNCTION, "hitl-workflow"))
+                        .outputs(output(
+                            outputs::WORKFLOW_LOG_GROUP,
+                            "/aws/lambda/hitl-workflow",
+                        ))
+                        .outputs(output(outputs::MAX_REQUEST_TIMEOUT, "604800"))
+                        .build(),
+                )
+                .build()
+        });
+        let client = mock_client!(aws_sdk_cloudformation, RuleMode::Sequential, [&rule]);
+        let stack = Stack::resolve(&client, "hitl").await.unwrap();
+        assert_eq!(stack.table, "hitl-approvals");
+        assert_eq!(stack.workflow_function, "hitl-workflow");
+        assert_eq!(stack.max_request_timeout, Duration::from_secs(604_800));
+    }
+
+    #[tokio::test]
+    async fn missing_stack_error_is_visible() {
+        let rule = mock!(aws_sdk_cloudformation::Client::describe_stacks).then_error(|| {
+            DescribeStacksError::generic(
+                aws_smithy_types::error::ErrorMetadata::builder()
+                    .code("ValidationError")
+                    .message("Stack with id nope does not exist")
+                    .build(),
+            )
+        });
+        let client = mock_client!(aws_sdk_cloudformation, RuleMode::Sequential, [&rule]);
+        let err = Stack::resolve(&client, "nope").await.unwrap_err();
+        let stack_error = err.downcast_ref::<StackError>().unwrap();
+        assert!(matches!(stack_error, StackError::NotFound { .. }), "{err}");
+        assert!(
+            err.to_string().contains("stack `nope` was not found"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn missing_output_names_the_key() {
+        let outputs = HashMap::from([(outputs::APPROVALS_TABLE, "t")]);
+        let err = Stack::from_outputs("s", &outputs).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("has no `WorkflowFunctionName` output"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn bad_timeout_output_is_reported() {
+        let outputs = HashMap::from([
+            (outputs::APPROVALS_TABLE, "t"),
+            (outputs::WORKFLOW_FUNCTION, "f"),
+            (outputs::WORKFLOW_LOG_GROUP, "g"),
+            (outputs::MAX_REQUEST_TIMEOUT, "a week"),
+        ]);
+        let err = Stack::from_outputs("s", &outputs).unwrap_err();
+        assert!(err.to_string().contains("`a week`"), "{err}");
+    }
+}
