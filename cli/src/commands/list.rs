@@ -29,7 +29,7 @@ pub async fn run(app: &App, args: ListArgs) -> anyhow::Result<()> {
                 .with_context(|| format!("listing {status} requests"))?,
         );
     }
-    records.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+    records.sort_by_key(|r| std::cmp::Reverse(r.created_at));
     match app.output {
         OutputFormat::Json => output::print_json(&records),
         OutputFormat::Table if records.is_empty() => {

@@ -239,7 +239,8 @@ mod tests {
 
     #[test]
     fn rejects_each_bad_field_with_a_message() {
-        let cases: Vec<(fn(&mut SubmitRequest), &str)> = vec![
+        type Mutation = fn(&mut SubmitRequest);
+        let cases: Vec<(Mutation, &str)> = vec![
             (
                 |r| r.approval_id = "has space".into(),
                 "approval id `has space` is invalid",

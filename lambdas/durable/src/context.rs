@@ -1,0 +1,651 @@
+//! The durable context: the operations workflow code calls.
+//!
+//! Every operation gets a deterministic id from its position in the
+//! workflow. On replay, a recorded operation returns its recorded outcome
+//! without running again; a new one is checkpointed before its outcome is
+//! used. When an operation cannot complete in this invocation (a callback
+//! not yet answered, a timer not yet elapsed, a retry delay) the context
+//! *suspends*: the handler future is dropped and the invocation answers
+//! `PENDING`, and the service invokes the function again when there is news.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_sdk_lambda::error::DisplayErrorContext;
+use aws_sdk_lambda::types::{
+    CallbackOptions, OperationAction, OperationType as SdkType, OperationUpdate, StepOptions,
+    WaitOptions,
+};
+use blake2::{Blake2b512, Digest};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use tokio::sync::{Mutex, Notify};
+
+use crate::error::{DurableError, ErrorObject};
+use crate::state::{OperationState, OperationStatus, OperationType};
+
+/// The id of the operation at `position` (1-based) under `parent`, as the
+/// official SDKs derive it, so histories line up across SDKs.
+pub fn operation_id(parent: Option<&str>, position: u64) -> String {
+    let key = match parent {
+        Some(parent) => format!("{parent}-{position}"),
+        None => position.to_string(),
+    };
+    let digest = Blake2b512::digest(key.as_bytes());
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    hex[..64].to_owned()
+}
+
+/// How a step's attempts are retried.
+#[derive(Debug, Clone)]
+pub struct RetryStrategy {
+    /// Attempts in all, the first included.
+    pub max_attempts: u32,
+    pub initial_delay: Duration,
+    pub backoff_rate: f64,
+    pub max_delay: Duration,
+}
+
+impl Default for RetryStrategy {
+    fn default() -> Self {
+        Self {
+            max_attempts: 3,
+            initial_delay: Duration::from_secs(1),
+            backoff_rate: 2.0,
+            max_delay: Duration::from_secs(300),
+        }
+    }
+}
+
+impl RetryStrategy {
+    /// No retries: the first failure is final.
+    pub fn none() -> Self {
+        Self {
+            max_attempts: 1,
+            ..Self::default()
+        }
+    }
+
+    /// The delay before attempt `attempt + 1`, after `attempt` failed.
+    pub fn delay_after(&self, attempt: u32) -> Duration {
+        let factor = self
+            .backoff_rate
+            .powi(attempt.saturating_sub(1).min(30) as i32);
+        let delay = self.initial_delay.mul_f64(factor.max(1.0));
+        delay.clamp(
+            Duration::from_secs(1),
+            self.max_delay.max(Duration::from_secs(1)),
+        )
+    }
+}
+
+/// Whether a step may run more than once per attempt.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum StepSemantics {
+    /// The step may run again if the function dies mid-attempt (the default).
+    #[default]
+    AtLeastOncePerRetry,
+    /// The attempt's start is checkpointed first; an attempt found started
+    /// but unfinished on replay counts as failed and is not run again.
+    AtMostOncePerRetry,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct StepConfig {
+    pub retry: RetryStrategy,
+    pub semantics: StepSemantics,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct CallbackConfig {
+    /// How long the callback may stay unanswered; unlimited when `None`.
+    pub timeout: Option<Duration>,
+    /// How long between heartbeats before the callback times out.
+    pub heartbeat_timeout: Option<Duration>,
+}
+
+/// What a step closure sees.
+#[derive(Debug, Clone)]
+pub struct StepContext {
+    /// 1 for the first attempt.
+    pub attempt: u32,
+    pub operation_id: String,
+}
+
+/// The mutable part of an execution: the checkpoint chain and what the
+/// service has recorded.
+struct Chain {
+    token: String,
+    operations: HashMap<String, OperationState>,
+}
+
+pub(crate) struct Shared {
+    arn: String,
+    client: aws_sdk_lambda::Client,
+    chain: Mutex<Chain>,
+    suspended: AtomicBool,
+    suspend: Notify,
+    /// Ids recorded as completed before this invocation started: while the
+    /// handler revisits them it is replaying.
+    replayed_ids: std::collections::HashSet<String>,
+}
+
+impl Shared {
+    pub(crate) fn new(
+        arn: String,
+        token: String,
+        client: aws_sdk_lambda::Client,
+        operations: Vec<OperationState>,
+    ) -> Arc<Self> {
+        let replayed_ids = operations
+            .iter()
+            .filter(|op| op.kind != OperationType::Execution)
+            .map(|op| op.id.clone())
+            .collect();
+        Arc::new(Self {
+            arn,
+            client,
+            chain: Mutex::new(Chain {
+                token,
+                operations: operations
+                    .into_iter()
+                    .map(|op| (op.id.clone(), op))
+                    .collect(),
+            }),
+            suspended: AtomicBool::new(false),
+            suspend: Notify::new(),
+            replayed_ids,
+        })
+    }
+
+    /// Resolves once an operation has asked the invocation to suspend.
+    pub(crate) async fn suspended(&self) {
+        self.suspend.notified().await;
+    }
+
+    pub(crate) fn is_suspended(&self) -> bool {
+        self.suspended.load(Ordering::SeqCst)
+    }
+
+    async fn recorded(&self, id: &str) -> Option<OperationState> {
+        self.chain.lock().await.operations.get(id).cloned()
+    }
+
+    /// Sends updates, chains the token and merges the new state. Nothing
+    /// after a failed checkpoint may run, so the error ends the invocation.
+    pub(crate) async fn checkpoint(
+        &self,
+        updates: Vec<OperationUpdate>,
+    ) -> Result<(), DurableError> {
+        let mut chain = self.chain.lock().await;
+        let out = self
+            .client
+            .checkpoint_durable_execution()
+            .durable_execution_arn(&self.arn)
+            .checkpoint_token(&chain.token)
+            .set_updates(Some(updates))
+            .send()
+            .await
+            .map_err(|e| DurableError::Checkpoint(DisplayErrorContext(e).to_string()))?;
+        if let Some(token) = out.checkpoint_token() {
+            chain.token = token.to_owned();
+        }
+        let mut marker = None;
+        if let Some(state) = out.new_execution_state() {
+            merge(&mut chain.operations, state.operations())?;
+            marker = state.next_marker().map(str::to_owned);
+        }
+        while let Some(next) = marker.take() {
+            let page = self
+                .client
+                .get_durable_execution_state()
+                .durable_execution_arn(&self.arn)
+                .checkpoint_token(&chain.token)
+                .marker(next)
+                .send()
+                .await
+                .map_err(|e| DurableError::Checkpoint(DisplayErrorContext(e).to_string()))?;
+            merge(&mut chain.operations, page.operations())?;
+            marker = page.next_marker().map(str::to_owned);
+        }
+        Ok(())
+    }
+
+    /// Marks the invocation suspended and never returns: the runner drops
+    /// the handler future and answers `PENDING`.
+    async fn suspend(&self) -> ! {
+        self.suspended.store(true, Ordering::SeqCst);
+        self.suspend.notify_one();
+        std::future::pending::<()>().await;
+        unreachable!("a pending future never resolves")
+    }
+}
+
+fn merge(
+    operations: &mut HashMap<String, OperationState>,
+    updated: &[aws_sdk_lambda::types::Operation],
+) -> Result<(), DurableError> {
+    for op in updated {
+        let state = OperationState::from_sdk(op).ok_or_else(|| {
+            DurableError::Checkpoint(format!(
+                "operation {} has a type or status this runtime does not know ({:?}, {:?})",
+                op.id(),
+                op.r#type(),
+                op.status()
+            ))
+        })?;
+        operations.insert(state.id.clone(), state);
+    }
+    Ok(())
+}
+
+fn sdk_type(kind: OperationType) -> SdkType {
+    SdkType::from(kind.as_str())
+}
+
+/// The handle workflow code uses for durable operations.
+#[derive(Clone)]
+pub struct DurableContext {
+    shared: Arc<Shared>,
+    parent_id: Option<String>,
+    counter: Arc<AtomicU64>,
+}
+
+impl DurableContext {
+    pub(crate) fn root(shared: Arc<Shared>) -> Self {
+        Self {
+            shared,
+            parent_id: None,
+            counter: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    /// The ARN of this durable execution.
+    pub fn execution_arn(&self) -> &str {
+        &self.shared.arn
+    }
+
+    /// True while the handler is re-running operations recorded by earlier
+    /// invocations; use it to keep side effects such as log lines to once.
+    pub fn is_replaying(&self) -> bool {
+        let next = operation_id(
+            self.parent_id.as_deref(),
+            self.counter.load(Ordering::SeqCst) + 1,
+        );
+        self.shared.replayed_ids.contains(&next)
+    }
+
+    fn next_id(&self) -> String {
+        let position = self.counter.fetch_add(1, Ordering::SeqCst) + 1;
+        operation_id(self.parent_id.as_deref(), position)
+    }
+
+    fn update(
+        &self,
+        id: &str,
+        name: &str,
+        kind: OperationType,
+        action: OperationAction,
+    ) -> aws_sdk_lambda::types::builders::OperationUpdateBuilder {
+        OperationUpdate::builder()
+            .id(id)
+            .set_parent_id(self.parent_id.clone())
+            .name(name)
+            .r#type(sdk_type(kind))
+            .action(action)
+    }
+
+    /// The recorded operation at `id`, checked against what the handler asks
+    /// for now: a different type or name means the code changed underneath
+    /// a running execution.
+    async fn replay(
+        &self,
+        id: &str,
+        name: &str,
+        kind: OperationType,
+    ) -> Result<Option<OperationState>, DurableError> {
+        let Some(op) = self.shared.recorded(id).await else {
+            return Ok(None);
+        };
+        if op.kind != kind || op.name.as_deref().is_some_and(|recorded| recorded != name) {
+            return Err(DurableError::NonDeterministic(format!(
+                "operation {id} was recorded as {} `{}` but the workflow now asks for {} `{name}`; \
+                 keep the order of durable operations stable, or publish a new version for the change",
+                op.kind.as_str(),
+                op.name.as_deref().unwrap_or(""),
+                kind.as_str(),
+            )));
+        }
+        Ok(Some(op))
+    }
+
+    /// Runs `f` as a checkpointed step with the default retry strategy.
+    pub async fn step<T, E, F, Fut>(&self, name: &str, f: F) -> Result<T, DurableError>
+    where
+        T: Serialize + DeserializeOwned,
+        E: std::fmt::Display,
+        F: FnOnce(StepContext) -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
+        self.step_with(name, StepConfig::default(), f).await
+    }
+
+    /// Runs `f` as a checkpointed step. Its result is recorded, so on replay
+    /// it is returned without running `f` again.
+    pub async fn step_with<T, E, F, Fut>(
+        &self,
+        name: &str,
+        config: StepConfig,
+        f: F,
+    ) -> Result<T, DurableError>
+    where
+        T: Serialize + DeserializeOwned,
+        E: std::fmt::Display,
+        F: FnOnce(StepContext) -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
+        let id = self.next_id();
+        let recorded = self.replay(&id, name, OperationType::Step).await?;
+        let previous_attempts = recorded
+            .as_ref()
+            .and_then(|op| op.step_details.as_ref()?.attempt)
+            .unwrap_or(0);
+        if let Some(op) = &recorded {
+            match op.status {
+                OperationStatus::Succeeded => {
+                    let result = op.step_details.as_ref().and_then(|d| d.result.as_deref());
+                    return decode(name, result);
+                }
+                OperationStatus::Failed
+                | OperationStatus::Cancelled
+                | OperationStatus::TimedOut
+                | OperationStatus::Stopped => {
+                    let error = op
+                        .step_details
+                        .as_ref()
+                        .and_then(|d| d.error.clone())
+                        .unwrap_or_default();
+                    return Err(DurableError::StepFailed {
+                        name: name.to_owned(),
+                        error,
+                    });
+                }
+                // A retry is scheduled but its delay has not elapsed.
+                OperationStatus::Pending => self.shared.suspend().await,
+                OperationStatus::Started
+                    if config.semantics == StepSemantics::AtMostOncePerRetry =>
+                {
+                    // The attempt began and its outcome is unknown: it must
+                    // not run again, so it counts as a failed attempt.
+                    let error = ErrorObject::new(
+                        "StepInterrupted",
+                        format!("step `{name}` was interrupted during attempt {previous_attempts}"),
+                    );
+                    return self
+                        .fail_attempt(&id, name, &config, previous_attempts.max(1), error)
+                        .await;
+                }
+                OperationStatus::Started | OperationStatus::Ready => {}
+            }
+        }
+
+        let started = recorded
+            .as_ref()
+            .is_some_and(|op| op.status == OperationStatus::Started);
+        let attempt = if started {
+            previous_attempts.max(1)
+        } else {
+            previous_attempts + 1
+        };
+        if !started {
+            self.shared
+                .checkpoint(vec![self
+                    .update(&id, name, OperationType::Step, OperationAction::Start)
+                    .build()
+                    .map_err(build_error)?])
+                .await?;
+        }
+
+        let outcome = f(StepContext {
+            attempt,
+            operation_id: id.clone(),
+        })
+        .await;
+        match outcome {
+            Ok(value) => {
+                let payload = encode(name, &value)?;
+                self.shared
+                    .checkpoint(vec![self
+                        .update(&id, name, OperationType::Step, OperationAction::Succeed)
+                        .payload(payload)
+                        .build()
+                        .map_err(build_error)?])
+                    .await?;
+                Ok(value)
+            }
+            Err(err) => {
+                let error = ErrorObject::new(short_type_name::<E>(), err.to_string());
+                self.fail_attempt(&id, name, &config, attempt, error).await
+            }
+        }
+    }
+
+    /// Records a failed attempt: a `RETRY` after a delay while attempts
+    /// remain (and suspends), else `FAIL`.
+    async fn fail_attempt<T>(
+        &self,
+        id: &str,
+        name: &str,
+        config: &StepConfig,
+        attempt: u32,
+        error: ErrorObject,
+    ) -> Result<T, DurableError> {
+        if attempt < config.retry.max_attempts {
+            let delay = config.retry.delay_after(attempt);
+            self.shared
+                .checkpoint(vec![self
+                    .update(id, name, OperationType::Step, OperationAction::Retry)
+                    .error(error.to_sdk())
+                    .step_options(
+                        StepOptions::builder()
+                            .next_attempt_delay_seconds(
+                                i32::try_from(delay.as_secs()).unwrap_or(i32::MAX),
+                            )
+                            .build(),
+                    )
+                    .build()
+                    .map_err(build_error)?])
+                .await?;
+            self.shared.suspend().await
+        }
+        self.shared
+            .checkpoint(vec![self
+                .update(id, name, OperationType::Step, OperationAction::Fail)
+                .error(error.to_sdk())
+                .build()
+                .map_err(build_error)?])
+            .await?;
+        Err(DurableError::StepFailed {
+            name: name.to_owned(),
+            error,
+        })
+    }
+
+    /// Creates a callback that an outside party completes through
+    /// `SendDurableExecutionCallbackSuccess`/`Failure`, with the id returned.
+    pub async fn create_callback(
+        &self,
+        name: &str,
+        config: CallbackConfig,
+    ) -> Result<Callback, DurableError> {
+        let id = self.next_id();
+        if self
+            .replay(&id, name, OperationType::Callback)
+            .await?
+            .is_none()
+        {
+            let mut options = CallbackOptions::builder();
+            if let Some(timeout) = config.timeout {
+                options = options.timeout_seconds(seconds(timeout));
+            }
+            if let Some(heartbeat) = config.heartbeat_timeout {
+                options = options.heartbeat_timeout_seconds(seconds(heartbeat));
+            }
+            self.shared
+                .checkpoint(vec![self
+                    .update(&id, name, OperationType::Callback, OperationAction::Start)
+                    .callback_options(options.build())
+                    .build()
+                    .map_err(build_error)?])
+                .await?;
+        }
+        let op = self.shared.recorded(&id).await;
+        let callback_id = op
+            .as_ref()
+            .and_then(|op| op.callback_details.as_ref()?.callback_id.clone())
+            .ok_or_else(|| {
+                DurableError::Checkpoint(format!(
+                    "the service returned no callback id for callback `{name}`"
+                ))
+            })?;
+        Ok(Callback {
+            shared: self.shared.clone(),
+            operation_id: id,
+            name: name.to_owned(),
+            callback_id,
+        })
+    }
+
+    /// Waits durably: the function does not run while the timer is pending.
+    pub async fn wait(&self, name: &str, duration: Duration) -> Result<(), DurableError> {
+        let id = self.next_id();
+        match self.replay(&id, name, OperationType::Wait).await? {
+            Some(op) if op.status == OperationStatus::Succeeded => Ok(()),
+            Some(_) => self.shared.suspend().await,
+            None => {
+                self.shared
+                    .checkpoint(vec![self
+                        .update(&id, name, OperationType::Wait, OperationAction::Start)
+                        .wait_options(
+                            WaitOptions::builder()
+                                .wait_seconds(seconds(duration))
+                                .build(),
+                        )
+                        .build()
+                        .map_err(build_error)?])
+                    .await?;
+                self.shared.suspend().await
+            }
+        }
+    }
+}
+
+/// A callback created by [`DurableContext::create_callback`].
+pub struct Callback {
+    shared: Arc<Shared>,
+    operation_id: String,
+    name: String,
+    callback_id: String,
+}
+
+impl Callback {
+    /// The id to hand to whoever will answer; opaque, may contain `/`, `+`, `=`.
+    pub fn callback_id(&self) -> &str {
+        &self.callback_id
+    }
+
+    pub fn operation_id(&self) -> &str {
+        &self.operation_id
+    }
+
+    /// The payload the callback was completed with; suspends until then.
+    pub async fn result(&self) -> Result<Option<String>, DurableError> {
+        let op = self.shared.recorded(&self.operation_id).await;
+        let details = op
+            .as_ref()
+            .and_then(|op| op.callback_details.clone())
+            .unwrap_or_default();
+        match op.map(|op| op.status) {
+            Some(OperationStatus::Succeeded) => Ok(details.result),
+            Some(OperationStatus::Failed) => Err(DurableError::CallbackFailed {
+                name: self.name.clone(),
+                error: details.error.unwrap_or_default(),
+            }),
+            Some(OperationStatus::TimedOut) => Err(DurableError::CallbackTimedOut {
+                name: self.name.clone(),
+            }),
+            Some(OperationStatus::Cancelled | OperationStatus::Stopped) => {
+                Err(DurableError::CallbackFailed {
+                    name: self.name.clone(),
+                    error: ErrorObject::new("CallbackCancelled", "the callback was cancelled"),
+                })
+            }
+            _ => self.shared.suspend().await,
+        }
+    }
+}
+
+fn seconds(duration: Duration) -> i32 {
+    i32::try_from(duration.as_secs().max(1)).unwrap_or(i32::MAX)
+}
+
+fn build_error(err: aws_sdk_lambda::error::BuildError) -> DurableError {
+    DurableError::Checkpoint(format!("invalid operation update: {err}"))
+}
+
+fn encode<T: Serialize>(name: &str, value: &T) -> Result<String, DurableError> {
+    serde_json::to_string(value).map_err(|e| DurableError::Serialization {
+        name: name.to_owned(),
+        message: e.to_string(),
+    })
+}
+
+fn decode<T: DeserializeOwned>(name: &str, payload: Option<&str>) -> Result<T, DurableError> {
+    serde_json::from_str(payload.unwrap_or("null")).map_err(|e| DurableError::Serialization {
+        name: name.to_owned(),
+        message: e.to_string(),
+    })
+}
+
+/// `MyError` for `my_crate::errors::MyError`: the error type recorded with a failure.
+fn short_type_name<E>() -> &'static str {
+    let full = std::any::type_name::<E>();
+    let base = full.split('<').next().unwrap_or(full);
+    base.rsplit("::").next().unwrap_or(base)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_match_the_official_sdks() {
+        // blake2b("1").hexdigest()[:64], as the Python SDK computes it.
+        assert_eq!(
+            operation_id(None, 1),
+            "1ced8f5be2db23a6513eba4d819c73806424748a7bc6fa0d792cc1c7d1775a97"
+        );
+        assert_eq!(
+            operation_id(Some("p"), 1),
+            "d34d85f2aecbebcea69fbebbefdc391d610a4c9c1d2a164031193d51e964a059"
+        );
+    }
+
+    #[test]
+    fn retry_delays_back_off_within_bounds() {
+        let retry = RetryStrategy::default();
+        assert_eq!(retry.delay_after(1), Duration::from_secs(1));
+        assert_eq!(retry.delay_after(2), Duration::from_secs(2));
+        assert_eq!(retry.delay_after(3), Duration::from_secs(4));
+        assert_eq!(retry.delay_after(40), Duration::from_secs(300));
+    }
+
+    #[test]
+    fn error_type_names_are_short() {
+        assert_eq!(short_type_name::<std::io::Error>(), "Error");
+        assert_eq!(short_type_name::<String>(), "String");
+    }
+}
