@@ -1,0 +1,185 @@
+//! The approval workflow: record the request, wait for a decision or the
+//! deadline, record the outcome.
+
+use std::time::Duration;
+
+use hitl_contract::record::RETENTION_AFTER_EXPIRY;
+use hitl_contract::{
+    ApprovalRecord, ApprovalStore, Created, DecisionPayload, Outcome, Status, StoreError,
+    SubmitRequest, Timestamp, WorkflowResult,
+};
+use hitl_durable::{CallbackConfig, DurableContext, DurableError, ErrorObject, HandlerError};
+use serde::{Deserialize, Serialize};
+use tracing::info;
+
+/// Why a workflow ends `FAILED`.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkflowError {
+    #[error("invalid approval request: {0}")]
+    Invalid(#[from] hitl_contract::ValidationError),
+    #[error("{0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Durable(#[from] DurableError),
+}
+
+impl From<WorkflowError> for HandlerError {
+    fn from(err: WorkflowError) -> Self {
+        match err {
+            WorkflowError::Invalid(_) => {
+                HandlerError(ErrorObject::new("InvalidRequest", err.to_string()))
+            }
+            WorkflowError::Conflict(_) => {
+                HandlerError(ErrorObject::new("ApprovalIdInUse", err.to_string()))
+            }
+            WorkflowError::Durable(err) => err.into(),
+        }
+    }
+}
+
+/// What the workflow needs from its deployment.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub store: ApprovalStore,
+    pub max_request_timeout: Duration,
+}
+
+/// The outcome of the step that writes the record. A conflict is a result,
+/// not an error, so the step is not retried for it.
+#[derive(Debug, Serialize, Deserialize)]
+enum Recording {
+    Recorded { expires_at: Timestamp },
+    Conflict(String),
+}
+
+pub async fn run(
+    ctx: DurableContext,
+    settings: Settings,
+    request: SubmitRequest,
+) -> Result<WorkflowResult, WorkflowError> {
+    let id = request.approval_id.clone();
+    request.validate(settings.max_request_timeout)?;
+
+    let store = settings.store.clone();
+    let arn = ctx.execution_arn().to_owned();
+    let recording = ctx
+        .step("record-request", |_| async move {
+            let now = Timestamp::now();
+            let record = new_record(&request, &arn, now);
+            match store.create(&record).await {
+                Ok(Created::New) | Ok(Created::AlreadyThere) => Ok(Recording::Recorded {
+                    expires_at: record.expires_at,
+                }),
+                Err(err @ StoreError::IdInUse(_)) => Ok(Recording::Conflict(err.to_string())),
+                Err(err) => Err(err),
+            }
+        })
+        .await?;
+    let expires_at = match recording {
+        Recording::Recorded { expires_at } => expires_at,
+        Recording::Conflict(message) => return Err(WorkflowError::Conflict(message)),
+    };
+
+    // The callback's own timeout enforces the deadline: the service wakes
+    // the workflow with TIMED_OUT when it passes.
+    let timeout = Duration::from_secs(Timestamp::now().seconds_until(expires_at).max(1));
+    let callback = ctx
+        .create_callback(
+            "decision",
+            CallbackConfig {
+                timeout: Some(timeout),
+                heartbeat_timeout: None,
+            },
+        )
+        .await?;
+
+    let store = settings.store.clone();
+    let callback_id = callback.callback_id().to_owned();
+    let attach_id = id.clone();
+    ctx.step("publish-callback", |_| async move {
+        match store.attach_callback(&attach_id, &callback_id).await {
+            // Cancelled or decided before we got here: nothing to publish.
+            Ok(()) | Err(StoreError::NotPending(_)) => Ok(()),
+            Err(err) => Err(err),
+        }
+    })
+    .await?;
+    if !ctx.is_replaying() {
+        info!(approval_id = %id, expires_at = %expires_at, "waiting for a decision");
+    }
+
+    // Which callback arrived decides the outcome; its payload only says who.
+    let (status, decision) = match callback.result().await {
+        Ok(payload) => (
+            Status::Approved,
+            Some(DecisionPayload::from_callback(
+                Outcome::Approved,
+                payload.as_deref(),
+                None,
+            )),
+        ),
+        Err(DurableError::CallbackFailed { error, .. }) => (
+            Status::Rejected,
+            Some(DecisionPayload::from_callback(
+                Outcome::Rejected,
+                error.error_data.as_deref(),
+                error.error_message.as_deref(),
+            )),
+        ),
+        Err(DurableError::CallbackTimedOut { .. }) => (Status::Expired, None),
+        Err(err) => return Err(err.into()),
+    };
+
+    let store = settings.store.clone();
+    let finish_id = id.clone();
+    let record = ctx
+        .step("record-outcome", |_| async move {
+            let decided_at = decision
+                .as_ref()
+                .and_then(|d| d.decided_at)
+                .unwrap_or_else(Timestamp::now);
+            let decided_by = decision.as_ref().and_then(|d| d.decided_by.as_deref());
+            let comment = decision.as_ref().and_then(|d| d.comment.as_deref());
+            match store
+                .finish(&finish_id, status, decided_by, decided_at, comment)
+                .await
+            {
+                Ok(record) => Ok(record),
+                // Cancelled meanwhile: the record keeps the status it has.
+                Err(StoreError::NotPending(record)) => Ok(*record),
+                Err(err) => Err(err),
+            }
+        })
+        .await?;
+    info!(approval_id = %id, status = %record.status, decided_by = record.decided_by.as_deref().unwrap_or(""), "request closed");
+
+    Ok(WorkflowResult {
+        approval_id: record.approval_id,
+        status: record.status,
+        decided_by: record.decided_by,
+        decided_at: record.decided_at,
+        comment: record.comment,
+    })
+}
+
+fn new_record(request: &SubmitRequest, execution_arn: &str, now: Timestamp) -> ApprovalRecord {
+    let expires_at = now.plus(request.timeout());
+    ApprovalRecord {
+        approval_id: request.approval_id.clone(),
+        title: request.title.clone(),
+        description: request.description.clone(),
+        requester: request.requester.clone(),
+        amount: request.amount.clone(),
+        details: request.details.clone(),
+        status: Status::Pending,
+        callback_id: None,
+        execution_arn: Some(execution_arn.to_owned()),
+        created_at: now,
+        expires_at,
+        decided_at: None,
+        decided_by: None,
+        comment: None,
+        claim: None,
+        ttl: expires_at.plus(RETENTION_AFTER_EXPIRY).unix_seconds(),
+    }
+}
