@@ -27,10 +27,10 @@ impl From<WorkflowError> for HandlerError {
     fn from(err: WorkflowError) -> Self {
         match err {
             WorkflowError::Invalid(_) => {
-                HandlerError(ErrorObject::new("InvalidRequest", err.to_string()))
+                HandlerError::new(ErrorObject::new("InvalidRequest", err.to_string()))
             }
             WorkflowError::Conflict(_) => {
-                HandlerError(ErrorObject::new("ApprovalIdInUse", err.to_string()))
+                HandlerError::new(ErrorObject::new("ApprovalIdInUse", err.to_string()))
             }
             WorkflowError::Durable(err) => err.into(),
         }

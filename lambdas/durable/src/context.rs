@@ -39,7 +39,8 @@ pub fn operation_id(parent: Option<&str>, position: u64) -> String {
     hex[..64].to_owned()
 }
 
-/// How a step's attempts are retried.
+/// How a step's attempts are retried. The default matches the official
+/// SDKs' (6 attempts, 5 s doubling) without their jitter.
 #[derive(Debug, Clone)]
 pub struct RetryStrategy {
     /// Attempts in all, the first included.
@@ -52,8 +53,8 @@ pub struct RetryStrategy {
 impl Default for RetryStrategy {
     fn default() -> Self {
         Self {
-            max_attempts: 3,
-            initial_delay: Duration::from_secs(1),
+            max_attempts: 6,
+            initial_delay: Duration::from_secs(5),
             backoff_rate: 2.0,
             max_delay: Duration::from_secs(300),
         }
@@ -189,7 +190,7 @@ impl Shared {
             .set_updates(Some(updates))
             .send()
             .await
-            .map_err(|e| DurableError::Checkpoint(DisplayErrorContext(e).to_string()))?;
+            .map_err(checkpoint_error)?;
         if let Some(token) = out.checkpoint_token() {
             chain.token = token.to_owned();
         }
@@ -207,7 +208,7 @@ impl Shared {
                 .marker(next)
                 .send()
                 .await
-                .map_err(|e| DurableError::Checkpoint(DisplayErrorContext(e).to_string()))?;
+                .map_err(checkpoint_error)?;
             merge(&mut chain.operations, page.operations())?;
             marker = page.next_marker().map(str::to_owned);
         }
@@ -224,18 +225,37 @@ impl Shared {
     }
 }
 
+/// A failed service call. Throttling, server errors, a stale token and no
+/// answer at all are worth another invocation; other client errors are not.
+pub(crate) fn checkpoint_error<E>(
+    err: aws_sdk_lambda::error::SdkError<E, aws_sdk_lambda::config::http::HttpResponse>,
+) -> DurableError
+where
+    E: std::error::Error + 'static,
+{
+    let status = err.raw_response().map(|r| r.status().as_u16());
+    let message = DisplayErrorContext(&err).to_string();
+    let retryable = match status {
+        None => true,
+        Some(429) | Some(500..) => true,
+        Some(_) => message.contains("Invalid checkpoint token"),
+    };
+    DurableError::Checkpoint { message, retryable }
+}
+
 fn merge(
     operations: &mut HashMap<String, OperationState>,
     updated: &[aws_sdk_lambda::types::Operation],
 ) -> Result<(), DurableError> {
     for op in updated {
-        let state = OperationState::from_sdk(op).ok_or_else(|| {
-            DurableError::Checkpoint(format!(
+        let state = OperationState::from_sdk(op).ok_or_else(|| DurableError::Checkpoint {
+            message: format!(
                 "operation {} has a type or status this runtime does not know ({:?}, {:?})",
                 op.id(),
                 op.r#type(),
                 op.status()
-            ))
+            ),
+            retryable: false,
         })?;
         operations.insert(state.id.clone(), state);
     }
@@ -295,6 +315,7 @@ impl DurableContext {
             .set_parent_id(self.parent_id.clone())
             .name(name)
             .r#type(sdk_type(kind))
+            .sub_type(kind.sub_type())
             .action(action)
     }
 
@@ -349,10 +370,13 @@ impl DurableContext {
     {
         let id = self.next_id();
         let recorded = self.replay(&id, name, OperationType::Step).await?;
-        let previous_attempts = recorded
+        // The service counts finished attempts; this attempt is the next one.
+        let attempt = recorded
             .as_ref()
             .and_then(|op| op.step_details.as_ref()?.attempt)
-            .unwrap_or(0);
+            .unwrap_or(0)
+            + 1;
+        let mut status = recorded.as_ref().map(|op| op.status);
         if let Some(op) = &recorded {
             match op.status {
                 OperationStatus::Succeeded => {
@@ -373,7 +397,7 @@ impl DurableContext {
                         error,
                     });
                 }
-                // A retry is scheduled but its delay has not elapsed.
+                // A retry is scheduled and its delay has not elapsed.
                 OperationStatus::Pending => self.shared.suspend().await,
                 OperationStatus::Started
                     if config.semantics == StepSemantics::AtMostOncePerRetry =>
@@ -381,33 +405,35 @@ impl DurableContext {
                     // The attempt began and its outcome is unknown: it must
                     // not run again, so it counts as a failed attempt.
                     let error = ErrorObject::new(
-                        "StepInterrupted",
-                        format!("step `{name}` was interrupted during attempt {previous_attempts}"),
+                        "StepInterruptedError",
+                        format!("step `{name}` was interrupted during attempt {attempt}"),
                     );
                     return self
-                        .fail_attempt(&id, name, &config, previous_attempts.max(1), error)
+                        .fail_attempt(&id, name, &config, attempt, error, Vec::new())
                         .await;
                 }
+                // Started (at least once: run it again, no new START) or
+                // Ready (a retry is due: START the next attempt).
                 OperationStatus::Started | OperationStatus::Ready => {}
             }
         }
 
-        let started = recorded
-            .as_ref()
-            .is_some_and(|op| op.status == OperationStatus::Started);
-        let attempt = if started {
-            previous_attempts.max(1)
-        } else {
-            previous_attempts + 1
-        };
-        if !started {
-            self.shared
-                .checkpoint(vec![self
-                    .update(&id, name, OperationType::Step, OperationAction::Start)
-                    .build()
-                    .map_err(build_error)?])
-                .await?;
+        // START precedes every new attempt. At most once, it is recorded
+        // before the body runs; at least once, it travels in the same
+        // checkpoint as the attempt's outcome, saving a round trip.
+        let mut leading = Vec::new();
+        if status != Some(OperationStatus::Started) {
+            let start = self
+                .update(&id, name, OperationType::Step, OperationAction::Start)
+                .build()
+                .map_err(build_error)?;
+            match config.semantics {
+                StepSemantics::AtMostOncePerRetry => self.shared.checkpoint(vec![start]).await?,
+                StepSemantics::AtLeastOncePerRetry => leading.push(start),
+            }
+            status = Some(OperationStatus::Started);
         }
+        debug_assert_eq!(status, Some(OperationStatus::Started));
 
         let outcome = f(StepContext {
             attempt,
@@ -417,24 +443,25 @@ impl DurableContext {
         match outcome {
             Ok(value) => {
                 let payload = encode(name, &value)?;
-                self.shared
-                    .checkpoint(vec![self
-                        .update(&id, name, OperationType::Step, OperationAction::Succeed)
+                leading.push(
+                    self.update(&id, name, OperationType::Step, OperationAction::Succeed)
                         .payload(payload)
                         .build()
-                        .map_err(build_error)?])
-                    .await?;
+                        .map_err(build_error)?,
+                );
+                self.shared.checkpoint(leading).await?;
                 Ok(value)
             }
             Err(err) => {
                 let error = ErrorObject::new(short_type_name::<E>(), err.to_string());
-                self.fail_attempt(&id, name, &config, attempt, error).await
+                self.fail_attempt(&id, name, &config, attempt, error, leading)
+                    .await
             }
         }
     }
 
-    /// Records a failed attempt: a `RETRY` after a delay while attempts
-    /// remain (and suspends), else `FAIL`.
+    /// Records a failed attempt, after any `leading` updates: a `RETRY`
+    /// after a delay while attempts remain (and suspends), else `FAIL`.
     async fn fail_attempt<T>(
         &self,
         id: &str,
@@ -442,12 +469,12 @@ impl DurableContext {
         config: &StepConfig,
         attempt: u32,
         error: ErrorObject,
+        mut leading: Vec<OperationUpdate>,
     ) -> Result<T, DurableError> {
         if attempt < config.retry.max_attempts {
             let delay = config.retry.delay_after(attempt);
-            self.shared
-                .checkpoint(vec![self
-                    .update(id, name, OperationType::Step, OperationAction::Retry)
+            leading.push(
+                self.update(id, name, OperationType::Step, OperationAction::Retry)
                     .error(error.to_sdk())
                     .step_options(
                         StepOptions::builder()
@@ -457,17 +484,18 @@ impl DurableContext {
                             .build(),
                     )
                     .build()
-                    .map_err(build_error)?])
-                .await?;
+                    .map_err(build_error)?,
+            );
+            self.shared.checkpoint(leading).await?;
             self.shared.suspend().await
         }
-        self.shared
-            .checkpoint(vec![self
-                .update(id, name, OperationType::Step, OperationAction::Fail)
+        leading.push(
+            self.update(id, name, OperationType::Step, OperationAction::Fail)
                 .error(error.to_sdk())
                 .build()
-                .map_err(build_error)?])
-            .await?;
+                .map_err(build_error)?,
+        );
+        self.shared.checkpoint(leading).await?;
         Err(DurableError::StepFailed {
             name: name.to_owned(),
             error,
@@ -487,13 +515,10 @@ impl DurableContext {
             .await?
             .is_none()
         {
-            let mut options = CallbackOptions::builder();
-            if let Some(timeout) = config.timeout {
-                options = options.timeout_seconds(seconds(timeout));
-            }
-            if let Some(heartbeat) = config.heartbeat_timeout {
-                options = options.heartbeat_timeout_seconds(seconds(heartbeat));
-            }
+            // Both options are always sent, 0 meaning none, as the official SDKs do.
+            let options = CallbackOptions::builder()
+                .timeout_seconds(config.timeout.map_or(0, seconds))
+                .heartbeat_timeout_seconds(config.heartbeat_timeout.map_or(0, seconds));
             self.shared
                 .checkpoint(vec![self
                     .update(&id, name, OperationType::Callback, OperationAction::Start)
@@ -506,10 +531,9 @@ impl DurableContext {
         let callback_id = op
             .as_ref()
             .and_then(|op| op.callback_details.as_ref()?.callback_id.clone())
-            .ok_or_else(|| {
-                DurableError::Checkpoint(format!(
-                    "the service returned no callback id for callback `{name}`"
-                ))
+            .ok_or_else(|| DurableError::Checkpoint {
+                message: format!("the service returned no callback id for callback `{name}`"),
+                retryable: false,
             })?;
         Ok(Callback {
             shared: self.shared.clone(),
@@ -593,7 +617,10 @@ fn seconds(duration: Duration) -> i32 {
 }
 
 fn build_error(err: aws_sdk_lambda::error::BuildError) -> DurableError {
-    DurableError::Checkpoint(format!("invalid operation update: {err}"))
+    DurableError::Checkpoint {
+        message: format!("invalid operation update: {err}"),
+        retryable: false,
+    }
 }
 
 fn encode<T: Serialize>(name: &str, value: &T) -> Result<String, DurableError> {
@@ -637,9 +664,10 @@ mod tests {
     #[test]
     fn retry_delays_back_off_within_bounds() {
         let retry = RetryStrategy::default();
-        assert_eq!(retry.delay_after(1), Duration::from_secs(1));
-        assert_eq!(retry.delay_after(2), Duration::from_secs(2));
-        assert_eq!(retry.delay_after(3), Duration::from_secs(4));
+        assert_eq!(retry.max_attempts, 6, "the official SDKs' default");
+        assert_eq!(retry.delay_after(1), Duration::from_secs(5));
+        assert_eq!(retry.delay_after(2), Duration::from_secs(10));
+        assert_eq!(retry.delay_after(3), Duration::from_secs(20));
         assert_eq!(retry.delay_after(40), Duration::from_secs(300));
     }
 

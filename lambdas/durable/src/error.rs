@@ -78,14 +78,26 @@ pub enum DurableError {
     NonDeterministic(String),
     /// Talking to the durable execution service failed; user code must not
     /// run past an unrecorded operation, so the invocation ends here.
-    #[error("checkpoint failed: {0}")]
-    Checkpoint(String),
+    #[error("checkpoint failed: {message}")]
+    Checkpoint { message: String, retryable: bool },
     /// A result could not be turned to or from JSON.
     #[error("serialization of `{name}` failed: {message}")]
     Serialization { name: String, message: String },
 }
 
 impl DurableError {
+    /// Whether another invocation may succeed where this one failed (the
+    /// service was throttling or briefly unavailable).
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            DurableError::Checkpoint {
+                retryable: true,
+                ..
+            }
+        )
+    }
+
     /// The protocol form, for the final `FAILED` envelope.
     pub fn to_error_object(&self) -> ErrorObject {
         match self {
@@ -98,7 +110,9 @@ impl DurableError {
             DurableError::NonDeterministic(_) => {
                 ErrorObject::new("NonDeterministicExecution", self.to_string())
             }
-            DurableError::Checkpoint(_) => ErrorObject::new("CheckpointFailed", self.to_string()),
+            DurableError::Checkpoint { .. } => {
+                ErrorObject::new("CheckpointFailed", self.to_string())
+            }
             DurableError::Serialization { .. } => {
                 ErrorObject::new("SerializationError", self.to_string())
             }

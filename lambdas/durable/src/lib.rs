@@ -35,5 +35,7 @@ pub use context::{
     StepSemantics,
 };
 pub use error::{DurableError, ErrorObject};
-pub use runtime::{handle, run, Envelope, HandlerError, InvocationStatus, INLINE_RESULT_LIMIT};
+pub use runtime::{
+    handle, run, Envelope, HandlerError, InvocationStatus, RetryInvocation, INLINE_RESULT_LIMIT,
+};
 pub use state::{DurableInvocation, OperationState, OperationStatus, OperationType};

@@ -2,18 +2,18 @@
 
 use std::future::Future;
 
-use aws_sdk_lambda::error::DisplayErrorContext;
 use aws_sdk_lambda::types::{OperationAction, OperationType as SdkType, OperationUpdate};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::context::{DurableContext, Shared};
+use crate::context::{checkpoint_error, DurableContext, Shared};
 use crate::error::{DurableError, ErrorObject};
 use crate::state::{DurableInvocation, OperationState, OperationType};
 
 /// Results larger than this are checkpointed on the EXECUTION operation
-/// instead of being returned inline in the envelope.
-pub const INLINE_RESULT_LIMIT: usize = 256 * 1024;
+/// instead of being returned inline (Lambda's response limit, less room for
+/// the envelope, as the official SDKs reckon it).
+pub const INLINE_RESULT_LIMIT: usize = 6 * 1024 * 1024 - 50;
 
 /// What a durable function answers each invocation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -51,11 +51,62 @@ impl Envelope {
         }
     }
 
-    pub fn succeeded(result: Option<String>) -> Self {
+    pub fn succeeded(result: String) -> Self {
         Self {
             status: InvocationStatus::Succeeded,
-            result,
+            result: Some(result),
             error: None,
+        }
+    }
+}
+
+/// An error a handler ends with, reported as the execution's `ErrorObject`;
+/// a retryable one (the service was briefly unavailable) fails only this
+/// invocation, so Lambda invokes again.
+#[derive(Debug)]
+pub struct HandlerError {
+    pub error: ErrorObject,
+    pub retryable: bool,
+}
+
+impl HandlerError {
+    pub fn new(error: ErrorObject) -> Self {
+        Self {
+            error,
+            retryable: false,
+        }
+    }
+}
+
+impl From<DurableError> for HandlerError {
+    fn from(err: DurableError) -> Self {
+        Self {
+            retryable: err.is_retryable(),
+            error: err.to_error_object(),
+        }
+    }
+}
+
+impl From<ErrorObject> for HandlerError {
+    fn from(error: ErrorObject) -> Self {
+        Self::new(error)
+    }
+}
+
+/// This invocation failed for a passing reason; the execution goes on.
+#[derive(Debug, thiserror::Error)]
+#[error("invocation failed, to be retried: {0}")]
+pub struct RetryInvocation(pub ErrorObject);
+
+impl From<RetryInvocation> for lambda_runtime::Diagnostic {
+    fn from(err: RetryInvocation) -> Self {
+        lambda_runtime::Diagnostic {
+            error_type: err
+                .0
+                .error_type
+                .clone()
+                .unwrap_or_else(|| "RetryInvocation".into()),
+            error_message: err.to_string(),
         }
     }
 }
@@ -75,36 +126,20 @@ where
         move |event: lambda_runtime::LambdaEvent<serde_json::Value>| {
             let client = client.clone();
             let handler = handler.clone();
-            async move { Ok::<_, lambda_runtime::Error>(handle(client, event.payload, handler).await) }
+            async move { handle(client, event.payload, handler).await }
         },
     ))
     .await
 }
 
-/// An error a handler ends with: either a durable operation's failure or
-/// the workflow's own error, reported as the execution's `ErrorObject`.
-#[derive(Debug)]
-pub struct HandlerError(pub ErrorObject);
-
-impl From<DurableError> for HandlerError {
-    fn from(err: DurableError) -> Self {
-        HandlerError(err.to_error_object())
-    }
-}
-
-impl From<ErrorObject> for HandlerError {
-    fn from(err: ErrorObject) -> Self {
-        HandlerError(err)
-    }
-}
-
-/// Runs one invocation and answers with its envelope. Never fails: every
-/// problem becomes a `FAILED` envelope that says what went wrong.
+/// Runs one invocation. Every outcome of the workflow becomes an envelope;
+/// only a passing service failure is an `Err`, which fails the invocation
+/// so that it is retried.
 pub async fn handle<I, O, E, F, Fut>(
     client: aws_sdk_lambda::Client,
     event: serde_json::Value,
     handler: F,
-) -> Envelope
+) -> Result<Envelope, RetryInvocation>
 where
     I: DeserializeOwned,
     O: Serialize,
@@ -115,33 +150,32 @@ where
     let invocation: DurableInvocation = match serde_json::from_value(event) {
         Ok(invocation) => invocation,
         Err(err) => {
-            return Envelope::failed(ErrorObject::new(
+            return Ok(Envelope::failed(ErrorObject::new(
                 "InvalidInvocation",
-                format!("not a durable execution invocation ({err}); invoke the function through a durable execution"),
-            ))
+                format!("not a durable execution invocation ({err}); start the function as a durable execution"),
+            )))
         }
     };
     let arn = invocation.durable_execution_arn.clone();
     let token = invocation.checkpoint_token.clone();
     let operations = match all_operations(&client, invocation).await {
         Ok(operations) => operations,
-        Err(err) => return Envelope::failed(err.to_error_object()),
+        Err(err) => return settle(err.into()),
     };
     let input_text = operations
         .iter()
         .find(|op| op.kind == OperationType::Execution)
-        .and_then(|op| op.input_payload().map(str::to_owned));
-    let execution_id = operations
-        .iter()
-        .find(|op| op.kind == OperationType::Execution)
-        .map(|op| op.id.clone());
-    let input: I = match serde_json::from_str(input_text.as_deref().unwrap_or("null")) {
+        .and_then(OperationState::input_payload)
+        .filter(|text| !text.is_empty())
+        .unwrap_or("{}")
+        .to_owned();
+    let input: I = match serde_json::from_str(&input_text) {
         Ok(input) => input,
         Err(err) => {
-            return Envelope::failed(ErrorObject::new(
+            return Ok(Envelope::failed(ErrorObject::new(
                 "InvalidInput",
-                format!("the execution input does not match the workflow's input type: {err}"),
-            ))
+                format!("the execution input does not fit the workflow: {err}"),
+            )))
         }
     };
 
@@ -152,47 +186,56 @@ where
         outcome = handler(ctx, input) => Some(outcome),
         () = shared.suspended() => None,
     };
-    let Some(outcome) = outcome else {
-        return Envelope::pending();
+    let outcome = match outcome {
+        Some(outcome) if !shared.is_suspended() => outcome,
+        _ => return Ok(Envelope::pending()),
     };
-    if shared.is_suspended() {
-        return Envelope::pending();
-    }
     match outcome {
         Ok(output) => match serde_json::to_string(&output) {
-            Ok(result) if result.len() <= INLINE_RESULT_LIMIT => Envelope::succeeded(Some(result)),
-            Ok(result) => finish_large(&shared, execution_id, result).await,
-            Err(err) => Envelope::failed(ErrorObject::new(
+            Ok(result) if result.len() <= INLINE_RESULT_LIMIT => Ok(Envelope::succeeded(result)),
+            Ok(result) => finish_large(&shared, result).await,
+            Err(err) => Ok(Envelope::failed(ErrorObject::new(
                 "SerializationError",
                 format!("the workflow's result cannot be serialised: {err}"),
-            )),
+            ))),
         },
-        Err(err) => Envelope::failed(err.into().0),
+        Err(err) => settle(err.into()),
+    }
+}
+
+fn settle(err: HandlerError) -> Result<Envelope, RetryInvocation> {
+    if err.retryable {
+        Err(RetryInvocation(err.error))
+    } else {
+        Ok(Envelope::failed(err.error))
     }
 }
 
 /// A result too large for the envelope is checkpointed on the EXECUTION
-/// operation; the envelope then carries no result.
-async fn finish_large(shared: &Shared, execution_id: Option<String>, result: String) -> Envelope {
-    let Some(id) = execution_id else {
-        return Envelope::failed(ErrorObject::new(
-            "InvalidState",
-            "the execution has no EXECUTION operation",
-        ));
-    };
+/// operation; the envelope then carries an empty result.
+async fn finish_large(shared: &Shared, result: String) -> Result<Envelope, RetryInvocation> {
+    let millis = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or_default();
     let update = OperationUpdate::builder()
-        .id(id)
+        .id(format!("execution-result-{millis}"))
         .r#type(SdkType::Execution)
         .action(OperationAction::Succeed)
         .payload(result)
         .build();
     let update = match update {
         Ok(update) => update,
-        Err(err) => return Envelope::failed(ErrorObject::new("InvalidState", err.to_string())),
+        Err(err) => {
+            return Ok(Envelope::failed(ErrorObject::new(
+                "InvalidState",
+                err.to_string(),
+            )))
+        }
     };
     match shared.checkpoint(vec![update]).await {
-        Ok(()) => Envelope::succeeded(None),
-        Err(err) => Envelope::failed(err.to_error_object()),
+        Ok(()) => Ok(Envelope::succeeded(String::new())),
+        Err(err) => settle(err.into()),
     }
 }
 
@@ -214,13 +257,16 @@ async fn all_operations(
             .marker(next)
             .send()
             .await
-            .map_err(|e| DurableError::Checkpoint(DisplayErrorContext(e).to_string()))?;
+            .map_err(checkpoint_error)?;
         for op in page.operations() {
             operations.push(OperationState::from_sdk(op).ok_or_else(|| {
-                DurableError::Checkpoint(format!(
-                    "operation {} has a type or status this runtime does not know",
-                    op.id()
-                ))
+                DurableError::Checkpoint {
+                    message: format!(
+                        "operation {} has a type or status this runtime does not know",
+                        op.id()
+                    ),
+                    retryable: false,
+                }
             })?);
         }
         marker = page

@@ -49,6 +49,18 @@ impl OperationType {
             OperationType::ChainedInvoke => "CHAINED_INVOKE",
         }
     }
+
+    /// The `SubType` the official SDKs record for a plain operation of this type.
+    pub fn sub_type(self) -> &'static str {
+        match self {
+            OperationType::Execution => "Execution",
+            OperationType::Context => "RunInChildContext",
+            OperationType::Step => "Step",
+            OperationType::Wait => "Wait",
+            OperationType::Callback => "Callback",
+            OperationType::ChainedInvoke => "ChainedInvoke",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
