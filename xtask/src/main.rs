@@ -1,1 +1,118 @@
-fn main() {}
+//! Developer tasks for hitl (`cargo xtask ...`): the local stack of
+//! emulators, the end-to-end demo, and everything CI checks.
+
+mod checks;
+mod demo;
+mod local;
+mod paths;
+mod setup;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::paths::Paths;
+
+#[derive(Parser)]
+#[command(name = "cargo xtask", about = "hitl developer tasks")]
+struct Cli {
+    #[command(subcommand)]
+    command: Task,
+}
+
+#[derive(Subcommand)]
+enum Task {
+    /// Bring up the local stack and run the approval loop with `hitl`: submit, list, approve, show.
+    Demo {
+        #[arg(long, env = "HITL_LOCAL_BASE_PORT", default_value_t = local::ports::DEFAULT_BASE)]
+        base_port: u16,
+    },
+    /// Everything CI checks: formatting, lints, all tests on the local stack, cfn-lint.
+    Test {
+        #[arg(long, env = "HITL_LOCAL_BASE_PORT", default_value_t = local::ports::DEFAULT_BASE)]
+        base_port: u16,
+    },
+    /// The local stack of emulators.
+    Local {
+        #[command(subcommand)]
+        command: LocalTask,
+    },
+}
+
+#[derive(Subcommand)]
+enum LocalTask {
+    /// Install what is missing, start every emulator, create the table, stack and profile.
+    Up {
+        /// First of the five consecutive ports the stack uses.
+        #[arg(long, env = "HITL_LOCAL_BASE_PORT", default_value_t = local::ports::DEFAULT_BASE)]
+        base_port: u16,
+    },
+    /// Stop everything the stack started.
+    Down,
+    /// Which services run, on which ports, with their logs.
+    Status,
+    #[command(hide = true)]
+    FrontDoor {
+        #[arg(long)]
+        port: u16,
+        #[arg(long)]
+        emulator_port: u16,
+        #[arg(long)]
+        functions_port: u16,
+    },
+    #[command(hide = true)]
+    ForwardLogs {
+        #[arg(long)]
+        moto_port: u16,
+        #[arg(long)]
+        source: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(task: Task) -> anyhow::Result<()> {
+    let paths = Paths::discover();
+    match task {
+        Task::Demo { base_port } => demo::run(&paths, base_port).await,
+        Task::Test { base_port } => checks::run(&paths, base_port).await,
+        Task::Local { command } => match command {
+            LocalTask::Up { base_port } => {
+                local::up(&paths, base_port).await?;
+                eprintln!(
+                    "Try: AWS_PROFILE={} cargo run -q -p hitl -- list",
+                    local::provision::PROFILE
+                );
+                eprintln!("Stop it with: cargo xtask local down");
+                Ok(())
+            }
+            LocalTask::Down => local::down(&paths),
+            LocalTask::Status => local::status(&paths),
+            LocalTask::FrontDoor {
+                port,
+                emulator_port,
+                functions_port,
+            } => local::front_door::serve(port, emulator_port, functions_port).await,
+            LocalTask::ForwardLogs { moto_port, source } => {
+                local::logs::forward(&source, moto_port).await
+            }
+        },
+    }
+}

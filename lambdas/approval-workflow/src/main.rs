@@ -53,6 +53,6 @@ fn init_logging() {
         )
         .with_current_span(false)
         .with_span_list(false)
-        .with_target(false)
+        .with_target(true)
         .init();
 }

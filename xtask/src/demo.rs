@@ -1,0 +1,128 @@
+//! The approval loop, end to end on the local stack, as a new user runs it.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+
+use crate::local;
+use crate::paths::Paths;
+
+pub fn target_dir(paths: &Paths) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| paths.repo.join("target"))
+}
+
+pub fn build_hitl(paths: &Paths) -> anyhow::Result<PathBuf> {
+    let status = Command::new(env!("CARGO"))
+        .args(["build", "--quiet", "-p", "hitl"])
+        .current_dir(&paths.repo)
+        .status()?;
+    anyhow::ensure!(status.success(), "building hitl failed");
+    Ok(target_dir(paths).join("debug/hitl"))
+}
+
+/// Runs `hitl args...` against the local profile, echoing the command line.
+fn hitl(binary: &Path, args: &[&str]) -> anyhow::Result<String> {
+    println!("\n$ hitl {}", args.join(" "));
+    let output = Command::new(binary)
+        .args(args)
+        .env("AWS_PROFILE", local::provision::PROFILE)
+        .env_remove("AWS_REGION")
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .output()
+        .context("running hitl")?;
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    print!("{stdout}");
+    eprint!("{}", String::from_utf8_lossy(&output.stderr));
+    if !output.status.success() {
+        bail!("hitl {} failed ({})", args.join(" "), output.status);
+    }
+    Ok(stdout)
+}
+
+pub async fn run(paths: &Paths, base_port: u16) -> anyhow::Result<()> {
+    local::up(paths, base_port).await?;
+    let binary = build_hitl(paths)?;
+
+    let submitted = hitl(
+        &binary,
+        &[
+            "submit",
+            "--title",
+            "Deploy payments-api 1.4.2 to production",
+            "--description",
+            "Canary at 5% for an hour without errors.",
+            "--amount",
+            "1250.00",
+            "--requester",
+            "alice@example.com",
+            "--timeout",
+            "1h",
+            "--output",
+            "json",
+        ],
+    )?;
+    let id = serde_json::from_str::<serde_json::Value>(&submitted)?
+        .get("approval_id")
+        .and_then(|v| v.as_str())
+        .map(str::to_owned)
+        .context("submit printed no approval_id")?;
+
+    // The workflow records the request within a moment of the start.
+    wait_for(&binary, &id, "PENDING", |record| {
+        record["record"]["callback_id"].is_string()
+    })?;
+    hitl(&binary, &["list", "--output", "table"])?;
+    hitl(
+        &binary,
+        &[
+            "approve",
+            &id,
+            "--as",
+            "bob@example.com",
+            "--comment",
+            "Canary looks healthy",
+        ],
+    )?;
+    wait_for(&binary, &id, "SUCCEEDED", |record| {
+        record["execution"]["status"] == "SUCCEEDED"
+    })?;
+    hitl(&binary, &["show", &id, "--output", "table"])?;
+    println!("\nThe local stack is still up: try `AWS_PROFILE=hitl-local target/debug/hitl list --status all`.");
+    println!("Stop it with `cargo xtask local down`.");
+    Ok(())
+}
+
+/// Polls `hitl show` quietly until `done` holds for its JSON.
+fn wait_for(
+    binary: &Path,
+    id: &str,
+    what: &str,
+    done: impl Fn(&serde_json::Value) -> bool,
+) -> anyhow::Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let output = Command::new(binary)
+            .args(["show", id, "--output", "json"])
+            .env("AWS_PROFILE", local::provision::PROFILE)
+            .output()?;
+        if output.status.success() {
+            let value: serde_json::Value =
+                serde_json::from_slice(&output.stdout).unwrap_or_default();
+            if done(&value) {
+                return Ok(());
+            }
+        }
+        if Instant::now() > deadline {
+            bail!(
+                "request {id} did not reach {what} within 60s; see .local-stack/run/*.log\n{}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}

@@ -1,0 +1,303 @@
+//! The local stack: real emulators standing in for AWS on one machine.
+//!
+//! | AWS                          | here                                   |
+//! |------------------------------|----------------------------------------|
+//! | DynamoDB                     | DynamoDB Local                         |
+//! | Lambda durable execution API | `dex-local-runner` (AWS's emulator)    |
+//! | Lambda runtime for our code  | `cargo lambda watch`                   |
+//! | Lambda Invoke/PublishVersion | the front door ([`front_door`])        |
+//! | CloudFormation, Logs, STS    | `moto_server`                          |
+
+pub mod front_door;
+pub mod logs;
+pub mod ports;
+pub mod process;
+pub mod provision;
+
+use std::process::Command;
+use std::time::Duration;
+
+use anyhow::Context;
+use aws_config::{BehaviorVersion, Region};
+
+use crate::paths::Paths;
+use crate::setup;
+use ports::Ports;
+use process::{answers, wait_until, Service};
+use provision::{Template, ACCOUNT, REGION};
+
+/// Every service, in start order; stopped in reverse.
+const SERVICES: [&str; 6] = [
+    "dynamodb",
+    "moto",
+    "functions",
+    "emulator",
+    "front-door",
+    "log-forwarder",
+];
+
+fn ports_file(paths: &Paths) -> std::path::PathBuf {
+    paths.run.join("ports.json")
+}
+
+/// Environment every emulator and function gets: a region and dummy
+/// credentials, so nothing ever reaches for real AWS ones.
+fn local_env(command: &mut Command) -> &mut Command {
+    command
+        .env("AWS_REGION", REGION)
+        .env("AWS_DEFAULT_REGION", REGION)
+        .env("AWS_ACCESS_KEY_ID", "local")
+        .env("AWS_SECRET_ACCESS_KEY", "local")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_SESSION_TOKEN")
+}
+
+pub async fn up(paths: &Paths, base_port: u16) -> anyhow::Result<Ports> {
+    paths.ensure_dirs()?;
+    setup::ensure_all(paths)?;
+    if let Ok(ports) = Ports::load(&ports_file(paths)) {
+        if SERVICES
+            .iter()
+            .all(|name| Service::new(&paths.run, name).is_running())
+        {
+            eprintln!("The local stack is already running.");
+            provision_all(paths, &ports).await?;
+            return Ok(ports);
+        }
+        eprintln!("Cleaning up a local stack that is partly down...");
+        down(paths)?;
+    }
+    let ports = Ports::from_base(base_port);
+    ports.check_free()?;
+
+    eprintln!("Building the functions...");
+    let status = Command::new(env!("CARGO"))
+        .args(["build", "--quiet", "-p", "approval-workflow"])
+        .current_dir(&paths.repo)
+        .status()
+        .context("running cargo build")?;
+    anyhow::ensure!(status.success(), "building the functions failed");
+
+    ports.save(&ports_file(paths))?;
+    let started = start_all(paths, &ports).await;
+    if let Err(err) = started {
+        down(paths).ok();
+        return Err(err);
+    }
+    provision_all(paths, &ports).await?;
+    Ok(ports)
+}
+
+async fn start_all(paths: &Paths, ports: &Ports) -> anyhow::Result<()> {
+    let http = reqwest::Client::new();
+    let url = |port: u16, path: &str| format!("http://127.0.0.1:{port}{path}");
+    let self_exe = std::env::current_exe().context("finding the xtask binary")?;
+
+    eprintln!("Starting DynamoDB Local on port {}...", ports.dynamodb);
+    let jar = setup::dynamodb_jar(paths)?;
+    let jar_dir = jar.parent().context("DynamoDB Local jar has no folder")?;
+    let dynamodb = Service::new(&paths.run, "dynamodb");
+    dynamodb.start(
+        Command::new("java")
+            .arg(format!(
+                "-Djava.library.path={}",
+                jar_dir.join("DynamoDBLocal_lib").display()
+            ))
+            .arg("-jar")
+            .arg(&jar)
+            .args([
+                "-inMemory",
+                "-sharedDb",
+                "-disableTelemetry",
+                "-port",
+                &ports.dynamodb.to_string(),
+            ])
+            .current_dir(jar_dir),
+    )?;
+
+    eprintln!("Starting moto_server on port {}...", ports.moto);
+    let moto = Service::new(&paths.run, "moto");
+    moto.start(local_env(
+        Command::new(paths.venv_bin("moto_server")).args([
+            "-H",
+            "127.0.0.1",
+            "-p",
+            &ports.moto.to_string(),
+        ]),
+    ))?;
+
+    eprintln!("Starting cargo lambda watch on port {}...", ports.functions);
+    let functions = Service::new(&paths.run, "functions");
+    let front = url(ports.front_door, "");
+    let mut watch = Command::new(paths.venv_bin("cargo-lambda"));
+    watch
+        .args([
+            "lambda",
+            "watch",
+            "--ignore-changes",
+            "--invoke-address",
+            "127.0.0.1",
+        ])
+        .args(["--invoke-port", &ports.functions.to_string()])
+        .current_dir(&paths.repo);
+    for (key, value) in function_env(ports) {
+        watch.arg("--env-var").arg(format!("{key}={value}"));
+    }
+    functions.start(local_env(&mut watch).env("AWS_ENDPOINT_URL_LAMBDA", &front))?;
+
+    eprintln!(
+        "Starting the durable execution emulator on port {}...",
+        ports.emulator
+    );
+    let emulator = Service::new(&paths.run, "emulator");
+    emulator.start(local_env(
+        Command::new(paths.venv_bin("dex-local-runner"))
+            .args([
+                "start-server",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                &ports.emulator.to_string(),
+            ])
+            .args(["--lambda-endpoint", &front, "--local-runner-region", REGION]),
+    ))?;
+
+    eprintln!(
+        "Starting the Lambda front door on port {}...",
+        ports.front_door
+    );
+    let door = Service::new(&paths.run, "front-door");
+    door.start(
+        Command::new(&self_exe)
+            .args(["local", "front-door"])
+            .args(["--port", &ports.front_door.to_string()])
+            .args(["--emulator-port", &ports.emulator.to_string()])
+            .args(["--functions-port", &ports.functions.to_string()]),
+    )?;
+
+    let forwarder = Service::new(&paths.run, "log-forwarder");
+    forwarder.start(local_env(
+        Command::new(&self_exe)
+            .args([
+                "local",
+                "forward-logs",
+                "--moto-port",
+                &ports.moto.to_string(),
+            ])
+            .arg("--source")
+            .arg(functions.log_path()),
+    ))?;
+
+    let minute = Duration::from_secs(60);
+    wait_until(&dynamodb, minute, || {
+        answers(http.clone(), url(ports.dynamodb, "/"))
+    })
+    .await?;
+    wait_until(&moto, minute, || {
+        answers(http.clone(), url(ports.moto, "/moto-api/"))
+    })
+    .await?;
+    wait_until(&emulator, minute, || {
+        answers(http.clone(), url(ports.emulator, "/health"))
+    })
+    .await?;
+    wait_until(&functions, minute, || {
+        answers(http.clone(), url(ports.functions, "/"))
+    })
+    .await?;
+    wait_until(&door, minute, || {
+        answers(http.clone(), url(ports.front_door, "/health"))
+    })
+    .await?;
+    Ok(())
+}
+
+/// What the functions see: their configuration (as template.yaml sets it)
+/// and the local endpoints.
+pub fn function_env(ports: &Ports) -> Vec<(&'static str, String)> {
+    use hitl_contract::outputs::env;
+    vec![
+        (env::APPROVALS_TABLE, provision::TABLE.to_owned()),
+        (
+            env::MAX_REQUEST_TIMEOUT_SECONDS,
+            provision::MAX_REQUEST_TIMEOUT_SECONDS.to_owned(),
+        ),
+        (
+            "AWS_ENDPOINT_URL_DYNAMODB",
+            format!("http://127.0.0.1:{}", ports.dynamodb),
+        ),
+        (
+            "AWS_ENDPOINT_URL_LAMBDA",
+            format!("http://127.0.0.1:{}", ports.front_door),
+        ),
+        ("AWS_REGION", REGION.to_owned()),
+        ("AWS_ACCESS_KEY_ID", "local".to_owned()),
+        ("AWS_SECRET_ACCESS_KEY", "local".to_owned()),
+    ]
+}
+
+/// Clients for the emulators, configured like the profile but explicitly.
+async fn sdk_config(endpoint: String) -> aws_config::SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new(REGION))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+            "local",
+            "local",
+            None,
+            None,
+            "hitl-local",
+        ))
+        .endpoint_url(endpoint)
+        .load()
+        .await
+}
+
+async fn provision_all(paths: &Paths, ports: &Ports) -> anyhow::Result<()> {
+    let template = Template::load(&paths.repo.join("template.yaml"))?;
+    let ddb = aws_sdk_dynamodb::Client::new(
+        &sdk_config(format!("http://127.0.0.1:{}", ports.dynamodb)).await,
+    );
+    provision::create_table(&ddb, &template, provision::TABLE).await?;
+    let moto = sdk_config(format!("http://127.0.0.1:{}", ports.moto)).await;
+    provision::create_stack(&aws_sdk_cloudformation::Client::new(&moto), &template).await?;
+    provision::create_log_groups(&aws_sdk_cloudwatchlogs::Client::new(&moto)).await?;
+    let config_file = provision::aws_config_file()?;
+    provision::write_profile(&config_file, ports)?;
+    eprintln!(
+        "Local stack ready: stack `{}` in account {ACCOUNT}, profile `{}` written to {}.",
+        provision::STACK,
+        provision::PROFILE,
+        config_file.display()
+    );
+    Ok(())
+}
+
+pub fn down(paths: &Paths) -> anyhow::Result<()> {
+    for name in SERVICES.iter().rev() {
+        Service::new(&paths.run, name).stop();
+    }
+    std::fs::remove_file(ports_file(paths)).ok();
+    Ok(())
+}
+
+pub fn status(paths: &Paths) -> anyhow::Result<()> {
+    let ports = Ports::load(&ports_file(paths)).ok();
+    for name in SERVICES {
+        let service = Service::new(&paths.run, name);
+        let state = if service.is_running() {
+            "running"
+        } else {
+            "stopped"
+        };
+        println!(
+            "{name:<14} {state:<8} log: {}",
+            service.log_path().display()
+        );
+    }
+    if let Some(ports) = ports {
+        for (service, port) in ports.named() {
+            println!("{service:<20} 127.0.0.1:{port}");
+        }
+    }
+    Ok(())
+}

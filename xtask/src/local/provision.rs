@@ -1,0 +1,368 @@
+//! What the local stack holds once its emulators answer: the approvals table
+//! (built from template.yaml's own definition), a CloudFormation stack whose
+//! outputs carry template.yaml's keys, and the AWS profile that points at it all.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
+};
+use serde_yaml::Value;
+
+use super::ports::Ports;
+
+pub const PROFILE: &str = "hitl-local";
+pub const STACK: &str = "hitl";
+pub const REGION: &str = "us-east-1";
+pub const ACCOUNT: &str = "123456789012";
+pub const TABLE: &str = "hitl-approvals";
+/// Locally a function's name is its binary's name: that is how `cargo lambda watch` routes.
+pub const WORKFLOW_FUNCTION: &str = "approval-workflow";
+pub const MAX_REQUEST_TIMEOUT_SECONDS: &str = "604800";
+
+/// The parsed template.yaml.
+pub struct Template(Value);
+
+impl Template {
+    pub fn load(path: &Path) -> anyhow::Result<Self> {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        Ok(Self(
+            serde_yaml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?,
+        ))
+    }
+
+    fn table_properties(&self) -> anyhow::Result<&Value> {
+        self.0
+            .get("Resources")
+            .and_then(|r| r.get("ApprovalsTable"))
+            .and_then(|t| t.get("Properties"))
+            .context("template.yaml has no Resources.ApprovalsTable.Properties")
+    }
+
+    /// The output keys template.yaml declares.
+    pub fn output_keys(&self) -> anyhow::Result<Vec<String>> {
+        let outputs = self
+            .0
+            .get("Outputs")
+            .and_then(Value::as_mapping)
+            .context("template.yaml has no Outputs")?;
+        Ok(outputs
+            .keys()
+            .filter_map(|k| k.as_str().map(str::to_owned))
+            .collect())
+    }
+}
+
+fn text<'a>(value: &'a Value, key: &str) -> anyhow::Result<&'a str> {
+    value.get(key).and_then(Value::as_str).with_context(|| {
+        format!("template.yaml: `{key}` missing or not text in the table definition")
+    })
+}
+
+fn key_schema(value: &Value) -> anyhow::Result<Vec<KeySchemaElement>> {
+    let elements = value
+        .get("KeySchema")
+        .and_then(Value::as_sequence)
+        .context("KeySchema missing")?;
+    elements
+        .iter()
+        .map(|e| {
+            Ok(KeySchemaElement::builder()
+                .attribute_name(text(e, "AttributeName")?)
+                .key_type(KeyType::from(text(e, "KeyType")?))
+                .build()?)
+        })
+        .collect()
+}
+
+/// Creates the approvals table exactly as template.yaml defines it (keys,
+/// attribute types, indexes, billing, TTL), unless it exists.
+pub async fn create_table(
+    client: &aws_sdk_dynamodb::Client,
+    template: &Template,
+    name: &str,
+) -> anyhow::Result<()> {
+    let existing = client
+        .list_tables()
+        .send()
+        .await
+        .context("listing DynamoDB Local's tables")?;
+    if existing.table_names().iter().any(|t| t == name) {
+        return Ok(());
+    }
+    let props = template.table_properties()?;
+    let mut create = client
+        .create_table()
+        .table_name(name)
+        .billing_mode(BillingMode::from(text(props, "BillingMode")?))
+        .set_key_schema(Some(key_schema(props)?));
+    for definition in props
+        .get("AttributeDefinitions")
+        .and_then(Value::as_sequence)
+        .context("AttributeDefinitions missing")?
+    {
+        create = create.attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name(text(definition, "AttributeName")?)
+                .attribute_type(ScalarAttributeType::from(text(
+                    definition,
+                    "AttributeType",
+                )?))
+                .build()?,
+        );
+    }
+    for index in props
+        .get("GlobalSecondaryIndexes")
+        .and_then(Value::as_sequence)
+        .into_iter()
+        .flatten()
+    {
+        let projection = index
+            .get("Projection")
+            .context("index Projection missing")?;
+        create = create.global_secondary_indexes(
+            GlobalSecondaryIndex::builder()
+                .index_name(text(index, "IndexName")?)
+                .set_key_schema(Some(key_schema(index)?))
+                .projection(
+                    Projection::builder()
+                        .projection_type(ProjectionType::from(text(projection, "ProjectionType")?))
+                        .build(),
+                )
+                .build()?,
+        );
+    }
+    create
+        .send()
+        .await
+        .with_context(|| format!("creating table {name} in DynamoDB Local"))?;
+    if let Some(ttl) = props.get("TimeToLiveSpecification") {
+        client
+            .update_time_to_live()
+            .table_name(name)
+            .time_to_live_specification(
+                TimeToLiveSpecification::builder()
+                    .attribute_name(text(ttl, "AttributeName")?)
+                    .enabled(ttl.get("Enabled").and_then(Value::as_bool).unwrap_or(false))
+                    .build()?,
+            )
+            .send()
+            .await
+            .context("enabling TTL on the local table")?;
+    }
+    Ok(())
+}
+
+/// The value each template output has on the local stack.
+pub fn local_outputs() -> BTreeMap<&'static str, String> {
+    use hitl_contract::outputs as keys;
+    BTreeMap::from([
+        (keys::APPROVALS_TABLE, TABLE.to_owned()),
+        (keys::WORKFLOW_FUNCTION, WORKFLOW_FUNCTION.to_owned()),
+        (keys::WORKFLOW_LOG_GROUP, log_group(WORKFLOW_FUNCTION)),
+        (
+            keys::MAX_REQUEST_TIMEOUT,
+            MAX_REQUEST_TIMEOUT_SECONDS.to_owned(),
+        ),
+    ])
+}
+
+pub fn log_group(function: &str) -> String {
+    format!("/aws/lambda/{function}")
+}
+
+/// Creates (or replaces) the local CloudFormation stack: one placeholder
+/// resource, and an output for every output key of template.yaml.
+pub async fn create_stack(
+    client: &aws_sdk_cloudformation::Client,
+    template: &Template,
+) -> anyhow::Result<()> {
+    let values = local_outputs();
+    let mut outputs = serde_json::Map::new();
+    for key in template.output_keys()? {
+        let value = values.get(key.as_str()).with_context(|| {
+            format!("template.yaml output `{key}` has no local value; add it to the local stack")
+        })?;
+        outputs.insert(key, serde_json::json!({ "Value": value }));
+    }
+    let body = serde_json::json!({
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Description": "hitl local stack: outputs mirror template.yaml",
+        "Resources": { "Placeholder": { "Type": "AWS::CloudFormation::WaitConditionHandle" } },
+        "Outputs": outputs,
+    });
+    if client
+        .describe_stacks()
+        .stack_name(STACK)
+        .send()
+        .await
+        .is_ok()
+    {
+        client
+            .delete_stack()
+            .stack_name(STACK)
+            .send()
+            .await
+            .context("replacing the local stack")?;
+    }
+    client
+        .create_stack()
+        .stack_name(STACK)
+        .template_body(body.to_string())
+        .send()
+        .await
+        .context("creating the local CloudFormation stack in moto")?;
+    Ok(())
+}
+
+pub async fn create_log_groups(client: &aws_sdk_cloudwatchlogs::Client) -> anyhow::Result<()> {
+    let group = log_group(WORKFLOW_FUNCTION);
+    let existing = client
+        .describe_log_groups()
+        .log_group_name_prefix(&group)
+        .send()
+        .await?;
+    if !existing
+        .log_groups()
+        .iter()
+        .any(|g| g.log_group_name() == Some(group.as_str()))
+    {
+        client
+            .create_log_group()
+            .log_group_name(&group)
+            .send()
+            .await
+            .context("creating the log group")?;
+    }
+    Ok(())
+}
+
+/// The AWS config file the profile goes into: `AWS_CONFIG_FILE` or `~/.aws/config`.
+pub fn aws_config_file() -> anyhow::Result<PathBuf> {
+    if let Some(path) = std::env::var_os("AWS_CONFIG_FILE") {
+        return Ok(PathBuf::from(path));
+    }
+    let home = std::env::var_os("HOME")
+        .context("HOME is not set: set AWS_CONFIG_FILE to say where the AWS config lives")?;
+    Ok(PathBuf::from(home).join(".aws/config"))
+}
+
+const BEGIN: &str = "# >>> hitl local stack (managed by `cargo xtask local up`) >>>";
+const END: &str = "# <<< hitl local stack <<<";
+
+/// The profile text: region, dummy credentials, and one endpoint per service.
+pub fn profile_text(ports: &Ports) -> String {
+    let url = |port: u16| format!("http://127.0.0.1:{port}");
+    format!(
+        "{BEGIN}\n[profile {PROFILE}]\nregion = {REGION}\naws_access_key_id = local\naws_secret_access_key = local\nservices = {PROFILE}\n\n\
+         [services {PROFILE}]\ndynamodb =\n  endpoint_url = {ddb}\nlambda =\n  endpoint_url = {lambda}\n\
+         cloudformation =\n  endpoint_url = {moto}\nsts =\n  endpoint_url = {moto}\ncloudwatch_logs =\n  endpoint_url = {moto}\n\
+         sns =\n  endpoint_url = {moto}\n{END}\n",
+        ddb = url(ports.dynamodb),
+        lambda = url(ports.front_door),
+        moto = url(ports.moto),
+    )
+}
+
+/// Writes (or rewrites) our managed block in the AWS config file, leaving
+/// everything else in it as it was.
+pub fn write_profile(path: &Path, ports: &Ports) -> anyhow::Result<()> {
+    let existing = std::fs::read_to_string(path).unwrap_or_default();
+    let mut kept = String::new();
+    let mut inside = false;
+    for line in existing.lines() {
+        if line == BEGIN {
+            inside = true;
+        } else if line == END {
+            inside = false;
+        } else if !inside {
+            kept.push_str(line);
+            kept.push('\n');
+        }
+    }
+    if inside {
+        bail!(
+            "{} has an unterminated hitl block; remove the lines from `{BEGIN}` on",
+            path.display()
+        );
+    }
+    if !kept.is_empty() && !kept.ends_with("\n\n") {
+        kept.push('\n');
+    }
+    kept.push_str(&profile_text(ports));
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(path, kept).with_context(|| format!("writing {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn template() -> Template {
+        let path = Paths::discover().repo.join("template.yaml");
+        Template::load(&path).unwrap()
+    }
+
+    use crate::paths::Paths;
+
+    #[test]
+    fn every_template_output_has_a_local_value_and_the_cli_reads_them_all() {
+        let keys = template().output_keys().unwrap();
+        let local = local_outputs();
+        for key in &keys {
+            assert!(
+                local.contains_key(key.as_str()),
+                "no local value for output {key}"
+            );
+        }
+        for key in hitl_contract::outputs::ALL {
+            assert!(
+                keys.iter().any(|k| k == key),
+                "template.yaml lacks output {key} that the CLI reads"
+            );
+        }
+    }
+
+    #[test]
+    fn the_table_definition_is_read_from_the_template() {
+        let t = template();
+        let props = t.table_properties().unwrap();
+        let keys = key_schema(props).unwrap();
+        assert_eq!(
+            keys[0].attribute_name(),
+            hitl_contract::record::attr::APPROVAL_ID
+        );
+        let index = &props["GlobalSecondaryIndexes"][0];
+        assert_eq!(
+            text(index, "IndexName").unwrap(),
+            hitl_contract::record::STATUS_INDEX
+        );
+        assert_eq!(
+            text(&props["TimeToLiveSpecification"], "AttributeName").unwrap(),
+            hitl_contract::record::attr::TTL
+        );
+    }
+
+    #[test]
+    fn profile_block_is_replaced_not_duplicated() {
+        let dir = std::env::temp_dir().join(format!("hitl-profile-{}", std::process::id()));
+        let path = dir.join("config");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(&path, "[profile work]\nregion = eu-west-1\n").unwrap();
+        let ports = Ports::from_base(4700);
+        write_profile(&path, &ports).unwrap();
+        write_profile(&path, &Ports::from_base(4800)).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text.matches(BEGIN).count(), 1);
+        assert!(text.starts_with("[profile work]\nregion = eu-west-1\n"));
+        assert!(text.contains("http://127.0.0.1:4800"));
+        assert!(!text.contains("http://127.0.0.1:4700"));
+        std::fs::remove_dir_all(dir).ok();
+    }
+}

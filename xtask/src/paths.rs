@@ -1,0 +1,36 @@
+//! Where things live: the repository and its git-ignored `.local-stack/`.
+
+use std::path::{Path, PathBuf};
+
+pub struct Paths {
+    pub repo: PathBuf,
+    /// `.local-stack/`: installed tools, process state, logs.
+    pub state: PathBuf,
+    pub venv: PathBuf,
+    /// Pid files, logs and the recorded ports of a running stack.
+    pub run: PathBuf,
+}
+
+impl Paths {
+    pub fn discover() -> Self {
+        let repo = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("."));
+        let state = repo.join(".local-stack");
+        Self {
+            venv: state.join("venv"),
+            run: state.join("run"),
+            state,
+            repo,
+        }
+    }
+
+    pub fn venv_bin(&self, name: &str) -> PathBuf {
+        self.venv.join("bin").join(name)
+    }
+
+    pub fn ensure_dirs(&self) -> std::io::Result<()> {
+        std::fs::create_dir_all(&self.run)
+    }
+}
