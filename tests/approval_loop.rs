@@ -1,1 +1,203 @@
+//! The approval loop, end to end: the built `hitl` binary against the local
+//! stack (DynamoDB Local, the durable execution emulator, the workflow
+//! function under `cargo lambda watch`, moto).
 
+use hitl_e2e::{hitl, submit_and_wait, unique_id, wait_for_show};
+
+#[test]
+fn approve_completes_the_execution_with_the_decision() {
+    let id = unique_id("approve");
+    submit_and_wait(
+        &id,
+        &[
+            "--amount",
+            "1250.50",
+            "--description",
+            "Canary was clean",
+            "--timeout",
+            "1h",
+        ],
+    );
+
+    let listed = hitl(&["list", "--status", "pending", "--output", "json"])
+        .ok()
+        .json();
+    let mine = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["approval_id"] == id.as_str())
+        .unwrap_or_else(|| panic!("{id} is not listed as pending: {listed}"));
+    assert_eq!(mine["status"], "PENDING");
+    assert_eq!(mine["amount"], "1250.5");
+
+    let decided = hitl(&[
+        "approve",
+        &id,
+        "--as",
+        "bob@example.com",
+        "--comment",
+        "ship it",
+        "--output",
+        "json",
+    ])
+    .ok()
+    .json();
+    assert_eq!(decided["status"], "APPROVED");
+    assert_eq!(decided["decided_by"], "bob@example.com");
+
+    let shown = wait_for_show(&id, "SUCCEEDED", |v| {
+        v["execution"]["status"] == "SUCCEEDED"
+    });
+    assert_eq!(shown["record"]["status"], "APPROVED");
+    assert_eq!(shown["record"]["comment"], "ship it");
+    assert!(
+        shown["record"].get("claim").is_none(),
+        "the claim is cleared once confirmed"
+    );
+    let result = &shown["execution"]["result"];
+    assert_eq!(result["status"], "APPROVED");
+    assert_eq!(result["decided_by"], "bob@example.com");
+    assert_eq!(result["approval_id"], id.as_str());
+
+    let listed = hitl(&["list", "--status", "approved", "--output", "json"])
+        .ok()
+        .json();
+    assert!(listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["approval_id"] == id.as_str()));
+}
+
+#[test]
+fn reject_completes_the_execution_with_the_reason() {
+    let id = unique_id("reject");
+    submit_and_wait(&id, &["--timeout", "1h"]);
+
+    let decided = hitl(&[
+        "reject",
+        &id,
+        "--as",
+        "carol@example.com",
+        "--reason",
+        "not this week",
+        "--output",
+        "json",
+    ])
+    .ok()
+    .json();
+    assert_eq!(decided["status"], "REJECTED");
+
+    let shown = wait_for_show(&id, "SUCCEEDED", |v| {
+        v["execution"]["status"] == "SUCCEEDED"
+    });
+    assert_eq!(shown["record"]["status"], "REJECTED");
+    assert_eq!(shown["record"]["decided_by"], "carol@example.com");
+    assert_eq!(shown["record"]["comment"], "not this week");
+    assert_eq!(shown["execution"]["result"]["status"], "REJECTED");
+}
+
+#[test]
+fn an_unanswered_request_expires() {
+    let id = unique_id("expire");
+    submit_and_wait(&id, &["--timeout", "3s"]);
+
+    let shown = wait_for_show(&id, "EXPIRED", |v| v["execution"]["status"] == "SUCCEEDED");
+    assert_eq!(shown["record"]["status"], "EXPIRED");
+    assert!(shown["record"].get("decided_by").is_none());
+    assert_eq!(shown["execution"]["result"]["status"], "EXPIRED");
+
+    let late = hitl(&["approve", &id, "--as", "bob"]);
+    assert_eq!(
+        late.code, 5,
+        "deciding an expired request has its own exit code: {late:?}"
+    );
+    assert!(late.stderr.contains("EXPIRED"), "{late:?}");
+}
+
+#[test]
+fn one_decision_wins_and_the_loser_is_told() {
+    let id = unique_id("twice");
+    submit_and_wait(&id, &["--timeout", "1h"]);
+    hitl(&["approve", &id, "--as", "bob"]).ok();
+
+    let second = hitl(&["reject", &id, "--as", "carol"]);
+    assert_eq!(second.code, 4, "{second:?}");
+    assert!(second.stderr.contains("already APPROVED"), "{second:?}");
+    let shown = wait_for_show(&id, "SUCCEEDED", |v| {
+        v["execution"]["status"] == "SUCCEEDED"
+    });
+    assert_eq!(shown["record"]["decided_by"], "bob");
+}
+
+#[test]
+fn resubmitting_an_id_is_reported_not_duplicated() {
+    let id = unique_id("resubmit");
+    let first = submit_and_wait(&id, &["--timeout", "1h"]);
+    let execution = first["record"]["execution_arn"].clone();
+
+    let again = hitl(&[
+        "submit",
+        "--id",
+        &id,
+        "--requester",
+        "alice@example.com",
+        "--title",
+        "Deploy payments-api 1.4.2",
+        "--output",
+        "json",
+    ])
+    .ok()
+    .json();
+    assert_eq!(again["outcome"], "already_submitted");
+    assert_eq!(again["execution_arn"], execution);
+
+    let different = hitl(&[
+        "submit",
+        "--id",
+        &id,
+        "--requester",
+        "alice@example.com",
+        "--title",
+        "Something else",
+    ]);
+    assert_eq!(different.code, 4, "{different:?}");
+    assert!(different.stderr.contains("already used"), "{different:?}");
+    hitl(&["reject", &id, "--as", "cleanup"]).ok();
+}
+
+#[test]
+fn unknown_requests_and_stacks_get_their_own_exit_codes() {
+    let unknown = hitl(&["approve", "no-such-request", "--as", "bob"]);
+    assert_eq!(unknown.code, 3, "{unknown:?}");
+    assert!(
+        unknown
+            .stderr
+            .contains("no approval request `no-such-request` exists"),
+        "{unknown:?}"
+    );
+
+    let stack = hitl(&["--stack", "no-such-stack", "list"]);
+    assert_eq!(stack.code, 8, "{stack:?}");
+    assert!(
+        stack.stderr.contains("stack `no-such-stack` was not found"),
+        "{stack:?}"
+    );
+
+    let invalid = hitl(&["submit", "--title", " ", "--requester", "alice"]);
+    assert_eq!(invalid.code, 2, "{invalid:?}");
+    assert!(
+        invalid.stderr.contains("title must not be empty"),
+        "{invalid:?}"
+    );
+}
+
+#[test]
+fn the_decider_defaults_to_the_callers_identity() {
+    let id = unique_id("identity");
+    submit_and_wait(&id, &["--timeout", "1h"]);
+    let decided = hitl(&["approve", &id, "--output", "json"]).ok().json();
+    // moto's STS answers for its default user.
+    assert_eq!(decided["decided_by"], "arn:aws:sts::123456789012:user/moto");
+}

@@ -1,1 +1,170 @@
+//! Shared by the end-to-end tests: a running local stack, the built `hitl`
+//! binary, and ways to run it and wait on what it reports.
+//!
+//! The first test to ask brings the local stack up (`cargo xtask local up`,
+//! which returns at once when it already runs) and builds `hitl`.
 
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+pub const PROFILE: &str = "hitl-local";
+
+fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the tests folder sits in the repository")
+}
+
+/// A `cargo` command without the variables cargo sets for this test binary
+/// (`CARGO_PKG_NAME`, `CARGO_MANIFEST_DIR`, ...): build scripts watch them,
+/// and inheriting them would rebuild the AWS SDK for every nested build.
+fn cargo() -> Command {
+    let mut command = Command::new(env!("CARGO"));
+    command.current_dir(repo());
+    for (key, _) in std::env::vars() {
+        if key.starts_with("CARGO_PKG_")
+            || key.starts_with("CARGO_MANIFEST_")
+            || key == "CARGO_CRATE_NAME"
+            || key == "CARGO_PRIMARY_PACKAGE"
+        {
+            command.env_remove(key);
+        }
+    }
+    command
+}
+
+/// The `hitl` binary, built once, with the local stack running.
+pub fn hitl_binary() -> &'static Path {
+    static BINARY: OnceLock<PathBuf> = OnceLock::new();
+    BINARY.get_or_init(|| {
+        let up = cargo()
+            .args(["run", "--quiet", "--bin", "xtask", "--", "local", "up"])
+            .status()
+            .expect("cargo runs");
+        assert!(
+            up.success(),
+            "the local stack did not come up (see .local-stack/run/*.log)"
+        );
+        let built = cargo()
+            .args(["build", "--quiet", "--bin", "hitl"])
+            .status()
+            .expect("cargo runs");
+        assert!(built.success(), "building hitl failed");
+        let target = std::env::var_os("CARGO_TARGET_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| repo().join("target"));
+        target.join("debug/hitl")
+    })
+}
+
+/// What one `hitl` run did.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {self:?}"))
+    }
+
+    #[track_caller]
+    pub fn ok(self) -> Self {
+        assert_eq!(self.code, 0, "hitl failed: {self:?}");
+        self
+    }
+}
+
+impl From<Output> for Run {
+    fn from(output: Output) -> Self {
+        Self {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+}
+
+/// Runs `hitl` against the local stack through its AWS profile, nothing else.
+pub fn hitl(args: &[&str]) -> Run {
+    Command::new(hitl_binary())
+        .args(args)
+        .env("AWS_PROFILE", PROFILE)
+        .env_remove("AWS_REGION")
+        .env_remove("AWS_DEFAULT_REGION")
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("HITL_STACK")
+        .env_remove("HITL_OUTPUT")
+        .output()
+        .expect("hitl runs")
+        .into()
+}
+
+/// A fresh approval id, unique across test runs on one stack.
+pub fn unique_id(prefix: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    format!("{prefix}-{}-{}", std::process::id(), nanos % 1_000_000_000)
+}
+
+/// Polls `hitl show ID --output json` until `done` holds; returns that JSON.
+#[track_caller]
+pub fn wait_for_show(id: &str, what: &str, done: impl Fn(&Value) -> bool) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let run = hitl(&["show", id, "--output", "json"]);
+        if run.code == 0 {
+            let value = run.json();
+            if done(&value) {
+                return value;
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "request {id} never reached {what}; last: {run:?}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// Submits a request and waits until the workflow has recorded it and
+/// created its callback, so it can be decided.
+pub fn submit_and_wait(id: &str, extra: &[&str]) -> Value {
+    let mut args = vec![
+        "submit",
+        "--id",
+        id,
+        "--requester",
+        "alice@example.com",
+        "--output",
+        "json",
+    ];
+    args.extend_from_slice(extra);
+    if !extra.contains(&"--title") {
+        args.extend_from_slice(&["--title", "Deploy payments-api 1.4.2"]);
+    }
+    let submitted = hitl(&args).ok().json();
+    assert_eq!(submitted["approval_id"], id);
+    assert_eq!(submitted["outcome"], "submitted");
+    wait_for_show(id, "PENDING with a callback", |v| {
+        v["record"]["status"] == "PENDING" && v["record"]["callback_id"].is_string()
+    })
+}
+
+/// SDK clients for the local stack, configured by the same profile.
+pub async fn sdk_config() -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .profile_name(PROFILE)
+        .load()
+        .await
+}

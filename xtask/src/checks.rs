@@ -5,7 +5,7 @@ use std::process::Command;
 use anyhow::{bail, Context};
 
 use crate::local;
-use crate::paths::Paths;
+use crate::paths::{clean_cargo_env, Paths};
 
 fn step(title: &str, command: &mut Command) -> anyhow::Result<()> {
     eprintln!("==> {title}");
@@ -20,7 +20,9 @@ fn step(title: &str, command: &mut Command) -> anyhow::Result<()> {
 
 fn cargo(paths: &Paths, args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO"));
-    command.args(args).current_dir(&paths.repo);
+    clean_cargo_env(&mut command)
+        .args(args)
+        .current_dir(&paths.repo);
     command
 }
 

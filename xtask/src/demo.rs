@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context};
 
 use crate::local;
-use crate::paths::Paths;
+use crate::paths::{clean_cargo_env, Paths};
 
 pub fn target_dir(paths: &Paths) -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
@@ -16,8 +16,8 @@ pub fn target_dir(paths: &Paths) -> PathBuf {
 }
 
 pub fn build_hitl(paths: &Paths) -> anyhow::Result<PathBuf> {
-    let status = Command::new(env!("CARGO"))
-        .args(["build", "--quiet", "-p", "hitl"])
+    let status = clean_cargo_env(&mut Command::new(env!("CARGO")))
+        .args(["build", "--quiet", "--bin", "hitl"])
         .current_dir(&paths.repo)
         .status()?;
     anyhow::ensure!(status.success(), "building hitl failed");

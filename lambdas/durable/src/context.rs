@@ -129,9 +129,11 @@ pub(crate) struct Shared {
     chain: Mutex<Chain>,
     suspended: AtomicBool,
     suspend: Notify,
-    /// Ids recorded as completed before this invocation started: while the
-    /// handler revisits them it is replaying.
+    /// Ids recorded before this invocation started.
     replayed_ids: std::collections::HashSet<String>,
+    /// True until the handler reaches its first operation that was not
+    /// recorded before, as the official SDKs define replay.
+    replaying: AtomicBool,
 }
 
 impl Shared {
@@ -141,7 +143,7 @@ impl Shared {
         client: aws_sdk_lambda::Client,
         operations: Vec<OperationState>,
     ) -> Arc<Self> {
-        let replayed_ids = operations
+        let replayed_ids: std::collections::HashSet<String> = operations
             .iter()
             .filter(|op| op.kind != OperationType::Execution)
             .map(|op| op.id.clone())
@@ -158,6 +160,7 @@ impl Shared {
             }),
             suspended: AtomicBool::new(false),
             suspend: Notify::new(),
+            replaying: AtomicBool::new(!replayed_ids.is_empty()),
             replayed_ids,
         })
     }
@@ -289,18 +292,19 @@ impl DurableContext {
     }
 
     /// True while the handler is re-running operations recorded by earlier
-    /// invocations; use it to keep side effects such as log lines to once.
+    /// invocations, until it reaches a new one; use it to keep side effects
+    /// such as log lines to once per execution.
     pub fn is_replaying(&self) -> bool {
-        let next = operation_id(
-            self.parent_id.as_deref(),
-            self.counter.load(Ordering::SeqCst) + 1,
-        );
-        self.shared.replayed_ids.contains(&next)
+        self.shared.replaying.load(Ordering::SeqCst)
     }
 
     fn next_id(&self) -> String {
         let position = self.counter.fetch_add(1, Ordering::SeqCst) + 1;
-        operation_id(self.parent_id.as_deref(), position)
+        let id = operation_id(self.parent_id.as_deref(), position);
+        if !self.shared.replayed_ids.contains(&id) {
+            self.shared.replaying.store(false, Ordering::SeqCst);
+        }
+        id
     }
 
     fn update(

@@ -20,7 +20,7 @@ use std::time::Duration;
 use anyhow::Context;
 use aws_config::{BehaviorVersion, Region};
 
-use crate::paths::Paths;
+use crate::paths::{clean_cargo_env, Paths};
 use crate::setup;
 use ports::Ports;
 use process::{answers, wait_until, Service};
@@ -70,9 +70,11 @@ pub async fn up(paths: &Paths, base_port: u16) -> anyhow::Result<Ports> {
     let ports = Ports::from_base(base_port);
     ports.check_free()?;
 
+    // Built exactly as `cargo lambda watch` will run it (`--bin`, whole
+    // workspace features), so its first invocation finds it built.
     eprintln!("Building the functions...");
-    let status = Command::new(env!("CARGO"))
-        .args(["build", "--quiet", "-p", "approval-workflow"])
+    let status = clean_cargo_env(&mut Command::new(env!("CARGO")))
+        .args(["build", "--quiet", "--bin", provision::WORKFLOW_FUNCTION])
         .current_dir(&paths.repo)
         .status()
         .context("running cargo build")?;
@@ -143,7 +145,8 @@ async fn start_all(paths: &Paths, ports: &Ports) -> anyhow::Result<()> {
     for (key, value) in function_env(ports) {
         watch.arg("--env-var").arg(format!("{key}={value}"));
     }
-    functions.start(local_env(&mut watch).env("AWS_ENDPOINT_URL_LAMBDA", &front))?;
+    functions
+        .start(clean_cargo_env(local_env(&mut watch)).env("AWS_ENDPOINT_URL_LAMBDA", &front))?;
 
     eprintln!(
         "Starting the durable execution emulator on port {}...",
