@@ -66,6 +66,11 @@ pub enum Command {
     Approve(ApproveArgs),
     /// Reject a pending request.
     Reject(RejectArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -3,6 +3,7 @@
 mod app;
 mod cli;
 mod commands;
+mod completions;
 mod duration;
 mod exit;
 mod output;

@@ -9,6 +9,10 @@ use crate::app::App;
 use crate::cli::{Cli, Command};
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Command::Completions { shell } = cli.command {
+        crate::completions::print(shell);
+        return Ok(());
+    }
     let app = App::connect(&cli.global).await?;
     match cli.command {
         Command::Submit(args) => submit::run(&app, args).await,
@@ -16,5 +20,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Show(args) => show::run(&app, args).await,
         Command::Approve(args) => decide::approve(&app, args).await,
         Command::Reject(args) => decide::reject(&app, args).await,
+        Command::Completions { .. } => Ok(()),
     }
 }

@@ -1,0 +1,149 @@
+
+using namespace System.Management.Automation
+using namespace System.Management.Automation.Language
+
+Register-ArgumentCompleter -Native -CommandName 'hitl' -ScriptBlock {
+    param($wordToComplete, $commandAst, $cursorPosition)
+
+    $commandElements = $commandAst.CommandElements
+    $command = @(
+        'hitl'
+        for ($i = 1; $i -lt $commandElements.Count; $i++) {
+            $element = $commandElements[$i]
+            if ($element -isnot [StringConstantExpressionAst] -or
+                $element.StringConstantType -ne [StringConstantType]::BareWord -or
+                $element.Value.StartsWith('-') -or
+                $element.Value -eq $wordToComplete) {
+                break
+        }
+        $element.Value
+    }) -join ';'
+
+    $completions = @(switch ($command) {
+        'hitl' {
+            [CompletionResult]::new('--stack', '--stack', [CompletionResultType]::ParameterName, 'CloudFormation stack that runs the approval workflow')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format; `table` on a terminal, `json` otherwise')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format; `table` on a terminal, `json` otherwise')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'AWS profile to use (as AWS_PROFILE)')
+            [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, 'AWS region to use (as AWS_REGION)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('submit', 'submit', [CompletionResultType]::ParameterValue, 'Submit a request for approval: starts a durable workflow execution')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List approval requests, newest first')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one request and its execution')
+            [CompletionResult]::new('approve', 'approve', [CompletionResultType]::ParameterValue, 'Approve a pending request')
+            [CompletionResult]::new('reject', 'reject', [CompletionResultType]::ParameterValue, 'Reject a pending request')
+            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script (bash, zsh, fish, powershell, elvish)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'hitl;submit' {
+            [CompletionResult]::new('--title', '--title', [CompletionResultType]::ParameterName, 'What is to be approved, in one line')
+            [CompletionResult]::new('--description', '--description', [CompletionResultType]::ParameterName, 'More about the request')
+            [CompletionResult]::new('--amount', '--amount', [CompletionResultType]::ParameterName, 'An amount, as a non-negative decimal (e.g. 1250.50)')
+            [CompletionResult]::new('--requester', '--requester', [CompletionResultType]::ParameterName, 'Who asks; defaults to your AWS identity')
+            [CompletionResult]::new('--details-file', '--details-file', [CompletionResultType]::ParameterName, 'A JSON file with free-form details to store with the request')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long approvers have, e.g. 30m, 24h, 7d')
+            [CompletionResult]::new('--id', '--id', [CompletionResultType]::ParameterName, 'The request''s id (letters, digits, - and _); generated when absent')
+            [CompletionResult]::new('--stack', '--stack', [CompletionResultType]::ParameterName, 'CloudFormation stack that runs the approval workflow')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format; `table` on a terminal, `json` otherwise')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format; `table` on a terminal, `json` otherwise')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'AWS profile to use (as AWS_PROFILE)')
+            [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, 'AWS region to use (as AWS_REGION)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'hitl;list' {
+            [CompletionResult]::new('--status', '--status', [CompletionResultType]::ParameterName, 'Which requests to list')
+            [CompletionResult]::new('--stack', '--stack', [CompletionResultType]::ParameterName, 'CloudFormation stack that runs the approval workflow')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format; `table` on a terminal, `json` otherwise')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format; `table` on a terminal, `json` otherwise')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'AWS profile to use (as AWS_PROFILE)')
+            [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, 'AWS region to use (as AWS_REGION)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'hitl;show' {
+            [CompletionResult]::new('--stack', '--stack', [CompletionResultType]::ParameterName, 'CloudFormation stack that runs the approval workflow')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format; `table` on a terminal, `json` otherwise')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format; `table` on a terminal, `json` otherwise')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'AWS profile to use (as AWS_PROFILE)')
+            [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, 'AWS region to use (as AWS_REGION)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'hitl;approve' {
+            [CompletionResult]::new('--as', '--as', [CompletionResultType]::ParameterName, 'Record the decision under this name instead of your AWS identity')
+            [CompletionResult]::new('--comment', '--comment', [CompletionResultType]::ParameterName, 'A comment stored with the approval')
+            [CompletionResult]::new('--stack', '--stack', [CompletionResultType]::ParameterName, 'CloudFormation stack that runs the approval workflow')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format; `table` on a terminal, `json` otherwise')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format; `table` on a terminal, `json` otherwise')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'AWS profile to use (as AWS_PROFILE)')
+            [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, 'AWS region to use (as AWS_REGION)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'hitl;reject' {
+            [CompletionResult]::new('--as', '--as', [CompletionResultType]::ParameterName, 'Record the decision under this name instead of your AWS identity')
+            [CompletionResult]::new('--reason', '--reason', [CompletionResultType]::ParameterName, 'Why the request is rejected')
+            [CompletionResult]::new('--stack', '--stack', [CompletionResultType]::ParameterName, 'CloudFormation stack that runs the approval workflow')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format; `table` on a terminal, `json` otherwise')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format; `table` on a terminal, `json` otherwise')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'AWS profile to use (as AWS_PROFILE)')
+            [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, 'AWS region to use (as AWS_REGION)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'hitl;completions' {
+            [CompletionResult]::new('--stack', '--stack', [CompletionResultType]::ParameterName, 'CloudFormation stack that runs the approval workflow')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format; `table` on a terminal, `json` otherwise')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format; `table` on a terminal, `json` otherwise')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'AWS profile to use (as AWS_PROFILE)')
+            [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, 'AWS region to use (as AWS_REGION)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'hitl;help' {
+            [CompletionResult]::new('submit', 'submit', [CompletionResultType]::ParameterValue, 'Submit a request for approval: starts a durable workflow execution')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List approval requests, newest first')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one request and its execution')
+            [CompletionResult]::new('approve', 'approve', [CompletionResultType]::ParameterValue, 'Approve a pending request')
+            [CompletionResult]::new('reject', 'reject', [CompletionResultType]::ParameterValue, 'Reject a pending request')
+            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script (bash, zsh, fish, powershell, elvish)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'hitl;help;submit' {
+            break
+        }
+        'hitl;help;list' {
+            break
+        }
+        'hitl;help;show' {
+            break
+        }
+        'hitl;help;approve' {
+            break
+        }
+        'hitl;help;reject' {
+            break
+        }
+        'hitl;help;completions' {
+            break
+        }
+        'hitl;help;help' {
+            break
+        }
+    })
+
+    $completions.Where{ $_.CompletionText -like "$wordToComplete*" } |
+        Sort-Object -Property ListItemText
+}

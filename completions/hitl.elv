@@ -1,0 +1,129 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[hitl] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'hitl'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'hitl'= {
+            cand --stack 'CloudFormation stack that runs the approval workflow'
+            cand -o 'Output format; `table` on a terminal, `json` otherwise'
+            cand --output 'Output format; `table` on a terminal, `json` otherwise'
+            cand --profile 'AWS profile to use (as AWS_PROFILE)'
+            cand --region 'AWS region to use (as AWS_REGION)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand submit 'Submit a request for approval: starts a durable workflow execution'
+            cand list 'List approval requests, newest first'
+            cand show 'Show one request and its execution'
+            cand approve 'Approve a pending request'
+            cand reject 'Reject a pending request'
+            cand completions 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'hitl;submit'= {
+            cand --title 'What is to be approved, in one line'
+            cand --description 'More about the request'
+            cand --amount 'An amount, as a non-negative decimal (e.g. 1250.50)'
+            cand --requester 'Who asks; defaults to your AWS identity'
+            cand --details-file 'A JSON file with free-form details to store with the request'
+            cand --timeout 'How long approvers have, e.g. 30m, 24h, 7d'
+            cand --id 'The request''s id (letters, digits, - and _); generated when absent'
+            cand --stack 'CloudFormation stack that runs the approval workflow'
+            cand -o 'Output format; `table` on a terminal, `json` otherwise'
+            cand --output 'Output format; `table` on a terminal, `json` otherwise'
+            cand --profile 'AWS profile to use (as AWS_PROFILE)'
+            cand --region 'AWS region to use (as AWS_REGION)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'hitl;list'= {
+            cand --status 'Which requests to list'
+            cand --stack 'CloudFormation stack that runs the approval workflow'
+            cand -o 'Output format; `table` on a terminal, `json` otherwise'
+            cand --output 'Output format; `table` on a terminal, `json` otherwise'
+            cand --profile 'AWS profile to use (as AWS_PROFILE)'
+            cand --region 'AWS region to use (as AWS_REGION)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'hitl;show'= {
+            cand --stack 'CloudFormation stack that runs the approval workflow'
+            cand -o 'Output format; `table` on a terminal, `json` otherwise'
+            cand --output 'Output format; `table` on a terminal, `json` otherwise'
+            cand --profile 'AWS profile to use (as AWS_PROFILE)'
+            cand --region 'AWS region to use (as AWS_REGION)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'hitl;approve'= {
+            cand --as 'Record the decision under this name instead of your AWS identity'
+            cand --comment 'A comment stored with the approval'
+            cand --stack 'CloudFormation stack that runs the approval workflow'
+            cand -o 'Output format; `table` on a terminal, `json` otherwise'
+            cand --output 'Output format; `table` on a terminal, `json` otherwise'
+            cand --profile 'AWS profile to use (as AWS_PROFILE)'
+            cand --region 'AWS region to use (as AWS_REGION)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'hitl;reject'= {
+            cand --as 'Record the decision under this name instead of your AWS identity'
+            cand --reason 'Why the request is rejected'
+            cand --stack 'CloudFormation stack that runs the approval workflow'
+            cand -o 'Output format; `table` on a terminal, `json` otherwise'
+            cand --output 'Output format; `table` on a terminal, `json` otherwise'
+            cand --profile 'AWS profile to use (as AWS_PROFILE)'
+            cand --region 'AWS region to use (as AWS_REGION)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'hitl;completions'= {
+            cand --stack 'CloudFormation stack that runs the approval workflow'
+            cand -o 'Output format; `table` on a terminal, `json` otherwise'
+            cand --output 'Output format; `table` on a terminal, `json` otherwise'
+            cand --profile 'AWS profile to use (as AWS_PROFILE)'
+            cand --region 'AWS region to use (as AWS_REGION)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'hitl;help'= {
+            cand submit 'Submit a request for approval: starts a durable workflow execution'
+            cand list 'List approval requests, newest first'
+            cand show 'Show one request and its execution'
+            cand approve 'Approve a pending request'
+            cand reject 'Reject a pending request'
+            cand completions 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'hitl;help;submit'= {
+        }
+        &'hitl;help;list'= {
+        }
+        &'hitl;help;show'= {
+        }
+        &'hitl;help;approve'= {
+        }
+        &'hitl;help;reject'= {
+        }
+        &'hitl;help;completions'= {
+        }
+        &'hitl;help;help'= {
+        }
+    ]
+    $completions[$command]
+}

@@ -1,0 +1,100 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_hitl_global_optspecs
+    string join \n stack= o/output= profile= region= h/help V/version
+end
+
+function __fish_hitl_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_hitl_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_hitl_using_subcommand
+    set -l cmd (__fish_hitl_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c hitl -n "__fish_hitl_needs_command" -l stack -d 'CloudFormation stack that runs the approval workflow' -r
+complete -c hitl -n "__fish_hitl_needs_command" -s o -l output -d 'Output format; `table` on a terminal, `json` otherwise' -r -f -a "table\t''
+json\t''"
+complete -c hitl -n "__fish_hitl_needs_command" -l profile -d 'AWS profile to use (as AWS_PROFILE)' -r
+complete -c hitl -n "__fish_hitl_needs_command" -l region -d 'AWS region to use (as AWS_REGION)' -r
+complete -c hitl -n "__fish_hitl_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c hitl -n "__fish_hitl_needs_command" -s V -l version -d 'Print version'
+complete -c hitl -n "__fish_hitl_needs_command" -f -a "submit" -d 'Submit a request for approval: starts a durable workflow execution'
+complete -c hitl -n "__fish_hitl_needs_command" -f -a "list" -d 'List approval requests, newest first'
+complete -c hitl -n "__fish_hitl_needs_command" -f -a "show" -d 'Show one request and its execution'
+complete -c hitl -n "__fish_hitl_needs_command" -f -a "approve" -d 'Approve a pending request'
+complete -c hitl -n "__fish_hitl_needs_command" -f -a "reject" -d 'Reject a pending request'
+complete -c hitl -n "__fish_hitl_needs_command" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
+complete -c hitl -n "__fish_hitl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c hitl -n "__fish_hitl_using_subcommand submit" -l title -d 'What is to be approved, in one line' -r
+complete -c hitl -n "__fish_hitl_using_subcommand submit" -l description -d 'More about the request' -r
+complete -c hitl -n "__fish_hitl_using_subcommand submit" -l amount -d 'An amount, as a non-negative decimal (e.g. 1250.50)' -r
+complete -c hitl -n "__fish_hitl_using_subcommand submit" -l requester -d 'Who asks; defaults to your AWS identity' -r
+complete -c hitl -n "__fish_hitl_using_subcommand submit" -l details-file -d 'A JSON file with free-form details to store with the request' -r -F
+complete -c hitl -n "__fish_hitl_using_subcommand submit" -l timeout -d 'How long approvers have, e.g. 30m, 24h, 7d' -r
+complete -c hitl -n "__fish_hitl_using_subcommand submit" -l id -d 'The request\'s id (letters, digits, - and _); generated when absent' -r
+complete -c hitl -n "__fish_hitl_using_subcommand submit" -l stack -d 'CloudFormation stack that runs the approval workflow' -r
+complete -c hitl -n "__fish_hitl_using_subcommand submit" -s o -l output -d 'Output format; `table` on a terminal, `json` otherwise' -r -f -a "table\t''
+json\t''"
+complete -c hitl -n "__fish_hitl_using_subcommand submit" -l profile -d 'AWS profile to use (as AWS_PROFILE)' -r
+complete -c hitl -n "__fish_hitl_using_subcommand submit" -l region -d 'AWS region to use (as AWS_REGION)' -r
+complete -c hitl -n "__fish_hitl_using_subcommand submit" -s h -l help -d 'Print help'
+complete -c hitl -n "__fish_hitl_using_subcommand list" -l status -d 'Which requests to list' -r -f -a "pending\t''
+approved\t''
+rejected\t''
+expired\t''
+cancelled\t''
+all\t''"
+complete -c hitl -n "__fish_hitl_using_subcommand list" -l stack -d 'CloudFormation stack that runs the approval workflow' -r
+complete -c hitl -n "__fish_hitl_using_subcommand list" -s o -l output -d 'Output format; `table` on a terminal, `json` otherwise' -r -f -a "table\t''
+json\t''"
+complete -c hitl -n "__fish_hitl_using_subcommand list" -l profile -d 'AWS profile to use (as AWS_PROFILE)' -r
+complete -c hitl -n "__fish_hitl_using_subcommand list" -l region -d 'AWS region to use (as AWS_REGION)' -r
+complete -c hitl -n "__fish_hitl_using_subcommand list" -s h -l help -d 'Print help'
+complete -c hitl -n "__fish_hitl_using_subcommand show" -l stack -d 'CloudFormation stack that runs the approval workflow' -r
+complete -c hitl -n "__fish_hitl_using_subcommand show" -s o -l output -d 'Output format; `table` on a terminal, `json` otherwise' -r -f -a "table\t''
+json\t''"
+complete -c hitl -n "__fish_hitl_using_subcommand show" -l profile -d 'AWS profile to use (as AWS_PROFILE)' -r
+complete -c hitl -n "__fish_hitl_using_subcommand show" -l region -d 'AWS region to use (as AWS_REGION)' -r
+complete -c hitl -n "__fish_hitl_using_subcommand show" -s h -l help -d 'Print help'
+complete -c hitl -n "__fish_hitl_using_subcommand approve" -l as -d 'Record the decision under this name instead of your AWS identity' -r
+complete -c hitl -n "__fish_hitl_using_subcommand approve" -l comment -d 'A comment stored with the approval' -r
+complete -c hitl -n "__fish_hitl_using_subcommand approve" -l stack -d 'CloudFormation stack that runs the approval workflow' -r
+complete -c hitl -n "__fish_hitl_using_subcommand approve" -s o -l output -d 'Output format; `table` on a terminal, `json` otherwise' -r -f -a "table\t''
+json\t''"
+complete -c hitl -n "__fish_hitl_using_subcommand approve" -l profile -d 'AWS profile to use (as AWS_PROFILE)' -r
+complete -c hitl -n "__fish_hitl_using_subcommand approve" -l region -d 'AWS region to use (as AWS_REGION)' -r
+complete -c hitl -n "__fish_hitl_using_subcommand approve" -s h -l help -d 'Print help'
+complete -c hitl -n "__fish_hitl_using_subcommand reject" -l as -d 'Record the decision under this name instead of your AWS identity' -r
+complete -c hitl -n "__fish_hitl_using_subcommand reject" -l reason -d 'Why the request is rejected' -r
+complete -c hitl -n "__fish_hitl_using_subcommand reject" -l stack -d 'CloudFormation stack that runs the approval workflow' -r
+complete -c hitl -n "__fish_hitl_using_subcommand reject" -s o -l output -d 'Output format; `table` on a terminal, `json` otherwise' -r -f -a "table\t''
+json\t''"
+complete -c hitl -n "__fish_hitl_using_subcommand reject" -l profile -d 'AWS profile to use (as AWS_PROFILE)' -r
+complete -c hitl -n "__fish_hitl_using_subcommand reject" -l region -d 'AWS region to use (as AWS_REGION)' -r
+complete -c hitl -n "__fish_hitl_using_subcommand reject" -s h -l help -d 'Print help'
+complete -c hitl -n "__fish_hitl_using_subcommand completions" -l stack -d 'CloudFormation stack that runs the approval workflow' -r
+complete -c hitl -n "__fish_hitl_using_subcommand completions" -s o -l output -d 'Output format; `table` on a terminal, `json` otherwise' -r -f -a "table\t''
+json\t''"
+complete -c hitl -n "__fish_hitl_using_subcommand completions" -l profile -d 'AWS profile to use (as AWS_PROFILE)' -r
+complete -c hitl -n "__fish_hitl_using_subcommand completions" -l region -d 'AWS region to use (as AWS_REGION)' -r
+complete -c hitl -n "__fish_hitl_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show approve reject completions help" -f -a "submit" -d 'Submit a request for approval: starts a durable workflow execution'
+complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show approve reject completions help" -f -a "list" -d 'List approval requests, newest first'
+complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show approve reject completions help" -f -a "show" -d 'Show one request and its execution'
+complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show approve reject completions help" -f -a "approve" -d 'Approve a pending request'
+complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show approve reject completions help" -f -a "reject" -d 'Reject a pending request'
+complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show approve reject completions help" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
+complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show approve reject completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
