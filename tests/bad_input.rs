@@ -5,10 +5,9 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_lambda::types::{ExecutionStatus, InvocationType};
 use aws_smithy_types::Blob;
-use hitl_e2e::{hitl, sdk_config, unique_id};
+use hitl_e2e::{sdk_config, unique_id, TABLE};
 
 async fn start_raw(payload: serde_json::Value, id: &str) -> (aws_sdk_lambda::Client, String) {
-    hitl(&["list"]).ok(); // brings the stack up
     let config = sdk_config().await;
     let lambda = aws_sdk_lambda::Client::new(&config);
     let version = lambda
@@ -62,7 +61,7 @@ async fn assert_no_record(id: &str) {
     let config = sdk_config().await;
     let item = aws_sdk_dynamodb::Client::new(&config)
         .get_item()
-        .table_name("hitl-approvals")
+        .table_name(TABLE)
         .key(
             "approval_id",
             aws_sdk_dynamodb::types::AttributeValue::S(id.to_owned()),

@@ -37,10 +37,10 @@ fn cargo() -> Command {
     command
 }
 
-/// The `hitl` binary, built once, with the local stack running.
-pub fn hitl_binary() -> &'static Path {
-    static BINARY: OnceLock<PathBuf> = OnceLock::new();
-    BINARY.get_or_init(|| {
+/// Brings the local stack up once per test binary (at once if it runs).
+pub fn local_stack() {
+    static UP: OnceLock<()> = OnceLock::new();
+    UP.get_or_init(|| {
         let up = cargo()
             .args(["run", "--quiet", "--bin", "xtask", "--", "local", "up"])
             .status()
@@ -49,6 +49,14 @@ pub fn hitl_binary() -> &'static Path {
             up.success(),
             "the local stack did not come up (see .local-stack/run/*.log)"
         );
+    });
+}
+
+/// The `hitl` binary, built once, with the local stack running.
+pub fn hitl_binary() -> &'static Path {
+    static BINARY: OnceLock<PathBuf> = OnceLock::new();
+    BINARY.get_or_init(|| {
+        local_stack();
         let built = cargo()
             .args(["build", "--quiet", "--bin", "hitl"])
             .status()
@@ -161,10 +169,17 @@ pub fn submit_and_wait(id: &str, extra: &[&str]) -> Value {
     })
 }
 
-/// SDK clients for the local stack, configured by the same profile.
+/// SDK clients for the local stack, configured by the same profile; the
+/// stack is brought up first.
 pub async fn sdk_config() -> aws_config::SdkConfig {
+    tokio::task::spawn_blocking(local_stack)
+        .await
+        .expect("the stack comes up");
     aws_config::defaults(aws_config::BehaviorVersion::latest())
         .profile_name(PROFILE)
         .load()
         .await
 }
+
+/// The approvals table of the local stack.
+pub const TABLE: &str = "hitl-approvals";

@@ -26,7 +26,17 @@ pub fn build_hitl(paths: &Paths) -> anyhow::Result<PathBuf> {
 
 /// Runs `hitl args...` against the local profile, echoing the command line.
 fn hitl(binary: &Path, args: &[&str]) -> anyhow::Result<String> {
-    println!("\n$ hitl {}", args.join(" "));
+    let shown: Vec<String> = args
+        .iter()
+        .map(|a| {
+            if a.contains(' ') {
+                format!("\"{a}\"")
+            } else {
+                (*a).to_owned()
+            }
+        })
+        .collect();
+    println!("\n$ hitl {}", shown.join(" "));
     let output = Command::new(binary)
         .args(args)
         .env("AWS_PROFILE", local::provision::PROFILE)

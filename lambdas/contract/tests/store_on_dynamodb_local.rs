@@ -1,0 +1,202 @@
+//! The store's conditional writes against a real DynamoDB (Local): the
+//! guarantees the status machine rests on.
+
+use std::time::Duration;
+
+use hitl_contract::record::RETENTION_AFTER_EXPIRY;
+use hitl_contract::{
+    ApprovalRecord, ApprovalStore, Claim, Created, Outcome, Status, StoreError, Timestamp,
+};
+use hitl_e2e::{sdk_config, unique_id, TABLE};
+
+async fn store() -> ApprovalStore {
+    ApprovalStore::new(aws_sdk_dynamodb::Client::new(&sdk_config().await), TABLE)
+}
+
+fn record(id: &str, lifetime: Duration) -> ApprovalRecord {
+    let now = Timestamp::now();
+    let expires_at = now.plus(lifetime);
+    ApprovalRecord {
+        approval_id: id.to_owned(),
+        title: "Rotate credentials".into(),
+        description: None,
+        requester: "alice".into(),
+        amount: Some("10.50".into()),
+        details: Some(serde_json::json!({"ticket": "OPS-1"})),
+        status: Status::Pending,
+        callback_id: None,
+        execution_arn: Some(format!("arn:exec:{id}")),
+        created_at: now,
+        expires_at,
+        decided_at: None,
+        decided_by: None,
+        comment: None,
+        claim: None,
+        ttl: expires_at.plus(RETENTION_AFTER_EXPIRY).unix_seconds(),
+    }
+}
+
+fn claim(outcome: Outcome, by: &str) -> Claim {
+    Claim {
+        outcome,
+        by: by.to_owned(),
+        at: Timestamp::now(),
+        comment: None,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_retried_create_is_idempotent_and_another_execution_is_refused() {
+    let store = store().await;
+    let id = unique_id("create");
+    let mine = record(&id, Duration::from_secs(3600));
+    assert_eq!(store.create(&mine).await.unwrap(), Created::New);
+    assert_eq!(store.create(&mine).await.unwrap(), Created::AlreadyThere);
+
+    let mut theirs = mine.clone();
+    theirs.execution_arn = Some("arn:exec:someone-else".into());
+    assert!(matches!(
+        store.create(&theirs).await,
+        Err(StoreError::IdInUse(_))
+    ));
+
+    let stored = store.fetch(&id).await.unwrap();
+    assert_eq!(stored.title, mine.title);
+    assert_eq!(
+        stored.amount.as_deref(),
+        Some("10.5"),
+        "DynamoDB normalises numbers"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn of_twenty_concurrent_claims_exactly_one_wins() {
+    let store = store().await;
+    let id = unique_id("race");
+    store
+        .create(&record(&id, Duration::from_secs(3600)))
+        .await
+        .unwrap();
+
+    let contenders = (0..20).map(|i| {
+        let store = store.clone();
+        let id = id.clone();
+        tokio::spawn(async move {
+            let outcome = if i % 2 == 0 {
+                Outcome::Approved
+            } else {
+                Outcome::Rejected
+            };
+            store
+                .claim(
+                    &id,
+                    &claim(outcome, &format!("approver-{i}")),
+                    Timestamp::now(),
+                )
+                .await
+        })
+    });
+    let mut winners = Vec::new();
+    for contender in contenders {
+        match contender.await.unwrap() {
+            Ok(record) => winners.push(record.claim.unwrap().by),
+            Err(StoreError::ClaimedByOther { .. }) => {}
+            Err(other) => panic!("a losing claim must say who won, got {other}"),
+        }
+    }
+    assert_eq!(winners.len(), 1, "exactly one claim wins: {winners:?}");
+
+    // The winner may claim again (finishing an interrupted decision); nobody else can.
+    let record = store.fetch(&id).await.unwrap();
+    let winning = record.claim.clone().unwrap();
+    store.claim(&id, &winning, Timestamp::now()).await.unwrap();
+    let loser = claim(winning.outcome, "someone-else");
+    assert!(matches!(
+        store.claim(&id, &loser, Timestamp::now()).await,
+        Err(StoreError::ClaimedByOther { .. })
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn finishing_is_idempotent_and_final() {
+    let store = store().await;
+    let id = unique_id("finish");
+    store
+        .create(&record(&id, Duration::from_secs(3600)))
+        .await
+        .unwrap();
+    store
+        .claim(&id, &claim(Outcome::Approved, "bob"), Timestamp::now())
+        .await
+        .unwrap();
+
+    let now = Timestamp::now();
+    let done = store
+        .finish(&id, Status::Approved, Some("bob"), now, Some("ok"))
+        .await
+        .unwrap();
+    assert_eq!(done.status, Status::Approved);
+    assert!(done.claim.is_none(), "the claim is cleared");
+    // The workflow confirming the same outcome is a success...
+    store
+        .finish(&id, Status::Approved, Some("bob"), now, Some("ok"))
+        .await
+        .unwrap();
+    // ...a different outcome is not.
+    let err = store
+        .finish(&id, Status::Expired, None, now, None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::NotPending(ref r) if r.status == Status::Approved),
+        "{err}"
+    );
+    // Nor can anyone claim it any more.
+    let err = store
+        .claim(&id, &claim(Outcome::Rejected, "carol"), Timestamp::now())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NotPending(_)), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_request_past_its_deadline_cannot_be_claimed() {
+    let store = store().await;
+    let id = unique_id("late");
+    store
+        .create(&record(&id, Duration::from_secs(1)))
+        .await
+        .unwrap();
+    let later = Timestamp::now().plus(Duration::from_secs(5));
+    let err = store
+        .claim(&id, &claim(Outcome::Approved, "bob"), later)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::PastExpiry(_)), "{err}");
+    assert!(
+        store.fetch(&id).await.unwrap().claim.is_none(),
+        "a refused claim writes nothing"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn listing_by_status_is_newest_first() {
+    let store = store().await;
+    let first = unique_id("list-a");
+    let second = unique_id("list-b");
+    store
+        .create(&record(&first, Duration::from_secs(3600)))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    store
+        .create(&record(&second, Duration::from_secs(3600)))
+        .await
+        .unwrap();
+    let pending = store.list(Status::Pending, None).await.unwrap();
+    let position = |id: &str| pending.iter().position(|r| r.approval_id == id).unwrap();
+    assert!(position(&second) < position(&first));
+    assert!(pending
+        .windows(2)
+        .all(|w| w[0].created_at >= w[1].created_at));
+}
