@@ -197,3 +197,240 @@ impl SendError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The callback API's answers on AWS, which the local emulator does not
+    //! reproduce (it answers 404 where AWS answers `CallbackTimeoutException`).
+
+    use std::time::Duration;
+
+    use aws_sdk_dynamodb::operation::get_item::GetItemOutput;
+    use aws_sdk_dynamodb::operation::update_item::UpdateItemOutput;
+    use aws_sdk_lambda::operation::send_durable_execution_callback_failure::SendDurableExecutionCallbackFailureOutput;
+    use aws_sdk_lambda::operation::send_durable_execution_callback_success::{
+        SendDurableExecutionCallbackSuccessError, SendDurableExecutionCallbackSuccessOutput,
+    };
+    use aws_sdk_lambda::types::error::CallbackTimeoutException;
+    use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
+    use aws_smithy_types::error::ErrorMetadata;
+
+    use super::*;
+    use crate::record::tests::sample;
+
+    fn now() -> Timestamp {
+        Timestamp::parse("2026-11-22T10:30:00Z").unwrap()
+    }
+
+    fn get(record: ApprovalRecord) -> Rule {
+        mock!(aws_sdk_dynamodb::Client::get_item).then_output(move || {
+            GetItemOutput::builder()
+                .set_item(Some(record.to_item()))
+                .build()
+        })
+    }
+
+    fn update(record: ApprovalRecord) -> Rule {
+        mock!(aws_sdk_dynamodb::Client::update_item).then_output(move || {
+            UpdateItemOutput::builder()
+                .set_attributes(Some(record.to_item()))
+                .build()
+        })
+    }
+
+    fn decider(dynamodb: &[&Rule], lambda: &[&Rule]) -> Decider {
+        let dynamodb = mock_client!(aws_sdk_dynamodb, RuleMode::Sequential, dynamodb);
+        let lambda = mock_client!(aws_sdk_lambda, RuleMode::Sequential, lambda);
+        Decider::new(ApprovalStore::new(dynamodb, "approvals"), lambda)
+    }
+
+    fn decision(outcome: Outcome) -> Decision {
+        Decision {
+            approval_id: "req-42".into(),
+            outcome,
+            decided_by: "bob".into(),
+            comment: Some("looks right".into()),
+        }
+    }
+
+    fn decided(status: Status) -> ApprovalRecord {
+        let mut record = sample();
+        record.status = status;
+        record.decided_by = Some("bob".into());
+        record.decided_at = Some(now());
+        record
+    }
+
+    fn callback_timeout() -> SendDurableExecutionCallbackSuccessError {
+        SendDurableExecutionCallbackSuccessError::CallbackTimeoutException(
+            CallbackTimeoutException::builder()
+                .message("callback is not active")
+                .meta(
+                    ErrorMetadata::builder()
+                        .code("CallbackTimeoutException")
+                        .build(),
+                )
+                .build(),
+        )
+    }
+
+    #[tokio::test]
+    async fn approval_claims_sends_the_decision_then_records_it() {
+        let send = mock!(aws_sdk_lambda::Client::send_durable_execution_callback_success)
+            .match_requests(|req| {
+                let payload: serde_json::Value =
+                    serde_json::from_slice(req.result().map(|b| b.as_ref()).unwrap_or_default())
+                        .unwrap();
+                req.callback_id() == Some("cb/with+odd=chars")
+                    && payload["outcome"] == "APPROVED"
+                    && payload["decided_by"] == "bob"
+                    && payload["comment"] == "looks right"
+            })
+            .then_output(|| SendDurableExecutionCallbackSuccessOutput::builder().build());
+        let (get, claim, finish) = (
+            get(sample()),
+            update(sample()),
+            update(decided(Status::Approved)),
+        );
+        let decider = decider(&[&get, &claim, &finish], &[&send]);
+        let record = decider
+            .decide(&decision(Outcome::Approved), now())
+            .await
+            .unwrap();
+        assert_eq!(record.status, Status::Approved);
+        assert_eq!(
+            (claim.num_calls(), send.num_calls(), finish.num_calls()),
+            (1, 1, 1)
+        );
+    }
+
+    #[tokio::test]
+    async fn rejection_is_a_callback_failure_carrying_the_decision() {
+        let send = mock!(aws_sdk_lambda::Client::send_durable_execution_callback_failure)
+            .match_requests(|req| {
+                let error = req.error().unwrap();
+                let data: serde_json::Value =
+                    serde_json::from_str(error.error_data().unwrap()).unwrap();
+                error.error_type() == Some(REJECTED_ERROR_TYPE)
+                    && error.error_message() == Some("looks right")
+                    && data["outcome"] == "REJECTED"
+            })
+            .then_output(|| SendDurableExecutionCallbackFailureOutput::builder().build());
+        let (get, claim, finish) = (
+            get(sample()),
+            update(sample()),
+            update(decided(Status::Rejected)),
+        );
+        let decider = decider(&[&get, &claim, &finish], &[&send]);
+        let record = decider
+            .decide(&decision(Outcome::Rejected), now())
+            .await
+            .unwrap();
+        assert_eq!(record.status, Status::Rejected);
+        assert_eq!(send.num_calls(), 1);
+    }
+
+    #[tokio::test]
+    async fn aws_callback_timeout_after_the_deadline_reads_as_expired() {
+        // The workflow recorded EXPIRED between our read and our callback.
+        let send = mock!(aws_sdk_lambda::Client::send_durable_execution_callback_success)
+            .then_error(callback_timeout);
+        let (first, claim, second) = (
+            get(sample()),
+            update(sample()),
+            get(decided(Status::Expired)),
+        );
+        let decider = decider(&[&first, &claim, &second], &[&send]);
+        let err = decider
+            .decide(&decision(Outcome::Approved), now())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, DecideError::Store(StoreError::NotPending(ref r)) if r.status == Status::Expired),
+            "{err}"
+        );
+    }
+
+    #[tokio::test]
+    async fn aws_callback_timeout_on_a_live_request_says_the_execution_ended() {
+        // Still pending and in time, yet the callback is closed: the execution was stopped.
+        let send = mock!(aws_sdk_lambda::Client::send_durable_execution_callback_success)
+            .then_error(callback_timeout);
+        let (first, claim, second) = (get(sample()), update(sample()), get(sample()));
+        let decider = decider(&[&first, &claim, &second], &[&send]);
+        let err = decider
+            .decide(&decision(Outcome::Approved), now())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, DecideError::ExecutionClosed(_)), "{err}");
+        assert!(err.to_string().contains("run `hitl show req-42`"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn an_undelivered_decision_says_to_run_the_command_again() {
+        let send = mock!(aws_sdk_lambda::Client::send_durable_execution_callback_success)
+            .then_http_response(|| {
+                aws_smithy_runtime_api::client::orchestrator::HttpResponse::new(
+                    aws_smithy_runtime_api::http::StatusCode::try_from(503).unwrap(),
+                    aws_smithy_types::body::SdkBody::from("{}"),
+                )
+            });
+        let (first, claim) = (get(sample()), update(sample()));
+        let dynamodb = mock_client!(aws_sdk_dynamodb, RuleMode::Sequential, [&first, &claim]);
+        let lambda = mock_client!(aws_sdk_lambda, RuleMode::MatchAny, [&send], |c| c
+            .retry_config(aws_sdk_lambda::config::retry::RetryConfig::disabled()));
+        let decider = Decider::new(ApprovalStore::new(dynamodb, "approvals"), lambda);
+        let err = decider
+            .decide(&decision(Outcome::Approved), now())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                DecideError::Undelivered {
+                    status: Some(503),
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert!(
+            err.to_string().contains("run the same command again"),
+            "{err}"
+        );
+    }
+
+    #[tokio::test]
+    async fn nothing_is_claimed_for_a_decided_expired_or_unready_request() {
+        let cases: [(ApprovalRecord, fn(&DecideError) -> bool); 3] = [
+            (decided(Status::Approved), |e| {
+                matches!(e, DecideError::Store(StoreError::NotPending(_)))
+            }),
+            (
+                {
+                    let mut r = sample();
+                    r.expires_at = now().plus(Duration::ZERO);
+                    r
+                },
+                |e| matches!(e, DecideError::Store(StoreError::PastExpiry(_))),
+            ),
+            (
+                {
+                    let mut r = sample();
+                    r.callback_id = None;
+                    r
+                },
+                |e| matches!(e, DecideError::NotReady(_)),
+            ),
+        ];
+        for (record, expected) in cases {
+            let read = get(record);
+            let decider = decider(&[&read], &[]);
+            let err = decider
+                .decide(&decision(Outcome::Approved), now())
+                .await
+                .unwrap_err();
+            assert!(expected(&err), "unexpected {err}");
+        }
+    }
+}
