@@ -402,7 +402,8 @@ mod tests {
 
     #[tokio::test]
     async fn nothing_is_claimed_for_a_decided_expired_or_unready_request() {
-        let cases: [(ApprovalRecord, fn(&DecideError) -> bool); 3] = [
+        type Expect = fn(&DecideError) -> bool;
+        let cases: [(ApprovalRecord, Expect); 3] = [
             (decided(Status::Approved), |e| {
                 matches!(e, DecideError::Store(StoreError::NotPending(_)))
             }),
