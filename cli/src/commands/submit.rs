@@ -50,7 +50,7 @@ pub async fn run(app: &App, args: SubmitArgs) -> anyhow::Result<()> {
             function_version: None,
         },
         Some(_) => return Err(StoreError::IdInUse(request.approval_id).into()),
-        None => start(app, &request).await?,
+        None => start(&app.lambda(), &app.stack.workflow_function, &request).await?,
     };
 
     match app.output {
@@ -72,9 +72,11 @@ pub async fn run(app: &App, args: SubmitArgs) -> anyhow::Result<()> {
 
 /// Publishes the function's current code as a version (Lambda returns the
 /// latest version when nothing changed) and starts the execution on it.
-async fn start(app: &App, request: &SubmitRequest) -> anyhow::Result<Submitted> {
-    let lambda = app.lambda();
-    let function = &app.stack.workflow_function;
+async fn start(
+    lambda: &aws_sdk_lambda::Client,
+    function: &str,
+    request: &SubmitRequest,
+) -> anyhow::Result<Submitted> {
     let published = lambda
         .publish_version()
         .function_name(function)
@@ -163,6 +165,81 @@ fn normalise_decimal(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use aws_sdk_lambda::operation::invoke::{InvokeError, InvokeOutput};
+    use aws_sdk_lambda::operation::publish_version::PublishVersionOutput;
+    use aws_sdk_lambda::types::error::DurableExecutionAlreadyStartedException;
+    use aws_smithy_mocks::{mock, mock_client, RuleMode};
+
+    fn request() -> SubmitRequest {
+        SubmitRequest {
+            approval_id: "req-7".into(),
+            title: "Deploy".into(),
+            description: None,
+            requester: "alice".into(),
+            amount: None,
+            details: None,
+            timeout_seconds: Some(3600),
+        }
+    }
+
+    fn published() -> aws_smithy_mocks::Rule {
+        mock!(aws_sdk_lambda::Client::publish_version)
+            .match_requests(|req| req.function_name() == Some("wf"))
+            .then_output(|| PublishVersionOutput::builder().version("3").build())
+    }
+
+    #[tokio::test]
+    async fn starts_the_published_version_asynchronously_named_by_the_id() {
+        let invoke = mock!(aws_sdk_lambda::Client::invoke)
+            .match_requests(|req| {
+                let payload: SubmitRequest =
+                    serde_json::from_slice(req.payload().map(|b| b.as_ref()).unwrap_or_default())
+                        .unwrap();
+                req.function_name() == Some("wf")
+                    && req.qualifier() == Some("3")
+                    && req.invocation_type() == Some(&InvocationType::Event)
+                    && req.durable_execution_name() == Some("req-7")
+                    && payload == request()
+            })
+            .then_output(|| {
+                InvokeOutput::builder()
+                    .status_code(202)
+                    .durable_execution_arn("arn:exec")
+                    .build()
+            });
+        let publish = published();
+        let client = mock_client!(aws_sdk_lambda, RuleMode::Sequential, [&publish, &invoke]);
+        let submitted = start(&client, "wf", &request()).await.unwrap();
+        assert_eq!(submitted.execution_arn.as_deref(), Some("arn:exec"));
+        assert_eq!(submitted.function_version.as_deref(), Some("3"));
+        assert_eq!(invoke.num_calls(), 1);
+    }
+
+    #[tokio::test]
+    async fn an_execution_name_taken_by_other_input_is_an_id_in_use() {
+        let invoke = mock!(aws_sdk_lambda::Client::invoke).then_error(|| {
+            InvokeError::DurableExecutionAlreadyStartedException(
+                DurableExecutionAlreadyStartedException::builder()
+                    .message("exists")
+                    .meta(
+                        aws_smithy_types::error::ErrorMetadata::builder()
+                            .code("DurableExecutionAlreadyStartedException")
+                            .build(),
+                    )
+                    .build(),
+            )
+        });
+        let publish = published();
+        let client = mock_client!(aws_sdk_lambda, RuleMode::Sequential, [&publish, &invoke]);
+        let err = start(&client, "wf", &request()).await.unwrap_err();
+        assert_eq!(crate::exit::code_for(&err), crate::exit::ALREADY_DECIDED);
+        assert!(
+            err.to_string()
+                .contains("approval id `req-7` is already used"),
+            "{err}"
+        );
+    }
 
     #[test]
     fn generated_ids_are_valid() {
