@@ -9,10 +9,17 @@ use serde::Serialize;
 
 use crate::duration::human;
 
+/// Writes one line to stdout. A closed pipe (`hitl list | head`) comes back
+/// as an error that `main` turns into a quiet, successful exit.
+pub fn line(text: impl std::fmt::Display) -> anyhow::Result<()> {
+    use std::io::Write;
+    writeln!(std::io::stdout().lock(), "{text}")?;
+    Ok(())
+}
+
 /// Prints a value as pretty JSON on stdout.
 pub fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string_pretty(value)?);
-    Ok(())
+    line(serde_json::to_string_pretty(value)?)
 }
 
 fn new_table() -> Table {

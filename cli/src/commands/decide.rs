@@ -37,14 +37,11 @@ async fn decide(
 fn report(app: &App, record: &ApprovalRecord) -> anyhow::Result<()> {
     match app.output {
         OutputFormat::Json => output::print_json(record),
-        OutputFormat::Table => {
-            println!(
-                "{} {} (decided by {})",
-                record.status,
-                record.approval_id,
-                record.decided_by.as_deref().unwrap_or("unknown")
-            );
-            Ok(())
-        }
+        OutputFormat::Table => output::line(format_args!(
+            "{} {} (decided by {})",
+            record.status,
+            record.approval_id,
+            record.decided_by.as_deref().unwrap_or("unknown")
+        )),
     }
 }

@@ -40,9 +40,6 @@ pub async fn run(app: &App, args: ListArgs) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        OutputFormat::Table => {
-            println!("{}", output::records_table(&records, Timestamp::now()));
-            Ok(())
-        }
+        OutputFormat::Table => output::line(output::records_table(&records, Timestamp::now())),
     }
 }

@@ -45,8 +45,7 @@ pub async fn run(app: &App, args: ShowArgs) -> anyhow::Result<()> {
                     table.add_row(["Execution error".to_owned(), error]);
                 }
             }
-            println!("{table}");
-            Ok(())
+            output::line(table)
         }
     }
 }

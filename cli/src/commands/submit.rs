@@ -61,11 +61,14 @@ pub async fn run(app: &App, args: SubmitArgs) -> anyhow::Result<()> {
             } else {
                 "Already submitted"
             };
-            println!("{verb} approval request {}", submitted.approval_id);
-            if let Some(arn) = &submitted.execution_arn {
-                println!("  execution: {arn}");
+            output::line(format_args!(
+                "{verb} approval request {}",
+                submitted.approval_id
+            ))?;
+            match &submitted.execution_arn {
+                Some(arn) => output::line(format_args!("  execution: {arn}")),
+                None => Ok(()),
             }
-            Ok(())
         }
     }
 }
