@@ -35,8 +35,8 @@ pub fn operation_id(parent: Option<&str>, position: u64) -> String {
         None => position.to_string(),
     };
     let digest = Blake2b512::digest(key.as_bytes());
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-    hex[..64].to_owned()
+    // Hex of the first 32 bytes: the 64 characters the SDKs keep.
+    digest.iter().take(32).map(|b| format!("{b:02x}")).collect()
 }
 
 /// How a step's attempts are retried. The default matches the official
@@ -223,8 +223,9 @@ impl Shared {
     async fn suspend(&self) -> ! {
         self.suspended.store(true, Ordering::SeqCst);
         self.suspend.notify_one();
-        std::future::pending::<()>().await;
-        unreachable!("a pending future never resolves")
+        loop {
+            std::future::pending::<()>().await;
+        }
     }
 }
 
