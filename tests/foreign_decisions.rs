@@ -10,16 +10,29 @@ async fn lambda() -> aws_sdk_lambda::Client {
     aws_sdk_lambda::Client::new(&sdk_config().await)
 }
 
+/// Submits a request through `hitl` and returns its callback id.
+async fn submitted(id: &str) -> String {
+    let id = id.to_owned();
+    let shown = tokio::task::spawn_blocking(move || submit_and_wait(&id, &["--timeout", "1h"]))
+        .await
+        .unwrap();
+    shown["record"]["callback_id"].as_str().unwrap().to_owned()
+}
+
+async fn finished(id: String) -> serde_json::Value {
+    tokio::task::spawn_blocking(move || {
+        wait_for_show(&id, "SUCCEEDED", |v| {
+            v["execution"]["status"] == "SUCCEEDED"
+        })
+    })
+    .await
+    .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_success_sent_directly_is_recorded_as_approved() {
     let id = unique_id("foreign-ok");
-    let shown = tokio::task::spawn_blocking({
-        let id = id.clone();
-        move || submit_and_wait(&id, &["--timeout", "1h"])
-    })
-    .await
-    .unwrap();
-    let callback_id = shown["record"]["callback_id"].as_str().unwrap().to_owned();
+    let callback_id = submitted(&id).await;
 
     lambda()
         .await
@@ -32,13 +45,7 @@ async fn a_success_sent_directly_is_recorded_as_approved() {
         .await
         .unwrap();
 
-    let shown = tokio::task::spawn_blocking(move || {
-        wait_for_show(&id, "SUCCEEDED", |v| {
-            v["execution"]["status"] == "SUCCEEDED"
-        })
-    })
-    .await
-    .unwrap();
+    let shown = finished(id).await;
     assert_eq!(shown["record"]["status"], "APPROVED");
     assert_eq!(shown["record"]["decided_by"], "ops-console");
     assert_eq!(shown["record"]["comment"], "via the console");
@@ -47,13 +54,7 @@ async fn a_success_sent_directly_is_recorded_as_approved() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_failure_sent_directly_is_recorded_as_rejected_with_its_message() {
     let id = unique_id("foreign-no");
-    let shown = tokio::task::spawn_blocking({
-        let id = id.clone();
-        move || submit_and_wait(&id, &["--timeout", "1h"])
-    })
-    .await
-    .unwrap();
-    let callback_id = shown["record"]["callback_id"].as_str().unwrap().to_owned();
+    let callback_id = submitted(&id).await;
 
     lambda()
         .await
@@ -69,13 +70,7 @@ async fn a_failure_sent_directly_is_recorded_as_rejected_with_its_message() {
         .await
         .unwrap();
 
-    let shown = tokio::task::spawn_blocking(move || {
-        wait_for_show(&id, "SUCCEEDED", |v| {
-            v["execution"]["status"] == "SUCCEEDED"
-        })
-    })
-    .await
-    .unwrap();
+    let shown = finished(id).await;
     assert_eq!(shown["record"]["status"], "REJECTED");
     assert_eq!(shown["record"]["comment"], "budget frozen");
     assert!(

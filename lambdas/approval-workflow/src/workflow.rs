@@ -3,7 +3,6 @@
 
 use std::time::Duration;
 
-use hitl_contract::record::RETENTION_AFTER_EXPIRY;
 use hitl_contract::{
     ApprovalRecord, ApprovalStore, Created, DecisionPayload, Outcome, Status, StoreError,
     SubmitRequest, Timestamp, WorkflowResult,
@@ -65,7 +64,7 @@ pub async fn run(
     let recording = ctx
         .step("record-request", |_| async move {
             let now = Timestamp::now();
-            let record = new_record(&request, &arn, now);
+            let record = ApprovalRecord::pending(&request, &arn, now);
             match store.create(&record).await {
                 Ok(Created::New) | Ok(Created::AlreadyThere) => Ok(Recording::Recorded {
                     expires_at: record.expires_at,
@@ -160,26 +159,4 @@ pub async fn run(
         decided_at: record.decided_at,
         comment: record.comment,
     })
-}
-
-fn new_record(request: &SubmitRequest, execution_arn: &str, now: Timestamp) -> ApprovalRecord {
-    let expires_at = now.plus(request.timeout());
-    ApprovalRecord {
-        approval_id: request.approval_id.clone(),
-        title: request.title.clone(),
-        description: request.description.clone(),
-        requester: request.requester.clone(),
-        amount: request.amount.clone(),
-        details: request.details.clone(),
-        status: Status::Pending,
-        callback_id: None,
-        execution_arn: Some(execution_arn.to_owned()),
-        created_at: now,
-        expires_at,
-        decided_at: None,
-        decided_by: None,
-        comment: None,
-        claim: None,
-        ttl: expires_at.plus(RETENTION_AFTER_EXPIRY).unix_seconds(),
-    }
 }

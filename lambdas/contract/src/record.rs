@@ -8,6 +8,7 @@ use std::time::Duration;
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};
 
+use crate::payload::SubmitRequest;
 use crate::timestamp::Timestamp;
 
 /// Attribute names of the DynamoDB item, in one place.
@@ -190,6 +191,30 @@ pub enum RecordError {
 pub type Item = HashMap<String, AttributeValue>;
 
 impl ApprovalRecord {
+    /// The record a new request starts as: pending, expiring after the
+    /// request's timeout, kept by DynamoDB until its retention ends.
+    pub fn pending(request: &SubmitRequest, execution_arn: &str, now: Timestamp) -> Self {
+        let expires_at = now.plus(request.timeout());
+        Self {
+            approval_id: request.approval_id.clone(),
+            title: request.title.clone(),
+            description: request.description.clone(),
+            requester: request.requester.clone(),
+            amount: request.amount.clone(),
+            details: request.details.clone(),
+            status: Status::Pending,
+            callback_id: None,
+            execution_arn: Some(execution_arn.to_owned()),
+            created_at: now,
+            expires_at,
+            decided_at: None,
+            decided_by: None,
+            comment: None,
+            claim: None,
+            ttl: expires_at.plus(RETENTION_AFTER_EXPIRY).unix_seconds(),
+        }
+    }
+
     /// Whether the request can no longer be decided because its time is up,
     /// even if the workflow has not recorded `Expired` yet (DynamoDB TTL is
     /// lazy, and the emulators do not enforce it at all).

@@ -3,9 +3,9 @@
 
 use std::time::Duration;
 
-use hitl_contract::record::RETENTION_AFTER_EXPIRY;
 use hitl_contract::{
-    ApprovalRecord, ApprovalStore, Claim, Created, Outcome, Status, StoreError, Timestamp,
+    ApprovalRecord, ApprovalStore, Claim, Created, Outcome, Status, StoreError, SubmitRequest,
+    Timestamp,
 };
 use hitl_e2e::{sdk_config, unique_id, TABLE};
 
@@ -14,26 +14,16 @@ async fn store() -> ApprovalStore {
 }
 
 fn record(id: &str, lifetime: Duration) -> ApprovalRecord {
-    let now = Timestamp::now();
-    let expires_at = now.plus(lifetime);
-    ApprovalRecord {
+    let request = SubmitRequest {
         approval_id: id.to_owned(),
         title: "Rotate credentials".into(),
         description: None,
         requester: "alice".into(),
         amount: Some("10.50".into()),
         details: Some(serde_json::json!({"ticket": "OPS-1"})),
-        status: Status::Pending,
-        callback_id: None,
-        execution_arn: Some(format!("arn:exec:{id}")),
-        created_at: now,
-        expires_at,
-        decided_at: None,
-        decided_by: None,
-        comment: None,
-        claim: None,
-        ttl: expires_at.plus(RETENTION_AFTER_EXPIRY).unix_seconds(),
-    }
+        timeout_seconds: Some(lifetime.as_secs()),
+    };
+    ApprovalRecord::pending(&request, &format!("arn:exec:{id}"), Timestamp::now())
 }
 
 fn claim(outcome: Outcome, by: &str) -> Claim {
