@@ -16,8 +16,8 @@ use std::time::Duration;
 
 use aws_sdk_lambda::error::DisplayErrorContext;
 use aws_sdk_lambda::types::{
-    CallbackOptions, OperationAction, OperationType as SdkType, OperationUpdate, StepOptions,
-    WaitOptions,
+    CallbackOptions, ContextOptions, OperationAction, OperationType as SdkType, OperationUpdate,
+    StepOptions, WaitOptions,
 };
 use blake2::{Blake2b512, Digest};
 use serde::de::DeserializeOwned;
@@ -38,6 +38,13 @@ pub fn operation_id(parent: Option<&str>, position: u64) -> String {
     // Hex of the first 32 bytes: the 64 characters the SDKs keep.
     digest.iter().take(32).map(|b| format!("{b:02x}")).collect()
 }
+
+/// A child context's result above this size is not kept; replay re-runs
+/// its children instead (the official SDKs' checkpoint size limit).
+pub const CHILD_RESULT_LIMIT: usize = 256 * 1024;
+
+/// The SubType of the child context behind `wait_for_callback`.
+const WAIT_FOR_CALLBACK: &str = "WaitForCallback";
 
 /// How a step's attempts are retried. The default matches the official
 /// SDKs' (6 attempts, 5 s doubling) without their jitter.
@@ -134,6 +141,9 @@ pub(crate) struct Shared {
     /// True until the handler reaches its first operation that was not
     /// recorded before, as the official SDKs define replay.
     replaying: AtomicBool,
+    /// Updates that need not block (a CONTEXT START): they travel with the
+    /// next checkpoint.
+    queued: std::sync::Mutex<Vec<OperationUpdate>>,
 }
 
 impl Shared {
@@ -162,6 +172,7 @@ impl Shared {
             suspend: Notify::new(),
             replaying: AtomicBool::new(!replayed_ids.is_empty()),
             replayed_ids,
+            queued: std::sync::Mutex::default(),
         })
     }
 
@@ -185,6 +196,13 @@ impl Shared {
         updates: Vec<OperationUpdate>,
     ) -> Result<(), DurableError> {
         let mut chain = self.chain.lock().await;
+        let updates = match self.queued.lock() {
+            Ok(mut queued) => queued.drain(..).chain(updates).collect(),
+            Err(_) => updates,
+        };
+        if updates.is_empty() {
+            return Ok(());
+        }
         let out = self
             .client
             .checkpoint_durable_execution()
@@ -216,6 +234,18 @@ impl Shared {
             marker = page.next_marker().map(str::to_owned);
         }
         Ok(())
+    }
+
+    /// Queues an update for the next checkpoint.
+    fn queue(&self, update: OperationUpdate) {
+        if let Ok(mut queued) = self.queued.lock() {
+            queued.push(update);
+        }
+    }
+
+    /// Sends whatever is queued.
+    pub(crate) async fn flush(&self) -> Result<(), DurableError> {
+        self.checkpoint(Vec::new()).await
     }
 
     /// Marks the invocation suspended and never returns: the runner drops
@@ -315,12 +345,23 @@ impl DurableContext {
         kind: OperationType,
         action: OperationAction,
     ) -> aws_sdk_lambda::types::builders::OperationUpdateBuilder {
+        self.update_with_sub_type(id, name, kind, kind.sub_type(), action)
+    }
+
+    fn update_with_sub_type(
+        &self,
+        id: &str,
+        name: &str,
+        kind: OperationType,
+        sub_type: &str,
+        action: OperationAction,
+    ) -> aws_sdk_lambda::types::builders::OperationUpdateBuilder {
         OperationUpdate::builder()
             .id(id)
             .set_parent_id(self.parent_id.clone())
             .name(name)
             .r#type(sdk_type(kind))
-            .sub_type(kind.sub_type())
+            .sub_type(sub_type)
             .action(action)
     }
 
@@ -333,16 +374,34 @@ impl DurableContext {
         name: &str,
         kind: OperationType,
     ) -> Result<Option<OperationState>, DurableError> {
+        self.replay_with_sub_type(id, name, kind, kind.sub_type())
+            .await
+    }
+
+    async fn replay_with_sub_type(
+        &self,
+        id: &str,
+        name: &str,
+        kind: OperationType,
+        sub_type: &str,
+    ) -> Result<Option<OperationState>, DurableError> {
         let Some(op) = self.shared.recorded(id).await else {
             return Ok(None);
         };
-        if op.kind != kind || op.name.as_deref().is_some_and(|recorded| recorded != name) {
+        let differs = op.kind != kind
+            || op.name.as_deref().is_some_and(|recorded| recorded != name)
+            || op
+                .sub_type
+                .as_deref()
+                .is_some_and(|recorded| recorded != sub_type)
+            || op.parent_id != self.parent_id;
+        if differs {
             return Err(DurableError::NonDeterministic(format!(
                 "operation {id} was recorded as {} `{}` but the workflow now asks for {} `{name}`; \
                  keep the order of durable operations stable, or publish a new version for the change",
-                op.kind.as_str(),
+                op.sub_type.as_deref().unwrap_or(op.kind.as_str()),
                 op.name.as_deref().unwrap_or(""),
-                kind.as_str(),
+                sub_type,
             )));
         }
         Ok(Some(op))
@@ -505,6 +564,149 @@ impl DurableContext {
             name: name.to_owned(),
             error,
         })
+    }
+
+    /// Runs `f` in a named child context: its operations are grouped under
+    /// one CONTEXT operation, and once it finishes its result is replayed
+    /// without re-running them.
+    pub async fn run_in_child_context<T, F, Fut>(&self, name: &str, f: F) -> Result<T, DurableError>
+    where
+        T: Serialize + DeserializeOwned,
+        F: FnOnce(DurableContext) -> Fut,
+        Fut: Future<Output = Result<T, DurableError>>,
+    {
+        self.child_context(name, OperationType::Context.sub_type(), f)
+            .await
+    }
+
+    async fn child_context<T, F, Fut>(
+        &self,
+        name: &str,
+        sub_type: &str,
+        f: F,
+    ) -> Result<T, DurableError>
+    where
+        T: Serialize + DeserializeOwned,
+        F: FnOnce(DurableContext) -> Fut,
+        Fut: Future<Output = Result<T, DurableError>>,
+    {
+        let id = self.next_id();
+        let recorded = self
+            .replay_with_sub_type(&id, name, OperationType::Context, sub_type)
+            .await?;
+        let details = recorded
+            .as_ref()
+            .and_then(|op| op.context_details.clone())
+            .unwrap_or_default();
+        let replay_children = details.replay_children == Some(true);
+        match recorded.as_ref().map(|op| op.status) {
+            Some(OperationStatus::Succeeded) if !replay_children => {
+                return decode(name, details.result.as_deref());
+            }
+            Some(OperationStatus::Failed) => {
+                return Err(DurableError::ChildContextFailed {
+                    name: name.to_owned(),
+                    error: details.error.unwrap_or_default(),
+                });
+            }
+            // Started earlier, or finished with a result too large to keep:
+            // run the children again; they replay from their own records.
+            Some(_) => {}
+            None => self.shared.queue(
+                self.update_with_sub_type(
+                    &id,
+                    name,
+                    OperationType::Context,
+                    sub_type,
+                    OperationAction::Start,
+                )
+                .build()
+                .map_err(build_error)?,
+            ),
+        }
+        let finished = recorded
+            .as_ref()
+            .is_some_and(|op| op.status == OperationStatus::Succeeded);
+
+        let child = DurableContext {
+            shared: self.shared.clone(),
+            parent_id: Some(id.clone()),
+            counter: Arc::new(AtomicU64::new(0)),
+        };
+        match f(child).await {
+            Ok(value) if finished => Ok(value),
+            Ok(value) => {
+                let mut payload = encode(name, &value)?;
+                let too_large = payload.len() > CHILD_RESULT_LIMIT;
+                if too_large {
+                    payload.clear();
+                }
+                self.shared
+                    .checkpoint(vec![self
+                        .update_with_sub_type(
+                            &id,
+                            name,
+                            OperationType::Context,
+                            sub_type,
+                            OperationAction::Succeed,
+                        )
+                        .payload(payload)
+                        .context_options(
+                            ContextOptions::builder().replay_children(too_large).build(),
+                        )
+                        .build()
+                        .map_err(build_error)?])
+                    .await?;
+                Ok(value)
+            }
+            Err(err) => {
+                if !err.is_retryable() && !matches!(err, DurableError::NonDeterministic(_)) {
+                    self.shared
+                        .checkpoint(vec![self
+                            .update_with_sub_type(
+                                &id,
+                                name,
+                                OperationType::Context,
+                                sub_type,
+                                OperationAction::Fail,
+                            )
+                            .error(err.to_error_object().to_sdk())
+                            .build()
+                            .map_err(build_error)?])
+                        .await?;
+                }
+                Err(err)
+            }
+        }
+    }
+
+    /// Creates a callback, hands its id to `submitter` in a step (to send it
+    /// to whoever will answer), and waits for the answer; all in one child
+    /// context, as the official SDKs do.
+    pub async fn wait_for_callback<E, F, Fut>(
+        &self,
+        name: &str,
+        config: CallbackConfig,
+        submitter: F,
+    ) -> Result<Option<String>, DurableError>
+    where
+        E: std::fmt::Display,
+        F: FnOnce(String) -> Fut,
+        Fut: Future<Output = Result<(), E>>,
+    {
+        let name = name.to_owned();
+        self.child_context(&name.clone(), WAIT_FOR_CALLBACK, move |ctx| async move {
+            let callback = ctx
+                .create_callback(&format!("{name} create callback id"), config)
+                .await?;
+            let callback_id = callback.callback_id().to_owned();
+            ctx.step(&format!("{name} submitter"), move |_| {
+                submitter(callback_id)
+            })
+            .await?;
+            callback.result().await
+        })
+        .await
     }
 
     /// Creates a callback that an outside party completes through

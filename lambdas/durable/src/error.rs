@@ -66,6 +66,9 @@ pub enum DurableError {
     /// A step exhausted its retries; the last attempt's error.
     #[error("step `{name}` failed: {error}")]
     StepFailed { name: String, error: ErrorObject },
+    /// A child context ended with an error (recorded on its CONTEXT operation).
+    #[error("child context `{name}` failed: {error}")]
+    ChildContextFailed { name: String, error: ErrorObject },
     /// A callback was completed with a failure.
     #[error("callback `{name}` failed: {error}")]
     CallbackFailed { name: String, error: ErrorObject },
@@ -101,9 +104,9 @@ impl DurableError {
     /// The protocol form, for the final `FAILED` envelope.
     pub fn to_error_object(&self) -> ErrorObject {
         match self {
-            DurableError::StepFailed { error, .. } | DurableError::CallbackFailed { error, .. } => {
-                error.clone()
-            }
+            DurableError::StepFailed { error, .. }
+            | DurableError::CallbackFailed { error, .. }
+            | DurableError::ChildContextFailed { error, .. } => error.clone(),
             DurableError::CallbackTimedOut { .. } => {
                 ErrorObject::new("CallbackTimeout", self.to_string())
             }

@@ -186,6 +186,10 @@ where
         outcome = handler(ctx, input) => Some(outcome),
         () = shared.suspended() => None,
     };
+    // Nothing queued may be lost, whatever the invocation ends with.
+    if let Err(err) = shared.flush().await {
+        return settle(err.into());
+    }
     let outcome = match outcome {
         Some(outcome) if !shared.is_suspended() => outcome,
         _ => return Ok(Envelope::pending()),

@@ -87,6 +87,8 @@ pub struct OperationState {
     pub name: Option<String>,
     #[serde(rename = "Type")]
     pub kind: OperationType,
+    #[serde(default)]
+    pub sub_type: Option<String>,
     pub status: OperationStatus,
     #[serde(default)]
     pub execution_details: Option<ExecutionDetails>,
@@ -136,6 +138,9 @@ pub struct WaitDetails {}
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ContextDetails {
+    /// The result was too large to keep, so replay re-runs the children.
+    #[serde(default)]
+    pub replay_children: Option<bool>,
     #[serde(default)]
     pub result: Option<String>,
     #[serde(default)]
@@ -189,6 +194,7 @@ mod from_sdk {
                 parent_id: op.parent_id().map(str::to_owned),
                 name: op.name().map(str::to_owned),
                 kind: kind(op.r#type())?,
+                sub_type: op.sub_type().map(str::to_owned),
                 status: status(op.status())?,
                 execution_details: op.execution_details().map(|d| ExecutionDetails {
                     input_payload: d.input_payload().map(str::to_owned),
@@ -205,6 +211,7 @@ mod from_sdk {
                 }),
                 wait_details: op.wait_details().map(|_| WaitDetails {}),
                 context_details: op.context_details().map(|d| ContextDetails {
+                    replay_children: d.replay_children(),
                     result: d.result().map(str::to_owned),
                     error: d.error().map(ErrorObject::from_sdk),
                 }),

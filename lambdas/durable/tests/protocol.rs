@@ -427,3 +427,134 @@ async fn bad_events_and_inputs_fail_clearly() {
         Some("InvalidInput")
     );
 }
+
+#[tokio::test]
+async fn wait_for_callback_groups_callback_and_submitter_in_a_child_context() {
+    let context_id = operation_id(None, 1);
+    let callback_id = operation_id(Some(&context_id), 1);
+    let submitter_id = operation_id(Some(&context_id), 2);
+    let (ctx_a, cb_a) = (context_id.clone(), callback_id.clone());
+    // The CONTEXT START does not block: it travels with the CALLBACK START.
+    let start = mock!(Client::checkpoint_durable_execution)
+        .match_requests(move |req| {
+            let u = req.updates();
+            u.len() == 2
+                && u[0].id() == ctx_a
+                && u[0].r#type() == &SdkType::Context
+                && u[0].sub_type() == Some("WaitForCallback")
+                && u[0].name() == Some("approval")
+                && u[1].id() == cb_a
+                && u[1].parent_id() == Some(ctx_a.as_str())
+                && u[1].name() == Some("approval create callback id")
+        })
+        .then_output({
+            let id = callback_id.clone();
+            move || checkpointed(vec![callback_op(&id, SdkStatus::Started)], "token-1")
+        });
+    let (ctx_b, sub_b) = (context_id.clone(), submitter_id.clone());
+    let submit = mock!(Client::checkpoint_durable_execution)
+        .match_requests(move |req| {
+            let u = req.updates();
+            u.len() == 2
+                && u.iter()
+                    .all(|u| u.id() == sub_b && u.parent_id() == Some(ctx_b.as_str()))
+                && u[1].name() == Some("approval submitter")
+        })
+        .then_output(|| checkpointed(vec![], "token-2"));
+    let sent = Arc::new(std::sync::Mutex::new(String::new()));
+    let seen = sent.clone();
+    let envelope = handle(
+        rules_client(&[&start, &submit]),
+        invocation(vec![execution_op("{}")]),
+        move |ctx: DurableContext, _: Value| async move {
+            ctx.wait_for_callback(
+                "approval",
+                CallbackConfig::default(),
+                |callback_id| async move {
+                    *seen.lock().unwrap() = callback_id;
+                    Ok::<_, std::io::Error>(())
+                },
+            )
+            .await
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(envelope, Envelope::pending());
+    assert_eq!(
+        *sent.lock().unwrap(),
+        "cb/id+with=odd",
+        "the submitter got the callback id"
+    );
+    assert_eq!((start.num_calls(), submit.num_calls()), (1, 1));
+}
+
+#[tokio::test]
+async fn a_finished_child_context_replays_its_result_without_running() {
+    let ops = vec![
+        execution_op("{}"),
+        json!({"Id": operation_id(None, 1), "Type": "CONTEXT", "SubType": "RunInChildContext", "Name": "prepare",
+               "Status": "SUCCEEDED", "StartTimestamp": 1, "ContextDetails": {"Result": "42"}}),
+    ];
+    let envelope = handle(
+        rules_client(&[]),
+        invocation(ops),
+        |ctx: DurableContext, _: Value| async move {
+            ctx.run_in_child_context("prepare", |_child| async {
+                panic!("a finished child context never runs again")
+            })
+            .await
+            .map(|n: u32| n + 1)
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(envelope, Envelope::succeeded("43".into()));
+}
+
+#[tokio::test]
+async fn a_failing_child_context_records_its_error() {
+    let context_id = operation_id(None, 1);
+    let step_id = operation_id(Some(&context_id), 1);
+    let fail = mock!(Client::checkpoint_durable_execution)
+        .match_requests(move |req| {
+            let u = req.updates();
+            // CONTEXT START (queued), then the step's START and FAIL.
+            u.len() == 3
+                && u[0].id() == context_id
+                && u[2].id() == step_id
+                && u[2].action() == &OperationAction::Fail
+        })
+        .then_output(|| checkpointed(vec![], "token-1"));
+    let context_fail = mock!(Client::checkpoint_durable_execution)
+        .match_requests(|req| {
+            let u = &req.updates()[0];
+            u.r#type() == &SdkType::Context
+                && u.action() == &OperationAction::Fail
+                && u.error().and_then(|e| e.error_message()) == Some("no disk")
+        })
+        .then_output(|| checkpointed(vec![], "token-2"));
+    let envelope = handle(
+        rules_client(&[&fail, &context_fail]),
+        invocation(vec![execution_op("{}")]),
+        |ctx: DurableContext, _: Value| async move {
+            ctx.run_in_child_context("prepare", |child| async move {
+                child
+                    .step_with(
+                        "copy",
+                        StepConfig {
+                            retry: RetryStrategy::none(),
+                            ..StepConfig::default()
+                        },
+                        |_| async { Err::<u32, _>("no disk".to_owned()) },
+                    )
+                    .await
+            })
+            .await
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(envelope.status, InvocationStatus::Failed);
+    assert_eq!(context_fail.num_calls(), 1);
+}
