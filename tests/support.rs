@@ -183,3 +183,12 @@ pub async fn sdk_config() -> aws_config::SdkConfig {
 
 /// The approvals table of the local stack.
 pub const TABLE: &str = "hitl-approvals";
+
+/// The running local stack's ports, as `cargo xtask local up` recorded them.
+pub fn local_ports() -> Value {
+    local_stack();
+    let path = repo().join(".local-stack/run/ports.json");
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    serde_json::from_str(&text).expect("ports.json is JSON")
+}

@@ -60,6 +60,8 @@ enum LocalTask {
         emulator_port: u16,
         #[arg(long)]
         functions_port: u16,
+        #[arg(long)]
+        python_functions_port: u16,
     },
     #[command(hide = true)]
     ForwardLogs {
@@ -109,7 +111,11 @@ async fn run(task: Task) -> anyhow::Result<()> {
                 port,
                 emulator_port,
                 functions_port,
-            } => local::front_door::serve(port, emulator_port, functions_port).await,
+                python_functions_port,
+            } => {
+                local::front_door::serve(port, emulator_port, functions_port, python_functions_port)
+                    .await
+            }
             LocalTask::ForwardLogs { moto_port, source } => {
                 local::logs::forward(&source, moto_port).await
             }

@@ -807,11 +807,12 @@ impl Callback {
             }),
             Some(OperationStatus::TimedOut) => Err(DurableError::CallbackTimedOut {
                 name: self.name.clone(),
+                error: details.error.unwrap_or_default(),
             }),
             Some(OperationStatus::Cancelled | OperationStatus::Stopped) => {
                 Err(DurableError::CallbackFailed {
                     name: self.name.clone(),
-                    error: ErrorObject::new("CallbackCancelled", "the callback was cancelled"),
+                    error: details.error.unwrap_or_default(),
                 })
             }
             _ => self.shared.suspend().await,

@@ -74,7 +74,7 @@ pub enum DurableError {
     CallbackFailed { name: String, error: ErrorObject },
     /// Nobody completed the callback in time (overall or heartbeat timeout).
     #[error("callback `{name}` timed out")]
-    CallbackTimedOut { name: String },
+    CallbackTimedOut { name: String, error: ErrorObject },
     /// The handler asked for something the recorded history contradicts: the
     /// code changed between invocations of one execution.
     #[error("non-deterministic workflow: {0}")]
@@ -105,11 +105,31 @@ impl DurableError {
     pub fn to_error_object(&self) -> ErrorObject {
         match self {
             DurableError::StepFailed { error, .. }
-            | DurableError::CallbackFailed { error, .. }
             | DurableError::ChildContextFailed { error, .. } => error.clone(),
-            DurableError::CallbackTimedOut { .. } => {
-                ErrorObject::new("CallbackTimeout", self.to_string())
-            }
+            // As the official SDKs report a callback's end: their error class,
+            // the message and data the callback carried.
+            DurableError::CallbackFailed { error, .. } => ErrorObject {
+                error_type: Some("CallbackExternalError".into()),
+                error_message: Some(
+                    error
+                        .error_message
+                        .clone()
+                        .unwrap_or_else(|| "Callback failed".into()),
+                ),
+                error_data: error.error_data.clone(),
+                stack_trace: error.stack_trace.clone(),
+            },
+            DurableError::CallbackTimedOut { error, .. } => ErrorObject {
+                error_type: Some("CallbackTimeoutError".into()),
+                error_message: Some(
+                    error
+                        .error_message
+                        .clone()
+                        .unwrap_or_else(|| "Callback timed out".into()),
+                ),
+                error_data: error.error_data.clone(),
+                stack_trace: error.stack_trace.clone(),
+            },
             DurableError::NonDeterministic(_) => {
                 ErrorObject::new("NonDeterministicExecution", self.to_string())
             }

@@ -8,7 +8,8 @@
 //!   durable emulator (`/start-durable-execution`) and answers 202 with the
 //!   `X-Amz-Durable-Execution-Arn` header, deduplicating by name as AWS does;
 //! - `Invoke` without one (the emulator calling the function) goes to
-//!   `cargo lambda watch`, which routes by the unqualified function name;
+//!   `cargo lambda watch`, which routes by the unqualified function name
+//!   (or, for the Python conformance twins, to `python_workflows.py`);
 //! - `PublishVersion` answers a version;
 //! - every durable execution API call passes through to the emulator, with
 //!   two fixes where the emulator departs from the AWS wire format: error
@@ -36,15 +37,25 @@ struct Door {
     http: reqwest::Client,
     emulator: String,
     functions: String,
+    python_functions: String,
     /// Durable execution name → (input, execution ARN), as AWS keeps it.
     started: Arc<Mutex<HashMap<String, (Bytes, String)>>>,
 }
 
-pub async fn serve(port: u16, emulator_port: u16, functions_port: u16) -> anyhow::Result<()> {
+/// The function served by `python_workflows.py` rather than `cargo lambda watch`.
+pub const PYTHON_CONFORMANCE: &str = "durable-conformance-python";
+
+pub async fn serve(
+    port: u16,
+    emulator_port: u16,
+    functions_port: u16,
+    python_functions_port: u16,
+) -> anyhow::Result<()> {
     let door = Door {
         http: reqwest::Client::builder().build()?,
         emulator: format!("http://127.0.0.1:{emulator_port}"),
         functions: format!("http://127.0.0.1:{functions_port}"),
+        python_functions: format!("http://127.0.0.1:{python_functions_port}"),
         started: Arc::default(),
     };
     let app = Router::new()
@@ -219,12 +230,14 @@ fn accepted(arn: &str, version: &str, asynchronous: bool) -> Response {
 }
 
 async fn invoke_function(door: &Door, name: &str, headers: &HeaderMap, body: Bytes) -> Response {
+    let host = if name == PYTHON_CONFORMANCE {
+        &door.python_functions
+    } else {
+        &door.functions
+    };
     let mut request = door
         .http
-        .post(format!(
-            "{}/2015-03-31/functions/{name}/invocations",
-            door.functions
-        ))
+        .post(format!("{host}/2015-03-31/functions/{name}/invocations"))
         .body(body);
     for header in [
         "X-Amz-Invocation-Type",

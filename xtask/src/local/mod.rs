@@ -7,6 +7,7 @@
 //! | Lambda runtime for our code  | `cargo lambda watch`                   |
 //! | Lambda Invoke/PublishVersion | the front door ([`front_door`])        |
 //! | CloudFormation, Logs, STS    | `moto_server`                          |
+//! | (Python SDK conformance twins)| `python_workflows.py` for differential tests |
 
 pub mod front_door;
 pub mod logs;
@@ -27,10 +28,11 @@ use process::{answers, wait_until, Service};
 use provision::{Template, ACCOUNT, REGION};
 
 /// Every service, in start order; stopped in reverse.
-const SERVICES: [&str; 6] = [
+const SERVICES: [&str; 7] = [
     "dynamodb",
     "moto",
     "functions",
+    "python-functions",
     "emulator",
     "front-door",
     "log-forwarder",
@@ -74,7 +76,14 @@ pub async fn up(paths: &Paths, base_port: u16) -> anyhow::Result<Ports> {
     // workspace features), so its first invocation finds it built.
     eprintln!("Building the functions...");
     let status = clean_cargo_env(&mut Command::new(env!("CARGO")))
-        .args(["build", "--quiet", "--bin", provision::WORKFLOW_FUNCTION])
+        .args([
+            "build",
+            "--quiet",
+            "--bin",
+            provision::WORKFLOW_FUNCTION,
+            "--bin",
+            "durable-conformance",
+        ])
         .current_dir(&paths.repo)
         .status()
         .context("running cargo build")?;
@@ -149,6 +158,24 @@ async fn start_all(paths: &Paths, ports: &Ports) -> anyhow::Result<()> {
         .start(clean_cargo_env(local_env(&mut watch)).env("AWS_ENDPOINT_URL_LAMBDA", &front))?;
 
     eprintln!(
+        "Starting the Python conformance functions on port {}...",
+        ports.python_functions
+    );
+    let python_functions = Service::new(&paths.run, "python-functions");
+    python_functions.start(
+        local_env(
+            Command::new(paths.venv_bin("python"))
+                .arg(
+                    paths
+                        .repo
+                        .join("lambdas/durable-conformance/python_workflows.py"),
+                )
+                .args(["--port", &ports.python_functions.to_string()]),
+        )
+        .env("AWS_ENDPOINT_URL_LAMBDA", &front),
+    )?;
+
+    eprintln!(
         "Starting the durable execution emulator on port {}...",
         ports.emulator
     );
@@ -175,7 +202,11 @@ async fn start_all(paths: &Paths, ports: &Ports) -> anyhow::Result<()> {
             .args(["local", "front-door"])
             .args(["--port", &ports.front_door.to_string()])
             .args(["--emulator-port", &ports.emulator.to_string()])
-            .args(["--functions-port", &ports.functions.to_string()]),
+            .args(["--functions-port", &ports.functions.to_string()])
+            .args([
+                "--python-functions-port",
+                &ports.python_functions.to_string(),
+            ]),
     )?;
 
     let forwarder = Service::new(&paths.run, "log-forwarder");
@@ -206,6 +237,10 @@ async fn start_all(paths: &Paths, ports: &Ports) -> anyhow::Result<()> {
     .await?;
     wait_until(&functions, minute, || {
         answers(http.clone(), url(ports.functions, "/"))
+    })
+    .await?;
+    wait_until(&python_functions, minute, || {
+        answers(http.clone(), url(ports.python_functions, "/"))
     })
     .await?;
     wait_until(&door, minute, || {

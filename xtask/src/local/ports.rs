@@ -18,6 +18,8 @@ pub struct Ports {
     pub functions: u16,
     /// The Lambda API front door `hitl` talks to.
     pub front_door: u16,
+    /// The Python SDK twins of the conformance workflows (differential tests).
+    pub python_functions: u16,
 }
 
 impl Ports {
@@ -28,16 +30,18 @@ impl Ports {
             emulator: base.saturating_add(2),
             functions: base.saturating_add(3),
             front_door: base.saturating_add(4),
+            python_functions: base.saturating_add(5),
         }
     }
 
-    pub fn named(&self) -> [(&'static str, u16); 5] {
+    pub fn named(&self) -> [(&'static str, u16); 6] {
         [
             ("DynamoDB Local", self.dynamodb),
             ("moto_server", self.moto),
             ("dex-local-runner", self.emulator),
             ("cargo lambda watch", self.functions),
             ("Lambda front door", self.front_door),
+            ("Python conformance functions", self.python_functions),
         ]
     }
 
@@ -47,7 +51,7 @@ impl Ports {
             if TcpListener::bind(("127.0.0.1", port)).is_err() {
                 bail!(
                     "port {port} (for {service}) is in use by another process: stop it, or move the local stack \
-                     with --base-port N or HITL_LOCAL_BASE_PORT=N (it uses N to N+4)"
+                     with --base-port N or HITL_LOCAL_BASE_PORT=N (it uses N to N+5)"
                 );
             }
         }

@@ -1,0 +1,155 @@
+"""The conformance workflows, written with the official Python SDK.
+
+Twins of src/main.rs: same workflow names, operation names, order and
+results. The differential test runs both under the durable execution emulator
+and compares the executions' histories.
+
+Run as a script, this serves the workflows behind the Lambda Invoke API
+(POST /2015-03-31/functions/<name>/invocations), the way `cargo lambda watch`
+serves the Rust functions, so the emulator can invoke them:
+
+    python python_workflows.py --port 4705
+"""
+
+import argparse
+import json
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from aws_durable_execution_sdk_python import DurableContext, durable_execution
+from aws_durable_execution_sdk_python.config import (
+    CallbackConfig,
+    Duration,
+    JitterStrategy,
+    StepConfig,
+    WaitForCallbackConfig,
+)
+from aws_durable_execution_sdk_python.retries import (
+    RetryStrategyConfig,
+    create_retry_strategy,
+)
+
+
+def steps_only(ctx: DurableContext):
+    first = ctx.step(lambda _: 2, name="first")
+    second = ctx.step(lambda _: first * 10, name="second")
+    label = ctx.step(lambda _: f"total {first + second}", name="label")
+    return {"first": first, "second": second, "label": label}
+
+
+def step_retry_then_success(ctx: DurableContext):
+    def flaky(step):
+        if step.attempt < 2:
+            raise ValueError(f"not yet (attempt {step.attempt})")
+        return f"done on attempt {step.attempt}"
+
+    retry = create_retry_strategy(
+        RetryStrategyConfig(
+            max_attempts=3,
+            initial_delay=Duration.from_seconds(1),
+            max_delay=Duration.from_seconds(10),
+            backoff_rate=2.0,
+            jitter_strategy=JitterStrategy.NONE,
+        )
+    )
+    return ctx.step(flaky, name="flaky", config=StepConfig(retry_strategy=retry))
+
+
+def callback(ctx: DurableContext, timeout: int, heartbeat: int):
+    config = CallbackConfig(
+        timeout=Duration.from_seconds(timeout),
+        heartbeat_timeout=Duration.from_seconds(heartbeat),
+    )
+    cb = ctx.create_callback(name="approval", config=config)
+    return cb.result()
+
+
+def wait_then_step(ctx: DurableContext):
+    ctx.wait(Duration.from_seconds(1), name="pause")
+    return ctx.step(lambda _: "awake", name="after")
+
+
+def child_context(ctx: DurableContext):
+    def prepare(child: DurableContext):
+        a = child.step(lambda _: 20, name="load")
+        return child.step(lambda _: a + 1, name="check")
+
+    inner = ctx.run_in_child_context(prepare, name="prepare")
+    return ctx.step(lambda _: inner * 2, name="finish")
+
+
+def wait_for_callback(ctx: DurableContext):
+    config = WaitForCallbackConfig(timeout=Duration.from_seconds(30))
+    return ctx.wait_for_callback(lambda callback_id, _: None, name="approval", config=config)
+
+
+WORKFLOWS = {
+    "steps_only": steps_only,
+    "step_retry_then_success": step_retry_then_success,
+    "callback_success": lambda ctx: callback(ctx, 60, 0),
+    "callback_failure": lambda ctx: callback(ctx, 60, 0),
+    "callback_timeout": lambda ctx: callback(ctx, 2, 0),
+    "heartbeat_timeout": lambda ctx: callback(ctx, 60, 2),
+    "wait_then_step": wait_then_step,
+    "child_context": child_context,
+    "wait_for_callback": wait_for_callback,
+}
+
+
+@durable_execution
+def handler(event, ctx: DurableContext):
+    return WORKFLOWS[event["workflow"]](ctx)
+
+
+class LambdaContext:
+    """What the SDK reads of the Lambda context object."""
+
+    def __init__(self, function_name: str):
+        self.aws_request_id = str(uuid.uuid4())
+        self.function_name = function_name
+        self.invoked_function_arn = f"arn:aws:lambda:us-east-1:123456789012:function:{function_name}"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 900_000
+
+
+class InvokeApi(BaseHTTPRequestHandler):
+    def do_POST(self):  # noqa: N802 (the http.server naming)
+        parts = self.path.split("?")[0].strip("/").split("/")
+        if len(parts) != 4 or parts[1] != "functions" or parts[3] != "invocations":
+            self.send_error(404, "unknown path")
+            return
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        try:
+            result = handler(json.loads(body), LambdaContext(parts[2].split(":")[0]))
+            status, answer = 200, json.dumps(result).encode()
+        except Exception as error:  # the Lambda runtime reports it as a function error
+            status, answer = 200, json.dumps({"errorMessage": str(error), "errorType": type(error).__name__}).encode()
+            self.send_response(status)
+            self.send_header("X-Amz-Function-Error", "Unhandled")
+            self.send_header("Content-Length", str(len(answer)))
+            self.end_headers()
+            self.wfile.write(answer)
+            return
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
+
+    def do_GET(self):  # noqa: N802
+        answer = b'{"status":"ok"}'
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
+
+    def log_message(self, format, *args):  # noqa: A002
+        pass
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, required=True)
+    args = parser.parse_args()
+    ThreadingHTTPServer(("127.0.0.1", args.port), InvokeApi).serve_forever()

@@ -1,0 +1,304 @@
+//! Differential test: each conformance workflow runs twice under AWS's
+//! durable execution emulator, once on hitl-durable (src/main.rs) and once on
+//! the official Python SDK (python_workflows.py), and the two execution
+//! histories must match once normalised.
+//!
+//! Normalised away, as intended differences (see hitl-durable's docs):
+//! operation ids (compared by first appearance instead), callback ids,
+//! timestamps, event ids, `ErrorType` (a language's class name) and stack
+//! traces. Everything else is compared: event types, names, sub types,
+//! parents, order, statuses, results, error messages and data, retry details.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use aws_sdk_lambda::types::{ErrorObject, InvocationType};
+use aws_smithy_types::Blob;
+use hitl_e2e::{local_ports, sdk_config, unique_id};
+use serde_json::{json, Value};
+
+const RUST: &str = "durable-conformance";
+const PYTHON: &str = "durable-conformance-python";
+
+/// What the test does while an execution runs.
+#[derive(Clone, Copy)]
+enum Drive {
+    Nothing,
+    Succeed,
+    Fail,
+}
+
+const SCENARIOS: [(&str, Drive); 9] = [
+    ("steps_only", Drive::Nothing),
+    ("step_retry_then_success", Drive::Nothing),
+    ("callback_success", Drive::Succeed),
+    ("callback_failure", Drive::Fail),
+    ("callback_timeout", Drive::Nothing),
+    ("heartbeat_timeout", Drive::Nothing),
+    ("wait_then_step", Drive::Nothing),
+    ("child_context", Drive::Nothing),
+    ("wait_for_callback", Drive::Succeed),
+];
+
+struct Harness {
+    lambda: aws_sdk_lambda::Client,
+    http: reqwest::Client,
+    endpoint: String,
+}
+
+impl Harness {
+    async fn new() -> Self {
+        let ports = tokio::task::spawn_blocking(local_ports).await.unwrap();
+        Self {
+            lambda: aws_sdk_lambda::Client::new(&sdk_config().await),
+            http: reqwest::Client::new(),
+            endpoint: format!("http://127.0.0.1:{}", ports["front_door"]),
+        }
+    }
+
+    async fn start(&self, function: &str, workflow: &str) -> String {
+        let out = self
+            .lambda
+            .invoke()
+            .function_name(function)
+            .qualifier("1")
+            .invocation_type(InvocationType::Event)
+            .durable_execution_name(unique_id(&format!(
+                "diff-{}",
+                &workflow[..workflow.len().min(20)]
+            )))
+            .payload(Blob::new(json!({ "workflow": workflow }).to_string()))
+            .send()
+            .await
+            .unwrap();
+        out.durable_execution_arn.unwrap()
+    }
+
+    /// The execution's events, through the Lambda API's history call.
+    async fn history(&self, arn: &str) -> Vec<Value> {
+        let mut events = Vec::new();
+        let mut marker: Option<String> = None;
+        loop {
+            let mut url = format!(
+                "{}/2025-12-01/durable-executions/{}/history?IncludeExecutionData=true&MaxItems=100",
+                self.endpoint,
+                encode(arn)
+            );
+            if let Some(marker) = &marker {
+                url.push_str(&format!("&Marker={}", encode(marker)));
+            }
+            let page: Value = self
+                .http
+                .get(url)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            events.extend(page["Events"].as_array().cloned().unwrap_or_default());
+            match page["NextMarker"].as_str().filter(|m| !m.is_empty()) {
+                Some(next) => marker = Some(next.to_owned()),
+                None => return events,
+            }
+        }
+    }
+
+    async fn wait_for_callback_id(&self, arn: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            for event in self.history(arn).await {
+                if let Some(id) = event["CallbackStartedDetails"]["CallbackId"].as_str() {
+                    return id.to_owned();
+                }
+            }
+            assert!(Instant::now() < deadline, "no callback started in {arn}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn drive(&self, arn: &str, drive: Drive) {
+        match drive {
+            Drive::Nothing => {}
+            Drive::Succeed => {
+                let callback_id = self.wait_for_callback_id(arn).await;
+                self.lambda
+                    .send_durable_execution_callback_success()
+                    .callback_id(callback_id)
+                    .result(Blob::new("\"yes\""))
+                    .send()
+                    .await
+                    .unwrap();
+            }
+            Drive::Fail => {
+                let callback_id = self.wait_for_callback_id(arn).await;
+                self.lambda
+                    .send_durable_execution_callback_failure()
+                    .callback_id(callback_id)
+                    .error(
+                        ErrorObject::builder()
+                            .error_type("Rejected")
+                            .error_message("not this week")
+                            .error_data("{\"by\":\"carol\"}")
+                            .build(),
+                    )
+                    .send()
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+
+    async fn finished(&self, arn: &str) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(90);
+        loop {
+            let execution = self
+                .lambda
+                .get_durable_execution()
+                .durable_execution_arn(arn)
+                .send()
+                .await
+                .unwrap();
+            if execution.status().as_str() != "RUNNING" {
+                return json!({
+                    "Status": execution.status().as_str(),
+                    "Result": execution.result().map(parse_payload),
+                    "ErrorMessage": execution.error().and_then(|e| e.error_message()),
+                });
+            }
+            assert!(Instant::now() < deadline, "execution {arn} did not finish");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+}
+
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Payloads are JSON text; compare them as JSON values.
+fn parse_payload(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_owned()))
+}
+
+/// One event with everything that legitimately differs between runs and
+/// languages taken out.
+fn normalise(events: &[Value]) -> Vec<Value> {
+    let mut labels: HashMap<String, String> = HashMap::new();
+    let mut label = |id: &Value| -> Value {
+        match id.as_str() {
+            None => Value::Null,
+            Some(id) => {
+                let next = format!("op{}", labels.len() + 1);
+                Value::String(labels.entry(id.to_owned()).or_insert(next).clone())
+            }
+        }
+    };
+    events
+        .iter()
+        .map(|event| {
+            let event_type = event["EventType"].as_str().unwrap_or_default();
+            let mut details = event[format!("{event_type}Details")].clone();
+            scrub(&mut details);
+            let execution_event =
+                event_type.starts_with("Execution") || event_type == "InvocationCompleted";
+            json!({
+                "type": event_type,
+                // The EXECUTION operation's name is the (unique) execution name.
+                "name": if execution_event { Value::Null } else { event["Name"].clone() },
+                "sub_type": event["SubType"],
+                "op": if execution_event { Value::Null } else { label(&event["Id"]) },
+                "parent": label(&event["ParentId"]),
+                "details": details,
+            })
+        })
+        .collect()
+}
+
+fn scrub(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            for key in [
+                "CallbackId",
+                "ScheduledEndTimestamp",
+                "ErrorType",
+                "StackTrace",
+                "StartTimestamp",
+                "EndTimestamp",
+                "RequestId",
+            ] {
+                map.remove(key);
+            }
+            if let Some(Value::String(payload)) = map.get("Payload") {
+                let parsed = parse_payload(payload);
+                map.insert("Payload".into(), parsed);
+            }
+            for child in map.values_mut() {
+                scrub(child);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(scrub),
+        _ => {}
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn histories_match_the_official_python_sdk() {
+    let harness = Harness::new().await;
+    // Start everything at once: the scenarios are independent and mostly wait.
+    let mut runs = Vec::new();
+    for (workflow, drive) in SCENARIOS {
+        let rust = harness.start(RUST, workflow).await;
+        let python = harness.start(PYTHON, workflow).await;
+        runs.push((workflow, drive, rust, python));
+    }
+    let mut report = Vec::new();
+    let mut mismatches = Vec::new();
+    for (workflow, drive, rust, python) in &runs {
+        tokio::join!(harness.drive(rust, *drive), harness.drive(python, *drive));
+        let (rust_end, python_end) = tokio::join!(harness.finished(rust), harness.finished(python));
+        let rust_events = normalise(&harness.history(rust).await);
+        let python_events = normalise(&harness.history(python).await);
+        let same = rust_events == python_events && rust_end == python_end;
+        report.push(format!(
+            "{workflow:<26} {:<10} {:>3} events  {}",
+            rust_end["Status"].as_str().unwrap_or("?"),
+            rust_events.len(),
+            if same { "identical" } else { "DIFFERENT" }
+        ));
+        if std::env::var_os("DIFFERENTIAL_VERBOSE").is_some() {
+            println!("== {workflow}: {rust_end}\n{}", lines(&rust_events));
+        }
+        if !same {
+            mismatches.push(format!(
+                "== {workflow}\n-- hitl-durable: {rust_end}\n{}\n-- Python SDK: {python_end}\n{}",
+                lines(&rust_events),
+                lines(&python_events)
+            ));
+        }
+    }
+    println!("workflow                   end       history  vs the Python SDK");
+    for line in &report {
+        println!("{line}");
+    }
+    assert!(
+        mismatches.is_empty(),
+        "histories differ:\n{}",
+        mismatches.join("\n")
+    );
+}
+
+fn lines(events: &[Value]) -> String {
+    events
+        .iter()
+        .map(Value::to_string)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
