@@ -27,6 +27,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use tokio::sync::Mutex;
 
+use super::faults::{percent_decode, Fault, Faults, When};
 use super::provision::{ACCOUNT, REGION};
 
 /// A durable execution runs for at most a year (the DurableConfig maximum).
@@ -40,6 +41,7 @@ struct Door {
     python_functions: String,
     /// Durable execution name → (input, execution ARN), as AWS keeps it.
     started: Arc<Mutex<HashMap<String, (Bytes, String)>>>,
+    faults: Arc<Mutex<Faults>>,
 }
 
 /// The function served by `python_workflows.py` rather than `cargo lambda watch`.
@@ -57,6 +59,7 @@ pub async fn serve(
         functions: format!("http://127.0.0.1:{functions_port}"),
         python_functions: format!("http://127.0.0.1:{python_functions_port}"),
         started: Arc::default(),
+        faults: Arc::default(),
     };
     let app = Router::new()
         .route("/2015-03-31/functions/{function}/invocations", post(invoke))
@@ -65,6 +68,7 @@ pub async fn serve(
             post(publish_version),
         )
         .route("/health", get(|| async { "ok" }))
+        .route("/_local/faults", post(arm_fault).get(fired_faults))
         .fallback(pass_through)
         .with_state(door);
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
@@ -274,6 +278,13 @@ async fn pass_through(
         // The API filters with `Statuses`; the emulator reads `StatusFilter`.
         query = query.map(|q| q.replace("Statuses=", "StatusFilter="));
     }
+    let fault = match checkpointed_execution(&method, path) {
+        Some(arn) => door.fault_for(&arn).await,
+        None => None,
+    };
+    if fault.as_ref().is_some_and(|f| f.when == When::Before) {
+        return injected_failure();
+    }
     let url = match &query {
         Some(q) => format!("{}{path}?{q}", door.emulator),
         None => format!("{}{path}", door.emulator),
@@ -282,7 +293,52 @@ async fn pass_through(
     if let Some(value) = headers.get("Content-Type") {
         request = request.header("Content-Type", value.as_bytes());
     }
-    relay(request.send().await, true).await
+    let answer = relay(request.send().await, true).await;
+    if fault.is_some() {
+        return injected_failure();
+    }
+    answer
+}
+
+/// The execution ARN of a checkpoint call, from its path.
+fn checkpointed_execution(method: &Method, path: &str) -> Option<String> {
+    let rest = path.strip_prefix("/2025-12-01/durable-executions/")?;
+    let arn = rest.strip_suffix("/checkpoint")?;
+    (method == Method::POST).then(|| percent_decode(arn))
+}
+
+/// The answer a function gets when a fault fires: the service failed, so
+/// the invocation must end without running past this checkpoint.
+fn injected_failure() -> Response {
+    error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "ServiceException",
+        "fault injected by the local stack at this checkpoint",
+    )
+}
+
+impl Door {
+    /// Counts a checkpoint of the execution and returns the fault armed for it.
+    async fn fault_for(&self, arn: &str) -> Option<Fault> {
+        let name = self
+            .started
+            .lock()
+            .await
+            .iter()
+            .find(|(_, (_, started))| started == arn)
+            .map(|(name, _)| name.clone())?;
+        self.faults.lock().await.on_checkpoint(&name)
+    }
+}
+
+async fn arm_fault(State(door): State<Door>, axum::Json(fault): axum::Json<Fault>) -> StatusCode {
+    door.faults.lock().await.arm(fault);
+    StatusCode::NO_CONTENT
+}
+
+async fn fired_faults(State(door): State<Door>) -> Response {
+    let fired = door.faults.lock().await.fired.clone();
+    axum::Json(fired).into_response()
 }
 
 /// Hands an upstream answer back, naming its error code the way AWS does.

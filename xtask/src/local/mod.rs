@@ -9,6 +9,7 @@
 //! | CloudFormation, Logs, STS    | `moto_server`                          |
 //! | (Python SDK conformance twins)| `python_workflows.py` for differential tests |
 
+pub mod faults;
 pub mod front_door;
 pub mod logs;
 pub mod ports;

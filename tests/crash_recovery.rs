@@ -1,0 +1,174 @@
+//! Crash recovery: the workflow's invocation dies before or after each of its
+//! checkpoints reaches the service, and the request still ends with exactly
+//! one record, one callback and one decision.
+//!
+//! The local stack's front door fails the invocation at the chosen point
+//! (see xtask/src/local/faults.rs for why it fails the invocation rather
+//! than killing the process); the emulator retries the invocation as Lambda
+//! does, and the workflow replays.
+
+use std::collections::HashMap;
+
+use hitl_e2e::{hitl, local_ports, sdk_config, submit_and_wait, unique_id, wait_for_show};
+use serde_json::{json, Value};
+
+/// The workflow's checkpoints in one approval round trip: record-request,
+/// the callback, publish-callback, then (after the decision) record-outcome.
+const CHECKPOINTS: usize = 4;
+
+async fn arm(front_door: &str, execution_name: &str, checkpoint: usize, when: &str) {
+    let response = reqwest::Client::new()
+        .post(format!("{front_door}/_local/faults"))
+        .json(&json!({ "execution_name": execution_name, "checkpoint": checkpoint, "when": when }))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        response.status().is_success(),
+        "arming a fault: {response:?}"
+    );
+}
+
+async fn fired(front_door: &str) -> Vec<Value> {
+    reqwest::get(format!("{front_door}/_local/faults"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// How often each (event type, operation name) occurs in the history.
+async fn history_counts(
+    lambda: &aws_sdk_lambda::Client,
+    arn: &str,
+) -> HashMap<(String, String), usize> {
+    let mut counts = HashMap::new();
+    let mut marker: Option<String> = None;
+    loop {
+        let page = lambda
+            .get_durable_execution_history()
+            .durable_execution_arn(arn)
+            .set_marker(marker.clone())
+            .send()
+            .await
+            .unwrap();
+        for event in page.events() {
+            let key = (
+                event
+                    .event_type()
+                    .map(|t| t.as_str().to_owned())
+                    .unwrap_or_default(),
+                event.name().unwrap_or_default().to_owned(),
+            );
+            *counts.entry(key).or_default() += 1;
+        }
+        match page.next_marker().filter(|m| !m.is_empty()) {
+            Some(next) => marker = Some(next.to_owned()),
+            None => return counts,
+        }
+    }
+}
+
+async fn round_trip(id: String) -> Value {
+    tokio::task::spawn_blocking(move || {
+        submit_and_wait(&id, &["--timeout", "1h"]);
+        hitl(&["approve", &id, "--as", "bob", "--output", "json"]).ok();
+        wait_for_show(&id, "SUCCEEDED", |v| {
+            v["execution"]["status"] == "SUCCEEDED"
+        })
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_checkpoint_survives_a_failed_invocation() {
+    let ports = tokio::task::spawn_blocking(local_ports).await.unwrap();
+    let front_door = format!("http://127.0.0.1:{}", ports["front_door"]);
+    let lambda = aws_sdk_lambda::Client::new(&sdk_config().await);
+
+    let mut points = Vec::new();
+    for checkpoint in 1..=CHECKPOINTS {
+        for when in ["before", "after"] {
+            let id = unique_id(&format!("crash-{checkpoint}-{when}"));
+            arm(&front_door, &id, checkpoint, when).await;
+            points.push((checkpoint, when, id));
+        }
+    }
+    // The points are independent executions: run them all at once.
+    let runs = points
+        .iter()
+        .map(|(_, _, id)| tokio::spawn(round_trip(id.clone())));
+    let shown: Vec<Value> = futures_join(runs).await;
+
+    let fired = fired(&front_door).await;
+    for ((checkpoint, when, id), shown) in points.iter().zip(&shown) {
+        let point = format!("{when} checkpoint {checkpoint}");
+        assert!(
+            fired.iter().any(|f| f["execution_name"] == id.as_str()),
+            "the fault {point} never fired for {id}"
+        );
+        assert_eq!(shown["record"]["status"], "APPROVED", "{point}: {shown}");
+        assert_eq!(shown["record"]["decided_by"], "bob", "{point}");
+        assert_eq!(
+            shown["execution"]["result"]["status"], "APPROVED",
+            "{point}"
+        );
+
+        let arn = shown["record"]["execution_arn"].as_str().unwrap();
+        let counts = history_counts(&lambda, arn).await;
+        let count = |event: &str, name: &str| {
+            counts
+                .get(&(event.to_owned(), name.to_owned()))
+                .copied()
+                .unwrap_or(0)
+        };
+        assert_eq!(
+            count("CallbackStarted", "decision"),
+            1,
+            "{point}: one callback"
+        );
+        assert_eq!(
+            count("CallbackSucceeded", "decision"),
+            1,
+            "{point}: one decision"
+        );
+        for step in ["record-request", "publish-callback", "record-outcome"] {
+            assert_eq!(
+                count("StepSucceeded", step),
+                1,
+                "{point}: {step} succeeded once"
+            );
+        }
+        println!("{point:<22} {id}: recovered, one record, one callback, one decision");
+    }
+
+    // Exactly one record per request.
+    let approved = tokio::task::spawn_blocking(|| {
+        hitl(&["list", "--status", "approved", "--output", "json"])
+            .ok()
+            .json()
+    })
+    .await
+    .unwrap();
+    for (_, _, id) in &points {
+        let copies = approved
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["approval_id"] == id.as_str())
+            .count();
+        assert_eq!(copies, 1, "{id} is recorded once");
+    }
+}
+
+async fn futures_join<T: Send + 'static>(
+    handles: impl Iterator<Item = tokio::task::JoinHandle<T>>,
+) -> Vec<T> {
+    let mut out = Vec::new();
+    for handle in handles {
+        out.push(handle.await.unwrap());
+    }
+    out
+}
