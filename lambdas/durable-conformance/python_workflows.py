@@ -13,10 +13,14 @@ serves the Rust functions, so the emulator can invoke them:
 
 import argparse
 import json
+import os
 import uuid
+from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import boto3
 from aws_durable_execution_sdk_python import DurableContext, durable_execution
+from aws_durable_execution_sdk_python.exceptions import CallbackError, CallbackTimeoutError
 from aws_durable_execution_sdk_python.config import (
     CallbackConfig,
     Duration,
@@ -83,6 +87,88 @@ def wait_for_callback(ctx: DurableContext):
     return ctx.wait_for_callback(lambda callback_id, _: None, name="approval", config=config)
 
 
+def _timestamp(moment: datetime) -> str:
+    """The records' fixed-width UTC form, as hitl-contract writes it."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def approval(ctx: DurableContext, request: dict):
+    """The approval workflow (lambdas/approval-workflow) on the Python SDK:
+    the same operations on the same table."""
+    table = boto3.resource("dynamodb").Table(os.environ["APPROVALS_TABLE"])
+    approval_id = request["approval_id"]
+    arn = ctx.execution_context.durable_execution_arn
+
+    def record_request(_):
+        now = datetime.now(timezone.utc)
+        expires_at = now + timedelta(seconds=request.get("timeout_seconds", 86400))
+        item = {
+            "approval_id": approval_id,
+            "title": request["title"],
+            "requester": request["requester"],
+            "status": "PENDING",
+            "execution_arn": arn,
+            "created_at": _timestamp(now),
+            "expires_at": _timestamp(expires_at),
+            "ttl": int(expires_at.timestamp()) + 90 * 86400,
+        }
+        try:
+            table.put_item(Item=item, ConditionExpression="attribute_not_exists(approval_id)")
+        except table.meta.client.exceptions.ConditionalCheckFailedException:
+            existing = table.get_item(Key={"approval_id": approval_id}, ConsistentRead=True)["Item"]
+            if existing.get("execution_arn") != arn:
+                return {"Conflict": f"approval id `{approval_id}` is already used by another request"}
+        return {"Recorded": {"expires_at": _timestamp(expires_at)}}
+
+    recording = ctx.step(record_request, name="record-request")
+    expires_at = datetime.strptime(recording["Recorded"]["expires_at"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(
+        tzinfo=timezone.utc
+    )
+    timeout = max(1, int((expires_at - datetime.now(timezone.utc)).total_seconds()))
+    callback = ctx.create_callback(name="decision", config=CallbackConfig(timeout=Duration.from_seconds(timeout)))
+
+    def publish_callback(_):
+        table.update_item(
+            Key={"approval_id": approval_id},
+            UpdateExpression="SET callback_id = :cb",
+            ConditionExpression="attribute_exists(approval_id) AND #s = :pending",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={":cb": callback.callback_id, ":pending": "PENDING"},
+        )
+
+    ctx.step(publish_callback, name="publish-callback")
+    decision = {}
+    try:
+        decision = json.loads(callback.result() or "{}")
+        status = "APPROVED"
+    except CallbackTimeoutError:
+        status = "EXPIRED"
+    except CallbackError as error:
+        status = "REJECTED"
+        decision = json.loads(error.data or "{}")
+        decision.setdefault("comment", error.message)
+
+    def record_outcome(_):
+        outcome = {
+            "approval_id": approval_id,
+            "status": status,
+            "decided_by": decision.get("decided_by"),
+            "decided_at": decision.get("decided_at") or _timestamp(datetime.now(timezone.utc)),
+            "comment": decision.get("comment"),
+        }
+        outcome = {k: v for k, v in outcome.items() if v is not None}
+        table.update_item(
+            Key={"approval_id": approval_id},
+            UpdateExpression="SET #s = :s",
+            ConditionExpression="#s = :pending",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={":s": status, ":pending": "PENDING"},
+        )
+        return outcome
+
+    return ctx.step(record_outcome, name="record-outcome")
+
+
 WORKFLOWS = {
     "steps_only": steps_only,
     "step_retry_then_success": step_retry_then_success,
@@ -98,6 +184,8 @@ WORKFLOWS = {
 
 @durable_execution
 def handler(event, ctx: DurableContext):
+    if "approval_id" in event:  # a SubmitRequest: the approval workflow's input
+        return approval(ctx, event)
     return WORKFLOWS[event["workflow"]](ctx)
 
 

@@ -131,7 +131,9 @@ pub async fn run(
 
     let store = settings.store.clone();
     let finish_id = id.clone();
-    let record = ctx
+    // The step keeps only the outcome, not the whole record: checkpoints
+    // stay small whatever the request's details hold.
+    let outcome: WorkflowResult = ctx
         .step("record-outcome", |_| async move {
             let decided_at = decision
                 .as_ref()
@@ -139,24 +141,31 @@ pub async fn run(
                 .unwrap_or_else(Timestamp::now);
             let decided_by = decision.as_ref().and_then(|d| d.decided_by.as_deref());
             let comment = decision.as_ref().and_then(|d| d.comment.as_deref());
-            match store
+            let record = match store
                 .finish(&finish_id, status, decided_by, decided_at, comment)
                 .await
             {
-                Ok(record) => Ok(record),
+                Ok(record) => record,
                 // Cancelled meanwhile: the record keeps the status it has.
-                Err(StoreError::NotPending(record)) => Ok(*record),
-                Err(err) => Err(err),
-            }
+                Err(StoreError::NotPending(record)) => *record,
+                Err(err) => return Err(err),
+            };
+            Ok(WorkflowResult {
+                approval_id: record.approval_id,
+                status: record.status,
+                decided_by: record.decided_by,
+                decided_at: record.decided_at,
+                comment: record.comment,
+            })
         })
         .await?;
-    info!(approval_id = %id, status = %record.status, decided_by = record.decided_by.as_deref().unwrap_or(""), "request closed");
-
-    Ok(WorkflowResult {
-        approval_id: record.approval_id,
-        status: record.status,
-        decided_by: record.decided_by,
-        decided_at: record.decided_at,
-        comment: record.comment,
-    })
+    if !ctx.is_replaying() {
+        info!(
+            approval_id = %id,
+            status = %outcome.status,
+            decided_by = outcome.decided_by.as_deref().unwrap_or(""),
+            "request closed"
+        );
+    }
+    Ok(outcome)
 }

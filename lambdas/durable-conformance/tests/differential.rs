@@ -28,7 +28,10 @@ enum Drive {
     Fail,
 }
 
-const SCENARIOS: [(&str, Drive); 9] = [
+/// What the approval scenario's approver sends (a fixed time, so results compare).
+const DECISION: &str = r#"{"outcome":"APPROVED","decided_by":"bob","decided_at":"2026-11-22T10:00:00.000Z","comment":"ok"}"#;
+
+const SCENARIOS: [(&str, Drive); 10] = [
     ("steps_only", Drive::Nothing),
     ("step_retry_then_success", Drive::Nothing),
     ("callback_success", Drive::Succeed),
@@ -38,7 +41,29 @@ const SCENARIOS: [(&str, Drive); 9] = [
     ("wait_then_step", Drive::Nothing),
     ("child_context", Drive::Nothing),
     ("wait_for_callback", Drive::Succeed),
+    // The approval workflow itself: lambdas/approval-workflow against its
+    // Python twin, on the same table.
+    ("approval", Drive::Succeed),
 ];
+
+/// The function and input of one side of a scenario, and the strings
+/// (unique ids) that legitimately differ between the two sides.
+fn side(workflow: &str, python: bool) -> (&'static str, String, Value) {
+    let execution = unique_id(&format!("diff-{}", &workflow[..workflow.len().min(20)]));
+    if workflow == "approval" {
+        let function = if python { PYTHON } else { "approval-workflow" };
+        let input = json!({
+            "approval_id": execution,
+            "title": "Rotate the signing key",
+            "requester": "alice",
+            "timeout_seconds": 3600,
+        });
+        (function, execution, input)
+    } else {
+        let function = if python { PYTHON } else { RUST };
+        (function, execution, json!({ "workflow": workflow }))
+    }
+}
 
 struct Harness {
     lambda: aws_sdk_lambda::Client,
@@ -56,18 +81,15 @@ impl Harness {
         }
     }
 
-    async fn start(&self, function: &str, workflow: &str) -> String {
+    async fn start(&self, function: &str, name: &str, payload: Value) -> String {
         let out = self
             .lambda
             .invoke()
             .function_name(function)
             .qualifier("1")
             .invocation_type(InvocationType::Event)
-            .durable_execution_name(unique_id(&format!(
-                "diff-{}",
-                &workflow[..workflow.len().min(20)]
-            )))
-            .payload(Blob::new(json!({ "workflow": workflow }).to_string()))
+            .durable_execution_name(name)
+            .payload(Blob::new(payload.to_string()))
             .send()
             .await
             .unwrap();
@@ -125,7 +147,7 @@ impl Harness {
                 self.lambda
                     .send_durable_execution_callback_success()
                     .callback_id(callback_id)
-                    .result(Blob::new("\"yes\""))
+                    .result(Blob::new(DECISION))
                     .send()
                     .await
                     .unwrap();
@@ -237,7 +259,7 @@ fn scrub(value: &mut Value) {
                 map.remove(key);
             }
             if let Some(Value::String(payload)) = map.get("Payload") {
-                let parsed = parse_payload(payload);
+                let parsed = untag(parse_payload(payload));
                 map.insert("Payload".into(), parsed);
             }
             for child in map.values_mut() {
@@ -255,17 +277,21 @@ async fn histories_match_the_official_python_sdk() {
     // Start everything at once: the scenarios are independent and mostly wait.
     let mut runs = Vec::new();
     for (workflow, drive) in SCENARIOS {
-        let rust = harness.start(RUST, workflow).await;
-        let python = harness.start(PYTHON, workflow).await;
+        let (function, name, input) = side(workflow, false);
+        let rust = (harness.start(function, &name, input).await, name);
+        let (function, name, input) = side(workflow, true);
+        let python = (harness.start(function, &name, input).await, name);
         runs.push((workflow, drive, rust, python));
     }
     let mut report = Vec::new();
     let mut mismatches = Vec::new();
-    for (workflow, drive, rust, python) in &runs {
+    for (workflow, drive, (rust, rust_name), (python, python_name)) in &runs {
         tokio::join!(harness.drive(rust, *drive), harness.drive(python, *drive));
         let (rust_end, python_end) = tokio::join!(harness.finished(rust), harness.finished(python));
-        let rust_events = normalise(&harness.history(rust).await);
-        let python_events = normalise(&harness.history(python).await);
+        let rust_end = anonymise(rust_end, rust_name);
+        let python_end = anonymise(python_end, python_name);
+        let rust_events = anonymise_all(normalise(&harness.history(rust).await), rust_name);
+        let python_events = anonymise_all(normalise(&harness.history(python).await), python_name);
         let same = rust_events == python_events && rust_end == python_end;
         report.push(format!(
             "{workflow:<26} {:<10} {:>3} events  {}",
@@ -293,6 +319,61 @@ async fn histories_match_the_official_python_sdk() {
         "histories differ:\n{}",
         mismatches.join("\n")
     );
+}
+
+/// The Python SDK wraps step and context results in a typed envelope
+/// (`{"t": "m", "v": {...}}`); this is the plain JSON inside it.
+fn untag(value: Value) -> Value {
+    let Value::Object(map) = &value else {
+        return value;
+    };
+    let (Some(Value::String(tag)), Some(inner), 2) = (map.get("t"), map.get("v"), map.len()) else {
+        return value;
+    };
+    match (tag.as_str(), inner) {
+        ("m", Value::Object(entries)) => Value::Object(
+            entries
+                .iter()
+                .map(|(k, v)| (k.clone(), untag(v.clone())))
+                .collect(),
+        ),
+        ("l" | "t", Value::Array(items)) => {
+            Value::Array(items.iter().cloned().map(untag).collect())
+        }
+        ("s" | "i" | "f" | "b" | "n" | "d" | "u" | "dt" | "D", inner) => inner.clone(),
+        _ => value,
+    }
+}
+
+/// Replaces the side's unique execution name and any timestamp, which
+/// differ between runs by nature.
+fn anonymise(value: Value, name: &str) -> Value {
+    match value {
+        Value::String(text) if text == name => Value::String("<name>".into()),
+        Value::String(text) if looks_like_timestamp(&text) => Value::String("<timestamp>".into()),
+        Value::Array(items) => {
+            Value::Array(items.into_iter().map(|v| anonymise(v, name)).collect())
+        }
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| (k, anonymise(v, name)))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+fn anonymise_all(events: Vec<Value>, name: &str) -> Vec<Value> {
+    events.into_iter().map(|e| anonymise(e, name)).collect()
+}
+
+fn looks_like_timestamp(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes.len() >= 20
+        && bytes[4] == b'-'
+        && bytes[7] == b'-'
+        && bytes[10] == b'T'
+        && text.ends_with('Z')
 }
 
 fn lines(events: &[Value]) -> String {

@@ -163,18 +163,16 @@ async fn start_all(paths: &Paths, ports: &Ports) -> anyhow::Result<()> {
         ports.python_functions
     );
     let python_functions = Service::new(&paths.run, "python-functions");
-    python_functions.start(
-        local_env(
-            Command::new(paths.venv_bin("python"))
-                .arg(
-                    paths
-                        .repo
-                        .join("lambdas/durable-conformance/python_workflows.py"),
-                )
-                .args(["--port", &ports.python_functions.to_string()]),
-        )
-        .env("AWS_ENDPOINT_URL_LAMBDA", &front),
-    )?;
+    python_functions.start(local_env(
+        Command::new(paths.venv_bin("python"))
+            .arg(
+                paths
+                    .repo
+                    .join("lambdas/durable-conformance/python_workflows.py"),
+            )
+            .args(["--port", &ports.python_functions.to_string()])
+            .envs(function_env(ports)),
+    ))?;
 
     eprintln!(
         "Starting the durable execution emulator on port {}...",
