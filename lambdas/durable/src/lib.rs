@@ -1,11 +1,55 @@
 //! A small runtime for AWS Lambda durable functions.
 //!
 //! It speaks the durable execution protocol for what an approval workflow
-//! needs: the EXECUTION input, checkpointed steps with retries, callbacks
-//! with timeouts, durable waits, suspension (`PENDING`), paging of the
-//! execution state and checkpoint-token chaining. Its API follows the
-//! official SDKs (`step`, `create_callback`, `wait`), so a workflow can move
-//! to an official Rust SDK when one is published.
+//! needs, with an API shaped like the official SDKs' so a workflow can move to
+//! an official Rust SDK when one is published.
+//!
+//! # Operations
+//!
+//! | operation | what it records |
+//! |---|---|
+//! | [`DurableContext::step`], [`DurableContext::step_with`] | a STEP; retries with a [`RetryStrategy`] (`RETRY` + `NextAttemptDelaySeconds`), at-least-once or at-most-once per attempt ([`StepSemantics`]) |
+//! | [`DurableContext::create_callback`], [`Callback::result`] | a CALLBACK with `TimeoutSeconds` and `HeartbeatTimeoutSeconds`; its answer, failure or timeout |
+//! | [`DurableContext::wait_for_callback`] | a `WaitForCallback` CONTEXT holding the callback and a submitter step |
+//! | [`DurableContext::wait`] | a WAIT (durable timer) |
+//! | [`DurableContext::run_in_child_context`] | a named CONTEXT grouping operations |
+//! | [`DurableContext::is_replaying`] | nothing: tells side effects such as log lines to happen once |
+//!
+//! Around them: the EXECUTION input, paging of the execution state (in the
+//! invocation and in checkpoint answers), checkpoint-token chaining,
+//! suspension (`PENDING`) when an operation cannot finish in this invocation,
+//! the final `SUCCEEDED`/`FAILED` envelope, results over the inline limit
+//! checkpointed on the EXECUTION operation (6 MiB) or replayed from a child
+//! context's children (256 KiB), non-determinism detection (an operation's
+//! type, sub type, name or parent changed between invocations), and service
+//! failures split into retryable (throttling, 5xx, stale token: the
+//! invocation fails and Lambda invokes again) and final (the execution fails).
+//! User code never runs past a checkpoint that failed.
+//!
+//! Operation ids are the official SDKs' (`blake2b` of the position, per
+//! context), and the conformance workflows in `lambdas/durable-conformance`
+//! produce histories identical to the official Python SDK's under AWS's
+//! durable execution emulator (the differential test).
+//!
+//! # Intended differences from the official SDKs
+//!
+//! - **Payloads are plain JSON** (serde). The Python SDK wraps step and
+//!   context results in a typed envelope (`{"t": "m", "v": ...}`); histories
+//!   match once that envelope is decoded. A function's executions are always
+//!   replayed by the SDK that wrote them, so the two never read each other's
+//!   payloads.
+//! - **`ErrorType` names are short Rust names**: a failing step records its
+//!   error type's last path segment (`String`, `StoreError`), and callback
+//!   failures end the execution as `CallbackExternalError` /
+//!   `CallbackTimeoutError` without the Python module path. Messages and
+//!   data are the same.
+//! - **No jitter in the default retry strategy** (6 attempts, 5 s doubling to
+//!   300 s, like the SDKs' defaults otherwise), so retry delays are exact.
+//! - **One operation at a time**: operations are awaited in sequence; there
+//!   is no `parallel`, `map`, chained invoke or `wait_for_condition`.
+//! - **Batching**: a step's `START` (at least once) and a child context's
+//!   `START` travel with the next checkpoint, as in the SDKs; other updates
+//!   are sent one call each, as the workflow reaches them.
 //!
 //! ```no_run
 //! use hitl_durable::{DurableContext, DurableError};
@@ -32,7 +76,7 @@ mod state;
 
 pub use context::{
     operation_id, Callback, CallbackConfig, DurableContext, RetryStrategy, StepConfig, StepContext,
-    StepSemantics,
+    StepSemantics, CHILD_RESULT_LIMIT,
 };
 pub use error::{DurableError, ErrorObject};
 pub use runtime::{

@@ -558,3 +558,59 @@ async fn a_failing_child_context_records_its_error() {
     assert_eq!(envelope.status, InvocationStatus::Failed);
     assert_eq!(context_fail.num_calls(), 1);
 }
+
+#[tokio::test]
+async fn a_result_too_large_for_the_envelope_is_checkpointed_on_the_execution() {
+    let large = "x".repeat(hitl_durable::INLINE_RESULT_LIMIT + 10);
+    let expected = serde_json::to_string(&large).unwrap();
+    let succeed = mock!(Client::checkpoint_durable_execution)
+        .match_requests(move |req| {
+            let u = &req.updates()[0];
+            u.r#type() == &SdkType::Execution
+                && u.action() == &OperationAction::Succeed
+                && u.id().starts_with("execution-result-")
+                && u.payload() == Some(expected.as_str())
+        })
+        .then_output(|| checkpointed(vec![], "token-1"));
+    let envelope = handle(
+        rules_client(&[&succeed]),
+        invocation(vec![execution_op("{}")]),
+        move |_: DurableContext, _: Value| async move { Ok::<_, DurableError>(large) },
+    )
+    .await
+    .unwrap();
+    assert_eq!(envelope, Envelope::succeeded(String::new()));
+    assert_eq!(succeed.num_calls(), 1);
+}
+
+#[tokio::test]
+async fn a_child_result_too_large_to_keep_is_replayed_from_its_children() {
+    let succeed = mock!(Client::checkpoint_durable_execution)
+        .match_requests(|req| {
+            let u = req.updates().last().unwrap();
+            u.r#type() == &SdkType::Context
+                && u.action() == &OperationAction::Succeed
+                && u.payload() == Some("")
+                && u.context_options().and_then(|o| o.replay_children()) == Some(true)
+        })
+        .then_output(|| checkpointed(vec![], "token-1"));
+    let envelope = handle(
+        rules_client(&[&succeed]),
+        invocation(vec![execution_op("{}")]),
+        |ctx: DurableContext, _: Value| async move {
+            let big: String = ctx
+                .run_in_child_context("big", |_| async {
+                    Ok("y".repeat(hitl_durable::CHILD_RESULT_LIMIT + 1))
+                })
+                .await?;
+            Ok::<_, DurableError>(big.len())
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        envelope,
+        Envelope::succeeded((hitl_durable::CHILD_RESULT_LIMIT + 1).to_string())
+    );
+    assert_eq!(succeed.num_calls(), 1);
+}
