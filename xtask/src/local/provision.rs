@@ -257,15 +257,27 @@ const END: &str = "# <<< hitl local stack <<<";
 /// The profile text: region, dummy credentials, and one endpoint per service.
 pub fn profile_text(ports: &Ports) -> String {
     let url = |port: u16| format!("http://127.0.0.1:{port}");
-    format!(
-        "{BEGIN}\n[profile {PROFILE}]\nregion = {REGION}\naws_access_key_id = local\naws_secret_access_key = local\nservices = {PROFILE}\n\n\
-         [services {PROFILE}]\ndynamodb =\n  endpoint_url = {ddb}\nlambda =\n  endpoint_url = {lambda}\n\
-         cloudformation =\n  endpoint_url = {moto}\nsts =\n  endpoint_url = {moto}\ncloudwatch_logs =\n  endpoint_url = {moto}\n\
-         sns =\n  endpoint_url = {moto}\n{END}\n",
-        ddb = url(ports.dynamodb),
-        lambda = url(ports.front_door),
-        moto = url(ports.moto),
-    )
+    let endpoints = [
+        ("dynamodb", url(ports.dynamodb)),
+        ("lambda", url(ports.front_door)),
+        ("cloudformation", url(ports.moto)),
+        ("sts", url(ports.moto)),
+        // The documented key is `cloudwatch_logs` (the AWS CLI and boto3
+        // read it); the Rust SDK looks up `cloudwatch-logs`.
+        ("cloudwatch_logs", url(ports.moto)),
+        ("cloudwatch-logs", url(ports.moto)),
+        ("sns", url(ports.moto)),
+    ];
+    let mut text = format!(
+        "{BEGIN}\n[profile {PROFILE}]\nregion = {REGION}\naws_access_key_id = local\n\
+         aws_secret_access_key = local\nservices = {PROFILE}\n\n[services {PROFILE}]\n"
+    );
+    for (service, endpoint) in endpoints {
+        text.push_str(&format!("{service} =\n  endpoint_url = {endpoint}\n"));
+    }
+    text.push_str(END);
+    text.push('\n');
+    text
 }
 
 /// Writes (or rewrites) our managed block in the AWS config file, leaving
