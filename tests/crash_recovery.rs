@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 
-use hitl_e2e::{hitl, local_ports, sdk_config, submit_and_wait, unique_id, wait_for_show};
+use hitl_e2e::{hitl, local_ports, report, sdk_config, submit_and_wait, unique_id, wait_for_show};
 use serde_json::{json, Value};
 
 /// The workflow's checkpoints in one approval round trip: record-request,
@@ -141,7 +141,9 @@ async fn every_checkpoint_survives_a_failed_invocation() {
                 "{point}: {step} succeeded once"
             );
         }
-        println!("{point:<22} {id}: recovered, one record, one callback, one decision");
+        report(format_args!(
+            "crash recovery: {point:<22} recovered: one record, one callback, one decision"
+        ));
     }
 
     // Exactly one record per request.

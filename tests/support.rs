@@ -192,3 +192,10 @@ pub fn local_ports() -> Value {
         .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
     serde_json::from_str(&text).expect("ports.json is JSON")
 }
+
+/// Writes a report line straight to stderr, past the test harness's output
+/// capture, so CI logs show what a suite checked even when it passes.
+pub fn report(line: impl std::fmt::Display) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
+}

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_lambda::types::{ErrorObject, InvocationType};
 use aws_smithy_types::Blob;
-use hitl_e2e::{local_ports, sdk_config, unique_id};
+use hitl_e2e::{local_ports, report, sdk_config, unique_id};
 use serde_json::{json, Value};
 
 const RUST: &str = "durable-conformance";
@@ -283,7 +283,7 @@ async fn histories_match_the_official_python_sdk() {
         let python = (harness.start(function, &name, input).await, name);
         runs.push((workflow, drive, rust, python));
     }
-    let mut report = Vec::new();
+    let mut summary = Vec::new();
     let mut mismatches = Vec::new();
     for (workflow, drive, (rust, rust_name), (python, python_name)) in &runs {
         tokio::join!(harness.drive(rust, *drive), harness.drive(python, *drive));
@@ -293,7 +293,7 @@ async fn histories_match_the_official_python_sdk() {
         let rust_events = anonymise_all(normalise(&harness.history(rust).await), rust_name);
         let python_events = anonymise_all(normalise(&harness.history(python).await), python_name);
         let same = rust_events == python_events && rust_end == python_end;
-        report.push(format!(
+        summary.push(format!(
             "{workflow:<26} {:<10} {:>3} events  {}",
             rust_end["Status"].as_str().unwrap_or("?"),
             rust_events.len(),
@@ -310,9 +310,9 @@ async fn histories_match_the_official_python_sdk() {
             ));
         }
     }
-    println!("workflow                   end       history  vs the Python SDK");
-    for line in &report {
-        println!("{line}");
+    report("differential: workflow              end       history  vs the Python SDK");
+    for line in &summary {
+        report(format_args!("differential: {line}"));
     }
     assert!(
         mismatches.is_empty(),
