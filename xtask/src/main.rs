@@ -63,6 +63,9 @@ enum LocalTask {
         #[arg(long)]
         python_functions_port: u16,
     },
+    /// Restart `cargo lambda watch` (after a crash test killed a function).
+    #[command(hide = true)]
+    RestartFunctions,
     #[command(hide = true)]
     ForwardLogs {
         #[arg(long)]
@@ -107,6 +110,7 @@ async fn run(task: Task) -> anyhow::Result<()> {
             }
             LocalTask::Down => local::down(&paths),
             LocalTask::Status => local::status(&paths),
+            LocalTask::RestartFunctions => local::restart_functions(&paths).await,
             LocalTask::FrontDoor {
                 port,
                 emulator_port,

@@ -1,16 +1,15 @@
 //! Fault injection for crash-recovery tests. The front door sees every
-//! checkpoint on its way to the emulator, so it can fail the invocation
-//! exactly before or after the Nth checkpoint of one execution reaches the
-//! service: the points where a Lambda invocation can die.
+//! checkpoint on its way to the emulator, so it can kill a function's
+//! process exactly before or after the Nth checkpoint of one execution
+//! reaches the service: the points where a Lambda can die.
 //!
-//! The invocation fails rather than its process being killed:
-//! `cargo lambda watch` does not start a new instance of a function whose
-//! process was killed, and its pending invocation hangs. A failed checkpoint
-//! leaves the runtime in the state a kill would (nothing after the
-//! checkpoint runs, the invocation ends unanswered), and the emulator retries
-//! the invocation as Lambda would.
+//! After the kill, `cargo lambda watch` is restarted: it never starts a new
+//! instance of a function whose process died (its pending invocation would
+//! hang), while Lambda would start a new sandbox. The emulator then sees the
+//! invocation fail and invokes again, as Lambda does.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
@@ -29,6 +28,11 @@ pub struct Fault {
     /// 1 for the execution's first checkpoint call.
     pub checkpoint: usize,
     pub when: When,
+    /// The function (binary) whose processes are killed.
+    pub function: String,
+    /// How many processes the fault killed, once it fired.
+    #[serde(default)]
+    pub killed: usize,
 }
 
 #[derive(Debug, Default)]
@@ -60,6 +64,53 @@ impl Faults {
         self.fired.push(fault.clone());
         Some(fault)
     }
+
+    /// Notes how many processes a fired fault killed.
+    pub fn record_kill(&mut self, execution_name: &str, killed: usize) {
+        if let Some(fault) = self
+            .fired
+            .iter_mut()
+            .rev()
+            .find(|f| f.execution_name == execution_name)
+        {
+            fault.killed = killed;
+        }
+    }
+}
+
+/// Kills (SIGKILL) every process running `function`'s binary, which sits
+/// beside this one in the target directory, then restarts the functions'
+/// runtime. Returns how many processes were killed.
+pub async fn crash(function: &str) -> anyhow::Result<usize> {
+    let function = function.to_owned();
+    // Plain blocking waits: they reap children whatever the async runtime's
+    // signal handling is.
+    tokio::task::spawn_blocking(move || crash_blocking(&function)).await?
+}
+
+fn crash_blocking(function: &str) -> anyhow::Result<usize> {
+    let exe = std::env::current_exe()?;
+    let binary: PathBuf = exe.with_file_name(function);
+    let mut killed = 0;
+    for entry in std::fs::read_dir("/proc")?.flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        if std::fs::read_link(entry.path().join("exe")).ok().as_deref() == Some(binary.as_path()) {
+            let status = std::process::Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status()?;
+            killed += usize::from(status.success());
+        }
+    }
+    let restarted = std::process::Command::new(&exe)
+        .args(["local", "restart-functions"])
+        .status()?;
+    anyhow::ensure!(
+        restarted.success(),
+        "restarting the functions' runtime failed"
+    );
+    Ok(killed)
 }
 
 /// `%2F` and friends back to bytes, for the ARN in a request path.
@@ -96,6 +147,8 @@ mod tests {
             execution_name: "req-1".into(),
             checkpoint: 2,
             when: When::After,
+            function: "wf".into(),
+            killed: 0,
         });
         assert!(faults.on_checkpoint("other").is_none());
         assert!(faults.on_checkpoint("req-1").is_none());

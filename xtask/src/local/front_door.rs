@@ -27,7 +27,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use tokio::sync::Mutex;
 
-use super::faults::{percent_decode, Fault, Faults, When};
+use super::faults::{crash, percent_decode, Fault, Faults, When};
 use super::provision::{ACCOUNT, REGION};
 
 /// A durable execution runs for at most a year (the DurableConfig maximum).
@@ -282,8 +282,8 @@ async fn pass_through(
         Some(arn) => door.fault_for(&arn).await,
         None => None,
     };
-    if fault.as_ref().is_some_and(|f| f.when == When::Before) {
-        return injected_failure();
+    if let Some(fault) = fault.as_ref().filter(|f| f.when == When::Before) {
+        return door.crashed(fault).await;
     }
     let url = match &query {
         Some(q) => format!("{}{path}?{q}", door.emulator),
@@ -294,10 +294,10 @@ async fn pass_through(
         request = request.header("Content-Type", value.as_bytes());
     }
     let answer = relay(request.send().await, true).await;
-    if fault.is_some() {
-        return injected_failure();
+    match fault {
+        Some(fault) => door.crashed(&fault).await,
+        None => answer,
     }
-    answer
 }
 
 /// The execution ARN of a checkpoint call, from its path.
@@ -307,17 +307,36 @@ fn checkpointed_execution(method: &Method, path: &str) -> Option<String> {
     (method == Method::POST).then(|| percent_decode(arn))
 }
 
-/// The answer a function gets when a fault fires: the service failed, so
-/// the invocation must end without running past this checkpoint.
-fn injected_failure() -> Response {
-    error(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "ServiceException",
-        "fault injected by the local stack at this checkpoint",
-    )
-}
-
 impl Door {
+    /// Kills the function at this checkpoint. Nobody reads the answer: the
+    /// process that asked is gone, which also cancels this request, so the
+    /// crash runs as a task of its own.
+    async fn crashed(&self, fault: &Fault) -> Response {
+        let door = self.clone();
+        let fault = fault.clone();
+        let task = tokio::spawn(async move {
+            let message = match crash(&fault.function).await {
+                Ok(killed) => {
+                    door.faults
+                        .lock()
+                        .await
+                        .record_kill(&fault.execution_name, killed);
+                    format!("killed {killed} process(es) of {}", fault.function)
+                }
+                Err(err) => format!("the injected crash failed: {err:#}"),
+            };
+            eprintln!(
+                "fault {} at checkpoint {}: {message}",
+                fault.execution_name, fault.checkpoint
+            );
+            message
+        });
+        let message = task
+            .await
+            .unwrap_or_else(|err| format!("the injected crash failed: {err}"));
+        error(StatusCode::SERVICE_UNAVAILABLE, "ServiceException", message)
+    }
+
     /// Counts a checkpoint of the execution and returns the fault armed for it.
     async fn fault_for(&self, arn: &str) -> Option<Fault> {
         let name = self

@@ -72,6 +72,10 @@ pub async fn up(paths: &Paths, base_port: u16) -> anyhow::Result<Ports> {
     }
     let ports = Ports::from_base(base_port);
     ports.check_free()?;
+    // A fresh stack starts fresh logs (services append, to survive restarts).
+    for name in SERVICES {
+        std::fs::remove_file(Service::new(&paths.run, name).log_path()).ok();
+    }
 
     // Built exactly as `cargo lambda watch` will run it (`--bin`, whole
     // workspace features), so its first invocation finds it built.
@@ -139,24 +143,8 @@ async fn start_all(paths: &Paths, ports: &Ports) -> anyhow::Result<()> {
     ))?;
 
     eprintln!("Starting cargo lambda watch on port {}...", ports.functions);
-    let functions = Service::new(&paths.run, "functions");
+    let functions = start_functions(paths, ports)?;
     let front = url(ports.front_door, "");
-    let mut watch = Command::new(paths.venv_bin("cargo-lambda"));
-    watch
-        .args([
-            "lambda",
-            "watch",
-            "--ignore-changes",
-            "--invoke-address",
-            "127.0.0.1",
-        ])
-        .args(["--invoke-port", &ports.functions.to_string()])
-        .current_dir(&paths.repo);
-    for (key, value) in function_env(ports) {
-        watch.arg("--env-var").arg(format!("{key}={value}"));
-    }
-    functions
-        .start(clean_cargo_env(local_env(&mut watch)).env("AWS_ENDPOINT_URL_LAMBDA", &front))?;
 
     eprintln!(
         "Starting the Python conformance functions on port {}...",
@@ -247,6 +235,41 @@ async fn start_all(paths: &Paths, ports: &Ports) -> anyhow::Result<()> {
     })
     .await?;
     Ok(())
+}
+
+/// Starts `cargo lambda watch` serving the workspace's functions.
+fn start_functions(paths: &Paths, ports: &Ports) -> anyhow::Result<Service> {
+    let functions = Service::new(&paths.run, "functions");
+    let mut watch = Command::new(paths.venv_bin("cargo-lambda"));
+    watch
+        .args([
+            "lambda",
+            "watch",
+            "--ignore-changes",
+            "--invoke-address",
+            "127.0.0.1",
+        ])
+        .args(["--invoke-port", &ports.functions.to_string()])
+        .current_dir(&paths.repo);
+    for (key, value) in function_env(ports) {
+        watch.arg("--env-var").arg(format!("{key}={value}"));
+    }
+    functions.start(clean_cargo_env(local_env(&mut watch)))?;
+    Ok(functions)
+}
+
+/// Restarts `cargo lambda watch`, as Lambda starts a new sandbox after a
+/// crash: it does not start a new instance of a function whose process died.
+pub async fn restart_functions(paths: &Paths) -> anyhow::Result<()> {
+    let ports = Ports::load(&ports_file(paths))?;
+    Service::new(&paths.run, "functions").stop();
+    let functions = start_functions(paths, &ports)?;
+    let http = reqwest::Client::new();
+    let url = format!("http://127.0.0.1:{}/", ports.functions);
+    wait_until(&functions, Duration::from_secs(60), || {
+        answers(http.clone(), url.clone())
+    })
+    .await
 }
 
 /// What the functions see: their configuration (as template.yaml sets it)

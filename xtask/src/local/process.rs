@@ -1,7 +1,6 @@
 //! Background processes of the local stack: started in their own process
 //! groups, remembered by pid files, stopped group and all.
 
-use std::fs::File;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -33,7 +32,11 @@ impl Service {
 
     /// Starts `command` detached in a new process group, output to its log.
     pub fn start(&self, command: &mut Command) -> anyhow::Result<()> {
-        let log = File::create(self.log_path())?;
+        // Appended: a restarted service keeps its earlier lines.
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.log_path())?;
         let child = command
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)
