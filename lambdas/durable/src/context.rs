@@ -215,23 +215,13 @@ impl Shared {
         if let Some(token) = out.checkpoint_token() {
             chain.token = token.to_owned();
         }
-        let mut marker = None;
         if let Some(state) = out.new_execution_state() {
             merge(&mut chain.operations, state.operations())?;
-            marker = state.next_marker().map(str::to_owned);
-        }
-        while let Some(next) = marker.take() {
-            let page = self
-                .client
-                .get_durable_execution_state()
-                .durable_execution_arn(&self.arn)
-                .checkpoint_token(&chain.token)
-                .marker(next)
-                .send()
-                .await
-                .map_err(checkpoint_error)?;
-            merge(&mut chain.operations, page.operations())?;
-            marker = page.next_marker().map(str::to_owned);
+            let marker = state.next_marker().map(str::to_owned);
+            let more = remaining_pages(&self.client, &self.arn, &chain.token, marker).await?;
+            chain
+                .operations
+                .extend(more.into_iter().map(|op| (op.id.clone(), op)));
         }
         Ok(())
     }
@@ -282,18 +272,52 @@ fn merge(
     updated: &[aws_sdk_lambda::types::Operation],
 ) -> Result<(), DurableError> {
     for op in updated {
-        let state = OperationState::from_sdk(op).ok_or_else(|| DurableError::Checkpoint {
-            message: format!(
-                "operation {} has a type or status this runtime does not know ({:?}, {:?})",
-                op.id(),
-                op.r#type(),
-                op.status()
-            ),
-            retryable: false,
-        })?;
+        let state = convert(op)?;
         operations.insert(state.id.clone(), state);
     }
     Ok(())
+}
+
+fn convert(op: &aws_sdk_lambda::types::Operation) -> Result<OperationState, DurableError> {
+    OperationState::from_sdk(op).ok_or_else(|| DurableError::Checkpoint {
+        message: format!(
+            "operation {} has a type or status this runtime does not know ({:?}, {:?})",
+            op.id(),
+            op.r#type(),
+            op.status()
+        ),
+        retryable: false,
+    })
+}
+
+/// The operations on the pages after `marker` (none when it is absent or
+/// empty, as the emulator sends it), through `GetDurableExecutionState`.
+pub(crate) async fn remaining_pages(
+    client: &aws_sdk_lambda::Client,
+    arn: &str,
+    token: &str,
+    marker: Option<String>,
+) -> Result<Vec<OperationState>, DurableError> {
+    let mut operations = Vec::new();
+    let mut marker = marker.filter(|m| !m.is_empty());
+    while let Some(next) = marker.take() {
+        let page = client
+            .get_durable_execution_state()
+            .durable_execution_arn(arn)
+            .checkpoint_token(token)
+            .marker(next)
+            .send()
+            .await
+            .map_err(checkpoint_error)?;
+        for op in page.operations() {
+            operations.push(convert(op)?);
+        }
+        marker = page
+            .next_marker()
+            .map(str::to_owned)
+            .filter(|m| !m.is_empty());
+    }
+    Ok(operations)
 }
 
 fn sdk_type(kind: OperationType) -> SdkType {

@@ -6,7 +6,7 @@ use aws_sdk_lambda::types::{OperationAction, OperationType as SdkType, Operation
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::context::{checkpoint_error, DurableContext, Shared};
+use crate::context::{remaining_pages, DurableContext, Shared};
 use crate::error::{DurableError, ErrorObject};
 use crate::state::{DurableInvocation, OperationState, OperationType};
 
@@ -248,35 +248,16 @@ async fn all_operations(
     client: &aws_sdk_lambda::Client,
     invocation: DurableInvocation,
 ) -> Result<Vec<OperationState>, DurableError> {
-    let mut operations = invocation.initial_execution_state.operations;
-    let mut marker = invocation
-        .initial_execution_state
-        .next_marker
-        .filter(|m| !m.is_empty());
-    while let Some(next) = marker.take() {
-        let page = client
-            .get_durable_execution_state()
-            .durable_execution_arn(&invocation.durable_execution_arn)
-            .checkpoint_token(&invocation.checkpoint_token)
-            .marker(next)
-            .send()
-            .await
-            .map_err(checkpoint_error)?;
-        for op in page.operations() {
-            operations.push(OperationState::from_sdk(op).ok_or_else(|| {
-                DurableError::Checkpoint {
-                    message: format!(
-                        "operation {} has a type or status this runtime does not know",
-                        op.id()
-                    ),
-                    retryable: false,
-                }
-            })?);
-        }
-        marker = page
-            .next_marker()
-            .map(str::to_owned)
-            .filter(|m| !m.is_empty());
-    }
+    let state = invocation.initial_execution_state;
+    let mut operations = state.operations;
+    operations.extend(
+        remaining_pages(
+            client,
+            &invocation.durable_execution_arn,
+            &invocation.checkpoint_token,
+            state.next_marker,
+        )
+        .await?,
+    );
     Ok(operations)
 }
