@@ -33,6 +33,7 @@ Register-ArgumentCompleter -Native -CommandName 'hitl' -ScriptBlock {
             [CompletionResult]::new('submit', 'submit', [CompletionResultType]::ParameterValue, 'Submit a request for approval: starts a durable workflow execution')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List approval requests, newest first')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one request and its execution')
+            [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'The request''s durable execution as a timeline of events')
             [CompletionResult]::new('approve', 'approve', [CompletionResultType]::ParameterValue, 'Approve a pending request')
             [CompletionResult]::new('reject', 'reject', [CompletionResultType]::ParameterValue, 'Reject a pending request')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script (bash, zsh, fish, powershell, elvish)')
@@ -68,6 +69,16 @@ Register-ArgumentCompleter -Native -CommandName 'hitl' -ScriptBlock {
             break
         }
         'hitl;show' {
+            [CompletionResult]::new('--stack', '--stack', [CompletionResultType]::ParameterName, 'CloudFormation stack that runs the approval workflow')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format; `table` on a terminal, `json` otherwise')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format; `table` on a terminal, `json` otherwise')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'AWS profile to use (as AWS_PROFILE)')
+            [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, 'AWS region to use (as AWS_REGION)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'hitl;history' {
             [CompletionResult]::new('--stack', '--stack', [CompletionResultType]::ParameterName, 'CloudFormation stack that runs the approval workflow')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format; `table` on a terminal, `json` otherwise')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format; `table` on a terminal, `json` otherwise')
@@ -115,6 +126,7 @@ Register-ArgumentCompleter -Native -CommandName 'hitl' -ScriptBlock {
             [CompletionResult]::new('submit', 'submit', [CompletionResultType]::ParameterValue, 'Submit a request for approval: starts a durable workflow execution')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List approval requests, newest first')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one request and its execution')
+            [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'The request''s durable execution as a timeline of events')
             [CompletionResult]::new('approve', 'approve', [CompletionResultType]::ParameterValue, 'Approve a pending request')
             [CompletionResult]::new('reject', 'reject', [CompletionResultType]::ParameterValue, 'Reject a pending request')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script (bash, zsh, fish, powershell, elvish)')
@@ -128,6 +140,9 @@ Register-ArgumentCompleter -Native -CommandName 'hitl' -ScriptBlock {
             break
         }
         'hitl;help;show' {
+            break
+        }
+        'hitl;help;history' {
             break
         }
         'hitl;help;approve' {

@@ -25,6 +25,9 @@ _hitl() {
             hitl,help)
                 cmd="hitl__subcmd__help"
                 ;;
+            hitl,history)
+                cmd="hitl__subcmd__history"
+                ;;
             hitl,list)
                 cmd="hitl__subcmd__list"
                 ;;
@@ -46,6 +49,9 @@ _hitl() {
             hitl__subcmd__help,help)
                 cmd="hitl__subcmd__help__subcmd__help"
                 ;;
+            hitl__subcmd__help,history)
+                cmd="hitl__subcmd__help__subcmd__history"
+                ;;
             hitl__subcmd__help,list)
                 cmd="hitl__subcmd__help__subcmd__list"
                 ;;
@@ -65,7 +71,7 @@ _hitl() {
 
     case "${cmd}" in
         hitl)
-            opts="-o -h -V --stack --output --profile --region --help --version submit list show approve reject completions help"
+            opts="-o -h -V --stack --output --profile --region --help --version submit list show history approve reject completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -175,7 +181,7 @@ _hitl() {
             return 0
             ;;
         hitl__subcmd__help)
-            opts="submit list show approve reject completions help"
+            opts="submit list show history approve reject completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -217,6 +223,20 @@ _hitl() {
             return 0
             ;;
         hitl__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hitl__subcmd__help__subcmd__history)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -279,6 +299,40 @@ _hitl() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hitl__subcmd__history)
+            opts="-o -h --stack --output --profile --region --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --stack)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --region)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

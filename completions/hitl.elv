@@ -30,6 +30,7 @@ set edit:completion:arg-completer[hitl] = {|@words|
             cand submit 'Submit a request for approval: starts a durable workflow execution'
             cand list 'List approval requests, newest first'
             cand show 'Show one request and its execution'
+            cand history 'The request''s durable execution as a timeline of events'
             cand approve 'Approve a pending request'
             cand reject 'Reject a pending request'
             cand completions 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
@@ -62,6 +63,15 @@ set edit:completion:arg-completer[hitl] = {|@words|
             cand --help 'Print help'
         }
         &'hitl;show'= {
+            cand --stack 'CloudFormation stack that runs the approval workflow'
+            cand -o 'Output format; `table` on a terminal, `json` otherwise'
+            cand --output 'Output format; `table` on a terminal, `json` otherwise'
+            cand --profile 'AWS profile to use (as AWS_PROFILE)'
+            cand --region 'AWS region to use (as AWS_REGION)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'hitl;history'= {
             cand --stack 'CloudFormation stack that runs the approval workflow'
             cand -o 'Output format; `table` on a terminal, `json` otherwise'
             cand --output 'Output format; `table` on a terminal, `json` otherwise'
@@ -105,6 +115,7 @@ set edit:completion:arg-completer[hitl] = {|@words|
             cand submit 'Submit a request for approval: starts a durable workflow execution'
             cand list 'List approval requests, newest first'
             cand show 'Show one request and its execution'
+            cand history 'The request''s durable execution as a timeline of events'
             cand approve 'Approve a pending request'
             cand reject 'Reject a pending request'
             cand completions 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
@@ -115,6 +126,8 @@ set edit:completion:arg-completer[hitl] = {|@words|
         &'hitl;help;list'= {
         }
         &'hitl;help;show'= {
+        }
+        &'hitl;help;history'= {
         }
         &'hitl;help;approve'= {
         }

@@ -34,6 +34,7 @@ complete -c hitl -n "__fish_hitl_needs_command" -s V -l version -d 'Print versio
 complete -c hitl -n "__fish_hitl_needs_command" -f -a "submit" -d 'Submit a request for approval: starts a durable workflow execution'
 complete -c hitl -n "__fish_hitl_needs_command" -f -a "list" -d 'List approval requests, newest first'
 complete -c hitl -n "__fish_hitl_needs_command" -f -a "show" -d 'Show one request and its execution'
+complete -c hitl -n "__fish_hitl_needs_command" -f -a "history" -d 'The request\'s durable execution as a timeline of events'
 complete -c hitl -n "__fish_hitl_needs_command" -f -a "approve" -d 'Approve a pending request'
 complete -c hitl -n "__fish_hitl_needs_command" -f -a "reject" -d 'Reject a pending request'
 complete -c hitl -n "__fish_hitl_needs_command" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
@@ -69,6 +70,12 @@ json\t''"
 complete -c hitl -n "__fish_hitl_using_subcommand show" -l profile -d 'AWS profile to use (as AWS_PROFILE)' -r
 complete -c hitl -n "__fish_hitl_using_subcommand show" -l region -d 'AWS region to use (as AWS_REGION)' -r
 complete -c hitl -n "__fish_hitl_using_subcommand show" -s h -l help -d 'Print help'
+complete -c hitl -n "__fish_hitl_using_subcommand history" -l stack -d 'CloudFormation stack that runs the approval workflow' -r
+complete -c hitl -n "__fish_hitl_using_subcommand history" -s o -l output -d 'Output format; `table` on a terminal, `json` otherwise' -r -f -a "table\t''
+json\t''"
+complete -c hitl -n "__fish_hitl_using_subcommand history" -l profile -d 'AWS profile to use (as AWS_PROFILE)' -r
+complete -c hitl -n "__fish_hitl_using_subcommand history" -l region -d 'AWS region to use (as AWS_REGION)' -r
+complete -c hitl -n "__fish_hitl_using_subcommand history" -s h -l help -d 'Print help'
 complete -c hitl -n "__fish_hitl_using_subcommand approve" -l as -d 'Record the decision under this name instead of your AWS identity' -r
 complete -c hitl -n "__fish_hitl_using_subcommand approve" -l comment -d 'A comment stored with the approval' -r
 complete -c hitl -n "__fish_hitl_using_subcommand approve" -l stack -d 'CloudFormation stack that runs the approval workflow' -r
@@ -91,10 +98,11 @@ json\t''"
 complete -c hitl -n "__fish_hitl_using_subcommand completions" -l profile -d 'AWS profile to use (as AWS_PROFILE)' -r
 complete -c hitl -n "__fish_hitl_using_subcommand completions" -l region -d 'AWS region to use (as AWS_REGION)' -r
 complete -c hitl -n "__fish_hitl_using_subcommand completions" -s h -l help -d 'Print help'
-complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show approve reject completions help" -f -a "submit" -d 'Submit a request for approval: starts a durable workflow execution'
-complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show approve reject completions help" -f -a "list" -d 'List approval requests, newest first'
-complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show approve reject completions help" -f -a "show" -d 'Show one request and its execution'
-complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show approve reject completions help" -f -a "approve" -d 'Approve a pending request'
-complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show approve reject completions help" -f -a "reject" -d 'Reject a pending request'
-complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show approve reject completions help" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
-complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show approve reject completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject completions help" -f -a "submit" -d 'Submit a request for approval: starts a durable workflow execution'
+complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject completions help" -f -a "list" -d 'List approval requests, newest first'
+complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject completions help" -f -a "show" -d 'Show one request and its execution'
+complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject completions help" -f -a "history" -d 'The request\'s durable execution as a timeline of events'
+complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject completions help" -f -a "approve" -d 'Approve a pending request'
+complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject completions help" -f -a "reject" -d 'Reject a pending request'
+complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject completions help" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
+complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -60,6 +60,45 @@ fn approve_completes_the_execution_with_the_decision() {
     assert_eq!(result["decided_by"], "bob@example.com");
     assert_eq!(result["approval_id"], id.as_str());
 
+    let history = hitl(&["history", &id, "--output", "json"]).ok().json();
+    let events: Vec<(String, String)> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["event"] != "InvocationCompleted")
+        .map(|e| {
+            let name = e["name"].as_str().unwrap_or_default().to_owned();
+            (e["event"].as_str().unwrap().to_owned(), name)
+        })
+        .collect();
+    let expected = [
+        ("ExecutionStarted", ""),
+        ("StepStarted", "record-request"),
+        ("StepSucceeded", "record-request"),
+        ("CallbackStarted", "decision"),
+        ("StepStarted", "publish-callback"),
+        ("StepSucceeded", "publish-callback"),
+        ("CallbackSucceeded", "decision"),
+        ("StepStarted", "record-outcome"),
+        ("StepSucceeded", "record-outcome"),
+        ("ExecutionSucceeded", ""),
+    ];
+    let expected: Vec<(String, String)> = expected
+        .iter()
+        .map(|(e, n)| ((*e).to_owned(), (*n).to_owned()))
+        .collect();
+    assert_eq!(events, expected);
+    let decision = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["event"] == "CallbackSucceeded")
+        .unwrap();
+    assert!(
+        decision["took_ms"].is_number(),
+        "the wait for the decision is timed: {decision}"
+    );
+
     let listed = hitl(&["list", "--status", "approved", "--output", "json"])
         .ok()
         .json();

@@ -62,6 +62,8 @@ pub enum Command {
     List(ListArgs),
     /// Show one request and its execution.
     Show(ShowArgs),
+    /// The request's durable execution as a timeline of events.
+    History(HistoryArgs),
     /// Approve a pending request.
     Approve(ApproveArgs),
     /// Reject a pending request.
@@ -117,6 +119,12 @@ pub struct ListArgs {
 
 #[derive(Debug, Args)]
 pub struct ShowArgs {
+    /// The approval id.
+    pub id: String,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
     /// The approval id.
     pub id: String,
 }

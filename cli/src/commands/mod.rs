@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 mod decide;
+mod history;
 mod list;
 mod show;
 mod submit;
@@ -18,6 +19,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Submit(args) => submit::run(&app, args).await,
         Command::List(args) => list::run(&app, args).await,
         Command::Show(args) => show::run(&app, args).await,
+        Command::History(args) => history::run(&app, args).await,
         Command::Approve(args) => decide::approve(&app, args).await,
         Command::Reject(args) => decide::reject(&app, args).await,
         Command::Completions { .. } => Ok(()),

@@ -1,0 +1,346 @@
+//! `hitl history ID`: the durable execution's events as a timeline.
+
+use anyhow::Context;
+use aws_sdk_lambda::error::DisplayErrorContext;
+use aws_sdk_lambda::types::{ErrorObject, Event};
+use comfy_table::presets::UTF8_FULL_CONDENSED;
+use comfy_table::{ContentArrangement, Table};
+use hitl_contract::Timestamp;
+use serde::Serialize;
+
+use crate::app::App;
+use crate::cli::{HistoryArgs, OutputFormat};
+use crate::exit::InvalidInput;
+use crate::output;
+
+/// One event, as people and scripts see it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Entry {
+    pub at: Timestamp,
+    pub event: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// How long the operation took, on the event that ends it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub took_ms: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+pub async fn run(app: &App, args: HistoryArgs) -> anyhow::Result<()> {
+    let record = app.store().fetch(&args.id).await?;
+    let arn = record.execution_arn.ok_or_else(|| {
+        InvalidInput(format!(
+            "request `{}` has no durable execution recorded",
+            args.id
+        ))
+    })?;
+    let events = fetch(&app.lambda(), &arn)
+        .await
+        .with_context(|| format!("reading the history of execution {arn}"))?;
+    let entries = timeline(&events);
+    match app.output {
+        OutputFormat::Json => output::print_json(&entries),
+        OutputFormat::Table => output::line(table(&entries)),
+    }
+}
+
+/// Every event of the execution, with payloads.
+pub async fn fetch(lambda: &aws_sdk_lambda::Client, arn: &str) -> anyhow::Result<Vec<Event>> {
+    let mut events = Vec::new();
+    let mut marker: Option<String> = None;
+    loop {
+        let page = lambda
+            .get_durable_execution_history()
+            .durable_execution_arn(arn)
+            .include_execution_data(true)
+            .set_marker(marker.clone())
+            .send()
+            .await
+            .map_err(|e| anyhow::anyhow!(DisplayErrorContext(e).to_string()))?;
+        events.extend(page.events().iter().cloned());
+        match page.next_marker().filter(|m| !m.is_empty()) {
+            Some(next) => marker = Some(next.to_owned()),
+            None => return Ok(events),
+        }
+    }
+}
+
+fn timestamp(event: &Event) -> Option<Timestamp> {
+    event
+        .event_timestamp()
+        .and_then(|t| t.to_millis().ok())
+        .and_then(Timestamp::from_unix_millis)
+}
+
+/// At most `max` characters of `text`, marked when cut.
+fn shorten(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_owned()
+    } else {
+        format!("{}…", text.chars().take(max).collect::<String>())
+    }
+}
+
+fn error_text(error: Option<&ErrorObject>) -> String {
+    let error = error.and_then(|e| e.error_message().or(e.error_type()));
+    format!("error: {}", error.unwrap_or("(none)"))
+}
+
+/// What an event says, in a phrase.
+fn detail(event: &Event) -> Option<String> {
+    let result = |payload: Option<&str>| payload.map(|p| format!("result: {}", shorten(p, 120)));
+    if let Some(d) = event.execution_started_details() {
+        return d
+            .input()
+            .and_then(|i| i.payload())
+            .map(|p| format!("input: {}", shorten(p, 120)));
+    }
+    if let Some(d) = event.step_succeeded_details() {
+        return result(d.result().and_then(|r| r.payload()));
+    }
+    if let Some(d) = event.step_failed_details() {
+        let error = error_text(d.error().and_then(|e| e.payload()));
+        return Some(match d.retry_details() {
+            Some(retry) => match retry.next_attempt_delay_seconds() {
+                Some(delay) => format!(
+                    "{error} (attempt {}, retry in {delay}s)",
+                    retry.current_attempt()
+                ),
+                None => format!("{error} (attempt {})", retry.current_attempt()),
+            },
+            None => error,
+        });
+    }
+    if let Some(d) = event.wait_started_details() {
+        return Some(format!("for {}s", d.duration()));
+    }
+    if event.callback_started_details().is_some() {
+        return Some("waiting for the callback".into());
+    }
+    if let Some(d) = event.callback_succeeded_details() {
+        return result(d.result().and_then(|r| r.payload()));
+    }
+    if let Some(d) = event.callback_failed_details() {
+        return Some(error_text(d.error().and_then(|e| e.payload())));
+    }
+    if let Some(d) = event.callback_timed_out_details() {
+        return Some(error_text(d.error().and_then(|e| e.payload())));
+    }
+    if let Some(d) = event.context_succeeded_details() {
+        return result(d.result().and_then(|r| r.payload()));
+    }
+    if let Some(d) = event.context_failed_details() {
+        return Some(error_text(d.error().and_then(|e| e.payload())));
+    }
+    if let Some(d) = event.execution_succeeded_details() {
+        return result(d.result().and_then(|r| r.payload()));
+    }
+    if let Some(d) = event.execution_failed_details() {
+        return Some(error_text(d.error().and_then(|e| e.payload())));
+    }
+    if let Some(d) = event.execution_stopped_details() {
+        return Some(error_text(d.error().and_then(|e| e.payload())));
+    }
+    if let Some(d) = event.execution_timed_out_details() {
+        return Some(error_text(d.error().and_then(|e| e.payload())));
+    }
+    None
+}
+
+/// The events in order, each ending event with the time its operation took.
+pub fn timeline(events: &[Event]) -> Vec<Entry> {
+    let mut started: std::collections::HashMap<String, Timestamp> =
+        std::collections::HashMap::new();
+    let mut entries = Vec::new();
+    for event in events {
+        let kind = event
+            .event_type()
+            .map(|t| t.as_str().to_owned())
+            .unwrap_or_default();
+        let Some(at) = timestamp(event) else { continue };
+        let id = event.id().map(str::to_owned);
+        let mut took_ms = None;
+        if let Some(id) = &id {
+            if kind.ends_with("Started") {
+                started.insert(id.clone(), at);
+            } else if let Some(start) = started.get(id) {
+                took_ms = Some(at.unix_millis() - start.unix_millis());
+            }
+        }
+        entries.push(Entry {
+            at,
+            name: event
+                .name()
+                .filter(|_| !kind.starts_with("Execution"))
+                .map(str::to_owned),
+            took_ms,
+            detail: detail(event),
+            event: kind,
+        });
+    }
+    entries
+}
+
+fn seconds(ms: i64) -> String {
+    format!("{:.2}s", ms as f64 / 1000.0)
+}
+
+pub fn table(entries: &[Entry]) -> Table {
+    let mut table = Table::new();
+    table
+        .load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_header(["AT", "EVENT", "OPERATION", "TOOK", "DETAIL"]);
+    let first = entries
+        .first()
+        .map(|e| e.at.unix_millis())
+        .unwrap_or_default();
+    for entry in entries {
+        table.add_row([
+            format!("+{}", seconds(entry.at.unix_millis() - first)),
+            entry.event.clone(),
+            entry.name.clone().unwrap_or_default(),
+            entry.took_ms.map(seconds).unwrap_or_default(),
+            entry.detail.clone().unwrap_or_default(),
+        ]);
+    }
+    table
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_lambda::types::{
+        CallbackStartedDetails, CallbackSucceededDetails, EventInput, EventResult, EventType,
+        ExecutionStartedDetails, ExecutionSucceededDetails, StepStartedDetails,
+        StepSucceededDetails,
+    };
+    use aws_smithy_types::DateTime;
+
+    use super::*;
+
+    fn event(
+        kind: EventType,
+        millis: i64,
+        id: Option<&str>,
+        name: Option<&str>,
+    ) -> aws_sdk_lambda::types::builders::EventBuilder {
+        Event::builder()
+            .event_type(kind)
+            .event_timestamp(DateTime::from_millis(1_795_000_000_000 + millis))
+            .set_id(id.map(str::to_owned))
+            .set_name(name.map(str::to_owned))
+    }
+
+    fn payload(text: &str) -> EventResult {
+        EventResult::builder()
+            .payload(text)
+            .truncated(false)
+            .build()
+    }
+
+    pub fn approval_history() -> Vec<Event> {
+        vec![
+            event(EventType::ExecutionStarted, 0, Some("exec"), Some("req-1"))
+                .execution_started_details(
+                    ExecutionStartedDetails::builder()
+                        .input(
+                            EventInput::builder()
+                                .payload(r#"{"approval_id":"req-1","title":"Deploy"}"#)
+                                .truncated(false)
+                                .build(),
+                        )
+                        .execution_timeout(3600)
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+            event(
+                EventType::StepStarted,
+                10,
+                Some("s1"),
+                Some("record-request"),
+            )
+            .step_started_details(StepStartedDetails::builder().build())
+            .build(),
+            event(
+                EventType::StepSucceeded,
+                42,
+                Some("s1"),
+                Some("record-request"),
+            )
+            .step_succeeded_details(
+                StepSucceededDetails::builder()
+                    .result(payload("{\"Recorded\":{}}"))
+                    .build(),
+            )
+            .build(),
+            event(EventType::CallbackStarted, 50, Some("c1"), Some("decision"))
+                .callback_started_details(
+                    CallbackStartedDetails::builder()
+                        .callback_id("cb")
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+            event(EventType::InvocationCompleted, 60, None, None).build(),
+            event(
+                EventType::CallbackSucceeded,
+                95_050,
+                Some("c1"),
+                Some("decision"),
+            )
+            .callback_succeeded_details(
+                CallbackSucceededDetails::builder()
+                    .result(payload("{\"decided_by\":\"bob\"}"))
+                    .build(),
+            )
+            .build(),
+            event(
+                EventType::ExecutionSucceeded,
+                95_100,
+                Some("exec"),
+                Some("req-1"),
+            )
+            .execution_succeeded_details(
+                ExecutionSucceededDetails::builder()
+                    .result(payload("{\"status\":\"APPROVED\"}"))
+                    .build(),
+            )
+            .build(),
+        ]
+    }
+
+    #[test]
+    fn ending_events_carry_their_duration() {
+        let entries = timeline(&approval_history());
+        assert_eq!(entries.len(), 7);
+        assert_eq!(entries[2].took_ms, Some(32), "record-request took 32 ms");
+        assert_eq!(
+            entries[5].took_ms,
+            Some(95_000),
+            "the decision came 95 s after the callback"
+        );
+        assert_eq!(
+            entries[0].name, None,
+            "the execution's name is the approval id; not repeated"
+        );
+        assert_eq!(
+            entries[5].detail.as_deref(),
+            Some("result: {\"decided_by\":\"bob\"}")
+        );
+    }
+
+    #[test]
+    fn timeline_snapshot() {
+        let mut table = table(&timeline(&approval_history()));
+        table.set_width(120).force_no_tty();
+        insta::assert_snapshot!(table.to_string());
+    }
+
+    #[test]
+    fn long_payloads_are_cut() {
+        assert_eq!(shorten("abcdef", 3), "abc…");
+        assert_eq!(shorten("abc", 3), "abc");
+    }
+}
