@@ -19,6 +19,9 @@ _hitl() {
             hitl,approve)
                 cmd="hitl__subcmd__approve"
                 ;;
+            hitl,cancel)
+                cmd="hitl__subcmd__cancel"
+                ;;
             hitl,completions)
                 cmd="hitl__subcmd__completions"
                 ;;
@@ -42,6 +45,9 @@ _hitl() {
                 ;;
             hitl__subcmd__help,approve)
                 cmd="hitl__subcmd__help__subcmd__approve"
+                ;;
+            hitl__subcmd__help,cancel)
+                cmd="hitl__subcmd__help__subcmd__cancel"
                 ;;
             hitl__subcmd__help,completions)
                 cmd="hitl__subcmd__help__subcmd__completions"
@@ -71,7 +77,7 @@ _hitl() {
 
     case "${cmd}" in
         hitl)
-            opts="-o -h -V --stack --output --profile --region --help --version submit list show history approve reject completions help"
+            opts="-o -h -V --stack --output --profile --region --help --version submit list show history approve reject cancel completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -146,6 +152,48 @@ _hitl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        hitl__subcmd__cancel)
+            opts="-o -h --reason --as --stack --output --profile --region --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --reason)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --as)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --stack)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --region)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         hitl__subcmd__completions)
             opts="-o -h --stack --output --profile --region --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -181,7 +229,7 @@ _hitl() {
             return 0
             ;;
         hitl__subcmd__help)
-            opts="submit list show history approve reject completions help"
+            opts="submit list show history approve reject cancel completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -195,6 +243,20 @@ _hitl() {
             return 0
             ;;
         hitl__subcmd__help__subcmd__approve)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hitl__subcmd__help__subcmd__cancel)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -33,6 +33,7 @@ set edit:completion:arg-completer[hitl] = {|@words|
             cand history 'The request''s durable execution as a timeline of events'
             cand approve 'Approve a pending request'
             cand reject 'Reject a pending request'
+            cand cancel 'Cancel a pending request and stop its execution'
             cand completions 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -102,6 +103,17 @@ set edit:completion:arg-completer[hitl] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'hitl;cancel'= {
+            cand --reason 'Why the request is withdrawn'
+            cand --as 'Record the cancellation under this name instead of your AWS identity'
+            cand --stack 'CloudFormation stack that runs the approval workflow'
+            cand -o 'Output format; `table` on a terminal, `json` otherwise'
+            cand --output 'Output format; `table` on a terminal, `json` otherwise'
+            cand --profile 'AWS profile to use (as AWS_PROFILE)'
+            cand --region 'AWS region to use (as AWS_REGION)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
         &'hitl;completions'= {
             cand --stack 'CloudFormation stack that runs the approval workflow'
             cand -o 'Output format; `table` on a terminal, `json` otherwise'
@@ -118,6 +130,7 @@ set edit:completion:arg-completer[hitl] = {|@words|
             cand history 'The request''s durable execution as a timeline of events'
             cand approve 'Approve a pending request'
             cand reject 'Reject a pending request'
+            cand cancel 'Cancel a pending request and stop its execution'
             cand completions 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -132,6 +145,8 @@ set edit:completion:arg-completer[hitl] = {|@words|
         &'hitl;help;approve'= {
         }
         &'hitl;help;reject'= {
+        }
+        &'hitl;help;cancel'= {
         }
         &'hitl;help;completions'= {
         }

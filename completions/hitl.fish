@@ -37,6 +37,7 @@ complete -c hitl -n "__fish_hitl_needs_command" -f -a "show" -d 'Show one reques
 complete -c hitl -n "__fish_hitl_needs_command" -f -a "history" -d 'The request\'s durable execution as a timeline of events'
 complete -c hitl -n "__fish_hitl_needs_command" -f -a "approve" -d 'Approve a pending request'
 complete -c hitl -n "__fish_hitl_needs_command" -f -a "reject" -d 'Reject a pending request'
+complete -c hitl -n "__fish_hitl_needs_command" -f -a "cancel" -d 'Cancel a pending request and stop its execution'
 complete -c hitl -n "__fish_hitl_needs_command" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
 complete -c hitl -n "__fish_hitl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c hitl -n "__fish_hitl_using_subcommand submit" -l title -d 'What is to be approved, in one line' -r
@@ -92,17 +93,26 @@ json\t''"
 complete -c hitl -n "__fish_hitl_using_subcommand reject" -l profile -d 'AWS profile to use (as AWS_PROFILE)' -r
 complete -c hitl -n "__fish_hitl_using_subcommand reject" -l region -d 'AWS region to use (as AWS_REGION)' -r
 complete -c hitl -n "__fish_hitl_using_subcommand reject" -s h -l help -d 'Print help'
+complete -c hitl -n "__fish_hitl_using_subcommand cancel" -l reason -d 'Why the request is withdrawn' -r
+complete -c hitl -n "__fish_hitl_using_subcommand cancel" -l as -d 'Record the cancellation under this name instead of your AWS identity' -r
+complete -c hitl -n "__fish_hitl_using_subcommand cancel" -l stack -d 'CloudFormation stack that runs the approval workflow' -r
+complete -c hitl -n "__fish_hitl_using_subcommand cancel" -s o -l output -d 'Output format; `table` on a terminal, `json` otherwise' -r -f -a "table\t''
+json\t''"
+complete -c hitl -n "__fish_hitl_using_subcommand cancel" -l profile -d 'AWS profile to use (as AWS_PROFILE)' -r
+complete -c hitl -n "__fish_hitl_using_subcommand cancel" -l region -d 'AWS region to use (as AWS_REGION)' -r
+complete -c hitl -n "__fish_hitl_using_subcommand cancel" -s h -l help -d 'Print help'
 complete -c hitl -n "__fish_hitl_using_subcommand completions" -l stack -d 'CloudFormation stack that runs the approval workflow' -r
 complete -c hitl -n "__fish_hitl_using_subcommand completions" -s o -l output -d 'Output format; `table` on a terminal, `json` otherwise' -r -f -a "table\t''
 json\t''"
 complete -c hitl -n "__fish_hitl_using_subcommand completions" -l profile -d 'AWS profile to use (as AWS_PROFILE)' -r
 complete -c hitl -n "__fish_hitl_using_subcommand completions" -l region -d 'AWS region to use (as AWS_REGION)' -r
 complete -c hitl -n "__fish_hitl_using_subcommand completions" -s h -l help -d 'Print help'
-complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject completions help" -f -a "submit" -d 'Submit a request for approval: starts a durable workflow execution'
-complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject completions help" -f -a "list" -d 'List approval requests, newest first'
-complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject completions help" -f -a "show" -d 'Show one request and its execution'
-complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject completions help" -f -a "history" -d 'The request\'s durable execution as a timeline of events'
-complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject completions help" -f -a "approve" -d 'Approve a pending request'
-complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject completions help" -f -a "reject" -d 'Reject a pending request'
-complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject completions help" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
-complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel completions help" -f -a "submit" -d 'Submit a request for approval: starts a durable workflow execution'
+complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel completions help" -f -a "list" -d 'List approval requests, newest first'
+complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel completions help" -f -a "show" -d 'Show one request and its execution'
+complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel completions help" -f -a "history" -d 'The request\'s durable execution as a timeline of events'
+complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel completions help" -f -a "approve" -d 'Approve a pending request'
+complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel completions help" -f -a "reject" -d 'Reject a pending request'
+complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel completions help" -f -a "cancel" -d 'Cancel a pending request and stop its execution'
+complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel completions help" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
+complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -240,3 +240,39 @@ fn the_decider_defaults_to_the_callers_identity() {
     // moto's STS answers for its default user.
     assert_eq!(decided["decided_by"], "arn:aws:sts::123456789012:user/moto");
 }
+
+#[test]
+fn cancel_stops_the_execution_and_no_decision_can_follow() {
+    let id = unique_id("cancel");
+    submit_and_wait(&id, &["--timeout", "1h"]);
+
+    let cancelled = hitl(&[
+        "cancel",
+        &id,
+        "--reason",
+        "wrong ticket",
+        "--as",
+        "carol",
+        "--output",
+        "json",
+    ])
+    .ok()
+    .json();
+    assert_eq!(cancelled["status"], "CANCELLED");
+    assert_eq!(cancelled["comment"], "wrong ticket");
+    let shown = wait_for_show(&id, "STOPPED", |v| v["execution"]["status"] == "STOPPED");
+    assert_eq!(shown["record"]["decided_by"], "carol");
+
+    let late = hitl(&["approve", &id, "--as", "bob"]);
+    assert_eq!(
+        late.code, 6,
+        "a cancelled request cannot be decided: {late:?}"
+    );
+    hitl(&["cancel", &id, "--as", "carol"]).ok(); // again: nothing left to do, still a success
+
+    let decided = unique_id("cancel-late");
+    submit_and_wait(&decided, &["--timeout", "1h"]);
+    hitl(&["approve", &decided, "--as", "bob"]).ok();
+    let refused = hitl(&["cancel", &decided]);
+    assert_eq!(refused.code, 4, "{refused:?}");
+}

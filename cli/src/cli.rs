@@ -68,6 +68,8 @@ pub enum Command {
     Approve(ApproveArgs),
     /// Reject a pending request.
     Reject(RejectArgs),
+    /// Cancel a pending request and stop its execution.
+    Cancel(CancelArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     Completions {
         #[arg(value_enum)]
@@ -154,6 +156,18 @@ pub struct RejectArgs {
     /// Why the request is rejected.
     #[arg(long)]
     pub reason: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CancelArgs {
+    /// The approval id.
+    pub id: String,
+    /// Why the request is withdrawn.
+    #[arg(long)]
+    pub reason: Option<String>,
+    /// Record the cancellation under this name instead of your AWS identity.
+    #[arg(long = "as", value_name = "NAME")]
+    pub as_name: Option<String>,
 }
 
 #[cfg(test)]

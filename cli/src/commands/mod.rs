@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+mod cancel;
 mod decide;
 mod history;
 mod list;
@@ -22,6 +23,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::History(args) => history::run(&app, args).await,
         Command::Approve(args) => decide::approve(&app, args).await,
         Command::Reject(args) => decide::reject(&app, args).await,
+        Command::Cancel(args) => cancel::run(&app, args).await,
         Command::Completions { .. } => Ok(()),
     }
 }

@@ -270,6 +270,55 @@ impl ApprovalStore {
         }
     }
 
+    /// Cancels a pending request that nobody is deciding. Cancelling one
+    /// that is already cancelled succeeds (a retry after a failed stop).
+    pub async fn cancel(
+        &self,
+        approval_id: &str,
+        by: &str,
+        reason: Option<&str>,
+        now: Timestamp,
+    ) -> Result<ApprovalRecord, StoreError> {
+        let mut update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(attr::APPROVAL_ID, s(approval_id))
+            .update_expression("SET #status = :cancelled, #dby = :dby, #dat = :dat")
+            .condition_expression(
+                "attribute_exists(#id) AND #status = :pending AND attribute_not_exists(#co)",
+            )
+            .expression_attribute_names("#id", attr::APPROVAL_ID)
+            .expression_attribute_names("#status", attr::STATUS)
+            .expression_attribute_names("#dby", attr::DECIDED_BY)
+            .expression_attribute_names("#dat", attr::DECIDED_AT)
+            .expression_attribute_names("#co", attr::CLAIM_OUTCOME)
+            .expression_attribute_values(":pending", s(Status::Pending.as_str()))
+            .expression_attribute_values(":cancelled", s(Status::Cancelled.as_str()))
+            .expression_attribute_values(":dby", s(by))
+            .expression_attribute_values(":dat", s(now.to_string()))
+            .return_values(ReturnValue::AllNew);
+        if let Some(reason) = reason {
+            update = update
+                .update_expression(
+                    "SET #status = :cancelled, #dby = :dby, #dat = :dat, #comment = :comment",
+                )
+                .expression_attribute_names("#comment", attr::COMMENT)
+                .expression_attribute_values(":comment", s(reason));
+        }
+        match update.send().await {
+            Ok(out) => Ok(ApprovalRecord::from_item(
+                &out.attributes.unwrap_or_default(),
+            )?),
+            Err(err) if is_condition_failure(&err) => match self.explain_at(approval_id, now).await
+            {
+                StoreError::NotPending(record) if record.status == Status::Cancelled => Ok(*record),
+                other => Err(other),
+            },
+            Err(err) => Err(self.aws_error("UpdateItem", err)),
+        }
+    }
+
     /// Records of one status, newest first, through the by-status index.
     pub async fn list(
         &self,
