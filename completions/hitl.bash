@@ -43,6 +43,9 @@ _hitl() {
             hitl,submit)
                 cmd="hitl__subcmd__submit"
                 ;;
+            hitl,wait)
+                cmd="hitl__subcmd__wait"
+                ;;
             hitl__subcmd__help,approve)
                 cmd="hitl__subcmd__help__subcmd__approve"
                 ;;
@@ -70,6 +73,9 @@ _hitl() {
             hitl__subcmd__help,submit)
                 cmd="hitl__subcmd__help__subcmd__submit"
                 ;;
+            hitl__subcmd__help,wait)
+                cmd="hitl__subcmd__help__subcmd__wait"
+                ;;
             *)
                 ;;
         esac
@@ -77,7 +83,7 @@ _hitl() {
 
     case "${cmd}" in
         hitl)
-            opts="-o -h -V --stack --output --profile --region --help --version submit list show history approve reject cancel completions help"
+            opts="-o -h -V --stack --output --profile --region --help --version submit list show history approve reject cancel wait completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -229,7 +235,7 @@ _hitl() {
             return 0
             ;;
         hitl__subcmd__help)
-            opts="submit list show history approve reject cancel completions help"
+            opts="submit list show history approve reject cancel wait completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -355,6 +361,20 @@ _hitl() {
             return 0
             ;;
         hitl__subcmd__help__subcmd__submit)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hitl__subcmd__help__subcmd__wait)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -517,7 +537,7 @@ _hitl() {
             return 0
             ;;
         hitl__subcmd__submit)
-            opts="-o -h --title --description --amount --requester --details-file --timeout --id --stack --output --profile --region --help"
+            opts="-o -h --title --description --amount --requester --details-file --timeout --id --wait --stack --output --profile --region --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -548,6 +568,44 @@ _hitl() {
                     return 0
                     ;;
                 --id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --stack)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --region)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hitl__subcmd__wait)
+            opts="-o -h --timeout --stack --output --profile --region --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -34,6 +34,7 @@ set edit:completion:arg-completer[hitl] = {|@words|
             cand approve 'Approve a pending request'
             cand reject 'Reject a pending request'
             cand cancel 'Cancel a pending request and stop its execution'
+            cand wait 'Wait until a request is decided; the exit code tells the outcome'
             cand completions 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -50,6 +51,7 @@ set edit:completion:arg-completer[hitl] = {|@words|
             cand --output 'Output format; `table` on a terminal, `json` otherwise'
             cand --profile 'AWS profile to use (as AWS_PROFILE)'
             cand --region 'AWS region to use (as AWS_REGION)'
+            cand --wait 'Then wait until the request is decided, as `hitl wait` does'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -114,6 +116,16 @@ set edit:completion:arg-completer[hitl] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'hitl;wait'= {
+            cand --timeout 'Give up after this long (e.g. 10m); by default wait until the request ends'
+            cand --stack 'CloudFormation stack that runs the approval workflow'
+            cand -o 'Output format; `table` on a terminal, `json` otherwise'
+            cand --output 'Output format; `table` on a terminal, `json` otherwise'
+            cand --profile 'AWS profile to use (as AWS_PROFILE)'
+            cand --region 'AWS region to use (as AWS_REGION)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
         &'hitl;completions'= {
             cand --stack 'CloudFormation stack that runs the approval workflow'
             cand -o 'Output format; `table` on a terminal, `json` otherwise'
@@ -131,6 +143,7 @@ set edit:completion:arg-completer[hitl] = {|@words|
             cand approve 'Approve a pending request'
             cand reject 'Reject a pending request'
             cand cancel 'Cancel a pending request and stop its execution'
+            cand wait 'Wait until a request is decided; the exit code tells the outcome'
             cand completions 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -147,6 +160,8 @@ set edit:completion:arg-completer[hitl] = {|@words|
         &'hitl;help;reject'= {
         }
         &'hitl;help;cancel'= {
+        }
+        &'hitl;help;wait'= {
         }
         &'hitl;help;completions'= {
         }

@@ -276,3 +276,57 @@ fn cancel_stops_the_execution_and_no_decision_can_follow() {
     let refused = hitl(&["cancel", &decided]);
     assert_eq!(refused.code, 4, "{refused:?}");
 }
+
+#[test]
+fn wait_ends_with_the_outcome_in_its_exit_code() {
+    // Approved while waiting: 0.
+    let id = unique_id("wait-ok");
+    submit_and_wait(&id, &["--timeout", "1h"]);
+    let approver = {
+        let id = id.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(1500));
+            hitl(&["approve", &id, "--as", "bob"]).ok();
+        })
+    };
+    let waited = hitl(&["wait", &id, "--output", "json"]).ok().json();
+    approver.join().unwrap();
+    assert_eq!(waited["status"], "APPROVED");
+
+    // Rejected: 10.
+    let id = unique_id("wait-no");
+    submit_and_wait(&id, &["--timeout", "1h"]);
+    hitl(&["reject", &id, "--as", "bob", "--reason", "no budget"]).ok();
+    let rejected = hitl(&["wait", &id]);
+    assert_eq!(rejected.code, 10, "{rejected:?}");
+    assert!(
+        rejected.stderr.contains("rejected by bob: no budget"),
+        "{rejected:?}"
+    );
+
+    // Still pending when --timeout runs out: 11.
+    let id = unique_id("wait-slow");
+    submit_and_wait(&id, &["--timeout", "1h"]);
+    let slow = hitl(&["wait", &id, "--timeout", "1s"]);
+    assert_eq!(slow.code, 11, "{slow:?}");
+    hitl(&["cancel", &id, "--as", "cleanup"]).ok();
+
+    // submit --wait on a request nobody answers: it expires, 5.
+    let id = unique_id("wait-expire");
+    let expired = hitl(&[
+        "submit",
+        "--id",
+        &id,
+        "--title",
+        "Nobody answers",
+        "--requester",
+        "alice",
+        "--timeout",
+        "2s",
+        "--wait",
+        "--output",
+        "json",
+    ]);
+    assert_eq!(expired.code, 5, "{expired:?}");
+    assert_eq!(expired.json()["status"], "EXPIRED");
+}

@@ -14,10 +14,12 @@ Exit codes:
   2  invalid arguments or input
   3  no such approval request
   4  already decided, or being decided by someone else
-  5  the request has expired
-  6  the request's execution has ended without a decision (cancelled or stopped)
+  5  the request has expired (`wait` too)
+  6  the request's execution has ended without a decision: cancelled or stopped (`wait` too)
   7  not ready yet: the workflow has not created its callback; try again
-  8  stack or AWS configuration problem (stack, outputs, credentials, region)";
+  8  stack or AWS configuration problem (stack, outputs, credentials, region)
+ 10  `wait`: the request was rejected
+ 11  `wait`: still pending when --timeout ran out";
 
 /// Human approvals for AWS Lambda durable functions.
 ///
@@ -70,6 +72,8 @@ pub enum Command {
     Reject(RejectArgs),
     /// Cancel a pending request and stop its execution.
     Cancel(CancelArgs),
+    /// Wait until a request is decided; the exit code tells the outcome.
+    Wait(WaitArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     Completions {
         #[arg(value_enum)]
@@ -100,6 +104,9 @@ pub struct SubmitArgs {
     /// The request's id (letters, digits, - and _); generated when absent.
     #[arg(long)]
     pub id: Option<String>,
+    /// Then wait until the request is decided, as `hitl wait` does.
+    #[arg(long)]
+    pub wait: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -156,6 +163,15 @@ pub struct RejectArgs {
     /// Why the request is rejected.
     #[arg(long)]
     pub reason: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct WaitArgs {
+    /// The approval id.
+    pub id: String,
+    /// Give up after this long (e.g. 10m); by default wait until the request ends.
+    #[arg(long, value_parser = parse_duration)]
+    pub timeout: Option<Duration>,
 }
 
 #[derive(Debug, Args)]

@@ -2,6 +2,7 @@
 
 use hitl_contract::{DecideError, StoreError, ValidationError};
 
+use crate::commands::WaitError;
 use crate::stack::StackError;
 
 pub const FAILURE: u8 = 1;
@@ -12,6 +13,8 @@ pub const EXPIRED: u8 = 5;
 pub const ENDED: u8 = 6;
 pub const NOT_READY: u8 = 7;
 pub const CONFIGURATION: u8 = 8;
+pub const REJECTED: u8 = 10;
+pub const WAIT_TIMED_OUT: u8 = 11;
 
 /// An error about what the user typed or supplied (exit code 2).
 #[derive(Debug, thiserror::Error)]
@@ -32,6 +35,14 @@ pub fn code_for(err: &anyhow::Error) -> u8 {
                 DecideError::NotReady(_) => NOT_READY,
                 DecideError::ExecutionClosed(_) => ENDED,
                 DecideError::Undelivered { .. } => FAILURE,
+            };
+        }
+        if let Some(e) = cause.downcast_ref::<WaitError>() {
+            return match e {
+                WaitError::Rejected(_) => REJECTED,
+                WaitError::Expired(_) => EXPIRED,
+                WaitError::Cancelled(_) => ENDED,
+                WaitError::TimedOut { .. } => WAIT_TIMED_OUT,
             };
         }
         if cause.downcast_ref::<StackError>().is_some() {

@@ -6,6 +6,9 @@ mod history;
 mod list;
 mod show;
 mod submit;
+mod wait;
+
+pub use wait::WaitError;
 
 use crate::app::App;
 use crate::cli::{Cli, Command};
@@ -24,6 +27,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Approve(args) => decide::approve(&app, args).await,
         Command::Reject(args) => decide::reject(&app, args).await,
         Command::Cancel(args) => cancel::run(&app, args).await,
+        Command::Wait(args) => wait::run(&app, args).await,
         Command::Completions { .. } => Ok(()),
     }
 }

@@ -26,6 +26,7 @@ struct Submitted {
 }
 
 pub async fn run(app: &App, args: SubmitArgs) -> anyhow::Result<()> {
+    let wait = args.wait;
     let details = args.details_file.as_deref().map(read_details).transpose()?;
     let requester = match args.requester {
         Some(requester) => requester,
@@ -53,23 +54,34 @@ pub async fn run(app: &App, args: SubmitArgs) -> anyhow::Result<()> {
         None => start(&app.lambda(), &app.stack.workflow_function, &request).await?,
     };
 
+    if wait {
+        // With --wait, scripts get one document: the request as it ended.
+        if app.output == OutputFormat::Table {
+            report(&submitted)?;
+        }
+        let record = super::wait::wait_for_record(app, &submitted.approval_id).await?;
+        let record = super::wait::wait(app, &record.approval_id, None).await?;
+        return super::wait::finish(app, record);
+    }
     match app.output {
         OutputFormat::Json => output::print_json(&submitted),
-        OutputFormat::Table => {
-            let verb = if submitted.outcome == "submitted" {
-                "Submitted"
-            } else {
-                "Already submitted"
-            };
-            output::line(format_args!(
-                "{verb} approval request {}",
-                submitted.approval_id
-            ))?;
-            match &submitted.execution_arn {
-                Some(arn) => output::line(format_args!("  execution: {arn}")),
-                None => Ok(()),
-            }
-        }
+        OutputFormat::Table => report(&submitted),
+    }
+}
+
+fn report(submitted: &Submitted) -> anyhow::Result<()> {
+    let verb = if submitted.outcome == "submitted" {
+        "Submitted"
+    } else {
+        "Already submitted"
+    };
+    output::line(format_args!(
+        "{verb} approval request {}",
+        submitted.approval_id
+    ))?;
+    match &submitted.execution_arn {
+        Some(arn) => output::line(format_args!("  execution: {arn}")),
+        None => Ok(()),
     }
 }
 
