@@ -43,6 +43,9 @@ _hitl() {
             hitl,submit)
                 cmd="hitl__subcmd__submit"
                 ;;
+            hitl,tail-logs)
+                cmd="hitl__subcmd__tail__subcmd__logs"
+                ;;
             hitl,wait)
                 cmd="hitl__subcmd__wait"
                 ;;
@@ -73,6 +76,9 @@ _hitl() {
             hitl__subcmd__help,submit)
                 cmd="hitl__subcmd__help__subcmd__submit"
                 ;;
+            hitl__subcmd__help,tail-logs)
+                cmd="hitl__subcmd__help__subcmd__tail__subcmd__logs"
+                ;;
             hitl__subcmd__help,wait)
                 cmd="hitl__subcmd__help__subcmd__wait"
                 ;;
@@ -83,7 +89,7 @@ _hitl() {
 
     case "${cmd}" in
         hitl)
-            opts="-o -h -V --stack --output --profile --region --help --version submit list show history approve reject cancel wait completions help"
+            opts="-o -h -V --stack --output --profile --region --help --version submit list show history approve reject cancel wait tail-logs completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -235,7 +241,7 @@ _hitl() {
             return 0
             ;;
         hitl__subcmd__help)
-            opts="submit list show history approve reject cancel wait completions help"
+            opts="submit list show history approve reject cancel wait tail-logs completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -361,6 +367,20 @@ _hitl() {
             return 0
             ;;
         hitl__subcmd__help__subcmd__submit)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hitl__subcmd__help__subcmd__tail__subcmd__logs)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -569,6 +589,56 @@ _hitl() {
                     ;;
                 --id)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --stack)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --region)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hitl__subcmd__tail__subcmd__logs)
+            opts="-f -o -h --since --follow --filter --approval --function --no-color --stack --output --profile --region --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --filter)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --approval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --function)
+                    COMPREPLY=($(compgen -W "workflow all" -- "${cur}"))
                     return 0
                     ;;
                 --stack)

@@ -35,6 +35,7 @@ set edit:completion:arg-completer[hitl] = {|@words|
             cand reject 'Reject a pending request'
             cand cancel 'Cancel a pending request and stop its execution'
             cand wait 'Wait until a request is decided; the exit code tells the outcome'
+            cand tail-logs 'The functions'' logs from CloudWatch Logs, merged in time order'
             cand completions 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -126,6 +127,22 @@ set edit:completion:arg-completer[hitl] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'hitl;tail-logs'= {
+            cand --since 'Start this long ago (15m, 2h) or at this time (RFC 3339)'
+            cand --filter 'A CloudWatch Logs filter pattern'
+            cand --approval 'Only the lines about this approval request'
+            cand --function 'Which function''s logs'
+            cand --stack 'CloudFormation stack that runs the approval workflow'
+            cand -o 'Output format; `table` on a terminal, `json` otherwise'
+            cand --output 'Output format; `table` on a terminal, `json` otherwise'
+            cand --profile 'AWS profile to use (as AWS_PROFILE)'
+            cand --region 'AWS region to use (as AWS_REGION)'
+            cand -f 'Keep printing new lines until interrupted'
+            cand --follow 'Keep printing new lines until interrupted'
+            cand --no-color 'No colours (also when NO_COLOR is set)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
         &'hitl;completions'= {
             cand --stack 'CloudFormation stack that runs the approval workflow'
             cand -o 'Output format; `table` on a terminal, `json` otherwise'
@@ -144,6 +161,7 @@ set edit:completion:arg-completer[hitl] = {|@words|
             cand reject 'Reject a pending request'
             cand cancel 'Cancel a pending request and stop its execution'
             cand wait 'Wait until a request is decided; the exit code tells the outcome'
+            cand tail-logs 'The functions'' logs from CloudWatch Logs, merged in time order'
             cand completions 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -162,6 +180,8 @@ set edit:completion:arg-completer[hitl] = {|@words|
         &'hitl;help;cancel'= {
         }
         &'hitl;help;wait'= {
+        }
+        &'hitl;help;tail-logs'= {
         }
         &'hitl;help;completions'= {
         }

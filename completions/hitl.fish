@@ -39,6 +39,7 @@ complete -c hitl -n "__fish_hitl_needs_command" -f -a "approve" -d 'Approve a pe
 complete -c hitl -n "__fish_hitl_needs_command" -f -a "reject" -d 'Reject a pending request'
 complete -c hitl -n "__fish_hitl_needs_command" -f -a "cancel" -d 'Cancel a pending request and stop its execution'
 complete -c hitl -n "__fish_hitl_needs_command" -f -a "wait" -d 'Wait until a request is decided; the exit code tells the outcome'
+complete -c hitl -n "__fish_hitl_needs_command" -f -a "tail-logs" -d 'The functions\' logs from CloudWatch Logs, merged in time order'
 complete -c hitl -n "__fish_hitl_needs_command" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
 complete -c hitl -n "__fish_hitl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c hitl -n "__fish_hitl_using_subcommand submit" -l title -d 'What is to be approved, in one line' -r
@@ -110,19 +111,33 @@ json\t''"
 complete -c hitl -n "__fish_hitl_using_subcommand wait" -l profile -d 'AWS profile to use (as AWS_PROFILE)' -r
 complete -c hitl -n "__fish_hitl_using_subcommand wait" -l region -d 'AWS region to use (as AWS_REGION)' -r
 complete -c hitl -n "__fish_hitl_using_subcommand wait" -s h -l help -d 'Print help'
+complete -c hitl -n "__fish_hitl_using_subcommand tail-logs" -l since -d 'Start this long ago (15m, 2h) or at this time (RFC 3339)' -r
+complete -c hitl -n "__fish_hitl_using_subcommand tail-logs" -l filter -d 'A CloudWatch Logs filter pattern' -r
+complete -c hitl -n "__fish_hitl_using_subcommand tail-logs" -l approval -d 'Only the lines about this approval request' -r
+complete -c hitl -n "__fish_hitl_using_subcommand tail-logs" -l function -d 'Which function\'s logs' -r -f -a "workflow\t''
+all\t''"
+complete -c hitl -n "__fish_hitl_using_subcommand tail-logs" -l stack -d 'CloudFormation stack that runs the approval workflow' -r
+complete -c hitl -n "__fish_hitl_using_subcommand tail-logs" -s o -l output -d 'Output format; `table` on a terminal, `json` otherwise' -r -f -a "table\t''
+json\t''"
+complete -c hitl -n "__fish_hitl_using_subcommand tail-logs" -l profile -d 'AWS profile to use (as AWS_PROFILE)' -r
+complete -c hitl -n "__fish_hitl_using_subcommand tail-logs" -l region -d 'AWS region to use (as AWS_REGION)' -r
+complete -c hitl -n "__fish_hitl_using_subcommand tail-logs" -s f -l follow -d 'Keep printing new lines until interrupted'
+complete -c hitl -n "__fish_hitl_using_subcommand tail-logs" -l no-color -d 'No colours (also when NO_COLOR is set)'
+complete -c hitl -n "__fish_hitl_using_subcommand tail-logs" -s h -l help -d 'Print help'
 complete -c hitl -n "__fish_hitl_using_subcommand completions" -l stack -d 'CloudFormation stack that runs the approval workflow' -r
 complete -c hitl -n "__fish_hitl_using_subcommand completions" -s o -l output -d 'Output format; `table` on a terminal, `json` otherwise' -r -f -a "table\t''
 json\t''"
 complete -c hitl -n "__fish_hitl_using_subcommand completions" -l profile -d 'AWS profile to use (as AWS_PROFILE)' -r
 complete -c hitl -n "__fish_hitl_using_subcommand completions" -l region -d 'AWS region to use (as AWS_REGION)' -r
 complete -c hitl -n "__fish_hitl_using_subcommand completions" -s h -l help -d 'Print help'
-complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel wait completions help" -f -a "submit" -d 'Submit a request for approval: starts a durable workflow execution'
-complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel wait completions help" -f -a "list" -d 'List approval requests, newest first'
-complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel wait completions help" -f -a "show" -d 'Show one request and its execution'
-complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel wait completions help" -f -a "history" -d 'The request\'s durable execution as a timeline of events'
-complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel wait completions help" -f -a "approve" -d 'Approve a pending request'
-complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel wait completions help" -f -a "reject" -d 'Reject a pending request'
-complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel wait completions help" -f -a "cancel" -d 'Cancel a pending request and stop its execution'
-complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel wait completions help" -f -a "wait" -d 'Wait until a request is decided; the exit code tells the outcome'
-complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel wait completions help" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
-complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel wait completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel wait tail-logs completions help" -f -a "submit" -d 'Submit a request for approval: starts a durable workflow execution'
+complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel wait tail-logs completions help" -f -a "list" -d 'List approval requests, newest first'
+complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel wait tail-logs completions help" -f -a "show" -d 'Show one request and its execution'
+complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel wait tail-logs completions help" -f -a "history" -d 'The request\'s durable execution as a timeline of events'
+complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel wait tail-logs completions help" -f -a "approve" -d 'Approve a pending request'
+complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel wait tail-logs completions help" -f -a "reject" -d 'Reject a pending request'
+complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel wait tail-logs completions help" -f -a "cancel" -d 'Cancel a pending request and stop its execution'
+complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel wait tail-logs completions help" -f -a "wait" -d 'Wait until a request is decided; the exit code tells the outcome'
+complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel wait tail-logs completions help" -f -a "tail-logs" -d 'The functions\' logs from CloudWatch Logs, merged in time order'
+complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel wait tail-logs completions help" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
+complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel wait tail-logs completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -74,6 +74,8 @@ pub enum Command {
     Cancel(CancelArgs),
     /// Wait until a request is decided; the exit code tells the outcome.
     Wait(WaitArgs),
+    /// The functions' logs from CloudWatch Logs, merged in time order.
+    TailLogs(TailLogsArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     Completions {
         #[arg(value_enum)]
@@ -163,6 +165,34 @@ pub struct RejectArgs {
     /// Why the request is rejected.
     #[arg(long)]
     pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FunctionFilter {
+    Workflow,
+    All,
+}
+
+#[derive(Debug, Args)]
+pub struct TailLogsArgs {
+    /// Start this long ago (15m, 2h) or at this time (RFC 3339).
+    #[arg(long, default_value = "10m")]
+    pub since: String,
+    /// Keep printing new lines until interrupted.
+    #[arg(long, short)]
+    pub follow: bool,
+    /// A CloudWatch Logs filter pattern.
+    #[arg(long)]
+    pub filter: Option<String>,
+    /// Only the lines about this approval request.
+    #[arg(long, value_name = "ID")]
+    pub approval: Option<String>,
+    /// Which function's logs.
+    #[arg(long, value_enum, default_value = "all")]
+    pub function: FunctionFilter,
+    /// No colours (also when NO_COLOR is set).
+    #[arg(long)]
+    pub no_color: bool,
 }
 
 #[derive(Debug, Args)]

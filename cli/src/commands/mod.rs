@@ -4,6 +4,7 @@ mod cancel;
 mod decide;
 mod history;
 mod list;
+mod logs;
 mod show;
 mod submit;
 mod wait;
@@ -28,6 +29,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Reject(args) => decide::reject(&app, args).await,
         Command::Cancel(args) => cancel::run(&app, args).await,
         Command::Wait(args) => wait::run(&app, args).await,
+        Command::TailLogs(args) => logs::run(&app, args).await,
         Command::Completions { .. } => Ok(()),
     }
 }

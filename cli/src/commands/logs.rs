@@ -1,0 +1,305 @@
+//! `hitl tail-logs`: the functions' CloudWatch Logs, merged in time order.
+
+use std::collections::{HashSet, VecDeque};
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use anyhow::Context;
+use aws_sdk_cloudwatchlogs::error::DisplayErrorContext;
+use hitl_contract::Timestamp;
+use serde::Serialize;
+
+use crate::app::App;
+use crate::cli::{FunctionFilter, OutputFormat, TailLogsArgs};
+use crate::duration::parse_duration;
+use crate::exit::InvalidInput;
+use crate::output;
+
+/// How far back `--follow` looks again on every poll: CloudWatch Logs makes
+/// events searchable a little after their timestamp, so a window that only
+/// moved forward would miss late ones. Seen ids are skipped.
+const FOLLOW_OVERLAP: Duration = Duration::from_secs(10);
+const FOLLOW_EVERY: Duration = Duration::from_millis(500);
+
+/// One log line, with the function it came from.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Line {
+    pub timestamp: Timestamp,
+    pub function: String,
+    pub message: String,
+    #[serde(skip)]
+    pub event_id: String,
+}
+
+/// `15m`, `2h` (that long ago) or an RFC 3339 time.
+pub fn parse_since(text: &str, now: Timestamp) -> Result<Timestamp, String> {
+    if let Ok(at) = Timestamp::parse(text) {
+        return Ok(at);
+    }
+    let ago = parse_duration(text).map_err(|_| {
+        format!("`{text}` is neither a duration (15m, 2h) nor a time (2026-11-22T10:00:00Z)")
+    })?;
+    Timestamp::from_unix_millis(
+        now.unix_millis() - i64::try_from(ago.as_millis()).unwrap_or(i64::MAX),
+    )
+    .ok_or_else(|| format!("`{text}` reaches too far back"))
+}
+
+/// A filter pattern for one approval's lines: its id as a quoted term.
+fn approval_pattern(id: &str) -> String {
+    format!("\"{}\"", id.replace('"', ""))
+}
+
+pub async fn run(app: &App, args: TailLogsArgs) -> anyhow::Result<()> {
+    let since = parse_since(&args.since, Timestamp::now()).map_err(InvalidInput)?;
+    let groups = groups(app, args.function);
+    let pattern = match (&args.filter, &args.approval) {
+        (Some(_), Some(_)) => {
+            return Err(InvalidInput("use --filter or --approval, not both".into()).into());
+        }
+        (Some(filter), None) => Some(filter.clone()),
+        (None, Some(id)) => Some(approval_pattern(id)),
+        (None, None) => None,
+    };
+    let client = aws_sdk_cloudwatchlogs::Client::new(&app.config);
+    let style = Style::for_output(args.no_color);
+    let mut seen = Seen::default();
+    let mut from = since;
+    loop {
+        let mut lines = Vec::new();
+        for (function, group) in &groups {
+            lines.extend(
+                fetch(&client, function, group, from, pattern.as_deref())
+                    .await
+                    .with_context(|| format!("reading log group {group}"))?,
+            );
+        }
+        lines.sort_by_key(|l| l.timestamp);
+        for line in lines.into_iter().filter(|l| seen.first_time(&l.event_id)) {
+            match app.output {
+                OutputFormat::Json => output::line(serde_json::to_string(&line)?)?,
+                OutputFormat::Table => output::line(render(&line, style))?,
+            }
+        }
+        if !args.follow {
+            return Ok(());
+        }
+        tokio::time::sleep(FOLLOW_EVERY).await;
+        let overlap = i64::try_from(FOLLOW_OVERLAP.as_millis()).unwrap_or(i64::MAX);
+        from = Timestamp::from_unix_millis(Timestamp::now().unix_millis() - overlap)
+            .unwrap_or(from)
+            .max(since);
+    }
+}
+
+/// The functions' log groups, from the stack's outputs.
+fn groups(app: &App, filter: FunctionFilter) -> Vec<(String, String)> {
+    let all = [("workflow", &app.stack.workflow_log_group)];
+    all.into_iter()
+        .filter(|(name, _)| match filter {
+            FunctionFilter::All => true,
+            FunctionFilter::Workflow => *name == "workflow",
+        })
+        .map(|(name, group)| (name.to_owned(), group.clone()))
+        .collect()
+}
+
+async fn fetch(
+    client: &aws_sdk_cloudwatchlogs::Client,
+    function: &str,
+    group: &str,
+    from: Timestamp,
+    pattern: Option<&str>,
+) -> anyhow::Result<Vec<Line>> {
+    let mut lines = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let page = client
+            .filter_log_events()
+            .log_group_name(group)
+            .start_time(from.unix_millis())
+            .set_filter_pattern(pattern.map(str::to_owned))
+            .set_next_token(token.clone())
+            .send()
+            .await
+            .map_err(|e| anyhow::anyhow!(DisplayErrorContext(e).to_string()))?;
+        for event in page.events() {
+            let (Some(message), Some(at)) = (
+                event.message(),
+                event.timestamp().and_then(Timestamp::from_unix_millis),
+            ) else {
+                continue;
+            };
+            lines.push(Line {
+                timestamp: at,
+                function: function.to_owned(),
+                message: message.trim_end().to_owned(),
+                event_id: event
+                    .event_id()
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| format!("{at}{message}")),
+            });
+        }
+        match page.next_token() {
+            Some(next) if Some(next) != token.as_deref() => token = Some(next.to_owned()),
+            _ => return Ok(lines),
+        }
+    }
+}
+
+/// Event ids already printed; bounded, as `--follow` runs for hours.
+#[derive(Default)]
+struct Seen {
+    ids: HashSet<String>,
+    order: VecDeque<String>,
+}
+
+impl Seen {
+    const LIMIT: usize = 100_000;
+
+    fn first_time(&mut self, id: &str) -> bool {
+        if !self.ids.insert(id.to_owned()) {
+            return false;
+        }
+        self.order.push_back(id.to_owned());
+        if self.order.len() > Self::LIMIT {
+            if let Some(old) = self.order.pop_front() {
+                self.ids.remove(&old);
+            }
+        }
+        true
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Style {
+    colour: bool,
+}
+
+impl Style {
+    /// Colours on a terminal, unless `--no-color` or `NO_COLOR` says otherwise.
+    fn for_output(no_color: bool) -> Self {
+        let disabled = no_color || std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        Self {
+            colour: !disabled && std::io::stdout().is_terminal(),
+        }
+    }
+
+    fn level(self, level: &str) -> String {
+        if !self.colour {
+            return format!("{level:<5}");
+        }
+        let code = match level {
+            "ERROR" => "31",
+            "WARN" => "33",
+            "INFO" => "32",
+            "DEBUG" | "TRACE" => "34",
+            _ => "0",
+        };
+        format!("\x1b[{code}m{level:<5}\x1b[0m")
+    }
+}
+
+/// A line for people: a JSON log line becomes `time function LEVEL message
+/// key=value...`; anything else is shown as it is.
+pub fn render(line: &Line, style: Style) -> String {
+    let prefix = format!("{} {:<8}", line.timestamp, line.function);
+    let Ok(serde_json::Value::Object(json)) =
+        serde_json::from_str::<serde_json::Value>(&line.message)
+    else {
+        return format!("{prefix} {}", line.message);
+    };
+    let level = json.get("level").and_then(|l| l.as_str()).unwrap_or("");
+    let fields = json.get("fields").and_then(|f| f.as_object());
+    let message = fields
+        .and_then(|f| f.get("message"))
+        .and_then(|m| m.as_str())
+        .unwrap_or_default();
+    let mut text = format!("{prefix} {} {message}", style.level(level));
+    for (key, value) in fields
+        .into_iter()
+        .flatten()
+        .filter(|(k, _)| *k != "message")
+    {
+        let value = value
+            .as_str()
+            .map(str::to_owned)
+            .unwrap_or_else(|| value.to_string());
+        text.push_str(&format!(" {key}={value}"));
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(message: &str) -> Line {
+        Line {
+            timestamp: Timestamp::parse("2026-11-22T10:00:00.250Z").unwrap(),
+            function: "workflow".into(),
+            message: message.into(),
+            event_id: "1".into(),
+        }
+    }
+
+    #[test]
+    fn json_lines_read_as_sentences() {
+        let text = render(
+            &line(
+                r#"{"timestamp":"x","level":"INFO","fields":{"message":"waiting for a decision","approval_id":"req-1","attempt":2},"target":"approval_workflow::workflow"}"#,
+            ),
+            Style { colour: false },
+        );
+        assert_eq!(
+            text,
+            "2026-11-22T10:00:00.250Z workflow INFO  waiting for a decision approval_id=req-1 attempt=2"
+        );
+    }
+
+    #[test]
+    fn levels_are_coloured_only_when_asked() {
+        let coloured = render(
+            &line(r#"{"level":"ERROR","fields":{"message":"boom"}}"#),
+            Style { colour: true },
+        );
+        assert!(coloured.contains("\x1b[31mERROR"), "{coloured:?}");
+        let plain = render(&line("START RequestId: abc"), Style { colour: true });
+        assert_eq!(
+            plain,
+            "2026-11-22T10:00:00.250Z workflow START RequestId: abc"
+        );
+    }
+
+    #[test]
+    fn since_takes_durations_and_times() {
+        let now = Timestamp::parse("2026-11-22T10:00:00Z").unwrap();
+        assert_eq!(
+            parse_since("15m", now).unwrap(),
+            Timestamp::parse("2026-11-22T09:45:00Z").unwrap()
+        );
+        assert_eq!(
+            parse_since("2026-11-22T08:00:00Z", now).unwrap(),
+            Timestamp::parse("2026-11-22T08:00:00Z").unwrap()
+        );
+        assert!(parse_since("yesterday", now)
+            .unwrap_err()
+            .contains("neither a duration"));
+    }
+
+    #[test]
+    fn followed_ids_are_printed_once_and_memory_stays_bounded() {
+        let mut seen = Seen::default();
+        assert!(seen.first_time("a"));
+        assert!(!seen.first_time("a"));
+        for i in 0..Seen::LIMIT + 10 {
+            seen.first_time(&i.to_string());
+        }
+        assert!(seen.ids.len() <= Seen::LIMIT);
+    }
+
+    #[test]
+    fn approval_ids_are_searched_as_phrases() {
+        assert_eq!(approval_pattern("apr-1"), "\"apr-1\"");
+    }
+}

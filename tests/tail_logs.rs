@@ -1,0 +1,111 @@
+//! `hitl tail-logs` reads the workflow's CloudWatch Logs group: one
+//! request's lines with --approval, and new lines as they come with --follow.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use hitl_e2e::{hitl, hitl_binary, submit_and_wait, unique_id, wait_for_show, PROFILE};
+
+#[test]
+fn one_requests_lines_in_time_order() {
+    let id = unique_id("tail");
+    submit_and_wait(&id, &["--timeout", "1h"]);
+    hitl(&["approve", &id, "--as", "bob"]).ok();
+    wait_for_show(&id, "SUCCEEDED", |v| {
+        v["execution"]["status"] == "SUCCEEDED"
+    });
+
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let lines = loop {
+        let run = hitl(&[
+            "tail-logs",
+            "--approval",
+            &id,
+            "--since",
+            "5m",
+            "--output",
+            "json",
+        ])
+        .ok();
+        let lines: Vec<serde_json::Value> = run
+            .stdout
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        if lines
+            .iter()
+            .any(|l| l["message"].as_str().unwrap().contains("request closed"))
+            || Instant::now() > deadline
+        {
+            break lines;
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    };
+    assert!(lines.len() >= 2, "{lines:#?}");
+    assert!(lines
+        .iter()
+        .all(|l| l["function"] == "workflow" && l["message"].as_str().unwrap().contains(&id)));
+    let times: Vec<&str> = lines
+        .iter()
+        .map(|l| l["timestamp"].as_str().unwrap())
+        .collect();
+    assert!(
+        times.windows(2).all(|w| w[0] <= w[1]),
+        "time order: {times:?}"
+    );
+
+    let text = hitl(&[
+        "tail-logs",
+        "--approval",
+        &id,
+        "--since",
+        "5m",
+        "--output",
+        "table",
+    ])
+    .ok()
+    .stdout;
+    assert!(
+        text.contains("workflow INFO  waiting for a decision approval_id="),
+        "{text}"
+    );
+}
+
+#[test]
+fn follow_prints_new_lines_as_they_come() {
+    let id = unique_id("follow");
+    let mut follow = Command::new(hitl_binary())
+        .args([
+            "tail-logs",
+            "--follow",
+            "--since",
+            "1m",
+            "--approval",
+            &id,
+            "--output",
+            "json",
+        ])
+        .env("AWS_PROFILE", PROFILE)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = follow.stdout.take().unwrap();
+    submit_and_wait(&id, &["--timeout", "1h"]);
+    let reader =
+        std::thread::spawn(move || BufReader::new(stdout).lines().next().map(|l| l.unwrap()));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !reader.is_finished() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    follow.kill().unwrap();
+    let first = reader
+        .join()
+        .unwrap()
+        .expect("--follow printed the workflow's line");
+    assert!(
+        first.contains("waiting for a decision") && first.contains(&id),
+        "{first}"
+    );
+    hitl(&["cancel", &id, "--as", "cleanup"]).ok();
+}
