@@ -99,6 +99,7 @@ fn follow_prints_new_lines_as_they_come() {
         std::thread::sleep(Duration::from_millis(50));
     }
     follow.kill().unwrap();
+    follow.wait().unwrap();
     let first = reader
         .join()
         .unwrap()
