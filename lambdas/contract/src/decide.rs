@@ -67,6 +67,10 @@ impl Decider {
     ) -> Result<ApprovalRecord, DecideError> {
         let id = decision.approval_id.as_str();
         let record = self.store.fetch(id).await?;
+        if repeats(&record, decision) {
+            // The same decider repeating the decision that won: done already.
+            return Ok(record);
+        }
         if record.status != Status::Pending {
             return Err(StoreError::NotPending(Box::new(record)).into());
         }
@@ -164,6 +168,12 @@ impl Decider {
             Ok(record) => DecideError::ExecutionClosed(Box::new(record)),
         }
     }
+}
+
+/// Whether `record` already holds `decision` as its final outcome.
+fn repeats(record: &ApprovalRecord, decision: &Decision) -> bool {
+    record.status == decision.outcome.status()
+        && record.decided_by.as_deref() == Some(decision.decided_by.as_str())
 }
 
 /// A failed callback delivery, reduced to what decides the next step.
@@ -401,12 +411,28 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn repeating_the_decision_that_won_is_a_success() {
+        let read = get(decided(Status::Approved));
+        let decider = decider(&[&read], &[]);
+        let record = decider
+            .decide(&decision(Outcome::Approved), now())
+            .await
+            .unwrap();
+        assert_eq!(record.status, Status::Approved);
+    }
+
+    #[tokio::test]
     async fn nothing_is_claimed_for_a_decided_expired_or_unready_request() {
         type Expect = fn(&DecideError) -> bool;
         let cases: [(ApprovalRecord, Expect); 3] = [
-            (decided(Status::Approved), |e| {
-                matches!(e, DecideError::Store(StoreError::NotPending(_)))
-            }),
+            (
+                {
+                    let mut r = decided(Status::Approved);
+                    r.decided_by = Some("carol".into());
+                    r
+                },
+                |e| matches!(e, DecideError::Store(StoreError::NotPending(_))),
+            ),
             (
                 {
                     let mut r = sample();
