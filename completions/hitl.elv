@@ -85,6 +85,9 @@ set edit:completion:arg-completer[hitl] = {|@words|
             cand --help 'Print help'
         }
         &'hitl;approve'= {
+            cand --requester 'With --all: only requests from this requester'
+            cand --since 'With --all: only requests created within this long (e.g. 2h)'
+            cand --concurrency 'How many requests to decide at once'
             cand --as 'Record the decision under this name instead of your AWS identity'
             cand --comment 'A comment stored with the approval'
             cand --stack 'CloudFormation stack that runs the approval workflow'
@@ -92,10 +95,16 @@ set edit:completion:arg-completer[hitl] = {|@words|
             cand --output 'Output format; `table` on a terminal, `json` otherwise'
             cand --profile 'AWS profile to use (as AWS_PROFILE)'
             cand --region 'AWS region to use (as AWS_REGION)'
+            cand --all 'Every pending request (narrowed by --requester and --since)'
+            cand -y 'Do not ask for confirmation before deciding several requests'
+            cand --yes 'Do not ask for confirmation before deciding several requests'
             cand -h 'Print help'
             cand --help 'Print help'
         }
         &'hitl;reject'= {
+            cand --requester 'With --all: only requests from this requester'
+            cand --since 'With --all: only requests created within this long (e.g. 2h)'
+            cand --concurrency 'How many requests to decide at once'
             cand --as 'Record the decision under this name instead of your AWS identity'
             cand --reason 'Why the request is rejected'
             cand --stack 'CloudFormation stack that runs the approval workflow'
@@ -103,6 +112,9 @@ set edit:completion:arg-completer[hitl] = {|@words|
             cand --output 'Output format; `table` on a terminal, `json` otherwise'
             cand --profile 'AWS profile to use (as AWS_PROFILE)'
             cand --region 'AWS region to use (as AWS_REGION)'
+            cand --all 'Every pending request (narrowed by --requester and --since)'
+            cand -y 'Do not ask for confirmation before deciding several requests'
+            cand --yes 'Do not ask for confirmation before deciding several requests'
             cand -h 'Print help'
             cand --help 'Print help'
         }

@@ -80,6 +80,9 @@ json\t''"
 complete -c hitl -n "__fish_hitl_using_subcommand history" -l profile -d 'AWS profile to use (as AWS_PROFILE)' -r
 complete -c hitl -n "__fish_hitl_using_subcommand history" -l region -d 'AWS region to use (as AWS_REGION)' -r
 complete -c hitl -n "__fish_hitl_using_subcommand history" -s h -l help -d 'Print help'
+complete -c hitl -n "__fish_hitl_using_subcommand approve" -l requester -d 'With --all: only requests from this requester' -r
+complete -c hitl -n "__fish_hitl_using_subcommand approve" -l since -d 'With --all: only requests created within this long (e.g. 2h)' -r
+complete -c hitl -n "__fish_hitl_using_subcommand approve" -l concurrency -d 'How many requests to decide at once' -r
 complete -c hitl -n "__fish_hitl_using_subcommand approve" -l as -d 'Record the decision under this name instead of your AWS identity' -r
 complete -c hitl -n "__fish_hitl_using_subcommand approve" -l comment -d 'A comment stored with the approval' -r
 complete -c hitl -n "__fish_hitl_using_subcommand approve" -l stack -d 'CloudFormation stack that runs the approval workflow' -r
@@ -87,7 +90,12 @@ complete -c hitl -n "__fish_hitl_using_subcommand approve" -s o -l output -d 'Ou
 json\t''"
 complete -c hitl -n "__fish_hitl_using_subcommand approve" -l profile -d 'AWS profile to use (as AWS_PROFILE)' -r
 complete -c hitl -n "__fish_hitl_using_subcommand approve" -l region -d 'AWS region to use (as AWS_REGION)' -r
+complete -c hitl -n "__fish_hitl_using_subcommand approve" -l all -d 'Every pending request (narrowed by --requester and --since)'
+complete -c hitl -n "__fish_hitl_using_subcommand approve" -s y -l yes -d 'Do not ask for confirmation before deciding several requests'
 complete -c hitl -n "__fish_hitl_using_subcommand approve" -s h -l help -d 'Print help'
+complete -c hitl -n "__fish_hitl_using_subcommand reject" -l requester -d 'With --all: only requests from this requester' -r
+complete -c hitl -n "__fish_hitl_using_subcommand reject" -l since -d 'With --all: only requests created within this long (e.g. 2h)' -r
+complete -c hitl -n "__fish_hitl_using_subcommand reject" -l concurrency -d 'How many requests to decide at once' -r
 complete -c hitl -n "__fish_hitl_using_subcommand reject" -l as -d 'Record the decision under this name instead of your AWS identity' -r
 complete -c hitl -n "__fish_hitl_using_subcommand reject" -l reason -d 'Why the request is rejected' -r
 complete -c hitl -n "__fish_hitl_using_subcommand reject" -l stack -d 'CloudFormation stack that runs the approval workflow' -r
@@ -95,6 +103,8 @@ complete -c hitl -n "__fish_hitl_using_subcommand reject" -s o -l output -d 'Out
 json\t''"
 complete -c hitl -n "__fish_hitl_using_subcommand reject" -l profile -d 'AWS profile to use (as AWS_PROFILE)' -r
 complete -c hitl -n "__fish_hitl_using_subcommand reject" -l region -d 'AWS region to use (as AWS_REGION)' -r
+complete -c hitl -n "__fish_hitl_using_subcommand reject" -l all -d 'Every pending request (narrowed by --requester and --since)'
+complete -c hitl -n "__fish_hitl_using_subcommand reject" -s y -l yes -d 'Do not ask for confirmation before deciding several requests'
 complete -c hitl -n "__fish_hitl_using_subcommand reject" -s h -l help -d 'Print help'
 complete -c hitl -n "__fish_hitl_using_subcommand cancel" -l reason -d 'Why the request is withdrawn' -r
 complete -c hitl -n "__fish_hitl_using_subcommand cancel" -l as -d 'Record the cancellation under this name instead of your AWS identity' -r

@@ -330,3 +330,58 @@ fn wait_ends_with_the_outcome_in_its_exit_code() {
     assert_eq!(expired.code, 5, "{expired:?}");
     assert_eq!(expired.json()["status"], "EXPIRED");
 }
+
+#[test]
+fn bulk_decisions_report_each_request() {
+    let requester = unique_id("team");
+    let ids: Vec<String> = (0..3).map(|i| unique_id(&format!("bulk{i}"))).collect();
+    for id in &ids {
+        submit_and_wait(id, &["--timeout", "1h", "--requester", &requester]);
+    }
+    // Without a terminal, several decisions need --yes.
+    let unconfirmed = hitl(&["approve", &ids[0], &ids[1], "--as", "bob"]);
+    assert_eq!(unconfirmed.code, 2, "{unconfirmed:?}");
+    assert!(unconfirmed.stderr.contains("pass --yes"), "{unconfirmed:?}");
+
+    // One of them is decided by someone else first.
+    hitl(&["reject", &ids[2], "--as", "carol"]).ok();
+    let mut args = vec!["approve", "--yes", "--as", "bob", "--output", "json"];
+    args.extend(ids.iter().map(String::as_str));
+    let run = hitl(&args);
+    assert_eq!(run.code, 4, "the first failure's exit code: {run:?}");
+    let outcomes = run.json();
+    assert_eq!(outcomes[0]["status"], "APPROVED");
+    assert_eq!(outcomes[1]["status"], "APPROVED");
+    assert_eq!(outcomes[2]["exit_code"], 4);
+    assert!(outcomes[2]["error"]
+        .as_str()
+        .unwrap()
+        .contains("already REJECTED"));
+
+    // --all narrowed to one requester.
+    let more: Vec<String> = (0..2).map(|i| unique_id(&format!("all{i}"))).collect();
+    for id in &more {
+        submit_and_wait(id, &["--timeout", "1h", "--requester", &requester]);
+    }
+    let all = hitl(&[
+        "reject",
+        "--all",
+        "--requester",
+        &requester,
+        "--yes",
+        "--as",
+        "dave",
+        "--output",
+        "json",
+    ])
+    .ok()
+    .json();
+    let decided: Vec<&str> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["approval_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(decided.len(), 2, "only the two still pending: {all}");
+    assert!(more.iter().all(|id| decided.contains(&id.as_str())));
+}

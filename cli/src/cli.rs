@@ -142,8 +142,24 @@ pub struct HistoryArgs {
 
 #[derive(Debug, Args)]
 pub struct DeciderArgs {
-    /// The approval id.
-    pub id: String,
+    /// The approval ids (one or more).
+    #[arg(required_unless_present = "all", conflicts_with = "all")]
+    pub ids: Vec<String>,
+    /// Every pending request (narrowed by --requester and --since).
+    #[arg(long)]
+    pub all: bool,
+    /// With --all: only requests from this requester.
+    #[arg(long, requires = "all")]
+    pub requester: Option<String>,
+    /// With --all: only requests created within this long (e.g. 2h).
+    #[arg(long, requires = "all", value_parser = parse_duration)]
+    pub since: Option<Duration>,
+    /// Do not ask for confirmation before deciding several requests.
+    #[arg(long, short)]
+    pub yes: bool,
+    /// How many requests to decide at once.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub concurrency: u16,
     /// Record the decision under this name instead of your AWS identity.
     #[arg(long = "as", value_name = "NAME")]
     pub as_name: Option<String>,

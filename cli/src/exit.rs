@@ -2,7 +2,7 @@
 
 use hitl_contract::{DecideError, StoreError, ValidationError};
 
-use crate::commands::WaitError;
+use crate::commands::{BulkFailed, WaitError};
 use crate::stack::StackError;
 
 pub const FAILURE: u8 = 1;
@@ -36,6 +36,9 @@ pub fn code_for(err: &anyhow::Error) -> u8 {
                 DecideError::ExecutionClosed(_) => ENDED,
                 DecideError::Undelivered { .. } => FAILURE,
             };
+        }
+        if let Some(e) = cause.downcast_ref::<BulkFailed>() {
+            return e.code;
         }
         if let Some(e) = cause.downcast_ref::<WaitError>() {
             return match e {

@@ -1,9 +1,16 @@
-//! `hitl approve` and `hitl reject`.
+//! `hitl approve` and `hitl reject`: one request, several, or `--all`.
 
-use hitl_contract::{ApprovalRecord, Decision, Outcome, Timestamp};
+use std::io::{BufRead, IsTerminal, Write};
+use std::sync::Arc;
+
+use hitl_contract::{ApprovalRecord, Decision, Outcome, Status, Timestamp};
+use serde::Serialize;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
 
 use crate::app::App;
 use crate::cli::{ApproveArgs, DeciderArgs, OutputFormat, RejectArgs};
+use crate::exit::{self, InvalidInput};
 use crate::output;
 
 pub async fn approve(app: &App, args: ApproveArgs) -> anyhow::Result<()> {
@@ -14,24 +21,210 @@ pub async fn reject(app: &App, args: RejectArgs) -> anyhow::Result<()> {
     decide(app, args.decider, Outcome::Rejected, args.reason).await
 }
 
+/// One request's outcome in a bulk decision.
+#[derive(Debug, Serialize)]
+struct BulkOutcome {
+    approval_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<Status>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+    exit_code: u8,
+}
+
 async fn decide(
     app: &App,
     who: DeciderArgs,
     outcome: Outcome,
     comment: Option<String>,
 ) -> anyhow::Result<()> {
-    let decided_by = match who.as_name {
-        Some(name) => name,
+    let decided_by = match &who.as_name {
+        Some(name) => name.clone(),
         None => app.caller_identity().await?,
     };
-    let decision = Decision {
-        approval_id: who.id,
-        outcome,
-        decided_by,
-        comment,
+    if !who.all && who.ids.len() == 1 {
+        let decision = Decision {
+            approval_id: who.ids[0].clone(),
+            outcome,
+            decided_by,
+            comment,
+        };
+        let record = app.decider().decide(&decision, Timestamp::now()).await?;
+        return report(app, &record);
+    }
+
+    let ids = if who.all {
+        pending_ids(app, &who).await?
+    } else {
+        who.ids.clone()
     };
-    let record = app.decider().decide(&decision, Timestamp::now()).await?;
-    report(app, &record)
+    if ids.is_empty() {
+        eprintln!("No pending requests match.");
+        return Ok(());
+    }
+    if !who.yes {
+        confirm(outcome, &ids)?;
+    }
+    let outcomes = decide_all(
+        app,
+        ids,
+        outcome,
+        &decided_by,
+        comment,
+        usize::from(who.concurrency),
+    )
+    .await;
+    match app.output {
+        OutputFormat::Json => output::print_json(&outcomes)?,
+        OutputFormat::Table => {
+            for o in &outcomes {
+                match (&o.status, &o.error) {
+                    (Some(status), _) => output::line(format_args!("{status} {}", o.approval_id))?,
+                    (None, Some(error)) => {
+                        output::line(format_args!("FAILED {}: {error}", o.approval_id))?
+                    }
+                    (None, None) => {}
+                }
+            }
+        }
+    }
+    let failed: Vec<&BulkOutcome> = outcomes.iter().filter(|o| o.exit_code != 0).collect();
+    match failed.first() {
+        None => Ok(()),
+        Some(first) => Err(BulkFailed {
+            failed: failed.len(),
+            total: outcomes.len(),
+            code: first.exit_code,
+        }
+        .into()),
+    }
+}
+
+/// Some requests of a bulk decision failed; the first failure's exit code.
+#[derive(Debug, thiserror::Error)]
+#[error("{failed} of {total} requests were not decided (see above)")]
+pub struct BulkFailed {
+    pub failed: usize,
+    pub total: usize,
+    pub code: u8,
+}
+
+/// The pending requests `--all` selects, newest first.
+async fn pending_ids(app: &App, who: &DeciderArgs) -> anyhow::Result<Vec<String>> {
+    let now = Timestamp::now();
+    let oldest = who.since.map(|since| {
+        Timestamp::from_unix_millis(
+            now.unix_millis() - i64::try_from(since.as_millis()).unwrap_or(i64::MAX),
+        )
+    });
+    Ok(app
+        .store()
+        .list(Status::Pending, None)
+        .await?
+        .into_iter()
+        .filter(|r| !r.is_past_expiry(now))
+        .filter(|r| who.requester.as_ref().is_none_or(|req| &r.requester == req))
+        .filter(|r| oldest.flatten().is_none_or(|oldest| r.created_at >= oldest))
+        .map(|r| r.approval_id)
+        .collect())
+}
+
+/// Asks on a terminal; refuses to go on unasked anywhere else.
+fn confirm(outcome: Outcome, ids: &[String]) -> anyhow::Result<()> {
+    let verb = match outcome {
+        Outcome::Approved => "Approve",
+        Outcome::Rejected => "Reject",
+    };
+    if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
+        return Err(InvalidInput(format!(
+            "deciding {} requests needs confirmation: pass --yes to go ahead without a terminal",
+            ids.len()
+        ))
+        .into());
+    }
+    let shown: Vec<&str> = ids.iter().take(10).map(String::as_str).collect();
+    let more = ids.len().saturating_sub(shown.len());
+    eprint!(
+        "{verb} {} requests ({}{})? [y/N] ",
+        ids.len(),
+        shown.join(", "),
+        if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        }
+    );
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    if matches!(answer.trim(), "y" | "Y" | "yes" | "Yes") {
+        Ok(())
+    } else {
+        Err(InvalidInput("nothing decided".into()).into())
+    }
+}
+
+/// Decides every request, at most `concurrency` at a time, in id order.
+async fn decide_all(
+    app: &App,
+    ids: Vec<String>,
+    outcome: Outcome,
+    decided_by: &str,
+    comment: Option<String>,
+    concurrency: usize,
+) -> Vec<BulkOutcome> {
+    let decider = app.decider();
+    let permits = Arc::new(Semaphore::new(concurrency));
+    let mut tasks = JoinSet::new();
+    for (index, id) in ids.iter().enumerate() {
+        let (decider, permits) = (decider.clone(), permits.clone());
+        let decision = Decision {
+            approval_id: id.clone(),
+            outcome,
+            decided_by: decided_by.to_owned(),
+            comment: comment.clone(),
+        };
+        tasks.spawn(async move {
+            let _permit = permits.acquire_owned().await;
+            (index, decider.decide(&decision, Timestamp::now()).await)
+        });
+    }
+    let mut outcomes: Vec<Option<BulkOutcome>> = ids.iter().map(|_| None).collect();
+    while let Some(joined) = tasks.join_next().await {
+        let Ok((index, result)) = joined else {
+            continue;
+        };
+        let approval_id = ids[index].clone();
+        outcomes[index] = Some(match result {
+            Ok(record) => BulkOutcome {
+                approval_id,
+                status: Some(record.status),
+                error: None,
+                exit_code: 0,
+            },
+            Err(err) => {
+                let err = anyhow::Error::from(err);
+                BulkOutcome {
+                    approval_id,
+                    status: None,
+                    exit_code: exit::code_for(&err),
+                    error: Some(format!("{err:#}")),
+                }
+            }
+        });
+    }
+    outcomes
+        .into_iter()
+        .enumerate()
+        .map(|(index, o)| {
+            o.unwrap_or_else(|| BulkOutcome {
+                approval_id: ids[index].clone(),
+                status: None,
+                error: Some("the decision task failed".into()),
+                exit_code: exit::FAILURE,
+            })
+        })
+        .collect()
 }
 
 fn report(app: &App, record: &ApprovalRecord) -> anyhow::Result<()> {

@@ -9,6 +9,7 @@ mod show;
 mod submit;
 mod wait;
 
+pub use decide::BulkFailed;
 pub use wait::WaitError;
 
 use crate::app::App;
