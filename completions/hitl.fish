@@ -25,8 +25,9 @@ function __fish_hitl_using_subcommand
 end
 
 complete -c hitl -n "__fish_hitl_needs_command" -l stack -d 'CloudFormation stack that runs the approval workflow' -r
-complete -c hitl -n "__fish_hitl_needs_command" -s o -l output -d 'Output format; `table` on a terminal, `json` otherwise' -r -f -a "table\t''
-json\t''"
+complete -c hitl -n "__fish_hitl_needs_command" -s o -l output -d 'Output format; `table` on a terminal, `json` otherwise; `jsonl` puts one object per line' -r -f -a "table\t''
+json\t''
+jsonl\t'One JSON object per line (lists and streams)'"
 complete -c hitl -n "__fish_hitl_needs_command" -l profile -d 'AWS profile to use (as AWS_PROFILE)' -r
 complete -c hitl -n "__fish_hitl_needs_command" -l region -d 'AWS region to use (as AWS_REGION)' -r
 complete -c hitl -n "__fish_hitl_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -50,96 +51,109 @@ complete -c hitl -n "__fish_hitl_using_subcommand submit" -l details-file -d 'A 
 complete -c hitl -n "__fish_hitl_using_subcommand submit" -l timeout -d 'How long approvers have, e.g. 30m, 24h, 7d' -r
 complete -c hitl -n "__fish_hitl_using_subcommand submit" -l id -d 'The request\'s id (letters, digits, - and _); generated when absent' -r
 complete -c hitl -n "__fish_hitl_using_subcommand submit" -l stack -d 'CloudFormation stack that runs the approval workflow' -r
-complete -c hitl -n "__fish_hitl_using_subcommand submit" -s o -l output -d 'Output format; `table` on a terminal, `json` otherwise' -r -f -a "table\t''
-json\t''"
+complete -c hitl -n "__fish_hitl_using_subcommand submit" -s o -l output -d 'Output format; `table` on a terminal, `json` otherwise; `jsonl` puts one object per line' -r -f -a "table\t''
+json\t''
+jsonl\t'One JSON object per line (lists and streams)'"
 complete -c hitl -n "__fish_hitl_using_subcommand submit" -l profile -d 'AWS profile to use (as AWS_PROFILE)' -r
 complete -c hitl -n "__fish_hitl_using_subcommand submit" -l region -d 'AWS region to use (as AWS_REGION)' -r
 complete -c hitl -n "__fish_hitl_using_subcommand submit" -l wait -d 'Then wait until the request is decided, as `hitl wait` does'
-complete -c hitl -n "__fish_hitl_using_subcommand submit" -s h -l help -d 'Print help'
+complete -c hitl -n "__fish_hitl_using_subcommand submit" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hitl -n "__fish_hitl_using_subcommand list" -l status -d 'Which requests to list' -r -f -a "pending\t''
 approved\t''
 rejected\t''
 expired\t''
 cancelled\t''
 all\t''"
+complete -c hitl -n "__fish_hitl_using_subcommand list" -l requester -d 'Only requests from this requester' -r
+complete -c hitl -n "__fish_hitl_using_subcommand list" -l since -d 'Only requests created within this long (e.g. 2h, 7d)' -r
+complete -c hitl -n "__fish_hitl_using_subcommand list" -l limit -d 'At most this many requests, newest first' -r
 complete -c hitl -n "__fish_hitl_using_subcommand list" -l stack -d 'CloudFormation stack that runs the approval workflow' -r
-complete -c hitl -n "__fish_hitl_using_subcommand list" -s o -l output -d 'Output format; `table` on a terminal, `json` otherwise' -r -f -a "table\t''
-json\t''"
+complete -c hitl -n "__fish_hitl_using_subcommand list" -s o -l output -d 'Output format; `table` on a terminal, `json` otherwise; `jsonl` puts one object per line' -r -f -a "table\t''
+json\t''
+jsonl\t'One JSON object per line (lists and streams)'"
 complete -c hitl -n "__fish_hitl_using_subcommand list" -l profile -d 'AWS profile to use (as AWS_PROFILE)' -r
 complete -c hitl -n "__fish_hitl_using_subcommand list" -l region -d 'AWS region to use (as AWS_REGION)' -r
-complete -c hitl -n "__fish_hitl_using_subcommand list" -s h -l help -d 'Print help'
+complete -c hitl -n "__fish_hitl_using_subcommand list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hitl -n "__fish_hitl_using_subcommand show" -l stack -d 'CloudFormation stack that runs the approval workflow' -r
-complete -c hitl -n "__fish_hitl_using_subcommand show" -s o -l output -d 'Output format; `table` on a terminal, `json` otherwise' -r -f -a "table\t''
-json\t''"
+complete -c hitl -n "__fish_hitl_using_subcommand show" -s o -l output -d 'Output format; `table` on a terminal, `json` otherwise; `jsonl` puts one object per line' -r -f -a "table\t''
+json\t''
+jsonl\t'One JSON object per line (lists and streams)'"
 complete -c hitl -n "__fish_hitl_using_subcommand show" -l profile -d 'AWS profile to use (as AWS_PROFILE)' -r
 complete -c hitl -n "__fish_hitl_using_subcommand show" -l region -d 'AWS region to use (as AWS_REGION)' -r
-complete -c hitl -n "__fish_hitl_using_subcommand show" -s h -l help -d 'Print help'
+complete -c hitl -n "__fish_hitl_using_subcommand show" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hitl -n "__fish_hitl_using_subcommand history" -l stack -d 'CloudFormation stack that runs the approval workflow' -r
-complete -c hitl -n "__fish_hitl_using_subcommand history" -s o -l output -d 'Output format; `table` on a terminal, `json` otherwise' -r -f -a "table\t''
-json\t''"
+complete -c hitl -n "__fish_hitl_using_subcommand history" -s o -l output -d 'Output format; `table` on a terminal, `json` otherwise; `jsonl` puts one object per line' -r -f -a "table\t''
+json\t''
+jsonl\t'One JSON object per line (lists and streams)'"
 complete -c hitl -n "__fish_hitl_using_subcommand history" -l profile -d 'AWS profile to use (as AWS_PROFILE)' -r
 complete -c hitl -n "__fish_hitl_using_subcommand history" -l region -d 'AWS region to use (as AWS_REGION)' -r
-complete -c hitl -n "__fish_hitl_using_subcommand history" -s h -l help -d 'Print help'
+complete -c hitl -n "__fish_hitl_using_subcommand history" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hitl -n "__fish_hitl_using_subcommand approve" -l requester -d 'With --all: only requests from this requester' -r
 complete -c hitl -n "__fish_hitl_using_subcommand approve" -l since -d 'With --all: only requests created within this long (e.g. 2h)' -r
 complete -c hitl -n "__fish_hitl_using_subcommand approve" -l concurrency -d 'How many requests to decide at once' -r
 complete -c hitl -n "__fish_hitl_using_subcommand approve" -l as -d 'Record the decision under this name instead of your AWS identity' -r
 complete -c hitl -n "__fish_hitl_using_subcommand approve" -l comment -d 'A comment stored with the approval' -r
 complete -c hitl -n "__fish_hitl_using_subcommand approve" -l stack -d 'CloudFormation stack that runs the approval workflow' -r
-complete -c hitl -n "__fish_hitl_using_subcommand approve" -s o -l output -d 'Output format; `table` on a terminal, `json` otherwise' -r -f -a "table\t''
-json\t''"
+complete -c hitl -n "__fish_hitl_using_subcommand approve" -s o -l output -d 'Output format; `table` on a terminal, `json` otherwise; `jsonl` puts one object per line' -r -f -a "table\t''
+json\t''
+jsonl\t'One JSON object per line (lists and streams)'"
 complete -c hitl -n "__fish_hitl_using_subcommand approve" -l profile -d 'AWS profile to use (as AWS_PROFILE)' -r
 complete -c hitl -n "__fish_hitl_using_subcommand approve" -l region -d 'AWS region to use (as AWS_REGION)' -r
 complete -c hitl -n "__fish_hitl_using_subcommand approve" -l all -d 'Every pending request (narrowed by --requester and --since)'
 complete -c hitl -n "__fish_hitl_using_subcommand approve" -s y -l yes -d 'Do not ask for confirmation before deciding several requests'
-complete -c hitl -n "__fish_hitl_using_subcommand approve" -s h -l help -d 'Print help'
+complete -c hitl -n "__fish_hitl_using_subcommand approve" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hitl -n "__fish_hitl_using_subcommand reject" -l requester -d 'With --all: only requests from this requester' -r
 complete -c hitl -n "__fish_hitl_using_subcommand reject" -l since -d 'With --all: only requests created within this long (e.g. 2h)' -r
 complete -c hitl -n "__fish_hitl_using_subcommand reject" -l concurrency -d 'How many requests to decide at once' -r
 complete -c hitl -n "__fish_hitl_using_subcommand reject" -l as -d 'Record the decision under this name instead of your AWS identity' -r
 complete -c hitl -n "__fish_hitl_using_subcommand reject" -l reason -d 'Why the request is rejected' -r
 complete -c hitl -n "__fish_hitl_using_subcommand reject" -l stack -d 'CloudFormation stack that runs the approval workflow' -r
-complete -c hitl -n "__fish_hitl_using_subcommand reject" -s o -l output -d 'Output format; `table` on a terminal, `json` otherwise' -r -f -a "table\t''
-json\t''"
+complete -c hitl -n "__fish_hitl_using_subcommand reject" -s o -l output -d 'Output format; `table` on a terminal, `json` otherwise; `jsonl` puts one object per line' -r -f -a "table\t''
+json\t''
+jsonl\t'One JSON object per line (lists and streams)'"
 complete -c hitl -n "__fish_hitl_using_subcommand reject" -l profile -d 'AWS profile to use (as AWS_PROFILE)' -r
 complete -c hitl -n "__fish_hitl_using_subcommand reject" -l region -d 'AWS region to use (as AWS_REGION)' -r
 complete -c hitl -n "__fish_hitl_using_subcommand reject" -l all -d 'Every pending request (narrowed by --requester and --since)'
 complete -c hitl -n "__fish_hitl_using_subcommand reject" -s y -l yes -d 'Do not ask for confirmation before deciding several requests'
-complete -c hitl -n "__fish_hitl_using_subcommand reject" -s h -l help -d 'Print help'
+complete -c hitl -n "__fish_hitl_using_subcommand reject" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hitl -n "__fish_hitl_using_subcommand cancel" -l reason -d 'Why the request is withdrawn' -r
 complete -c hitl -n "__fish_hitl_using_subcommand cancel" -l as -d 'Record the cancellation under this name instead of your AWS identity' -r
 complete -c hitl -n "__fish_hitl_using_subcommand cancel" -l stack -d 'CloudFormation stack that runs the approval workflow' -r
-complete -c hitl -n "__fish_hitl_using_subcommand cancel" -s o -l output -d 'Output format; `table` on a terminal, `json` otherwise' -r -f -a "table\t''
-json\t''"
+complete -c hitl -n "__fish_hitl_using_subcommand cancel" -s o -l output -d 'Output format; `table` on a terminal, `json` otherwise; `jsonl` puts one object per line' -r -f -a "table\t''
+json\t''
+jsonl\t'One JSON object per line (lists and streams)'"
 complete -c hitl -n "__fish_hitl_using_subcommand cancel" -l profile -d 'AWS profile to use (as AWS_PROFILE)' -r
 complete -c hitl -n "__fish_hitl_using_subcommand cancel" -l region -d 'AWS region to use (as AWS_REGION)' -r
-complete -c hitl -n "__fish_hitl_using_subcommand cancel" -s h -l help -d 'Print help'
+complete -c hitl -n "__fish_hitl_using_subcommand cancel" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hitl -n "__fish_hitl_using_subcommand wait" -l timeout -d 'Give up after this long (e.g. 10m); by default wait until the request ends' -r
 complete -c hitl -n "__fish_hitl_using_subcommand wait" -l stack -d 'CloudFormation stack that runs the approval workflow' -r
-complete -c hitl -n "__fish_hitl_using_subcommand wait" -s o -l output -d 'Output format; `table` on a terminal, `json` otherwise' -r -f -a "table\t''
-json\t''"
+complete -c hitl -n "__fish_hitl_using_subcommand wait" -s o -l output -d 'Output format; `table` on a terminal, `json` otherwise; `jsonl` puts one object per line' -r -f -a "table\t''
+json\t''
+jsonl\t'One JSON object per line (lists and streams)'"
 complete -c hitl -n "__fish_hitl_using_subcommand wait" -l profile -d 'AWS profile to use (as AWS_PROFILE)' -r
 complete -c hitl -n "__fish_hitl_using_subcommand wait" -l region -d 'AWS region to use (as AWS_REGION)' -r
-complete -c hitl -n "__fish_hitl_using_subcommand wait" -s h -l help -d 'Print help'
+complete -c hitl -n "__fish_hitl_using_subcommand wait" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hitl -n "__fish_hitl_using_subcommand tail-logs" -l since -d 'Start this long ago (15m, 2h) or at this time (RFC 3339)' -r
 complete -c hitl -n "__fish_hitl_using_subcommand tail-logs" -l filter -d 'A CloudWatch Logs filter pattern' -r
 complete -c hitl -n "__fish_hitl_using_subcommand tail-logs" -l approval -d 'Only the lines about this approval request' -r
 complete -c hitl -n "__fish_hitl_using_subcommand tail-logs" -l function -d 'Which function\'s logs' -r -f -a "workflow\t''
 all\t''"
 complete -c hitl -n "__fish_hitl_using_subcommand tail-logs" -l stack -d 'CloudFormation stack that runs the approval workflow' -r
-complete -c hitl -n "__fish_hitl_using_subcommand tail-logs" -s o -l output -d 'Output format; `table` on a terminal, `json` otherwise' -r -f -a "table\t''
-json\t''"
+complete -c hitl -n "__fish_hitl_using_subcommand tail-logs" -s o -l output -d 'Output format; `table` on a terminal, `json` otherwise; `jsonl` puts one object per line' -r -f -a "table\t''
+json\t''
+jsonl\t'One JSON object per line (lists and streams)'"
 complete -c hitl -n "__fish_hitl_using_subcommand tail-logs" -l profile -d 'AWS profile to use (as AWS_PROFILE)' -r
 complete -c hitl -n "__fish_hitl_using_subcommand tail-logs" -l region -d 'AWS region to use (as AWS_REGION)' -r
 complete -c hitl -n "__fish_hitl_using_subcommand tail-logs" -s f -l follow -d 'Keep printing new lines until interrupted'
 complete -c hitl -n "__fish_hitl_using_subcommand tail-logs" -l no-color -d 'No colours (also when NO_COLOR is set)'
-complete -c hitl -n "__fish_hitl_using_subcommand tail-logs" -s h -l help -d 'Print help'
+complete -c hitl -n "__fish_hitl_using_subcommand tail-logs" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hitl -n "__fish_hitl_using_subcommand completions" -l stack -d 'CloudFormation stack that runs the approval workflow' -r
-complete -c hitl -n "__fish_hitl_using_subcommand completions" -s o -l output -d 'Output format; `table` on a terminal, `json` otherwise' -r -f -a "table\t''
-json\t''"
+complete -c hitl -n "__fish_hitl_using_subcommand completions" -s o -l output -d 'Output format; `table` on a terminal, `json` otherwise; `jsonl` puts one object per line' -r -f -a "table\t''
+json\t''
+jsonl\t'One JSON object per line (lists and streams)'"
 complete -c hitl -n "__fish_hitl_using_subcommand completions" -l profile -d 'AWS profile to use (as AWS_PROFILE)' -r
 complete -c hitl -n "__fish_hitl_using_subcommand completions" -l region -d 'AWS region to use (as AWS_REGION)' -r
-complete -c hitl -n "__fish_hitl_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c hitl -n "__fish_hitl_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel wait tail-logs completions help" -f -a "submit" -d 'Submit a request for approval: starts a durable workflow execution'
 complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel wait tail-logs completions help" -f -a "list" -d 'List approval requests, newest first'
 complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel wait tail-logs completions help" -f -a "show" -d 'Show one request and its execution'

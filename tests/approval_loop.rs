@@ -385,3 +385,37 @@ fn bulk_decisions_report_each_request() {
     assert_eq!(decided.len(), 2, "only the two still pending: {all}");
     assert!(more.iter().all(|id| decided.contains(&id.as_str())));
 }
+
+#[test]
+fn list_filters_by_requester_age_and_count_and_streams_jsonl() {
+    let requester = unique_id("lister");
+    let ids: Vec<String> = (0..3).map(|i| unique_id(&format!("list{i}"))).collect();
+    for id in &ids {
+        submit_and_wait(id, &["--timeout", "1h", "--requester", &requester]);
+    }
+    let run = hitl(&[
+        "list",
+        "--requester",
+        &requester,
+        "--since",
+        "10m",
+        "--limit",
+        "2",
+        "--output",
+        "jsonl",
+    ])
+    .ok();
+    let lines: Vec<serde_json::Value> = run
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2, "{}", run.stdout);
+    assert_eq!(lines[0]["approval_id"], ids[2].as_str(), "newest first");
+    assert_eq!(lines[1]["approval_id"], ids[1].as_str());
+    assert!(lines.iter().all(|r| r["requester"] == requester.as_str()));
+
+    for id in &ids {
+        hitl(&["cancel", id, "--as", "cleanup"]).ok();
+    }
+}

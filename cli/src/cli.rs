@@ -39,7 +39,8 @@ pub struct GlobalArgs {
     /// CloudFormation stack that runs the approval workflow.
     #[arg(long, global = true, env = "HITL_STACK", default_value = "hitl")]
     pub stack: String,
-    /// Output format; `table` on a terminal, `json` otherwise.
+    /// Output format; `table` on a terminal, `json` otherwise; `jsonl` puts
+    /// one object per line.
     #[arg(long, short, global = true, value_enum, env = "HITL_OUTPUT")]
     pub output: Option<OutputFormat>,
     /// AWS profile to use (as AWS_PROFILE).
@@ -54,6 +55,8 @@ pub struct GlobalArgs {
 pub enum OutputFormat {
     Table,
     Json,
+    /// One JSON object per line (lists and streams).
+    Jsonl,
 }
 
 #[derive(Debug, Subcommand)]
@@ -126,6 +129,15 @@ pub struct ListArgs {
     /// Which requests to list.
     #[arg(long, value_enum, default_value = "pending")]
     pub status: StatusFilter,
+    /// Only requests from this requester.
+    #[arg(long)]
+    pub requester: Option<String>,
+    /// Only requests created within this long (e.g. 2h, 7d).
+    #[arg(long, value_parser = parse_duration)]
+    pub since: Option<Duration>,
+    /// At most this many requests, newest first.
+    #[arg(long)]
+    pub limit: Option<usize>,
 }
 
 #[derive(Debug, Args)]

@@ -7,6 +7,7 @@ use comfy_table::{ContentArrangement, Table};
 use hitl_contract::{ApprovalRecord, Status, Timestamp};
 use serde::Serialize;
 
+use crate::cli::OutputFormat;
 use crate::duration::human;
 
 /// Writes one line to stdout. A closed pipe (`hitl list | head`) comes back
@@ -20,6 +21,24 @@ pub fn line(text: impl std::fmt::Display) -> anyhow::Result<()> {
 /// Prints a value as pretty JSON on stdout.
 pub fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {
     line(serde_json::to_string_pretty(value)?)
+}
+
+/// One object in a machine format: pretty JSON, or one compact line.
+pub fn print_one<T: Serialize>(format: OutputFormat, value: &T) -> anyhow::Result<()> {
+    match format {
+        OutputFormat::Jsonl => line(serde_json::to_string(value)?),
+        _ => print_json(value),
+    }
+}
+
+/// A list in a machine format: a JSON array, or one object per line.
+pub fn print_many<T: Serialize>(format: OutputFormat, items: &[T]) -> anyhow::Result<()> {
+    match format {
+        OutputFormat::Jsonl => items
+            .iter()
+            .try_for_each(|item| line(serde_json::to_string(item)?)),
+        _ => print_json(&items),
+    }
 }
 
 fn new_table() -> Table {

@@ -33,7 +33,7 @@ pub async fn run(app: &App, args: CancelArgs) -> anyhow::Result<()> {
             .with_context(|| format!("request `{}` is cancelled, but stopping its execution failed; run `hitl cancel {}` again", args.id, args.id))?;
     }
     match app.output {
-        OutputFormat::Json => output::print_json(&record),
+        OutputFormat::Json | OutputFormat::Jsonl => output::print_one(app.output, &record),
         OutputFormat::Table => {
             output::line(format_args!("CANCELLED {} (by {by})", record.approval_id))
         }

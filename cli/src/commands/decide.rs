@@ -75,7 +75,7 @@ async fn decide(
     )
     .await;
     match app.output {
-        OutputFormat::Json => output::print_json(&outcomes)?,
+        OutputFormat::Json | OutputFormat::Jsonl => output::print_many(app.output, &outcomes)?,
         OutputFormat::Table => {
             for o in &outcomes {
                 match (&o.status, &o.error) {
@@ -229,7 +229,7 @@ async fn decide_all(
 
 fn report(app: &App, record: &ApprovalRecord) -> anyhow::Result<()> {
     match app.output {
-        OutputFormat::Json => output::print_json(record),
+        OutputFormat::Json | OutputFormat::Jsonl => output::print_one(app.output, record),
         OutputFormat::Table => output::line(format_args!(
             "{} {} (decided by {})",
             record.status,

@@ -40,7 +40,7 @@ pub async fn run(app: &App, args: HistoryArgs) -> anyhow::Result<()> {
         .with_context(|| format!("reading the history of execution {arn}"))?;
     let entries = timeline(&events);
     match app.output {
-        OutputFormat::Json => output::print_json(&entries),
+        OutputFormat::Json | OutputFormat::Jsonl => output::print_many(app.output, &entries),
         OutputFormat::Table => output::line(table(&entries)),
     }
 }

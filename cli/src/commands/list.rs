@@ -29,9 +29,24 @@ pub async fn run(app: &App, args: ListArgs) -> anyhow::Result<()> {
                 .with_context(|| format!("listing {status} requests"))?,
         );
     }
+    let now = Timestamp::now();
+    let oldest = args.since.and_then(|since| {
+        Timestamp::from_unix_millis(
+            now.unix_millis() - i64::try_from(since.as_millis()).unwrap_or(i64::MAX),
+        )
+    });
+    records.retain(|r| {
+        args.requester
+            .as_ref()
+            .is_none_or(|requester| &r.requester == requester)
+            && oldest.is_none_or(|oldest| r.created_at >= oldest)
+    });
     records.sort_by_key(|r| std::cmp::Reverse(r.created_at));
+    if let Some(limit) = args.limit {
+        records.truncate(limit);
+    }
     match app.output {
-        OutputFormat::Json => output::print_json(&records),
+        OutputFormat::Json | OutputFormat::Jsonl => output::print_many(app.output, &records),
         OutputFormat::Table if records.is_empty() => {
             eprintln!(
                 "No {} requests in stack `{}`.",

@@ -77,7 +77,10 @@ pub async fn run(app: &App, args: TailLogsArgs) -> anyhow::Result<()> {
         lines.sort_by_key(|l| l.timestamp);
         for line in lines.into_iter().filter(|l| seen.first_time(&l.event_id)) {
             match app.output {
-                OutputFormat::Json => output::line(serde_json::to_string(&line)?)?,
+                // Log lines stream: one object per line in either machine format.
+                OutputFormat::Json | OutputFormat::Jsonl => {
+                    output::line(serde_json::to_string(&line)?)?
+                }
                 OutputFormat::Table => output::line(render(&line, style))?,
             }
         }

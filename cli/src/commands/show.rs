@@ -30,10 +30,13 @@ pub async fn run(app: &App, args: ShowArgs) -> anyhow::Result<()> {
         ),
     };
     match app.output {
-        OutputFormat::Json => output::print_json(&serde_json::json!({
-            "record": record,
-            "execution": execution,
-        })),
+        OutputFormat::Json | OutputFormat::Jsonl => output::print_one(
+            app.output,
+            &serde_json::json!({
+                "record": record,
+                "execution": execution,
+            }),
+        ),
         OutputFormat::Table => {
             let mut table = output::record_table(&record, Timestamp::now());
             if let Some(execution) = execution {

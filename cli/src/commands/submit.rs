@@ -64,7 +64,7 @@ pub async fn run(app: &App, args: SubmitArgs) -> anyhow::Result<()> {
         return super::wait::finish(app, record);
     }
     match app.output {
-        OutputFormat::Json => output::print_json(&submitted),
+        OutputFormat::Json | OutputFormat::Jsonl => output::print_one(app.output, &submitted),
         OutputFormat::Table => report(&submitted),
     }
 }

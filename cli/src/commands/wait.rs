@@ -103,7 +103,7 @@ pub async fn wait_for_record(app: &App, id: &str) -> anyhow::Result<ApprovalReco
 /// Prints the final record; anything but an approval ends with its exit code.
 pub fn finish(app: &App, record: ApprovalRecord) -> anyhow::Result<()> {
     match app.output {
-        OutputFormat::Json => output::print_json(&record)?,
+        OutputFormat::Json | OutputFormat::Jsonl => output::print_one(app.output, &record)?,
         OutputFormat::Table => output::line(format_args!(
             "{} {}{}",
             record.status,
