@@ -405,11 +405,7 @@ fn list_filters_by_requester_age_and_count_and_streams_jsonl() {
         "jsonl",
     ])
     .ok();
-    let lines: Vec<serde_json::Value> = run
-        .stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let lines = run.json_lines();
     assert_eq!(lines.len(), 2, "{}", run.stdout);
     assert_eq!(lines[0]["approval_id"], ids[2].as_str(), "newest first");
     assert_eq!(lines[1]["approval_id"], ids[1].as_str());

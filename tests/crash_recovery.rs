@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use hitl_e2e::{hitl, local_ports, report, sdk_config, submit_and_wait, unique_id, wait_for_show};
+use hitl_e2e::{hitl, local_ports, report, submit_and_wait, unique_id, wait_for_show};
 use serde_json::{json, Value};
 
 /// The workflow's checkpoints in one approval round trip: record-request,
@@ -42,36 +42,21 @@ async fn fired(front_door: &str) -> Vec<Value> {
         .unwrap()
 }
 
-/// How often each (event type, operation name) occurs in the history.
-async fn history_counts(
-    lambda: &aws_sdk_lambda::Client,
-    arn: &str,
-) -> HashMap<(String, String), usize> {
+/// How often each (event type, operation name) occurs in the execution's
+/// history, as `hitl history` reports it.
+fn history_counts(id: &str) -> HashMap<(String, String), usize> {
     let mut counts = HashMap::new();
-    let mut marker: Option<String> = None;
-    loop {
-        let page = lambda
-            .get_durable_execution_history()
-            .durable_execution_arn(arn)
-            .set_marker(marker.clone())
-            .send()
-            .await
-            .unwrap();
-        for event in page.events() {
-            let key = (
-                event
-                    .event_type()
-                    .map(|t| t.as_str().to_owned())
-                    .unwrap_or_default(),
-                event.name().unwrap_or_default().to_owned(),
-            );
-            *counts.entry(key).or_default() += 1;
-        }
-        match page.next_marker().filter(|m| !m.is_empty()) {
-            Some(next) => marker = Some(next.to_owned()),
-            None => return counts,
-        }
+    for entry in hitl(&["history", id, "--output", "jsonl"])
+        .ok()
+        .json_lines()
+    {
+        let key = (
+            entry["event"].as_str().unwrap_or_default().to_owned(),
+            entry["name"].as_str().unwrap_or_default().to_owned(),
+        );
+        *counts.entry(key).or_default() += 1;
     }
+    counts
 }
 
 async fn round_trip(id: String) -> Value {
@@ -90,7 +75,6 @@ async fn round_trip(id: String) -> Value {
 async fn every_checkpoint_survives_a_killed_process() {
     let ports = tokio::task::spawn_blocking(local_ports).await.unwrap();
     let front_door = format!("http://127.0.0.1:{}", ports["front_door"]);
-    let lambda = aws_sdk_lambda::Client::new(&sdk_config().await);
 
     let mut points = Vec::new();
     for checkpoint in 1..=CHECKPOINTS {
@@ -125,8 +109,10 @@ async fn every_checkpoint_survives_a_killed_process() {
             "{point}"
         );
 
-        let arn = shown["record"]["execution_arn"].as_str().unwrap();
-        let counts = history_counts(&lambda, arn).await;
+        let moved = id.clone();
+        let counts = tokio::task::spawn_blocking(move || history_counts(&moved))
+            .await
+            .unwrap();
         let count = |event: &str, name: &str| {
             counts
                 .get(&(event.to_owned(), name.to_owned()))

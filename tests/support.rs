@@ -83,6 +83,16 @@ impl Run {
             .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {self:?}"))
     }
 
+    /// Stdout as JSON lines (`--output jsonl`, `tail-logs`).
+    pub fn json_lines(&self) -> Vec<Value> {
+        self.stdout
+            .lines()
+            .map(|l| {
+                serde_json::from_str(l).unwrap_or_else(|e| panic!("not a JSON line ({e}): {l}"))
+            })
+            .collect()
+    }
+
     #[track_caller]
     pub fn ok(self) -> Self {
         assert_eq!(self.code, 0, "hitl failed: {self:?}");

@@ -28,11 +28,7 @@ fn one_requests_lines_in_time_order() {
             "json",
         ])
         .ok();
-        let lines: Vec<serde_json::Value> = run
-            .stdout
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect();
+        let lines = run.json_lines();
         if lines
             .iter()
             .any(|l| l["message"].as_str().unwrap().contains("request closed"))
