@@ -42,6 +42,7 @@ impl App {
 
     pub fn decider(&self) -> Decider {
         Decider::new(self.store(), self.lambda())
+            .allow_self_approval(self.stack.allow_self_approval)
     }
 
     /// The caller's identity, as STS reports it (an ARN).

@@ -18,6 +18,7 @@ Exit codes:
   6  the request's execution has ended without a decision: cancelled or stopped (`wait` too)
   7  not ready yet: the workflow has not created its callback; try again
   8  stack or AWS configuration problem (stack, outputs, credentials, region)
+  9  not allowed: requesters may not approve their own requests on this stack
  10  `wait`: the request was rejected
  11  `wait`: still pending when --timeout ran out";
 

@@ -13,6 +13,7 @@ pub const EXPIRED: u8 = 5;
 pub const ENDED: u8 = 6;
 pub const NOT_READY: u8 = 7;
 pub const CONFIGURATION: u8 = 8;
+pub const NOT_ALLOWED: u8 = 9;
 pub const REJECTED: u8 = 10;
 pub const WAIT_TIMED_OUT: u8 = 11;
 
@@ -33,6 +34,7 @@ pub fn code_for(err: &anyhow::Error) -> u8 {
             return match e {
                 DecideError::Store(e) => store_code(e).unwrap_or(FAILURE),
                 DecideError::NotReady(_) => NOT_READY,
+                DecideError::SelfApproval { .. } => NOT_ALLOWED,
                 DecideError::ExecutionClosed(_) => ENDED,
                 DecideError::Undelivered { .. } => FAILURE,
             };
@@ -63,7 +65,8 @@ pub fn code_for(err: &anyhow::Error) -> u8 {
 fn store_code(err: &StoreError) -> Option<u8> {
     use hitl_contract::Status;
     Some(match err {
-        StoreError::NotFound(_) => NOT_FOUND,
+        StoreError::NotFound(_) | StoreError::LinkUnknown(_) => NOT_FOUND,
+        StoreError::LinkUsed(_) => ALREADY_DECIDED,
         StoreError::IdInUse(_) | StoreError::ClaimedByOther { .. } => ALREADY_DECIDED,
         StoreError::PastExpiry(_) => EXPIRED,
         StoreError::NotPending(record) => match record.status {

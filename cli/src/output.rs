@@ -164,6 +164,8 @@ mod tests {
             decided_by: (status != Status::Pending).then(|| "bob".into()),
             comment: None,
             claim: None,
+            links: None,
+            link_used: None,
             ttl: 0,
         }
     }

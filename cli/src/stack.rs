@@ -19,11 +19,14 @@ pub enum StackError {
     NotFound { stack: String, region: String },
     #[error("stack `{stack}` has no `{key}` output: is it a hitl stack? Redeploy it from this version's template.yaml")]
     MissingOutput { stack: String, key: &'static str },
-    #[error("stack `{stack}` output `{key}` is `{value}`, which is not a number of seconds; redeploy the stack")]
+    #[error(
+        "stack `{stack}` output `{key}` is `{value}`, which is not {expected}; redeploy the stack"
+    )]
     BadOutput {
         stack: String,
         key: &'static str,
         value: String,
+        expected: &'static str,
     },
     #[error("could not read stack `{stack}`: {message}\nCheck your AWS credentials (AWS_PROFILE) and region.")]
     Unreachable { stack: String, message: String },
@@ -52,7 +55,10 @@ pub struct Stack {
     pub table: String,
     pub workflow_function: String,
     pub workflow_log_group: String,
+    pub api_log_group: String,
+    pub links_base_url: String,
     pub max_request_timeout: Duration,
+    pub allow_self_approval: bool,
 }
 
 impl Stack {
@@ -117,13 +123,29 @@ impl Stack {
             stack: name.to_owned(),
             key: outputs::MAX_REQUEST_TIMEOUT,
             value: max.clone(),
+            expected: "a number of seconds",
         })?;
+        let allow_self_approval = match get(outputs::ALLOW_SELF_APPROVAL)?.as_str() {
+            "true" => true,
+            "false" => false,
+            other => {
+                return Err(StackError::BadOutput {
+                    stack: name.to_owned(),
+                    key: outputs::ALLOW_SELF_APPROVAL,
+                    value: other.to_owned(),
+                    expected: "true or false",
+                })
+            }
+        };
         Ok(Self {
             name: name.to_owned(),
             table,
             workflow_function,
             workflow_log_group,
+            api_log_group: get(outputs::API_LOG_GROUP)?,
+            links_base_url: get(outputs::LINKS_BASE_URL)?,
             max_request_timeout: Duration::from_secs(max_seconds),
+            allow_self_approval,
         })
     }
 }
@@ -160,6 +182,9 @@ mod tests {
                             "/aws/lambda/hitl-workflow",
                         ))
                         .outputs(output(outputs::MAX_REQUEST_TIMEOUT, "604800"))
+                        .outputs(output(outputs::API_LOG_GROUP, "/aws/lambda/hitl-api"))
+                        .outputs(output(outputs::LINKS_BASE_URL, "https://x.lambda-url/"))
+                        .outputs(output(outputs::ALLOW_SELF_APPROVAL, "false"))
                         .build(),
                 )
                 .build()
@@ -169,6 +194,8 @@ mod tests {
         assert_eq!(stack.table, "hitl-approvals");
         assert_eq!(stack.workflow_function, "hitl-workflow");
         assert_eq!(stack.max_request_timeout, Duration::from_secs(604_800));
+        assert_eq!(stack.api_log_group, "/aws/lambda/hitl-api");
+        assert!(!stack.allow_self_approval);
     }
 
     #[tokio::test]

@@ -29,6 +29,11 @@ pub enum DecideError {
         message: String,
         status: Option<u16>,
     },
+    #[error("`{requester}` requested `{approval_id}` and so cannot approve it: this stack does not allow self-approval (template parameter AllowSelfApproval); ask another approver")]
+    SelfApproval {
+        approval_id: String,
+        requester: String,
+    },
     #[error("the durable execution of `{}` no longer accepts a decision: it has ended without one; run `hitl show {}` to see why", .0.approval_id, .0.approval_id)]
     ExecutionClosed(Box<ApprovalRecord>),
 }
@@ -47,11 +52,24 @@ pub struct Decision {
 pub struct Decider {
     store: ApprovalStore,
     lambda: aws_sdk_lambda::Client,
+    allow_self_approval: bool,
 }
 
 impl Decider {
+    /// A decider that refuses self-approval; see [`Decider::allow_self_approval`].
     pub fn new(store: ApprovalStore, lambda: aws_sdk_lambda::Client) -> Self {
-        Self { store, lambda }
+        Self {
+            store,
+            lambda,
+            allow_self_approval: false,
+        }
+    }
+
+    /// Whether a requester may approve their own request (the stack's
+    /// `AllowSelfApproval` parameter). Rejecting one's own is always allowed.
+    pub fn allow_self_approval(mut self, allowed: bool) -> Self {
+        self.allow_self_approval = allowed;
+        self
     }
 
     pub fn store(&self) -> &ApprovalStore {
@@ -65,9 +83,35 @@ impl Decider {
         decision: &Decision,
         now: Timestamp,
     ) -> Result<ApprovalRecord, DecideError> {
+        self.decide_with(decision, None, now).await
+    }
+
+    /// Like [`Decider::decide`], through the approval link whose hash is
+    /// `link_hash` (see [`crate::links`]): the link must be the record's
+    /// current one for the outcome and unused, and it is used up by the same
+    /// conditional write that claims the request. Repeating it is refused.
+    pub async fn decide_by_link(
+        &self,
+        decision: &Decision,
+        link_hash: &str,
+        now: Timestamp,
+    ) -> Result<ApprovalRecord, DecideError> {
+        self.decide_with(decision, Some(link_hash), now).await
+    }
+
+    async fn decide_with(
+        &self,
+        decision: &Decision,
+        link_hash: Option<&str>,
+        now: Timestamp,
+    ) -> Result<ApprovalRecord, DecideError> {
         let id = decision.approval_id.as_str();
         let record = self.store.fetch(id).await?;
-        if repeats(&record, decision) {
+        if let Some(hash) = link_hash {
+            if record.link_used.as_deref() == Some(hash) {
+                return Err(StoreError::LinkUsed(Box::new(record)).into());
+            }
+        } else if repeats(&record, decision) {
             // The same decider repeating the decision that won: done already.
             return Ok(record);
         }
@@ -76,6 +120,25 @@ impl Decider {
         }
         if record.is_past_expiry(now) {
             return Err(StoreError::PastExpiry(Box::new(record)).into());
+        }
+        if let Some(hash) = link_hash {
+            if record
+                .links
+                .as_ref()
+                .map(|l| l.for_outcome(decision.outcome))
+                != Some(hash)
+            {
+                return Err(StoreError::LinkUnknown(id.to_owned()).into());
+            }
+        }
+        if decision.outcome == Outcome::Approved
+            && !self.allow_self_approval
+            && decision.decided_by == record.requester
+        {
+            return Err(DecideError::SelfApproval {
+                approval_id: id.to_owned(),
+                requester: record.requester,
+            });
         }
         let Some(callback_id) = record.callback_id.clone() else {
             return Err(DecideError::NotReady(id.to_owned()));
@@ -87,7 +150,10 @@ impl Decider {
             at: now,
             comment: decision.comment.clone(),
         };
-        self.store.claim(id, &claim, now).await?;
+        match link_hash {
+            Some(hash) => self.store.claim_by_link(id, &claim, hash, now).await?,
+            None => self.store.claim(id, &claim, now).await?,
+        };
 
         let payload = DecisionPayload {
             outcome: decision.outcome,

@@ -2,7 +2,7 @@
 //!
 //! The CLI finds every resource through these CloudFormation output keys;
 //! `template.yaml` and the local stack both publish exactly this set (a test
-//! in the CLI crate checks the template).
+//! in the xtask crate checks the template).
 
 /// Output: the approvals table's name.
 pub const APPROVALS_TABLE: &str = "ApprovalsTableName";
@@ -10,21 +10,41 @@ pub const APPROVALS_TABLE: &str = "ApprovalsTableName";
 pub const WORKFLOW_FUNCTION: &str = "WorkflowFunctionName";
 /// Output: the workflow function's CloudWatch Logs log group.
 pub const WORKFLOW_LOG_GROUP: &str = "WorkflowLogGroupName";
+/// Output: the approval page function's CloudWatch Logs log group.
+pub const API_LOG_GROUP: &str = "ApprovalApiLogGroupName";
+/// Output: the base URL of the approval links (the approval page function's URL).
+pub const LINKS_BASE_URL: &str = "ApprovalLinksBaseUrl";
+/// Output: the SNS topic that notifies approvers.
+pub const NOTIFICATION_TOPIC: &str = "NotificationTopicArn";
 /// Output: the longest request timeout the workflow accepts, in seconds.
 pub const MAX_REQUEST_TIMEOUT: &str = "MaxRequestTimeoutSeconds";
+/// Output: `true` when requesters may approve their own requests.
+pub const ALLOW_SELF_APPROVAL: &str = "AllowSelfApproval";
 
-/// Every output key the CLI reads.
-pub const ALL: [&str; 4] = [
+/// Every output key the stack publishes.
+pub const ALL: [&str; 8] = [
     APPROVALS_TABLE,
     WORKFLOW_FUNCTION,
     WORKFLOW_LOG_GROUP,
+    API_LOG_GROUP,
+    LINKS_BASE_URL,
+    NOTIFICATION_TOPIC,
     MAX_REQUEST_TIMEOUT,
+    ALLOW_SELF_APPROVAL,
 ];
 
-/// Environment variables of the workflow function.
+/// Environment variables of the functions.
 pub mod env {
     /// The approvals table's name.
     pub const APPROVALS_TABLE: &str = "APPROVALS_TABLE";
     /// The longest request timeout, in seconds; requests asking for more are refused.
     pub const MAX_REQUEST_TIMEOUT_SECONDS: &str = "MAX_REQUEST_TIMEOUT_SECONDS";
+    /// The SNS topic the workflow notifies approvers on.
+    pub const NOTIFICATION_TOPIC_ARN: &str = "NOTIFICATION_TOPIC_ARN";
+    /// Where approval links point: the approval page function's URL.
+    pub const LINKS_BASE_URL: &str = "LINKS_BASE_URL";
+    /// The Secrets Manager secret holding the link signing key.
+    pub const LINK_SIGNING_SECRET_ARN: &str = "LINK_SIGNING_SECRET_ARN";
+    /// `true` when requesters may approve their own requests.
+    pub const ALLOW_SELF_APPROVAL: &str = "ALLOW_SELF_APPROVAL";
 }

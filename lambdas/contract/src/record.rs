@@ -32,6 +32,9 @@ pub mod attr {
     pub const CLAIM_BY: &str = "claim_by";
     pub const CLAIM_AT: &str = "claim_at";
     pub const CLAIM_COMMENT: &str = "claim_comment";
+    pub const LINK_APPROVE_HASH: &str = "link_approve_hash";
+    pub const LINK_REJECT_HASH: &str = "link_reject_hash";
+    pub const LINK_USED_HASH: &str = "link_used_hash";
 }
 
 /// The table's secondary index that lists records of one status, newest first.
@@ -173,8 +176,30 @@ pub struct ApprovalRecord {
     pub comment: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub claim: Option<Claim>,
+    /// The hashes of the approval links last sent out (see [`crate::links`]).
+    #[serde(skip)]
+    pub links: Option<LinkHashes>,
+    /// The hash of the link that decided the request, if one did.
+    #[serde(skip)]
+    pub link_used: Option<String>,
     /// Epoch seconds after which DynamoDB may delete the item.
     pub ttl: i64,
+}
+
+/// What the table keeps of a request's two approval links: only their hashes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkHashes {
+    pub approve: String,
+    pub reject: String,
+}
+
+impl LinkHashes {
+    pub fn for_outcome(&self, outcome: Outcome) -> &str {
+        match outcome {
+            Outcome::Approved => &self.approve,
+            Outcome::Rejected => &self.reject,
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -211,6 +236,8 @@ impl ApprovalRecord {
             decided_by: None,
             comment: None,
             claim: None,
+            links: None,
+            link_used: None,
             ttl: expires_at.plus(RETENTION_AFTER_EXPIRY).unix_seconds(),
         }
     }
@@ -241,6 +268,15 @@ impl ApprovalRecord {
             (attr::DECIDED_BY, self.decided_by.clone()),
             (attr::COMMENT, self.comment.clone()),
             (attr::DETAILS, self.details.as_ref().map(|d| d.to_string())),
+            (
+                attr::LINK_APPROVE_HASH,
+                self.links.as_ref().map(|l| l.approve.clone()),
+            ),
+            (
+                attr::LINK_REJECT_HASH,
+                self.links.as_ref().map(|l| l.reject.clone()),
+            ),
+            (attr::LINK_USED_HASH, self.link_used.clone()),
         ];
         for (name, value) in optional {
             if let Some(value) = value {
@@ -307,6 +343,14 @@ impl ApprovalRecord {
             decided_by: optional_s(item, attr::DECIDED_BY)?,
             comment: optional_s(item, attr::COMMENT)?,
             claim,
+            links: match (
+                optional_s(item, attr::LINK_APPROVE_HASH)?,
+                optional_s(item, attr::LINK_REJECT_HASH)?,
+            ) {
+                (Some(approve), Some(reject)) => Some(LinkHashes { approve, reject }),
+                _ => None,
+            },
+            link_used: optional_s(item, attr::LINK_USED_HASH)?,
             ttl,
         })
     }
@@ -379,6 +423,8 @@ pub(crate) mod tests {
             decided_by: None,
             comment: None,
             claim: None,
+            links: None,
+            link_used: None,
             ttl: expires.plus(RETENTION_AFTER_EXPIRY).unix_seconds(),
         }
     }
@@ -405,6 +451,11 @@ pub(crate) mod tests {
             at: Timestamp::parse("2026-11-22T10:59:59Z").unwrap(),
             comment: None,
         });
+        record.links = Some(LinkHashes {
+            approve: "a".repeat(64),
+            reject: "b".repeat(64),
+        });
+        record.link_used = Some("a".repeat(64));
         assert_eq!(
             ApprovalRecord::from_item(&record.to_item()).unwrap(),
             record

@@ -9,7 +9,7 @@ use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use aws_sdk_dynamodb::Client;
 
-use crate::record::{attr, ApprovalRecord, Claim, RecordError, Status, STATUS_INDEX};
+use crate::record::{attr, ApprovalRecord, Claim, LinkHashes, RecordError, Status, STATUS_INDEX};
 use crate::timestamp::Timestamp;
 
 #[derive(Debug, thiserror::Error)]
@@ -30,6 +30,13 @@ pub enum StoreError {
         record: Box<ApprovalRecord>,
         claim: Claim,
     },
+    /// The approval link that decided this request was used again.
+    #[error("this link was already used: approval request `{}` is {}", .0.approval_id, .0.status)]
+    LinkUsed(Box<ApprovalRecord>),
+    /// A validly signed link whose hash the record does not hold: replaced by
+    /// a newer notification, or never sent.
+    #[error("this link is not (or no longer) valid for approval request `{0}`; use the newest notification's links or `hitl`")]
+    LinkUnknown(String),
     #[error(transparent)]
     Record(#[from] RecordError),
     #[error("DynamoDB {operation} on table `{table}` failed: {message}")]
@@ -165,6 +172,36 @@ impl ApprovalStore {
         }
     }
 
+    /// Stores the hashes of the approval links just sent out, while the
+    /// request is pending. Links of an earlier notification stop working.
+    pub async fn issue_links(
+        &self,
+        approval_id: &str,
+        links: &LinkHashes,
+    ) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(attr::APPROVAL_ID, s(approval_id))
+            .update_expression("SET #la = :la, #lr = :lr")
+            .condition_expression("attribute_exists(#id) AND #status = :pending")
+            .expression_attribute_names("#la", attr::LINK_APPROVE_HASH)
+            .expression_attribute_names("#lr", attr::LINK_REJECT_HASH)
+            .expression_attribute_names("#id", attr::APPROVAL_ID)
+            .expression_attribute_names("#status", attr::STATUS)
+            .expression_attribute_values(":la", s(&links.approve))
+            .expression_attribute_values(":lr", s(&links.reject))
+            .expression_attribute_values(":pending", s(Status::Pending.as_str()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(err) if is_condition_failure(&err) => Err(self.explain(approval_id).await),
+            Err(err) => Err(self.aws_error("UpdateItem", err)),
+        }
+    }
+
     /// Claims the right to decide a pending, unexpired request. The same
     /// decider repeating the same decision may claim again, which is how an
     /// interrupted decision is finished.
@@ -174,16 +211,41 @@ impl ApprovalStore {
         claim: &Claim,
         now: Timestamp,
     ) -> Result<ApprovalRecord, StoreError> {
+        self.claim_with(approval_id, claim, None, now).await
+    }
+
+    /// Claims a request through an approval link whose hash is `link_hash`:
+    /// the link must be the record's current one for the claimed outcome and
+    /// unused, and the same write marks it used. Unlike a named decider, a
+    /// link never claims twice.
+    pub async fn claim_by_link(
+        &self,
+        approval_id: &str,
+        claim: &Claim,
+        link_hash: &str,
+        now: Timestamp,
+    ) -> Result<ApprovalRecord, StoreError> {
+        self.claim_with(approval_id, claim, Some(link_hash), now)
+            .await
+    }
+
+    async fn claim_with(
+        &self,
+        approval_id: &str,
+        claim: &Claim,
+        link_hash: Option<&str>,
+        now: Timestamp,
+    ) -> Result<ApprovalRecord, StoreError> {
+        let mut set = vec!["#co = :co", "#cby = :cby", "#cat = :cat"];
+        let mut condition = String::from(
+            "attribute_exists(#id) AND #status = :pending AND #exp > :now \
+             AND (attribute_not_exists(#co) OR (#co = :co AND #cby = :cby))",
+        );
         let mut update = self
             .client
             .update_item()
             .table_name(&self.table)
             .key(attr::APPROVAL_ID, s(approval_id))
-            .update_expression("SET #co = :co, #cby = :cby, #cat = :cat REMOVE #cc")
-            .condition_expression(
-                "attribute_exists(#id) AND #status = :pending AND #exp > :now \
-                 AND (attribute_not_exists(#co) OR (#co = :co AND #cby = :cby))",
-            )
             .expression_attribute_names("#id", attr::APPROVAL_ID)
             .expression_attribute_names("#status", attr::STATUS)
             .expression_attribute_names("#exp", attr::EXPIRES_AT)
@@ -198,16 +260,39 @@ impl ApprovalStore {
             .expression_attribute_values(":cat", s(claim.at.to_string()))
             .return_values(ReturnValue::AllNew);
         if let Some(comment) = &claim.comment {
-            update = update
-                .update_expression("SET #co = :co, #cby = :cby, #cat = :cat, #cc = :cc")
-                .expression_attribute_values(":cc", s(comment));
+            set.push("#cc = :cc");
+            update = update.expression_attribute_values(":cc", s(comment));
         }
-        match update.send().await {
+        if let Some(hash) = link_hash {
+            set.push("#lu = :lh");
+            condition.push_str(" AND #lh = :lh AND attribute_not_exists(#lu)");
+            let link_attr = match claim.outcome {
+                crate::record::Outcome::Approved => attr::LINK_APPROVE_HASH,
+                crate::record::Outcome::Rejected => attr::LINK_REJECT_HASH,
+            };
+            update = update
+                .expression_attribute_names("#lh", link_attr)
+                .expression_attribute_names("#lu", attr::LINK_USED_HASH)
+                .expression_attribute_values(":lh", s(hash));
+        }
+        let mut expression = format!("SET {}", set.join(", "));
+        if claim.comment.is_none() {
+            expression.push_str(" REMOVE #cc");
+        }
+        let result = update
+            .update_expression(expression)
+            .condition_expression(condition)
+            .send()
+            .await;
+        match result {
             Ok(out) => {
                 let item = out.attributes.unwrap_or_default();
                 Ok(ApprovalRecord::from_item(&item)?)
             }
-            Err(err) if is_condition_failure(&err) => Err(self.explain_at(approval_id, now).await),
+            Err(err) if is_condition_failure(&err) => Err(match link_hash {
+                Some(hash) => self.explain_link(approval_id, claim, hash, now).await,
+                None => self.explain_at(approval_id, now).await,
+            }),
             Err(err) => Err(self.aws_error("UpdateItem", err)),
         }
     }
@@ -348,17 +433,48 @@ impl ApprovalStore {
         Ok(records)
     }
 
+    /// Why a claim through a link failed: the link was used, is not the
+    /// record's, or the request cannot be decided any more.
+    async fn explain_link(
+        &self,
+        approval_id: &str,
+        claim: &Claim,
+        hash: &str,
+        now: Timestamp,
+    ) -> StoreError {
+        match self.get(approval_id).await {
+            Ok(Some(record)) if record.link_used.as_deref() == Some(hash) => {
+                StoreError::LinkUsed(Box::new(record))
+            }
+            Ok(Some(record))
+                if record.status == Status::Pending
+                    && record.links.as_ref().map(|l| l.for_outcome(claim.outcome))
+                        != Some(hash) =>
+            {
+                StoreError::LinkUnknown(approval_id.to_owned())
+            }
+            Ok(Some(record)) => self.why_not(record, now),
+            Ok(None) => StoreError::NotFound(approval_id.to_owned()),
+            Err(err) => err,
+        }
+    }
+
     /// Why a conditional write on a record failed, read back from the record.
     async fn explain(&self, approval_id: &str) -> StoreError {
         self.explain_at(approval_id, Timestamp::now()).await
     }
 
     async fn explain_at(&self, approval_id: &str, now: Timestamp) -> StoreError {
-        let record = match self.get(approval_id).await {
-            Ok(Some(record)) => record,
-            Ok(None) => return StoreError::NotFound(approval_id.to_owned()),
-            Err(err) => return err,
-        };
+        match self.get(approval_id).await {
+            Ok(Some(record)) => self.why_not(record, now),
+            Ok(None) => StoreError::NotFound(approval_id.to_owned()),
+            Err(err) => err,
+        }
+    }
+
+    /// Why `record` refused a conditional write at `now`.
+    fn why_not(&self, record: ApprovalRecord, now: Timestamp) -> StoreError {
+        let approval_id = record.approval_id.clone();
         if record.status != Status::Pending {
             StoreError::NotPending(Box::new(record))
         } else if record.is_past_expiry(now) {

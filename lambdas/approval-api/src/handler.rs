@@ -1,0 +1,775 @@
+//! Requests to the approval page: `GET` shows a request, only `POST` decides.
+//!
+//! Email scanners open every link in a message, so a `GET` never changes
+//! anything. A `POST` goes through the same claim → callback → confirm path
+//! as `hitl approve` ([`Decider`]), with the link's hash used up by the
+//! claim's conditional write: a link decides at most once, and a click and a
+//! CLI decision can never both win.
+
+use hitl_contract::links::{link_hash, LinkError, LinkKey, LinkToken};
+use hitl_contract::payload::MAX_COMMENT_LEN;
+use hitl_contract::{
+    ApprovalRecord, DecideError, Decider, Decision, Outcome, Status, StoreError, Timestamp,
+};
+use lambda_http::http::header::{HeaderName, HeaderValue, ALLOW, CACHE_CONTROL, CONTENT_TYPE};
+use lambda_http::http::{Method, StatusCode};
+use lambda_http::{Body, Request, Response};
+use tokio::sync::OnceCell;
+use tracing::{error, info, warn};
+
+use crate::page;
+
+/// The largest form body accepted; a token and a comment fit easily.
+const MAX_FORM_BYTES: usize = 16 * 1024;
+
+/// Where the signing key comes from: Secrets Manager on first use (so a
+/// missing secret is a clear page, not a failed cold start), or given.
+pub enum KeySource {
+    Secret {
+        client: aws_sdk_secretsmanager::Client,
+        secret_id: String,
+        loaded: OnceCell<LinkKey>,
+    },
+    /// A key given directly (the unit tests).
+    #[cfg_attr(not(test), allow(dead_code))]
+    Fixed(LinkKey),
+}
+
+impl KeySource {
+    async fn key(&self) -> Result<&LinkKey, String> {
+        match self {
+            KeySource::Fixed(key) => Ok(key),
+            KeySource::Secret {
+                client,
+                secret_id,
+                loaded,
+            } => loaded
+                .get_or_try_init(|| hitl_contract::links::load_key(client, secret_id))
+                .await
+                .map_err(|e| e.to_string()),
+        }
+    }
+}
+
+/// The approval page's state: how to decide, and how to check links.
+pub struct ApprovalPages {
+    pub decider: Decider,
+    pub key: KeySource,
+    /// Who the record names as the decider of a link decision.
+    pub decided_by: String,
+}
+
+/// A page and its status.
+struct Page {
+    status: StatusCode,
+    html: String,
+}
+
+impl Page {
+    fn new(status: StatusCode, html: String) -> Self {
+        Self { status, html }
+    }
+
+    fn message(status: StatusCode, heading: &str, text: &str) -> Self {
+        Self::new(status, page::message(heading, text))
+    }
+}
+
+impl ApprovalPages {
+    pub async fn handle(&self, request: Request) -> Response<Body> {
+        let now = Timestamp::now();
+        let page = match *request.method() {
+            Method::GET | Method::HEAD => self.show(&request, now).await,
+            Method::POST => self.decide(&request, now).await,
+            _ => {
+                let mut response = respond(Page::message(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "Method not allowed",
+                    "Open the link from your notification in a browser.",
+                ));
+                response
+                    .headers_mut()
+                    .insert(ALLOW, HeaderValue::from_static("GET, HEAD, POST"));
+                return response;
+            }
+        };
+        if page.status.is_client_error() || page.status.is_server_error() {
+            info!(status = page.status.as_u16(), method = %request.method(), "refused");
+        }
+        respond(page)
+    }
+
+    /// `GET`: the request and the form; nothing is written.
+    async fn show(&self, request: &Request, now: Timestamp) -> Page {
+        let Some(text) = request
+            .uri()
+            .query()
+            .and_then(|query| form_value(query.as_bytes(), "token"))
+        else {
+            return Page::message(
+                StatusCode::BAD_REQUEST,
+                "Link incomplete",
+                "This page needs the link from an approval notification; copy the whole link into your browser.",
+            );
+        };
+        let (key, token) = match self.check(&text, now).await {
+            Ok(checked) => checked,
+            Err(page) => return page,
+        };
+        let record = match self.decider.store().get(&token.approval_id).await {
+            Ok(Some(record)) => record,
+            Ok(None) => return no_such_request(),
+            Err(err) => return unavailable(&err.to_string()),
+        };
+        let hash = link_hash(&text);
+        if let Some(page) = closed_page(&record, &hash, token.action, now) {
+            return page;
+        }
+        let sibling = key.sign(&token.sibling());
+        let (approve, reject) = match token.action {
+            Outcome::Approved => (text.as_str(), sibling.as_str()),
+            Outcome::Rejected => (sibling.as_str(), text.as_str()),
+        };
+        Page::new(
+            StatusCode::OK,
+            page::decision_form(&record, token.action, approve, reject, now),
+        )
+    }
+
+    /// `POST`: decide, through the shared decision path.
+    async fn decide(&self, request: &Request, now: Timestamp) -> Page {
+        if let Some(page) = refuse_foreign_post(request) {
+            return page;
+        }
+        let body = request.body().as_ref();
+        if body.len() > MAX_FORM_BYTES {
+            return Page::message(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "Too much text",
+                "The form was larger than this page accepts; shorten the comment and try again.",
+            );
+        }
+        let Some(text) = form_value(body, "token") else {
+            return Page::message(
+                StatusCode::BAD_REQUEST,
+                "Nothing to decide",
+                "The form did not say which decision to make; open the link again and press Approve or Reject.",
+            );
+        };
+        let comment = form_value(body, "comment")
+            .map(|c| c.trim().to_owned())
+            .filter(|c| !c.is_empty());
+        if comment
+            .as_ref()
+            .is_some_and(|c| c.chars().count() > MAX_COMMENT_LEN)
+        {
+            return Page::message(
+                StatusCode::BAD_REQUEST,
+                "Comment too long",
+                &format!("Comments are limited to {MAX_COMMENT_LEN} characters; shorten it and try again."),
+            );
+        }
+        let (_, token) = match self.check(&text, now).await {
+            Ok(checked) => checked,
+            Err(page) => return page,
+        };
+        let decision = Decision {
+            approval_id: token.approval_id.clone(),
+            outcome: token.action,
+            decided_by: self.decided_by.clone(),
+            comment,
+        };
+        let hash = link_hash(&text);
+        match self.decider.decide_by_link(&decision, &hash, now).await {
+            Ok(record) => {
+                info!(approval_id = %record.approval_id, status = %record.status, "decided through a link");
+                let heading = match record.status {
+                    Status::Approved => "Approved",
+                    _ => "Rejected",
+                };
+                Page::new(
+                    StatusCode::OK,
+                    page::closed(
+                        &record,
+                        heading,
+                        "your decision is recorded and the workflow has resumed",
+                        now,
+                    ),
+                )
+            }
+            Err(err) => decide_error_page(err, &hash, token.action, now),
+        }
+    }
+
+    /// The signing key, and the token checked against it.
+    async fn check(&self, text: &str, now: Timestamp) -> Result<(&LinkKey, LinkToken), Page> {
+        let key = self.key.key().await.map_err(|message| {
+            error!(%message, "link signing key unavailable");
+            Page::message(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Approval page unavailable",
+                "This approval page cannot check links right now; try again later or ask an operator to decide with hitl.",
+            )
+        })?;
+        let token = key.verify(text, now).map_err(|err| match err {
+            LinkError::Malformed(_) | LinkError::WeakKey => Page::message(
+                StatusCode::BAD_REQUEST,
+                "Link damaged",
+                "This link is incomplete or damaged; copy the whole link from the notification.",
+            ),
+            LinkError::BadSignature => Page::message(
+                StatusCode::FORBIDDEN,
+                "Link not valid",
+                "This link was altered or was not issued by this approval service; nothing was changed.",
+            ),
+            LinkError::Expired(at) => Page::message(
+                StatusCode::GONE,
+                "Link expired",
+                &format!("This request expired at {at}; it can no longer be decided."),
+            ),
+        })?;
+        Ok((key, token))
+    }
+}
+
+/// The page for a request that this link cannot decide, or `None` when it can.
+fn closed_page(
+    record: &ApprovalRecord,
+    hash: &str,
+    action: Outcome,
+    now: Timestamp,
+) -> Option<Page> {
+    if record.link_used.as_deref() == Some(hash) {
+        return Some(Page::new(
+            StatusCode::GONE,
+            page::closed(record, "Link already used", "each link decides once", now),
+        ));
+    }
+    if record.status == Status::Pending
+        && record.links.as_ref().map(|l| l.for_outcome(action)) != Some(hash)
+    {
+        return Some(unknown_link());
+    }
+    match record.status {
+        Status::Pending if record.is_past_expiry(now) => Some(Page::new(
+            StatusCode::GONE,
+            page::closed(
+                record,
+                "Expired",
+                "this request can no longer be decided",
+                now,
+            ),
+        )),
+        Status::Pending => None,
+        Status::Expired | Status::Cancelled => Some(Page::new(
+            StatusCode::GONE,
+            page::closed(
+                record,
+                &title_case(record.status),
+                "this request can no longer be decided",
+                now,
+            ),
+        )),
+        Status::Approved | Status::Rejected => Some(Page::new(
+            StatusCode::CONFLICT,
+            page::closed(
+                record,
+                &format!("Already {}", record.status.as_str().to_lowercase()),
+                &format!(
+                    "decided by {}",
+                    record.decided_by.as_deref().unwrap_or("someone else")
+                ),
+                now,
+            ),
+        )),
+    }
+}
+
+fn decide_error_page(err: DecideError, hash: &str, action: Outcome, now: Timestamp) -> Page {
+    match err {
+        DecideError::Store(StoreError::LinkUsed(record) | StoreError::NotPending(record) | StoreError::PastExpiry(record)) => {
+            closed_page(&record, hash, action, now).unwrap_or_else(|| {
+                Page::message(StatusCode::CONFLICT, "Not decided", "This request can no longer be decided here.")
+            })
+        }
+        DecideError::Store(StoreError::ClaimedByOther { claim, .. }) => Page::message(
+            StatusCode::CONFLICT,
+            "Already being decided",
+            &format!(
+                "{} is recording a decision ({}) on this request; nothing was changed.",
+                claim.by, claim.outcome
+            ),
+        ),
+        DecideError::Store(StoreError::NotFound(_)) => no_such_request(),
+        DecideError::Store(StoreError::LinkUnknown(_)) => unknown_link(),
+        DecideError::SelfApproval { .. } => Page::message(
+            StatusCode::FORBIDDEN,
+            "Not allowed",
+            "Requesters may not approve their own requests on this deployment.",
+        ),
+        DecideError::NotReady(_) => Page::message(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Not ready yet",
+            "This request's workflow is still starting; wait a few seconds and press the button again.",
+        ),
+        DecideError::ExecutionClosed(record) => Page::new(
+            StatusCode::GONE,
+            page::closed(
+                &record,
+                "Workflow ended",
+                "the workflow of this request has ended without a decision",
+                now,
+            ),
+        ),
+        DecideError::Undelivered { approval_id, message, .. } => {
+            warn!(%approval_id, %message, "link decision claimed but not delivered");
+            Page::message(
+                StatusCode::BAD_GATEWAY,
+                "Decision recorded, not yet delivered",
+                "Your decision is recorded but the workflow could not be told yet; an operator can finish it with `hitl approve` or `hitl reject`.",
+            )
+        }
+        other @ DecideError::Store(_) => unavailable(&other.to_string()),
+    }
+}
+
+fn no_such_request() -> Page {
+    Page::message(
+        StatusCode::NOT_FOUND,
+        "No such request",
+        "This approval request does not exist (any more); nothing was changed.",
+    )
+}
+
+fn unknown_link() -> Page {
+    Page::message(
+        StatusCode::NOT_FOUND,
+        "Link not current",
+        "This link is not the current one for this request (a newer notification replaced it); use the newest notification.",
+    )
+}
+
+fn unavailable(message: &str) -> Page {
+    error!(%message, "approval store unavailable");
+    Page::message(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "Try again",
+        "The approval service could not read or write the request just now; nothing was decided. Try again in a minute.",
+    )
+}
+
+fn title_case(status: Status) -> String {
+    let lower = status.as_str().to_lowercase();
+    let mut chars = lower.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+/// Refuses form posts from other sites (a page elsewhere posting to ours)
+/// and bodies that are not a form.
+fn refuse_foreign_post(request: &Request) -> Option<Page> {
+    let header = |name: &str| {
+        request
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let is_form = header("content-type").is_some_and(|t| {
+        t.split(';').next().is_some_and(|m| {
+            m.trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        })
+    });
+    if !is_form {
+        return Some(Page::message(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Not a form",
+            "Decisions are made with the form on the approval page.",
+        ));
+    }
+    let cross_site = header("sec-fetch-site").is_some_and(|site| site == "cross-site");
+    let foreign_origin = match (header("origin"), header("host")) {
+        (Some(origin), Some(host)) => {
+            let origin_host = origin
+                .split_once("://")
+                .map(|(_, rest)| rest)
+                .unwrap_or(origin.as_str());
+            !origin_host.eq_ignore_ascii_case(&host)
+        }
+        (Some(_), None) => true,
+        (None, _) => false,
+    };
+    (cross_site || foreign_origin).then(|| {
+        Page::message(
+            StatusCode::FORBIDDEN,
+            "Refused",
+            "This form can only be sent from the approval page itself; nothing was changed.",
+        )
+    })
+}
+
+/// The first value of `name` in a URL-encoded form or query string.
+fn form_value(encoded: &[u8], name: &str) -> Option<String> {
+    form_urlencoded::parse(encoded)
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.into_owned())
+}
+
+/// Every page goes out with headers that keep it out of caches, referrers
+/// and frames.
+fn respond(page: Page) -> Response<Body> {
+    let mut response = Response::new(Body::from(page.html));
+    *response.status_mut() = page.status;
+    let headers = response.headers_mut();
+    headers.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    let fixed = [
+        ("referrer-policy", "no-referrer"),
+        ("x-content-type-options", "nosniff"),
+        ("x-frame-options", "DENY"),
+    ];
+    for (name, value) in fixed {
+        headers.insert(
+            HeaderName::from_static(name),
+            HeaderValue::from_static(value),
+        );
+    }
+    if let Ok(csp) = HeaderValue::from_str(page::content_security_policy()) {
+        headers.insert(HeaderName::from_static("content-security-policy"), csp);
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use aws_sdk_dynamodb::operation::get_item::GetItemOutput;
+    use aws_sdk_dynamodb::operation::update_item::{UpdateItemError, UpdateItemOutput};
+    use aws_sdk_dynamodb::types::error::ConditionalCheckFailedException;
+    use aws_sdk_lambda::operation::send_durable_execution_callback_success::SendDurableExecutionCallbackSuccessOutput;
+    use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
+    use aws_smithy_types::error::ErrorMetadata;
+    use hitl_contract::record::LinkHashes;
+    use hitl_contract::{ApprovalStore, Claim, SubmitRequest};
+
+    use super::*;
+
+    const HOST: &str = "abc.lambda-url.eu-west-1.on.aws";
+
+    fn key() -> LinkKey {
+        LinkKey::new("test-signing-key-of-forty-bytes-or-more!").unwrap()
+    }
+
+    /// A pending request whose links are `approve` and `reject`.
+    fn pending(title: &str) -> (ApprovalRecord, String, String) {
+        let request = SubmitRequest {
+            approval_id: "apr-1".into(),
+            title: title.into(),
+            description: Some("line one\n<img src=x onerror=alert(1)>".into()),
+            requester: "alice".into(),
+            amount: Some("12.50".into()),
+            details: Some(serde_json::json!({"note": "<b>bold</b>"})),
+            timeout_seconds: Some(3600),
+        };
+        let mut record = ApprovalRecord::pending(&request, "arn:exec", Timestamp::now());
+        record.callback_id = Some("cb-1".into());
+        let (approve, reject) = key().mint_pair("apr-1", record.expires_at).unwrap();
+        let (approve, reject) = (key().sign(&approve), key().sign(&reject));
+        record.links = Some(LinkHashes {
+            approve: link_hash(&approve),
+            reject: link_hash(&reject),
+        });
+        (record, approve, reject)
+    }
+
+    fn get(record: &ApprovalRecord) -> Rule {
+        let item = record.to_item();
+        mock!(aws_sdk_dynamodb::Client::get_item).then_output(move || {
+            GetItemOutput::builder()
+                .set_item(Some(item.clone()))
+                .build()
+        })
+    }
+
+    fn update(record: &ApprovalRecord) -> Rule {
+        let item = record.to_item();
+        mock!(aws_sdk_dynamodb::Client::update_item).then_output(move || {
+            UpdateItemOutput::builder()
+                .set_attributes(Some(item.clone()))
+                .build()
+        })
+    }
+
+    fn condition_failed() -> Rule {
+        mock!(aws_sdk_dynamodb::Client::update_item).then_error(|| {
+            UpdateItemError::ConditionalCheckFailedException(
+                ConditionalCheckFailedException::builder()
+                    .meta(
+                        ErrorMetadata::builder()
+                            .code("ConditionalCheckFailedException")
+                            .build(),
+                    )
+                    .build(),
+            )
+        })
+    }
+
+    fn pages(dynamodb: &[&Rule], lambda: &[&Rule]) -> ApprovalPages {
+        let dynamodb = mock_client!(aws_sdk_dynamodb, RuleMode::Sequential, dynamodb);
+        let lambda = mock_client!(aws_sdk_lambda, RuleMode::Sequential, lambda);
+        ApprovalPages {
+            decider: Decider::new(ApprovalStore::new(dynamodb, "approvals"), lambda),
+            key: KeySource::Fixed(key()),
+            decided_by: "approval link".into(),
+        }
+    }
+
+    fn get_request(token: &str) -> Request {
+        lambda_http::http::Request::builder()
+            .method("GET")
+            .uri(format!("https://{HOST}/decision?token={token}"))
+            .header("host", HOST)
+            .body(Body::Empty)
+            .unwrap()
+    }
+
+    fn post_request(body: &str) -> Request {
+        lambda_http::http::Request::builder()
+            .method("POST")
+            .uri(format!("https://{HOST}/decision"))
+            .header("host", HOST)
+            .header("origin", format!("https://{HOST}"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .unwrap()
+    }
+
+    fn form(token: &str, comment: &str) -> String {
+        form_urlencoded::Serializer::new(String::new())
+            .append_pair("token", token)
+            .append_pair("comment", comment)
+            .finish()
+    }
+
+    fn html(response: &Response<Body>) -> String {
+        String::from_utf8(response.body().as_ref().to_vec()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn get_shows_the_request_escaped_with_both_buttons_and_writes_nothing() {
+        let (record, approve, reject) = pending("<script>alert('x')</script> deploy");
+        let read = get(&record);
+        let pages = pages(&[&read], &[]);
+        let response = pages.handle(get_request(&approve)).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let body = html(&response);
+        assert!(
+            body.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; deploy"),
+            "{body}"
+        );
+        assert!(
+            body.contains("&lt;img src=x onerror=alert(1)&gt;"),
+            "{body}"
+        );
+        assert!(
+            !body.contains("<script") && !body.contains("<img"),
+            "{body}"
+        );
+        // Both buttons, the link's own action first, each with its own token.
+        let approve_at = body.find(&format!("value=\"{approve}\"")).unwrap();
+        let reject_at = body.find(&format!("value=\"{reject}\"")).unwrap();
+        assert!(approve_at < reject_at);
+        assert!(body.contains("<form method=\"post\">"));
+        let headers = response.headers();
+        assert_eq!(headers["cache-control"], "no-store");
+        assert_eq!(headers["referrer-policy"], "no-referrer");
+        assert!(headers["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .starts_with("default-src 'none'"));
+        // One read; a mocked client with no update rule would fail any write.
+        assert_eq!(read.num_calls(), 1);
+    }
+
+    #[tokio::test]
+    async fn the_reject_link_puts_reject_first() {
+        let (record, approve, reject) = pending("t");
+        let read = get(&record);
+        let body = html(&pages(&[&read], &[]).handle(get_request(&reject)).await);
+        assert!(body.find(&reject).unwrap() < body.find(&approve).unwrap());
+    }
+
+    #[tokio::test]
+    async fn bad_links_are_refused_before_any_read() {
+        let (_, approve, _) = pending("t");
+        let tampered = approve.replacen(".a.", ".r.", 1);
+        let expired = key().sign(
+            &key()
+                .mint_pair("apr-1", Timestamp::now().plus(Duration::ZERO))
+                .unwrap()
+                .0,
+        );
+        let cases = [
+            ("", StatusCode::BAD_REQUEST),
+            ("garbage", StatusCode::BAD_REQUEST),
+            (tampered.as_str(), StatusCode::FORBIDDEN),
+            (expired.as_str(), StatusCode::GONE),
+        ];
+        for (token, expected) in cases {
+            let pages = pages(&[], &[]);
+            let response = pages.handle(get_request(token)).await;
+            assert_eq!(response.status(), expected, "{token}");
+            let response = pages.handle(post_request(&form(token, ""))).await;
+            assert_eq!(response.status(), expected, "POST {token}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_link_from_an_older_notification_is_not_current() {
+        let (record, _, _) = pending("t");
+        let (older, _) = key().mint_pair("apr-1", record.expires_at).unwrap();
+        let read = get(&record);
+        let response = pages(&[&read], &[])
+            .handle(get_request(&key().sign(&older)))
+            .await;
+        assert_eq!(response.status(), StatusCode::NOT_FOUND);
+        assert!(html(&response).contains("Link not current"));
+    }
+
+    #[tokio::test]
+    async fn post_decides_through_the_claim_that_uses_up_the_link() {
+        let (record, approve, _) = pending("t");
+        let hash = link_hash(&approve);
+        let read = get(&record);
+        let expected_hash = hash.clone();
+        let claim = mock!(aws_sdk_dynamodb::Client::update_item)
+            .match_requests(move |req| {
+                let condition = req.condition_expression().unwrap_or_default();
+                condition.contains("#lh = :lh AND attribute_not_exists(#lu)")
+                    && req.expression_attribute_values().unwrap()[":lh"]
+                        .as_s()
+                        .unwrap()
+                        == &expected_hash
+                    && req.expression_attribute_names().unwrap()["#lh"] == "link_approve_hash"
+            })
+            .then_output({
+                let item = record.to_item();
+                move || {
+                    UpdateItemOutput::builder()
+                        .set_attributes(Some(item.clone()))
+                        .build()
+                }
+            });
+        let mut approved = record.clone();
+        approved.status = Status::Approved;
+        approved.decided_by = Some("approval link".into());
+        approved.link_used = Some(hash);
+        let finish = update(&approved);
+        let send = mock!(aws_sdk_lambda::Client::send_durable_execution_callback_success)
+            .match_requests(|req| req.callback_id() == Some("cb-1"))
+            .then_output(|| SendDurableExecutionCallbackSuccessOutput::builder().build());
+        let pages = pages(&[&read, &claim, &finish], &[&send]);
+        let response = pages
+            .handle(post_request(&form(&approve, "fine by me")))
+            .await;
+        assert_eq!(response.status(), StatusCode::OK, "{}", html(&response));
+        assert!(html(&response).contains("Approved"));
+        assert_eq!(
+            (claim.num_calls(), send.num_calls(), finish.num_calls()),
+            (1, 1, 1)
+        );
+    }
+
+    #[tokio::test]
+    async fn a_replayed_post_is_refused_and_sends_nothing() {
+        let (mut record, approve, _) = pending("t");
+        record.status = Status::Approved;
+        record.decided_by = Some("approval link".into());
+        record.link_used = Some(link_hash(&approve));
+        let read = get(&record);
+        let response = pages(&[&read], &[])
+            .handle(post_request(&form(&approve, "")))
+            .await;
+        assert_eq!(response.status(), StatusCode::GONE);
+        assert!(html(&response).contains("Link already used"));
+    }
+
+    #[tokio::test]
+    async fn a_cli_decision_that_claimed_first_wins_the_race() {
+        // Read pending, then the CLI's claim lands before ours.
+        let (record, approve, _) = pending("t");
+        let mut claimed = record.clone();
+        claimed.claim = Some(Claim {
+            outcome: Outcome::Rejected,
+            by: "bob".into(),
+            at: Timestamp::now(),
+            comment: None,
+        });
+        let (first, lost, second) = (get(&record), condition_failed(), get(&claimed));
+        let response = pages(&[&first, &lost, &second], &[])
+            .handle(post_request(&form(&approve, "")))
+            .await;
+        assert_eq!(response.status(), StatusCode::CONFLICT);
+        assert!(html(&response).contains("bob is recording a decision (REJECTED)"));
+    }
+
+    #[tokio::test]
+    async fn a_request_decided_elsewhere_shows_who_decided() {
+        let (mut record, approve, _) = pending("t");
+        record.status = Status::Rejected;
+        record.decided_by = Some("carol".into());
+        let read = get(&record);
+        let response = pages(&[&read], &[]).handle(get_request(&approve)).await;
+        assert_eq!(response.status(), StatusCode::CONFLICT);
+        assert!(html(&response).contains("decided by carol"));
+    }
+
+    #[tokio::test]
+    async fn cross_site_or_non_form_posts_are_refused() {
+        let (_, approve, _) = pending("t");
+        let mut foreign = post_request(&form(&approve, ""));
+        foreign
+            .headers_mut()
+            .insert("origin", HeaderValue::from_static("https://evil.example"));
+        let mut json = post_request("{}");
+        json.headers_mut()
+            .insert("content-type", HeaderValue::from_static("application/json"));
+        let pages = pages(&[], &[]);
+        assert_eq!(pages.handle(foreign).await.status(), StatusCode::FORBIDDEN);
+        assert_eq!(
+            pages.handle(json).await.status(),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE
+        );
+    }
+
+    #[tokio::test]
+    async fn other_methods_are_not_allowed() {
+        let request = lambda_http::http::Request::builder()
+            .method("PUT")
+            .uri(format!("https://{HOST}/decision"))
+            .body(Body::Empty)
+            .unwrap();
+        let response = pages(&[], &[]).handle(request).await;
+        assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(response.headers()["allow"], "GET, HEAD, POST");
+    }
+
+    #[tokio::test]
+    async fn an_overlong_comment_is_refused() {
+        let (_, approve, _) = pending("t");
+        let response = pages(&[], &[])
+            .handle(post_request(&form(
+                &approve,
+                &"x".repeat(MAX_COMMENT_LEN + 1),
+            )))
+            .await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    }
+}

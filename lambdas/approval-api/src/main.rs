@@ -1,0 +1,65 @@
+//! The approval page Lambda, behind a function URL: the links in
+//! notifications open it (`GET`), and its form decides (`POST`).
+
+mod handler;
+mod page;
+
+use std::sync::Arc;
+
+use hitl_contract::outputs::env;
+use hitl_contract::{ApprovalStore, Decider};
+use lambda_http::{service_fn, Error, Request};
+use tokio::sync::OnceCell;
+
+use crate::handler::{ApprovalPages, KeySource};
+
+/// Who a link decision is recorded as: the links go to the approvers'
+/// notification channel, not to a named person.
+const LINK_DECIDER: &str = "approval link";
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    init_logging();
+    let pages = Arc::new(pages_from_env().await?);
+    lambda_http::run(service_fn(move |request: Request| {
+        let pages = Arc::clone(&pages);
+        async move { Ok::<_, Error>(pages.handle(request).await) }
+    }))
+    .await
+}
+
+async fn pages_from_env() -> Result<ApprovalPages, Error> {
+    let var = |name: &str| {
+        std::env::var(name)
+            .map_err(|_| format!("{name} is not set: deploy the function with template.yaml"))
+    };
+    let table = var(env::APPROVALS_TABLE)?;
+    let secret_id = var(env::LINK_SIGNING_SECRET_ARN)?;
+    let allow_self_approval = std::env::var(env::ALLOW_SELF_APPROVAL).is_ok_and(|v| v == "true");
+    let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let store = ApprovalStore::new(aws_sdk_dynamodb::Client::new(&config), table);
+    Ok(ApprovalPages {
+        decider: Decider::new(store, aws_sdk_lambda::Client::new(&config))
+            .allow_self_approval(allow_self_approval),
+        key: KeySource::Secret {
+            client: aws_sdk_secretsmanager::Client::new(&config),
+            secret_id,
+            loaded: OnceCell::new(),
+        },
+        decided_by: LINK_DECIDER.to_owned(),
+    })
+}
+
+/// One JSON object per line on stdout, which Lambda ships to CloudWatch Logs.
+fn init_logging() {
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("RUST_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_current_span(false)
+        .with_span_list(false)
+        .with_target(true)
+        .init();
+}

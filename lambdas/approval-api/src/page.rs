@@ -1,0 +1,196 @@
+//! The HTML pages: small, accessible, no JavaScript, every field escaped.
+
+use std::fmt::Write;
+use std::sync::OnceLock;
+
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+use hitl_contract::{ApprovalRecord, Outcome, Status, Timestamp};
+use sha2::{Digest, Sha256};
+
+const STYLE: &str = "\
+body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;color:#1b1b1b;background:#fff}\
+h1{font-size:1.4rem}dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem}dt{font-weight:600}dd{margin:0}\
+pre{white-space:pre-wrap;word-break:break-word;background:#f3f3f3;padding:.5rem}\
+textarea{width:100%;box-sizing:border-box;font:inherit}\
+button{font:inherit;padding:.5rem 1.25rem;margin:.75rem .5rem 0 0;border:2px solid #1b1b1b;border-radius:4px;cursor:pointer}\
+.approve{background:#0b6e2e;color:#fff;border-color:#0b6e2e}.reject{background:#fff;color:#9b1c1c;border-color:#9b1c1c}\
+.note{color:#444;font-size:.9rem}.outcome{font-weight:600}";
+
+/// The Content-Security-Policy of every page: nothing but our own inline
+/// style (by hash) and forms posting back here.
+pub fn content_security_policy() -> &'static str {
+    static CSP: OnceLock<String> = OnceLock::new();
+    CSP.get_or_init(|| {
+        let hash = B64.encode(Sha256::digest(STYLE.as_bytes()));
+        format!(
+            "default-src 'none'; style-src 'sha256-{hash}'; form-action 'self'; \
+             frame-ancestors 'none'; base-uri 'none'"
+        )
+    })
+}
+
+/// Escapes text for HTML element content and quoted attribute values.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn document(title: &str, body: &str) -> String {
+    format!(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <meta name=\"referrer\" content=\"no-referrer\">\
+         <meta name=\"robots\" content=\"noindex\">\
+         <title>{title}</title><style>{STYLE}</style></head>\
+         <body><main>{body}</main></body></html>\n",
+        title = escape(title)
+    )
+}
+
+/// A page that only says something: an error, or what happened.
+pub fn message(heading: &str, text: &str) -> String {
+    document(
+        heading,
+        &format!("<h1>{}</h1><p>{}</p>", escape(heading), escape(text)),
+    )
+}
+
+fn when(time: Timestamp, now: Timestamp) -> String {
+    let seconds = if now <= time {
+        now.seconds_until(time)
+    } else {
+        time.seconds_until(now)
+    };
+    let span = human(seconds);
+    if now <= time {
+        format!("{time} (in {span})")
+    } else {
+        format!("{time} ({span} ago)")
+    }
+}
+
+fn human(seconds: u64) -> String {
+    let (d, h, m) = (seconds / 86_400, seconds / 3600 % 24, seconds / 60 % 60);
+    match (d, h, m) {
+        (0, 0, 0) => format!("{seconds}s"),
+        (0, 0, m) => format!("{m}m"),
+        (0, h, m) => format!("{h}h {m}m"),
+        (d, h, _) => format!("{d}d {h}h"),
+    }
+}
+
+fn details(record: &ApprovalRecord, now: Timestamp) -> String {
+    let mut rows = String::new();
+    let mut row = |name: &str, value: &str| {
+        let _ = write!(rows, "<dt>{}</dt><dd>{}</dd>", escape(name), escape(value));
+    };
+    row("Request", &record.approval_id);
+    row("Requested by", &record.requester);
+    if let Some(amount) = &record.amount {
+        row("Amount", amount);
+    }
+    row("Status", record.status.as_str());
+    row("Created", &when(record.created_at, now));
+    if record.status == Status::Pending {
+        row("Expires", &when(record.expires_at, now));
+    }
+    if let Some(by) = &record.decided_by {
+        row("Decided by", by);
+    }
+    let mut html = format!("<h1>{}</h1><dl>{rows}</dl>", escape(&record.title));
+    if let Some(description) = &record.description {
+        let _ = write!(
+            html,
+            "<h2>Description</h2><pre>{}</pre>",
+            escape(description)
+        );
+    }
+    if let Some(details) = &record.details {
+        let pretty = serde_json::to_string_pretty(details).unwrap_or_default();
+        let _ = write!(html, "<h2>Details</h2><pre>{}</pre>", escape(&pretty));
+    }
+    html
+}
+
+/// The page behind a link: the request, and a form that decides it. The
+/// link's own action comes first; both buttons carry their own signed token.
+pub fn decision_form(
+    record: &ApprovalRecord,
+    action: Outcome,
+    approve_token: &str,
+    reject_token: &str,
+    now: Timestamp,
+) -> String {
+    let approve = format!(
+        "<button class=\"approve\" type=\"submit\" name=\"token\" value=\"{}\">Approve</button>",
+        escape(approve_token)
+    );
+    let reject = format!(
+        "<button class=\"reject\" type=\"submit\" name=\"token\" value=\"{}\">Reject</button>",
+        escape(reject_token)
+    );
+    let buttons = match action {
+        Outcome::Approved => format!("{approve}{reject}"),
+        Outcome::Rejected => format!("{reject}{approve}"),
+    };
+    let body = format!(
+        "{}<form method=\"post\">\
+         <p><label for=\"comment\">Comment (optional)</label>\
+         <textarea id=\"comment\" name=\"comment\" rows=\"3\" maxlength=\"{}\"></textarea></p>\
+         {buttons}</form>\
+         <p class=\"note\">Nothing is decided until you press a button. Each link works once.</p>",
+        details(record, now),
+        hitl_contract::payload::MAX_COMMENT_LEN
+    );
+    document(&format!("Approval request: {}", record.title), &body)
+}
+
+/// The request as it stands, when it can no longer be decided here.
+pub fn closed(record: &ApprovalRecord, heading: &str, text: &str, now: Timestamp) -> String {
+    let body = format!(
+        "<p class=\"outcome\" role=\"status\">{}: {}</p>{}",
+        escape(heading),
+        escape(text),
+        details(record, now)
+    );
+    document(heading, &body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escape_neutralises_markup_and_attribute_quotes() {
+        assert_eq!(
+            escape(r#"<script>alert("x")</script> & 'y'"#),
+            "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;y&#39;"
+        );
+    }
+
+    #[test]
+    fn the_policy_allows_exactly_our_style() {
+        let csp = content_security_policy();
+        assert!(csp.starts_with("default-src 'none'; style-src 'sha256-"));
+        assert!(!csp.contains("unsafe"));
+    }
+
+    #[test]
+    fn human_spans() {
+        assert_eq!(human(42), "42s");
+        assert_eq!(human(125), "2m");
+        assert_eq!(human(3 * 3600 + 12 * 60), "3h 12m");
+        assert_eq!(human(2 * 86_400 + 5 * 3600), "2d 5h");
+    }
+}
