@@ -104,9 +104,10 @@ pub struct SubmitArgs {
     /// A JSON file with free-form details to store with the request.
     #[arg(long, value_name = "FILE")]
     pub details_file: Option<PathBuf>,
-    /// How long approvers have, e.g. 30m, 24h, 7d.
-    #[arg(long, value_parser = parse_duration, default_value = "24h")]
-    pub timeout: Duration,
+    /// How long approvers have, e.g. 30m, 24h, 7d [default: the stack's
+    /// DefaultRequestTimeoutSeconds]
+    #[arg(long, value_parser = parse_duration)]
+    pub timeout: Option<Duration>,
     /// The request's id (letters, digits, - and _); generated when absent.
     #[arg(long)]
     pub id: Option<String>,

@@ -39,7 +39,7 @@ pub async fn run(app: &App, args: SubmitArgs) -> anyhow::Result<()> {
         requester,
         amount: args.amount,
         details,
-        timeout_seconds: Some(args.timeout.as_secs()),
+        timeout_seconds: args.timeout.map(|t| t.as_secs()),
     };
     request.validate(app.stack.max_request_timeout)?;
 

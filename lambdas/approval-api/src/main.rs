@@ -34,7 +34,7 @@ async fn pages_from_env() -> Result<ApprovalPages, Error> {
             .map_err(|_| format!("{name} is not set: deploy the function with template.yaml"))
     };
     let table = var(env::APPROVALS_TABLE)?;
-    let secret_id = var(env::LINK_SIGNING_SECRET_ARN)?;
+    let secret_id = var(env::LINK_SIGNING_SECRET)?;
     let allow_self_approval = std::env::var(env::ALLOW_SELF_APPROVAL).is_ok_and(|v| v == "true");
     let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let store = ApprovalStore::new(aws_sdk_dynamodb::Client::new(&config), table);

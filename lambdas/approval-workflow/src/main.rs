@@ -1,12 +1,15 @@
 //! The durable approval workflow Lambda.
 
+mod notify;
 mod workflow;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use hitl_contract::outputs::env;
 use hitl_contract::ApprovalStore;
 
+use crate::notify::Notifier;
 use crate::workflow::Settings;
 
 #[tokio::main]
@@ -27,19 +30,38 @@ async fn settings_from_env() -> Result<Settings, lambda_runtime::Error> {
             env::APPROVALS_TABLE
         )
     })?;
-    let max = std::env::var(env::MAX_REQUEST_TIMEOUT_SECONDS)
-        .ok()
-        .and_then(|v| v.parse::<u64>().ok())
-        .ok_or_else(|| {
-            format!(
-                "{} must be a number of seconds",
-                env::MAX_REQUEST_TIMEOUT_SECONDS
-            )
-        })?;
+    let seconds = |name: &str| {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.parse::<u64>().ok())
+            .ok_or_else(|| format!("{name} must be a number of seconds"))
+    };
+    let max = seconds(env::MAX_REQUEST_TIMEOUT_SECONDS)?;
+    let default = seconds(env::DEFAULT_REQUEST_TIMEOUT_SECONDS)?;
     let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let notifier = match std::env::var(env::NOTIFICATION_TOPIC_ARN) {
+        Ok(topic_arn) if !topic_arn.is_empty() => {
+            let var = |name: &str| {
+                std::env::var(name).map_err(|_| {
+                    format!("{name} is not set: notifications need it (see template.yaml)")
+                })
+            };
+            Some(Arc::new(Notifier {
+                sns: aws_sdk_sns::Client::new(&config),
+                topic_arn,
+                links_base_url: var(env::LINKS_BASE_URL)?,
+                secrets: aws_sdk_secretsmanager::Client::new(&config),
+                secret_id: var(env::LINK_SIGNING_SECRET)?,
+                key: Default::default(),
+            }))
+        }
+        _ => None,
+    };
     Ok(Settings {
         store: ApprovalStore::new(aws_sdk_dynamodb::Client::new(&config), table),
         max_request_timeout: Duration::from_secs(max),
+        default_request_timeout: Duration::from_secs(default),
+        notifier,
     })
 }
 

@@ -9,7 +9,9 @@ use hitl_contract::{
 };
 use hitl_durable::{CallbackConfig, DurableContext, DurableError, ErrorObject, HandlerError};
 use serde::{Deserialize, Serialize};
-use tracing::info;
+use tracing::{info, warn};
+
+use crate::notify::{Notified, Notifier};
 
 /// Why a workflow ends `FAILED`.
 #[derive(Debug, thiserror::Error)]
@@ -41,6 +43,10 @@ impl From<WorkflowError> for HandlerError {
 pub struct Settings {
     pub store: ApprovalStore,
     pub max_request_timeout: Duration,
+    /// The timeout of requests that name none.
+    pub default_request_timeout: Duration,
+    /// Absent when the deployment has no notification topic.
+    pub notifier: Option<std::sync::Arc<Notifier>>,
 }
 
 /// The outcome of the step that writes the record. A conflict is a result,
@@ -54,13 +60,17 @@ enum Recording {
 pub async fn run(
     ctx: DurableContext,
     settings: Settings,
-    request: SubmitRequest,
+    mut request: SubmitRequest,
 ) -> Result<WorkflowResult, WorkflowError> {
     let id = request.approval_id.clone();
+    request
+        .timeout_seconds
+        .get_or_insert(settings.default_request_timeout.as_secs());
     request.validate(settings.max_request_timeout)?;
 
     let store = settings.store.clone();
     let arn = ctx.execution_arn().to_owned();
+    let notify_request = request.clone();
     let recording = ctx
         .step("record-request", |_| async move {
             let now = Timestamp::now();
@@ -103,6 +113,29 @@ pub async fn run(
         }
     })
     .await?;
+    if let Some(notifier) = settings.notifier.clone() {
+        // After the callback is published, so the links work at once. A
+        // notification that cannot be sent does not fail the request:
+        // approvers can still decide with `hitl`.
+        let store = settings.store.clone();
+        let notified = ctx
+            .step("notify-approvers", |_| async move {
+                notifier.notify(&store, &notify_request, expires_at).await
+            })
+            .await;
+        match notified {
+            Ok(Notified::Sent { message_id }) if !ctx.is_replaying() => {
+                info!(approval_id = %id, message_id = message_id.as_deref().unwrap_or(""), "approvers notified");
+            }
+            Ok(_) => {}
+            Err(DurableError::StepFailed { error, .. }) => {
+                if !ctx.is_replaying() {
+                    warn!(approval_id = %id, error = %error, "approvers could not be notified");
+                }
+            }
+            Err(err) => return Err(err.into()),
+        }
+    }
     if !ctx.is_replaying() {
         info!(approval_id = %id, expires_at = %expires_at, "waiting for a decision");
     }

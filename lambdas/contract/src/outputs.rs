@@ -39,12 +39,14 @@ pub mod env {
     pub const APPROVALS_TABLE: &str = "APPROVALS_TABLE";
     /// The longest request timeout, in seconds; requests asking for more are refused.
     pub const MAX_REQUEST_TIMEOUT_SECONDS: &str = "MAX_REQUEST_TIMEOUT_SECONDS";
+    /// A request's timeout when its submitter names none, in seconds.
+    pub const DEFAULT_REQUEST_TIMEOUT_SECONDS: &str = "DEFAULT_REQUEST_TIMEOUT_SECONDS";
     /// The SNS topic the workflow notifies approvers on.
     pub const NOTIFICATION_TOPIC_ARN: &str = "NOTIFICATION_TOPIC_ARN";
     /// Where approval links point: the approval page function's URL.
     pub const LINKS_BASE_URL: &str = "LINKS_BASE_URL";
-    /// The Secrets Manager secret holding the link signing key.
-    pub const LINK_SIGNING_SECRET_ARN: &str = "LINK_SIGNING_SECRET_ARN";
+    /// The Secrets Manager secret (ARN or name) holding the link signing key.
+    pub const LINK_SIGNING_SECRET: &str = "LINK_SIGNING_SECRET";
     /// `true` when requesters may approve their own requests.
     pub const ALLOW_SELF_APPROVAL: &str = "ALLOW_SELF_APPROVAL";
 }

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use aws_sdk_cloudwatchlogs::types::InputLogEvent;
 
-use super::provision::{log_group, WORKFLOW_FUNCTION};
+use super::provision::{log_group, API_FUNCTION, WORKFLOW_FUNCTION};
 
 const STREAM: &str = "local";
 
@@ -22,7 +22,7 @@ pub fn function_of(line: &str) -> Option<&'static str> {
     let value: serde_json::Value = serde_json::from_str(line).ok()?;
     let target = value.get("target")?.as_str()?;
     let krate = target.split("::").next()?;
-    [WORKFLOW_FUNCTION]
+    [WORKFLOW_FUNCTION, API_FUNCTION]
         .into_iter()
         .find(|function| function.replace('-', "_") == krate)
 }

@@ -87,6 +87,8 @@ pub async fn up(paths: &Paths, base_port: u16) -> anyhow::Result<Ports> {
             "--bin",
             provision::WORKFLOW_FUNCTION,
             "--bin",
+            provision::API_FUNCTION,
+            "--bin",
             "durable-conformance",
         ])
         .current_dir(&paths.repo)
@@ -283,6 +285,31 @@ pub fn function_env(ports: &Ports) -> Vec<(&'static str, String)> {
             provision::MAX_REQUEST_TIMEOUT_SECONDS.to_owned(),
         ),
         (
+            env::DEFAULT_REQUEST_TIMEOUT_SECONDS,
+            provision::DEFAULT_REQUEST_TIMEOUT_SECONDS.to_owned(),
+        ),
+        (env::NOTIFICATION_TOPIC_ARN, provision::topic_arn()),
+        (
+            env::LINKS_BASE_URL,
+            provision::function_url(ports, provision::API_FUNCTION),
+        ),
+        (
+            env::LINK_SIGNING_SECRET,
+            provision::LINK_SIGNING_SECRET.to_owned(),
+        ),
+        (
+            env::ALLOW_SELF_APPROVAL,
+            provision::ALLOW_SELF_APPROVAL.to_owned(),
+        ),
+        (
+            "AWS_ENDPOINT_URL_SNS",
+            format!("http://127.0.0.1:{}", ports.moto),
+        ),
+        (
+            "AWS_ENDPOINT_URL_SECRETS_MANAGER",
+            format!("http://127.0.0.1:{}", ports.moto),
+        ),
+        (
             "AWS_ENDPOINT_URL_DYNAMODB",
             format!("http://127.0.0.1:{}", ports.dynamodb),
         ),
@@ -319,8 +346,19 @@ async fn provision_all(paths: &Paths, ports: &Ports) -> anyhow::Result<()> {
     );
     provision::create_table(&ddb, &template, provision::TABLE).await?;
     let moto = sdk_config(format!("http://127.0.0.1:{}", ports.moto)).await;
-    provision::create_stack(&aws_sdk_cloudformation::Client::new(&moto), &template).await?;
+    provision::create_stack(
+        &aws_sdk_cloudformation::Client::new(&moto),
+        &template,
+        ports,
+    )
+    .await?;
     provision::create_log_groups(&aws_sdk_cloudwatchlogs::Client::new(&moto)).await?;
+    provision::create_signing_key(&aws_sdk_secretsmanager::Client::new(&moto)).await?;
+    provision::create_notifications(
+        &aws_sdk_sns::Client::new(&moto),
+        &aws_sdk_sqs::Client::new(&moto),
+    )
+    .await?;
     let config_file = provision::aws_config_file()?;
     provision::write_profile(&config_file, ports)?;
     eprintln!(

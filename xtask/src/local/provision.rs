@@ -21,7 +21,28 @@ pub const ACCOUNT: &str = "123456789012";
 pub const TABLE: &str = "hitl-approvals";
 /// Locally a function's name is its binary's name: that is how `cargo lambda watch` routes.
 pub const WORKFLOW_FUNCTION: &str = "approval-workflow";
+pub const API_FUNCTION: &str = "approval-api";
 pub const MAX_REQUEST_TIMEOUT_SECONDS: &str = "604800";
+pub const DEFAULT_REQUEST_TIMEOUT_SECONDS: &str = "86400";
+pub const ALLOW_SELF_APPROVAL: &str = "false";
+/// The link signing key's secret, by name (GetSecretValue takes names too).
+pub const LINK_SIGNING_SECRET: &str = "hitl-link-signing-key";
+pub const NOTIFICATION_TOPIC: &str = "hitl-notifications";
+/// An SQS queue subscribed to the topic: where the local stack's
+/// notifications can be read back (the e2e tests and the demo do).
+pub const NOTIFICATION_QUEUE: &str = "hitl-notifications";
+
+pub fn topic_arn() -> String {
+    format!("arn:aws:sns:{REGION}:{ACCOUNT}:{NOTIFICATION_TOPIC}")
+}
+
+/// Where cargo lambda watch serves a function's URL.
+pub fn function_url(ports: &Ports, function: &str) -> String {
+    format!(
+        "http://127.0.0.1:{}/lambda-url/{function}/",
+        ports.functions
+    )
+}
 
 /// The parsed template.yaml.
 pub struct Template(Value);
@@ -158,16 +179,20 @@ pub async fn create_table(
 }
 
 /// The value each template output has on the local stack.
-pub fn local_outputs() -> BTreeMap<&'static str, String> {
+pub fn local_outputs(ports: &Ports) -> BTreeMap<&'static str, String> {
     use hitl_contract::outputs as keys;
     BTreeMap::from([
         (keys::APPROVALS_TABLE, TABLE.to_owned()),
         (keys::WORKFLOW_FUNCTION, WORKFLOW_FUNCTION.to_owned()),
         (keys::WORKFLOW_LOG_GROUP, log_group(WORKFLOW_FUNCTION)),
+        (keys::API_LOG_GROUP, log_group(API_FUNCTION)),
+        (keys::LINKS_BASE_URL, function_url(ports, API_FUNCTION)),
+        (keys::NOTIFICATION_TOPIC, topic_arn()),
         (
             keys::MAX_REQUEST_TIMEOUT,
             MAX_REQUEST_TIMEOUT_SECONDS.to_owned(),
         ),
+        (keys::ALLOW_SELF_APPROVAL, ALLOW_SELF_APPROVAL.to_owned()),
     ])
 }
 
@@ -180,8 +205,9 @@ pub fn log_group(function: &str) -> String {
 pub async fn create_stack(
     client: &aws_sdk_cloudformation::Client,
     template: &Template,
+    ports: &Ports,
 ) -> anyhow::Result<()> {
-    let values = local_outputs();
+    let values = local_outputs(ports);
     let mut outputs = serde_json::Map::new();
     for key in template.output_keys()? {
         let value = values.get(key.as_str()).with_context(|| {
@@ -220,23 +246,94 @@ pub async fn create_stack(
 }
 
 pub async fn create_log_groups(client: &aws_sdk_cloudwatchlogs::Client) -> anyhow::Result<()> {
-    let group = log_group(WORKFLOW_FUNCTION);
-    let existing = client
-        .describe_log_groups()
-        .log_group_name_prefix(&group)
+    for function in [WORKFLOW_FUNCTION, API_FUNCTION] {
+        let group = log_group(function);
+        let existing = client
+            .describe_log_groups()
+            .log_group_name_prefix(&group)
+            .send()
+            .await?;
+        if !existing
+            .log_groups()
+            .iter()
+            .any(|g| g.log_group_name() == Some(group.as_str()))
+        {
+            client
+                .create_log_group()
+                .log_group_name(&group)
+                .send()
+                .await
+                .with_context(|| format!("creating the log group {group}"))?;
+        }
+    }
+    Ok(())
+}
+
+/// The link signing key, as template.yaml's generated secret: 64 random
+/// letters and digits, made once per local stack.
+pub async fn create_signing_key(client: &aws_sdk_secretsmanager::Client) -> anyhow::Result<()> {
+    if client
+        .describe_secret()
+        .secret_id(LINK_SIGNING_SECRET)
         .send()
-        .await?;
-    if !existing
-        .log_groups()
-        .iter()
-        .any(|g| g.log_group_name() == Some(group.as_str()))
+        .await
+        .is_ok()
     {
-        client
-            .create_log_group()
-            .log_group_name(&group)
+        return Ok(());
+    }
+    let random = client
+        .get_random_password()
+        .password_length(64)
+        .exclude_punctuation(true)
+        .send()
+        .await
+        .context("generating the link signing key in moto")?;
+    client
+        .create_secret()
+        .name(LINK_SIGNING_SECRET)
+        .secret_string(random.random_password().unwrap_or_default())
+        .send()
+        .await
+        .context("storing the link signing key in moto")?;
+    Ok(())
+}
+
+/// The notification topic, and a queue subscribed to it so notifications
+/// can be read back (on AWS, approvers subscribe their email instead).
+pub async fn create_notifications(
+    sns: &aws_sdk_sns::Client,
+    sqs: &aws_sdk_sqs::Client,
+) -> anyhow::Result<()> {
+    let topic = sns
+        .create_topic()
+        .name(NOTIFICATION_TOPIC)
+        .send()
+        .await
+        .context("creating the notification topic in moto")?;
+    sqs.create_queue()
+        .queue_name(NOTIFICATION_QUEUE)
+        .send()
+        .await
+        .context("creating the notification queue in moto")?;
+    let queue_arn = format!("arn:aws:sqs:{REGION}:{ACCOUNT}:{NOTIFICATION_QUEUE}");
+    let subscribed = sns
+        .list_subscriptions_by_topic()
+        .topic_arn(topic.topic_arn().unwrap_or_default())
+        .send()
+        .await
+        .context("listing the topic's subscriptions")?;
+    if !subscribed
+        .subscriptions()
+        .iter()
+        .any(|s| s.endpoint() == Some(queue_arn.as_str()))
+    {
+        sns.subscribe()
+            .topic_arn(topic.topic_arn().unwrap_or_default())
+            .protocol("sqs")
+            .endpoint(&queue_arn)
             .send()
             .await
-            .context("creating the log group")?;
+            .context("subscribing the notification queue")?;
     }
     Ok(())
 }
@@ -267,6 +364,9 @@ pub fn profile_text(ports: &Ports) -> String {
         ("cloudwatch_logs", url(ports.moto)),
         ("cloudwatch-logs", url(ports.moto)),
         ("sns", url(ports.moto)),
+        ("sqs", url(ports.moto)),
+        ("secrets_manager", url(ports.moto)),
+        ("secrets-manager", url(ports.moto)),
     ];
     let mut text = format!(
         "{BEGIN}\n[profile {PROFILE}]\nregion = {REGION}\naws_access_key_id = local\n\
@@ -326,7 +426,7 @@ mod tests {
     #[test]
     fn every_template_output_has_a_local_value_and_the_cli_reads_them_all() {
         let keys = template().output_keys().unwrap();
-        let local = local_outputs();
+        let local = local_outputs(&Ports::from_base(4700));
         for key in &keys {
             assert!(
                 local.contains_key(key.as_str()),
