@@ -204,3 +204,93 @@ pub fn report(line: impl std::fmt::Display) {
     use std::io::Write;
     let _ = writeln!(std::io::stderr().lock(), "{line}");
 }
+
+/// The local stack's notification topic (template.yaml's NotificationTopic).
+pub const NOTIFICATION_TOPIC_ARN: &str = "arn:aws:sns:us-east-1:123456789012:hitl-notifications";
+
+/// What approvers receive for one request: a queue subscribed to the
+/// notification topic with a filter policy on the request's id, as an
+/// approver's email would be (without the other requests' messages).
+pub struct Inbox {
+    sqs: aws_sdk_sqs::Client,
+    queue_url: String,
+}
+
+/// One notification, as SNS delivered it.
+#[derive(Debug, Clone)]
+pub struct Notification {
+    pub subject: String,
+    pub body: String,
+}
+
+impl Notification {
+    /// The URL on the line that starts with `label` (`Approve:`, `Reject:`).
+    pub fn link(&self, label: &str) -> Option<String> {
+        self.body
+            .lines()
+            .find_map(|line| line.strip_prefix(label))
+            .map(|rest| rest.trim().to_owned())
+    }
+}
+
+impl Inbox {
+    /// Subscribes a fresh queue to the notifications about `approval_id`.
+    pub async fn open(config: &aws_config::SdkConfig, approval_id: &str) -> Result<Self, String> {
+        let sqs = aws_sdk_sqs::Client::new(config);
+        let sns = aws_sdk_sns::Client::new(config);
+        let name = format!("inbox-{approval_id}");
+        let queue_url = sqs
+            .create_queue()
+            .queue_name(&name)
+            .send()
+            .await
+            .map_err(|e| format!("creating queue {name}: {e:?}"))?
+            .queue_url
+            .ok_or("the new queue has no URL")?;
+        let filter = serde_json::json!({ "approval_id": [approval_id] }).to_string();
+        sns.subscribe()
+            .topic_arn(NOTIFICATION_TOPIC_ARN)
+            .protocol("sqs")
+            .endpoint(format!("arn:aws:sqs:us-east-1:123456789012:{name}"))
+            .attributes("FilterPolicy", filter)
+            .send()
+            .await
+            .map_err(|e| format!("subscribing queue {name}: {e:?}"))?;
+        Ok(Self { sqs, queue_url })
+    }
+
+    /// The next notification, waiting up to `timeout`.
+    pub async fn next(&self, timeout: Duration) -> Result<Notification, String> {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            let out = self
+                .sqs
+                .receive_message()
+                .queue_url(&self.queue_url)
+                .max_number_of_messages(1)
+                .wait_time_seconds(1)
+                .send()
+                .await
+                .map_err(|e| format!("receiving from {}: {e:?}", self.queue_url))?;
+            if let Some(message) = out.messages().first() {
+                if let Some(handle) = message.receipt_handle() {
+                    self.sqs
+                        .delete_message()
+                        .queue_url(&self.queue_url)
+                        .receipt_handle(handle)
+                        .send()
+                        .await
+                        .map_err(|e| format!("deleting a message: {e:?}"))?;
+                }
+                // SNS wraps the message in a JSON envelope with its subject.
+                let envelope: Value = serde_json::from_str(message.body().unwrap_or_default())
+                    .map_err(|e| format!("the queued message is not SNS JSON: {e}"))?;
+                return Ok(Notification {
+                    subject: envelope["Subject"].as_str().unwrap_or_default().to_owned(),
+                    body: envelope["Message"].as_str().unwrap_or_default().to_owned(),
+                });
+            }
+        }
+        Err(format!("no notification within {timeout:?}"))
+    }
+}

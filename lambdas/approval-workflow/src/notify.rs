@@ -1,6 +1,7 @@
 //! Telling approvers: an SNS message with the request, its two approval
 //! links and its deadline.
 
+use aws_sdk_sns::types::MessageAttributeValue;
 use hitl_contract::links::{link_hash, load_key, KeyError, LinkKey};
 use hitl_contract::record::LinkHashes;
 use hitl_contract::{ApprovalStore, StoreError, SubmitRequest, Timestamp};
@@ -32,6 +33,8 @@ pub enum NotifyError {
     Key(#[from] KeyError),
     #[error("no randomness for the link: {0}")]
     Random(String),
+    #[error("building the notification failed: {0}")]
+    Build(String),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("publishing to {topic} failed: {message}")]
@@ -94,6 +97,10 @@ impl Notifier {
             .topic_arn(&self.topic_arn)
             .subject(&message.subject)
             .message(&message.body)
+            // For subscription filter policies (route by requester, or
+            // follow one request).
+            .message_attributes("approval_id", string_attribute(&request.approval_id)?)
+            .message_attributes("requester", string_attribute(&request.requester)?)
             .send()
             .await
             .map_err(|e| NotifyError::Publish {
@@ -111,6 +118,14 @@ impl Notifier {
             self.links_base_url.trim_end_matches('/')
         )
     }
+}
+
+fn string_attribute(value: &str) -> Result<MessageAttributeValue, NotifyError> {
+    MessageAttributeValue::builder()
+        .data_type("String")
+        .string_value(value)
+        .build()
+        .map_err(|e| NotifyError::Build(e.to_string()))
 }
 
 /// The notification for `request`: short enough for SNS whatever the

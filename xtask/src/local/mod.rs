@@ -354,11 +354,7 @@ async fn provision_all(paths: &Paths, ports: &Ports) -> anyhow::Result<()> {
     .await?;
     provision::create_log_groups(&aws_sdk_cloudwatchlogs::Client::new(&moto)).await?;
     provision::create_signing_key(&aws_sdk_secretsmanager::Client::new(&moto)).await?;
-    provision::create_notifications(
-        &aws_sdk_sns::Client::new(&moto),
-        &aws_sdk_sqs::Client::new(&moto),
-    )
-    .await?;
+    provision::create_topic(&aws_sdk_sns::Client::new(&moto)).await?;
     let config_file = provision::aws_config_file()?;
     provision::write_profile(&config_file, ports)?;
     eprintln!(

@@ -28,9 +28,6 @@ pub const ALLOW_SELF_APPROVAL: &str = "false";
 /// The link signing key's secret, by name (GetSecretValue takes names too).
 pub const LINK_SIGNING_SECRET: &str = "hitl-link-signing-key";
 pub const NOTIFICATION_TOPIC: &str = "hitl-notifications";
-/// An SQS queue subscribed to the topic: where the local stack's
-/// notifications can be read back (the e2e tests and the demo do).
-pub const NOTIFICATION_QUEUE: &str = "hitl-notifications";
 
 pub fn topic_arn() -> String {
     format!("arn:aws:sns:{REGION}:{ACCOUNT}:{NOTIFICATION_TOPIC}")
@@ -298,43 +295,14 @@ pub async fn create_signing_key(client: &aws_sdk_secretsmanager::Client) -> anyh
     Ok(())
 }
 
-/// The notification topic, and a queue subscribed to it so notifications
-/// can be read back (on AWS, approvers subscribe their email instead).
-pub async fn create_notifications(
-    sns: &aws_sdk_sns::Client,
-    sqs: &aws_sdk_sqs::Client,
-) -> anyhow::Result<()> {
-    let topic = sns
-        .create_topic()
+/// The notification topic. On AWS approvers subscribe their email; here the
+/// tests and the demo subscribe a queue of their own (see hitl-e2e).
+pub async fn create_topic(sns: &aws_sdk_sns::Client) -> anyhow::Result<()> {
+    sns.create_topic()
         .name(NOTIFICATION_TOPIC)
         .send()
         .await
         .context("creating the notification topic in moto")?;
-    sqs.create_queue()
-        .queue_name(NOTIFICATION_QUEUE)
-        .send()
-        .await
-        .context("creating the notification queue in moto")?;
-    let queue_arn = format!("arn:aws:sqs:{REGION}:{ACCOUNT}:{NOTIFICATION_QUEUE}");
-    let subscribed = sns
-        .list_subscriptions_by_topic()
-        .topic_arn(topic.topic_arn().unwrap_or_default())
-        .send()
-        .await
-        .context("listing the topic's subscriptions")?;
-    if !subscribed
-        .subscriptions()
-        .iter()
-        .any(|s| s.endpoint() == Some(queue_arn.as_str()))
-    {
-        sns.subscribe()
-            .topic_arn(topic.topic_arn().unwrap_or_default())
-            .protocol("sqs")
-            .endpoint(&queue_arn)
-            .send()
-            .await
-            .context("subscribing the notification queue")?;
-    }
     Ok(())
 }
 
