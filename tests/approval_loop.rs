@@ -78,6 +78,8 @@ fn approve_completes_the_execution_with_the_decision() {
         ("CallbackStarted", "decision"),
         ("StepStarted", "publish-callback"),
         ("StepSucceeded", "publish-callback"),
+        ("StepStarted", "notify-approvers"),
+        ("StepSucceeded", "notify-approvers"),
         ("CallbackSucceeded", "decision"),
         ("StepStarted", "record-outcome"),
         ("StepSucceeded", "record-outcome"),

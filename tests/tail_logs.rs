@@ -101,7 +101,7 @@ fn follow_prints_new_lines_as_they_come() {
         .unwrap()
         .expect("--follow printed the workflow's line");
     assert!(
-        first.contains("waiting for a decision") && first.contains(&id),
+        first.contains("\"function\":\"workflow\"") && first.contains(&id),
         "{first}"
     );
     hitl(&["cancel", &id, "--as", "cleanup"]).ok();
