@@ -45,7 +45,7 @@ set edit:completion:arg-completer[hitl] = {|@words|
             cand --amount 'An amount, as a non-negative decimal (e.g. 1250.50)'
             cand --requester 'Who asks; defaults to your AWS identity'
             cand --details-file 'A JSON file with free-form details to store with the request'
-            cand --timeout 'How long approvers have, e.g. 30m, 24h, 7d'
+            cand --timeout 'How long approvers have, e.g. 30m, 24h, 7d [default: the stack''s DefaultRequestTimeoutSeconds]'
             cand --id 'The request''s id (letters, digits, - and _); generated when absent'
             cand --stack 'CloudFormation stack that runs the approval workflow'
             cand -o 'Output format; `table` on a terminal, `json` otherwise; `jsonl` puts one object per line'

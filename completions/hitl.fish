@@ -48,7 +48,7 @@ complete -c hitl -n "__fish_hitl_using_subcommand submit" -l description -d 'Mor
 complete -c hitl -n "__fish_hitl_using_subcommand submit" -l amount -d 'An amount, as a non-negative decimal (e.g. 1250.50)' -r
 complete -c hitl -n "__fish_hitl_using_subcommand submit" -l requester -d 'Who asks; defaults to your AWS identity' -r
 complete -c hitl -n "__fish_hitl_using_subcommand submit" -l details-file -d 'A JSON file with free-form details to store with the request' -r -F
-complete -c hitl -n "__fish_hitl_using_subcommand submit" -l timeout -d 'How long approvers have, e.g. 30m, 24h, 7d' -r
+complete -c hitl -n "__fish_hitl_using_subcommand submit" -l timeout -d 'How long approvers have, e.g. 30m, 24h, 7d [default: the stack\'s DefaultRequestTimeoutSeconds]' -r
 complete -c hitl -n "__fish_hitl_using_subcommand submit" -l id -d 'The request\'s id (letters, digits, - and _); generated when absent' -r
 complete -c hitl -n "__fish_hitl_using_subcommand submit" -l stack -d 'CloudFormation stack that runs the approval workflow' -r
 complete -c hitl -n "__fish_hitl_using_subcommand submit" -s o -l output -d 'Output format; `table` on a terminal, `json` otherwise; `jsonl` puts one object per line' -r -f -a "table\t''
