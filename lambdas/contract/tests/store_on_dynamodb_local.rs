@@ -190,3 +190,53 @@ async fn listing_by_status_is_newest_first() {
         .windows(2)
         .all(|w| w[0].created_at >= w[1].created_at));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_link_claims_once_and_only_with_the_current_hash() {
+    use hitl_contract::record::LinkHashes;
+    let store = store().await;
+    let id = unique_id("link");
+    store
+        .create(&record(&id, Duration::from_secs(3600)))
+        .await
+        .unwrap();
+    let old = LinkHashes {
+        approve: "a0".repeat(32),
+        reject: "r0".repeat(32),
+    };
+    let current = LinkHashes {
+        approve: "a1".repeat(32),
+        reject: "r1".repeat(32),
+    };
+    store.issue_links(&id, &old).await.unwrap();
+    store.issue_links(&id, &current).await.unwrap();
+    let by_link = claim(Outcome::Approved, "approval link");
+    let now = Timestamp::now();
+
+    // A replaced link, and the reject link's hash used to approve: refused.
+    for hash in [&old.approve, &current.reject] {
+        assert!(matches!(
+            store.claim_by_link(&id, &by_link, hash, now).await,
+            Err(StoreError::LinkUnknown(_))
+        ));
+    }
+    let claimed = store
+        .claim_by_link(&id, &by_link, &current.approve, now)
+        .await
+        .unwrap();
+    assert_eq!(claimed.link_used.as_deref(), Some(current.approve.as_str()));
+    // The same link again, although the same "decider" could re-claim by name.
+    assert!(matches!(
+        store.claim_by_link(&id, &by_link, &current.approve, now).await,
+        Err(StoreError::LinkUsed(_))
+    ));
+    // Once decided, links cannot be issued any more.
+    store
+        .finish(&id, Status::Approved, Some("approval link"), now, None)
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.issue_links(&id, &current).await,
+        Err(StoreError::NotPending(_))
+    ));
+}
