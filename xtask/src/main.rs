@@ -3,6 +3,8 @@
 
 mod checks;
 mod demo;
+#[cfg(test)]
+mod least_privilege;
 mod local;
 mod paths;
 mod setup;

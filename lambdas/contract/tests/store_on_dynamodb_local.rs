@@ -227,7 +227,9 @@ async fn a_link_claims_once_and_only_with_the_current_hash() {
     assert_eq!(claimed.link_used.as_deref(), Some(current.approve.as_str()));
     // The same link again, although the same "decider" could re-claim by name.
     assert!(matches!(
-        store.claim_by_link(&id, &by_link, &current.approve, now).await,
+        store
+            .claim_by_link(&id, &by_link, &current.approve, now)
+            .await,
         Err(StoreError::LinkUsed(_))
     ));
     // Once decided, links cannot be issued any more.
