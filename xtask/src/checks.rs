@@ -6,6 +6,7 @@ use anyhow::{bail, Context};
 
 use crate::local;
 use crate::paths::{clean_cargo_env, Paths};
+use crate::setup;
 
 fn step(title: &str, command: &mut Command) -> anyhow::Result<()> {
     eprintln!("==> {title}");
@@ -27,6 +28,7 @@ fn cargo(paths: &Paths, args: &[&str]) -> Command {
 }
 
 pub async fn run(paths: &Paths, base_port: u16) -> anyhow::Result<()> {
+    setup::ensure_check_tools(paths)?;
     step(
         "cargo fmt --check",
         &mut cargo(paths, &["fmt", "--all", "--check"]),
@@ -62,5 +64,48 @@ pub async fn run(paths: &Paths, base_port: u16) -> anyhow::Result<()> {
     });
     eprintln!("==> local stack down");
     local::down(paths)?;
-    tested
+    tested?;
+    step(
+        "sam validate --lint",
+        sam(paths).args(["validate", "--lint", "--template", "template.yaml"]),
+    )?;
+    // What `sam deploy` would upload, built the way SAM builds it (cargo
+    // lambda, no Docker). Debug mode and x86_64: this machine has no aarch64
+    // standard library, and a release build would only take longer to prove
+    // the same thing.
+    let build_dir = crate::demo::target_dir(paths).join("sam-build");
+    step(
+        "sam build",
+        sam(paths)
+            .args(["build", "--beta-features", "--template", "template.yaml"])
+            .arg("--build-dir")
+            .arg(&build_dir)
+            .args(["--parameter-overrides", "Architecture=x86_64"])
+            .env("SAM_BUILD_MODE", "debug"),
+    )?;
+    for function in ["WorkflowFunction", "ApprovalApiFunction"] {
+        let bootstrap = build_dir.join(function).join("bootstrap");
+        anyhow::ensure!(
+            bootstrap.exists(),
+            "sam build left no {}",
+            bootstrap.display()
+        );
+    }
+    Ok(())
+}
+
+/// AWS SAM CLI with cargo-lambda (and the zig it links with) on PATH.
+fn sam(paths: &Paths) -> Command {
+    let mut command = Command::new(paths.sam_venv().join("bin/sam"));
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let mut dirs = vec![paths.venv.join("bin")];
+    dirs.extend(std::env::split_paths(&path));
+    if let Ok(joined) = std::env::join_paths(dirs) {
+        command.env("PATH", joined);
+    }
+    command
+        .env("SAM_CLI_TELEMETRY", "0")
+        .current_dir(&paths.repo);
+    clean_cargo_env(&mut command);
+    command
 }

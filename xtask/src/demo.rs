@@ -102,8 +102,78 @@ pub async fn run(paths: &Paths, base_port: u16) -> anyhow::Result<()> {
         record["execution"]["status"] == "SUCCEEDED"
     })?;
     hitl(&binary, &["show", &id, "--output", "table"])?;
+
+    decide_through_the_link(&binary).await?;
     println!("\nThe local stack is still up: try `AWS_PROFILE=hitl-local target/debug/hitl list --status all`.");
     println!("Stop it with `cargo xtask local down`.");
+    Ok(())
+}
+
+/// The approver's side: the notification's link opens a page (GET decides
+/// nothing); the page's Approve button (a POST) decides.
+async fn decide_through_the_link(binary: &Path) -> anyhow::Result<()> {
+    let id = format!("apr-demo-link-{}", std::process::id());
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .profile_name(local::provision::PROFILE)
+        .load()
+        .await;
+    let inbox = hitl_e2e::Inbox::open(&config, &id)
+        .await
+        .map_err(anyhow::Error::msg)?;
+    hitl(
+        binary,
+        &[
+            "submit",
+            "--id",
+            &id,
+            "--title",
+            "Rotate the payments DB password",
+            "--requester",
+            "alice@example.com",
+            "--timeout",
+            "2h",
+        ],
+    )?;
+    let notification = inbox
+        .next(Duration::from_secs(60))
+        .await
+        .map_err(anyhow::Error::msg)?;
+    println!(
+        "\n# The approvers' notification (SNS), as an email would show it:\nSubject: {}\n\n{}",
+        notification.subject, notification.body
+    );
+    let link = notification
+        .link("Approve:")
+        .context("the notification has no approve link")?;
+    let page = reqwest::get(&link).await.context("opening the link")?;
+    println!(
+        "# GET the approve link: {} (a page with the request and its buttons; nothing decided)",
+        page.status()
+    );
+    wait_for(binary, &id, "PENDING", |v| {
+        v["record"]["status"] == "PENDING"
+    })?;
+    let url = reqwest::Url::parse(&link)?;
+    let token = url
+        .query_pairs()
+        .find(|(k, _)| k == "token")
+        .map(|(_, v)| v.into_owned())
+        .context("the link has no token")?;
+    let pressed = reqwest::Client::new()
+        .post(url.as_str())
+        .header("origin", url.origin().ascii_serialization())
+        .form(&[
+            ("token", token.as_str()),
+            ("comment", "Rotated in the vault"),
+        ])
+        .send()
+        .await
+        .context("pressing Approve")?;
+    println!("# POST (the Approve button): {}", pressed.status());
+    wait_for(binary, &id, "SUCCEEDED", |v| {
+        v["execution"]["status"] == "SUCCEEDED"
+    })?;
+    hitl(binary, &["show", &id, "--output", "table"])?;
     Ok(())
 }
 

@@ -30,6 +30,11 @@ impl Paths {
         self.venv.join("bin").join(name)
     }
 
+    /// AWS SAM CLI's own virtualenv.
+    pub fn sam_venv(&self) -> PathBuf {
+        self.state.join("sam-venv")
+    }
+
     pub fn ensure_dirs(&self) -> std::io::Result<()> {
         std::fs::create_dir_all(&self.run)
     }

