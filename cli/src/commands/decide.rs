@@ -112,21 +112,17 @@ pub struct BulkFailed {
 /// The pending requests `--all` selects, newest first.
 async fn pending_ids(app: &App, who: &DeciderArgs) -> anyhow::Result<Vec<String>> {
     let now = Timestamp::now();
-    let oldest = who.since.map(|since| {
-        Timestamp::from_unix_millis(
-            now.unix_millis() - i64::try_from(since.as_millis()).unwrap_or(i64::MAX),
-        )
-    });
-    Ok(app
-        .store()
-        .list(Status::Pending, None)
-        .await?
-        .into_iter()
-        .filter(|r| !r.is_past_expiry(now))
-        .filter(|r| who.requester.as_ref().is_none_or(|req| &r.requester == req))
-        .filter(|r| oldest.flatten().is_none_or(|oldest| r.created_at >= oldest))
-        .map(|r| r.approval_id)
-        .collect())
+    let query = super::list::query(who.requester.as_deref(), who.since, None, now);
+    let mut pages = app.store().pages(Status::Pending, &query);
+    let mut ids = Vec::new();
+    while let Some(page) = pages.next_page().await? {
+        ids.extend(
+            page.into_iter()
+                .filter(|r| !r.is_past_expiry(now))
+                .map(|r| r.approval_id),
+        );
+    }
+    Ok(ids)
 }
 
 /// Asks on a terminal; refuses to go on unasked anywhere else.
