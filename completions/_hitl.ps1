@@ -71,6 +71,7 @@ Register-ArgumentCompleter -Native -CommandName 'hitl' -ScriptBlock {
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format; `table` on a terminal, `json` otherwise; `jsonl` puts one object per line')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'AWS profile to use (as AWS_PROFILE)')
             [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, 'AWS region to use (as AWS_REGION)')
+            [CompletionResult]::new('--executions', '--executions', [CompletionResultType]::ParameterName, 'Check each request against its durable execution, on every published version of the workflow: flags pending requests whose execution has ended and executions that have no request')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break

@@ -455,7 +455,7 @@ _hitl() {
             return 0
             ;;
         hitl__subcmd__list)
-            opts="-o -h --status --requester --since --limit --stack --output --profile --region --help"
+            opts="-o -h --status --requester --since --limit --executions --stack --output --profile --region --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -66,6 +66,7 @@ set edit:completion:arg-completer[hitl] = {|@words|
             cand --output 'Output format; `table` on a terminal, `json` otherwise; `jsonl` puts one object per line'
             cand --profile 'AWS profile to use (as AWS_PROFILE)'
             cand --region 'AWS region to use (as AWS_REGION)'
+            cand --executions 'Check each request against its durable execution, on every published version of the workflow: flags pending requests whose execution has ended and executions that have no request'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }

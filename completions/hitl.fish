@@ -73,6 +73,7 @@ json\t''
 jsonl\t'One JSON object per line (lists and streams)'"
 complete -c hitl -n "__fish_hitl_using_subcommand list" -l profile -d 'AWS profile to use (as AWS_PROFILE)' -r
 complete -c hitl -n "__fish_hitl_using_subcommand list" -l region -d 'AWS region to use (as AWS_REGION)' -r
+complete -c hitl -n "__fish_hitl_using_subcommand list" -l executions -d 'Check each request against its durable execution, on every published version of the workflow: flags pending requests whose execution has ended and executions that have no request'
 complete -c hitl -n "__fish_hitl_using_subcommand list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hitl -n "__fish_hitl_using_subcommand show" -l stack -d 'CloudFormation stack that runs the approval workflow' -r
 complete -c hitl -n "__fish_hitl_using_subcommand show" -s o -l output -d 'Output format; `table` on a terminal, `json` otherwise; `jsonl` puts one object per line' -r -f -a "table\t''

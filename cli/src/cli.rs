@@ -138,6 +138,11 @@ pub struct ListArgs {
     /// At most this many requests, newest first.
     #[arg(long)]
     pub limit: Option<usize>,
+    /// Check each request against its durable execution, on every published
+    /// version of the workflow: flags pending requests whose execution has
+    /// ended and executions that have no request.
+    #[arg(long)]
+    pub executions: bool,
 }
 
 #[derive(Debug, Args)]

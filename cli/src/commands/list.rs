@@ -8,11 +8,13 @@ use std::collections::VecDeque;
 use std::io::Write;
 
 use anyhow::Context;
+use comfy_table::Table;
 use hitl_contract::{ApprovalRecord, ApprovalStore, ListQuery, RecordPages, Status, Timestamp};
 
 use crate::app::App;
 use crate::cli::{ListArgs, OutputFormat, StatusFilter};
 use crate::output;
+use serde::Serialize;
 
 /// Rows per drawn table: column widths are computed per chunk.
 const TABLE_CHUNK: usize = 1000;
@@ -99,6 +101,9 @@ impl Merged {
 }
 
 pub async fn run(app: &App, args: ListArgs) -> anyhow::Result<()> {
+    if args.executions {
+        return super::reconcile::run(app, args).await;
+    }
     let query = query(
         args.requester.as_deref(),
         args.since,
@@ -106,7 +111,7 @@ pub async fn run(app: &App, args: ListArgs) -> anyhow::Result<()> {
         Timestamp::now(),
     );
     let mut records = Merged::new(&app.store(), &statuses(args.status), &query);
-    let mut out = Writer::new(app.output, std::io::stdout());
+    let mut out = Writer::new(app.output, std::io::stdout(), records_table);
     let mut printed = 0usize;
     while args.limit.is_none_or(|limit| printed < limit) {
         let Some(record) = records
@@ -130,26 +135,36 @@ pub async fn run(app: &App, args: ListArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Writes records as they come: a JSON array, JSON lines, or tables of at
+fn records_table(records: &[ApprovalRecord]) -> Table {
+    output::records_table(records, Timestamp::now())
+}
+
+/// Writes rows as they come: a JSON array, JSON lines, or tables of at
 /// most [`TABLE_CHUNK`] rows.
-pub struct Writer<W: Write> {
+pub struct Writer<W: Write, T: Serialize> {
     format: OutputFormat,
     out: std::io::BufWriter<W>,
     written: usize,
-    chunk: Vec<ApprovalRecord>,
+    chunk: Vec<T>,
+    render: fn(&[T]) -> Table,
 }
 
-impl<W: Write> Writer<W> {
-    pub fn new(format: OutputFormat, out: W) -> Self {
+impl<W: Write, T: Serialize> Writer<W, T> {
+    pub fn new(format: OutputFormat, out: W, render: fn(&[T]) -> Table) -> Self {
         Self {
             format,
             out: std::io::BufWriter::new(out),
             written: 0,
             chunk: Vec::new(),
+            render,
         }
     }
 
-    pub fn push(&mut self, record: ApprovalRecord) -> anyhow::Result<()> {
+    pub fn written(&self) -> usize {
+        self.written
+    }
+
+    pub fn push(&mut self, record: T) -> anyhow::Result<()> {
         match self.format {
             OutputFormat::Jsonl => {
                 serde_json::to_writer(&mut self.out, &record)?;
@@ -180,7 +195,7 @@ impl<W: Write> Writer<W> {
 
     fn draw(&mut self) -> anyhow::Result<()> {
         if !self.chunk.is_empty() {
-            let table = output::records_table(&self.chunk, Timestamp::now());
+            let table = (self.render)(&self.chunk);
             writeln!(self.out, "{table}")?;
             self.chunk.clear();
         }
@@ -234,7 +249,7 @@ mod tests {
 
     fn written(format: OutputFormat, records: &[ApprovalRecord]) -> String {
         let mut buffer = Vec::new();
-        let mut writer = Writer::new(format, &mut buffer);
+        let mut writer = Writer::new(format, &mut buffer, records_table);
         for r in records {
             writer.push(r.clone()).unwrap();
         }

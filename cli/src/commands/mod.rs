@@ -5,6 +5,7 @@ mod decide;
 mod history;
 mod list;
 mod logs;
+mod reconcile;
 mod show;
 mod submit;
 mod wait;
