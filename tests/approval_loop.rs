@@ -51,6 +51,13 @@ fn approve_completes_the_execution_with_the_decision() {
     });
     assert_eq!(shown["record"]["status"], "APPROVED");
     assert_eq!(shown["record"]["comment"], "ship it");
+    let console = shown["console_url"].as_str().unwrap();
+    assert!(
+        console.starts_with(
+            "https://us-east-1.console.aws.amazon.com/lambda/home?region=us-east-1#/functions/"
+        ),
+        "the emulator's ARNs are opaque, so the link is the function's page: {console}"
+    );
     assert!(
         shown["record"].get("claim").is_none(),
         "the claim is cleared once confirmed"
