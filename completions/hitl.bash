@@ -25,6 +25,9 @@ _hitl() {
             hitl,completions)
                 cmd="hitl__subcmd__completions"
                 ;;
+            hitl,heartbeat)
+                cmd="hitl__subcmd__heartbeat"
+                ;;
             hitl,help)
                 cmd="hitl__subcmd__help"
                 ;;
@@ -58,6 +61,9 @@ _hitl() {
             hitl__subcmd__help,completions)
                 cmd="hitl__subcmd__help__subcmd__completions"
                 ;;
+            hitl__subcmd__help,heartbeat)
+                cmd="hitl__subcmd__help__subcmd__heartbeat"
+                ;;
             hitl__subcmd__help,help)
                 cmd="hitl__subcmd__help__subcmd__help"
                 ;;
@@ -89,7 +95,7 @@ _hitl() {
 
     case "${cmd}" in
         hitl)
-            opts="-o -h -V --stack --output --profile --region --help --version submit list show history approve reject cancel wait tail-logs completions help"
+            opts="-o -h -V --stack --output --profile --region --help --version submit list show history approve reject cancel heartbeat wait tail-logs completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -252,8 +258,42 @@ _hitl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        hitl__subcmd__heartbeat)
+            opts="-o -h --stack --output --profile --region --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --stack)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json jsonl" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json jsonl" -- "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --region)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         hitl__subcmd__help)
-            opts="submit list show history approve reject cancel wait tail-logs completions help"
+            opts="submit list show history approve reject cancel heartbeat wait tail-logs completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -295,6 +335,20 @@ _hitl() {
             return 0
             ;;
         hitl__subcmd__help__subcmd__completions)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hitl__subcmd__help__subcmd__heartbeat)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

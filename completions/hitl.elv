@@ -34,6 +34,7 @@ set edit:completion:arg-completer[hitl] = {|@words|
             cand approve 'Approve a pending request'
             cand reject 'Reject a pending request'
             cand cancel 'Cancel a pending request and stop its execution'
+            cand heartbeat 'Send a heartbeat to a pending request''s callback (for callbacks with a heartbeat timeout)'
             cand wait 'Wait until a request is decided; the exit code tells the outcome'
             cand tail-logs 'The functions'' logs from CloudWatch Logs, merged in time order'
             cand completions 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
@@ -133,6 +134,15 @@ set edit:completion:arg-completer[hitl] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
+        &'hitl;heartbeat'= {
+            cand --stack 'CloudFormation stack that runs the approval workflow'
+            cand -o 'Output format; `table` on a terminal, `json` otherwise; `jsonl` puts one object per line'
+            cand --output 'Output format; `table` on a terminal, `json` otherwise; `jsonl` puts one object per line'
+            cand --profile 'AWS profile to use (as AWS_PROFILE)'
+            cand --region 'AWS region to use (as AWS_REGION)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'hitl;wait'= {
             cand --timeout 'Give up after this long (e.g. 10m); by default wait until the request ends'
             cand --stack 'CloudFormation stack that runs the approval workflow'
@@ -176,6 +186,7 @@ set edit:completion:arg-completer[hitl] = {|@words|
             cand approve 'Approve a pending request'
             cand reject 'Reject a pending request'
             cand cancel 'Cancel a pending request and stop its execution'
+            cand heartbeat 'Send a heartbeat to a pending request''s callback (for callbacks with a heartbeat timeout)'
             cand wait 'Wait until a request is decided; the exit code tells the outcome'
             cand tail-logs 'The functions'' logs from CloudWatch Logs, merged in time order'
             cand completions 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
@@ -194,6 +205,8 @@ set edit:completion:arg-completer[hitl] = {|@words|
         &'hitl;help;reject'= {
         }
         &'hitl;help;cancel'= {
+        }
+        &'hitl;help;heartbeat'= {
         }
         &'hitl;help;wait'= {
         }

@@ -39,6 +39,7 @@ complete -c hitl -n "__fish_hitl_needs_command" -f -a "history" -d 'The request\
 complete -c hitl -n "__fish_hitl_needs_command" -f -a "approve" -d 'Approve a pending request'
 complete -c hitl -n "__fish_hitl_needs_command" -f -a "reject" -d 'Reject a pending request'
 complete -c hitl -n "__fish_hitl_needs_command" -f -a "cancel" -d 'Cancel a pending request and stop its execution'
+complete -c hitl -n "__fish_hitl_needs_command" -f -a "heartbeat" -d 'Send a heartbeat to a pending request\'s callback (for callbacks with a heartbeat timeout)'
 complete -c hitl -n "__fish_hitl_needs_command" -f -a "wait" -d 'Wait until a request is decided; the exit code tells the outcome'
 complete -c hitl -n "__fish_hitl_needs_command" -f -a "tail-logs" -d 'The functions\' logs from CloudWatch Logs, merged in time order'
 complete -c hitl -n "__fish_hitl_needs_command" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
@@ -126,6 +127,13 @@ jsonl\t'One JSON object per line (lists and streams)'"
 complete -c hitl -n "__fish_hitl_using_subcommand cancel" -l profile -d 'AWS profile to use (as AWS_PROFILE)' -r
 complete -c hitl -n "__fish_hitl_using_subcommand cancel" -l region -d 'AWS region to use (as AWS_REGION)' -r
 complete -c hitl -n "__fish_hitl_using_subcommand cancel" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c hitl -n "__fish_hitl_using_subcommand heartbeat" -l stack -d 'CloudFormation stack that runs the approval workflow' -r
+complete -c hitl -n "__fish_hitl_using_subcommand heartbeat" -s o -l output -d 'Output format; `table` on a terminal, `json` otherwise; `jsonl` puts one object per line' -r -f -a "table\t''
+json\t''
+jsonl\t'One JSON object per line (lists and streams)'"
+complete -c hitl -n "__fish_hitl_using_subcommand heartbeat" -l profile -d 'AWS profile to use (as AWS_PROFILE)' -r
+complete -c hitl -n "__fish_hitl_using_subcommand heartbeat" -l region -d 'AWS region to use (as AWS_REGION)' -r
+complete -c hitl -n "__fish_hitl_using_subcommand heartbeat" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hitl -n "__fish_hitl_using_subcommand wait" -l timeout -d 'Give up after this long (e.g. 10m); by default wait until the request ends' -r
 complete -c hitl -n "__fish_hitl_using_subcommand wait" -l stack -d 'CloudFormation stack that runs the approval workflow' -r
 complete -c hitl -n "__fish_hitl_using_subcommand wait" -s o -l output -d 'Output format; `table` on a terminal, `json` otherwise; `jsonl` puts one object per line' -r -f -a "table\t''
@@ -155,14 +163,15 @@ jsonl\t'One JSON object per line (lists and streams)'"
 complete -c hitl -n "__fish_hitl_using_subcommand completions" -l profile -d 'AWS profile to use (as AWS_PROFILE)' -r
 complete -c hitl -n "__fish_hitl_using_subcommand completions" -l region -d 'AWS region to use (as AWS_REGION)' -r
 complete -c hitl -n "__fish_hitl_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel wait tail-logs completions help" -f -a "submit" -d 'Submit a request for approval: starts a durable workflow execution'
-complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel wait tail-logs completions help" -f -a "list" -d 'List approval requests, newest first'
-complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel wait tail-logs completions help" -f -a "show" -d 'Show one request and its execution'
-complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel wait tail-logs completions help" -f -a "history" -d 'The request\'s durable execution as a timeline of events'
-complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel wait tail-logs completions help" -f -a "approve" -d 'Approve a pending request'
-complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel wait tail-logs completions help" -f -a "reject" -d 'Reject a pending request'
-complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel wait tail-logs completions help" -f -a "cancel" -d 'Cancel a pending request and stop its execution'
-complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel wait tail-logs completions help" -f -a "wait" -d 'Wait until a request is decided; the exit code tells the outcome'
-complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel wait tail-logs completions help" -f -a "tail-logs" -d 'The functions\' logs from CloudWatch Logs, merged in time order'
-complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel wait tail-logs completions help" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
-complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel wait tail-logs completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel heartbeat wait tail-logs completions help" -f -a "submit" -d 'Submit a request for approval: starts a durable workflow execution'
+complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel heartbeat wait tail-logs completions help" -f -a "list" -d 'List approval requests, newest first'
+complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel heartbeat wait tail-logs completions help" -f -a "show" -d 'Show one request and its execution'
+complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel heartbeat wait tail-logs completions help" -f -a "history" -d 'The request\'s durable execution as a timeline of events'
+complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel heartbeat wait tail-logs completions help" -f -a "approve" -d 'Approve a pending request'
+complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel heartbeat wait tail-logs completions help" -f -a "reject" -d 'Reject a pending request'
+complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel heartbeat wait tail-logs completions help" -f -a "cancel" -d 'Cancel a pending request and stop its execution'
+complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel heartbeat wait tail-logs completions help" -f -a "heartbeat" -d 'Send a heartbeat to a pending request\'s callback (for callbacks with a heartbeat timeout)'
+complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel heartbeat wait tail-logs completions help" -f -a "wait" -d 'Wait until a request is decided; the exit code tells the outcome'
+complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel heartbeat wait tail-logs completions help" -f -a "tail-logs" -d 'The functions\' logs from CloudWatch Logs, merged in time order'
+complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel heartbeat wait tail-logs completions help" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
+complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel heartbeat wait tail-logs completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -422,3 +422,20 @@ fn list_filters_by_requester_age_and_count_and_streams_jsonl() {
         hitl(&["cancel", id, "--as", "cleanup"]).ok();
     }
 }
+
+#[test]
+fn heartbeats_reach_a_pending_callback_and_not_a_decided_one() {
+    let id = unique_id("heartbeat");
+    submit_and_wait(&id, &["--timeout", "1h"]);
+    let sent = hitl(&["heartbeat", &id, "--output", "json"]).ok().json();
+    assert_eq!(sent["approval_id"], id.as_str());
+    assert!(sent["sent_at"].is_string(), "{sent}");
+
+    hitl(&["approve", &id, "--as", "bob@example.com"]).ok();
+    let decided = hitl(&["heartbeat", &id]);
+    assert_eq!(decided.code, 4, "{decided:?}");
+    assert!(decided.stderr.contains("already APPROVED"), "{decided:?}");
+
+    let unknown = hitl(&["heartbeat", &unique_id("nobody")]);
+    assert_eq!(unknown.code, 3, "{unknown:?}");
+}

@@ -75,6 +75,9 @@ pub enum Command {
     Reject(RejectArgs),
     /// Cancel a pending request and stop its execution.
     Cancel(CancelArgs),
+    /// Send a heartbeat to a pending request's callback (for callbacks with a
+    /// heartbeat timeout).
+    Heartbeat(HeartbeatArgs),
     /// Wait until a request is decided; the exit code tells the outcome.
     Wait(WaitArgs),
     /// The functions' logs from CloudWatch Logs, merged in time order.
@@ -235,6 +238,12 @@ pub struct WaitArgs {
     /// Give up after this long (e.g. 10m); by default wait until the request ends.
     #[arg(long, value_parser = parse_duration)]
     pub timeout: Option<Duration>,
+}
+
+#[derive(Debug, Args)]
+pub struct HeartbeatArgs {
+    /// The approval id.
+    pub id: String,
 }
 
 #[derive(Debug, Args)]

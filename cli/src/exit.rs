@@ -2,7 +2,7 @@
 
 use hitl_contract::{DecideError, StoreError, ValidationError};
 
-use crate::commands::{BulkFailed, WaitError};
+use crate::commands::{BulkFailed, CallbackClosed, WaitError};
 use crate::stack::StackError;
 
 pub const FAILURE: u8 = 1;
@@ -35,6 +35,13 @@ pub fn code_for(err: &anyhow::Error) -> u8 {
                 DecideError::NotReady(_) => NOT_READY,
                 DecideError::ExecutionClosed(_) => ENDED,
                 DecideError::Undelivered { .. } => FAILURE,
+            };
+        }
+        if let Some(e) = cause.downcast_ref::<CallbackClosed>() {
+            return match e {
+                CallbackClosed::TimedOut { .. } => EXPIRED,
+                CallbackClosed::AlreadyDecided { .. } => ALREADY_DECIDED,
+                CallbackClosed::ExecutionEnded { .. } => ENDED,
             };
         }
         if let Some(e) = cause.downcast_ref::<BulkFailed>() {

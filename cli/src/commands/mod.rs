@@ -1,7 +1,9 @@
 //! One module per subcommand.
 
 mod cancel;
+mod closed;
 mod decide;
+mod heartbeat;
 mod history;
 mod list;
 mod logs;
@@ -10,6 +12,7 @@ mod show;
 mod submit;
 mod wait;
 
+pub use closed::CallbackClosed;
 pub use decide::BulkFailed;
 pub use wait::WaitError;
 
@@ -30,6 +33,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Approve(args) => decide::approve(&app, args).await,
         Command::Reject(args) => decide::reject(&app, args).await,
         Command::Cancel(args) => cancel::run(&app, args).await,
+        Command::Heartbeat(args) => heartbeat::run(&app, args).await,
         Command::Wait(args) => wait::run(&app, args).await,
         Command::TailLogs(args) => logs::run(&app, args).await,
         Command::Completions { .. } => Ok(()),
