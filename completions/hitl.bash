@@ -43,6 +43,9 @@ _hitl() {
             hitl,show)
                 cmd="hitl__subcmd__show"
                 ;;
+            hitl,stack)
+                cmd="hitl__subcmd__stack"
+                ;;
             hitl,submit)
                 cmd="hitl__subcmd__submit"
                 ;;
@@ -79,6 +82,9 @@ _hitl() {
             hitl__subcmd__help,show)
                 cmd="hitl__subcmd__help__subcmd__show"
                 ;;
+            hitl__subcmd__help,stack)
+                cmd="hitl__subcmd__help__subcmd__stack"
+                ;;
             hitl__subcmd__help,submit)
                 cmd="hitl__subcmd__help__subcmd__submit"
                 ;;
@@ -95,7 +101,7 @@ _hitl() {
 
     case "${cmd}" in
         hitl)
-            opts="-o -h -V --stack --output --profile --region --help --version submit list show history approve reject cancel heartbeat wait tail-logs completions help"
+            opts="-o -h -V --stack --output --profile --region --refresh --help --version submit list show history approve reject cancel heartbeat wait tail-logs stack completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -129,7 +135,7 @@ _hitl() {
             return 0
             ;;
         hitl__subcmd__approve)
-            opts="-y -o -h --all --requester --since --yes --concurrency --as --comment --stack --output --profile --region --help"
+            opts="-y -o -h --all --requester --since --yes --concurrency --as --comment --stack --output --profile --region --refresh --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -183,7 +189,7 @@ _hitl() {
             return 0
             ;;
         hitl__subcmd__cancel)
-            opts="-o -h --reason --as --stack --output --profile --region --help"
+            opts="-o -h --reason --as --stack --output --profile --region --refresh --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -225,7 +231,7 @@ _hitl() {
             return 0
             ;;
         hitl__subcmd__completions)
-            opts="-o -h --stack --output --profile --region --help bash elvish fish powershell zsh"
+            opts="-o -h --stack --output --profile --region --refresh --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -259,7 +265,7 @@ _hitl() {
             return 0
             ;;
         hitl__subcmd__heartbeat)
-            opts="-o -h --stack --output --profile --region --help"
+            opts="-o -h --stack --output --profile --region --refresh --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -293,7 +299,7 @@ _hitl() {
             return 0
             ;;
         hitl__subcmd__help)
-            opts="submit list show history approve reject cancel heartbeat wait tail-logs completions help"
+            opts="submit list show history approve reject cancel heartbeat wait tail-logs stack completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -432,6 +438,20 @@ _hitl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        hitl__subcmd__help__subcmd__stack)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         hitl__subcmd__help__subcmd__submit)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -475,7 +495,7 @@ _hitl() {
             return 0
             ;;
         hitl__subcmd__history)
-            opts="-o -h --stack --output --profile --region --help"
+            opts="-o -h --stack --output --profile --region --refresh --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -509,7 +529,7 @@ _hitl() {
             return 0
             ;;
         hitl__subcmd__list)
-            opts="-o -h --status --requester --since --limit --executions --stack --output --profile --region --help"
+            opts="-o -h --status --requester --since --limit --executions --stack --output --profile --region --refresh --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -559,7 +579,7 @@ _hitl() {
             return 0
             ;;
         hitl__subcmd__reject)
-            opts="-y -o -h --all --requester --since --yes --concurrency --as --reason --stack --output --profile --region --help"
+            opts="-y -o -h --all --requester --since --yes --concurrency --as --reason --stack --output --profile --region --refresh --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -613,7 +633,41 @@ _hitl() {
             return 0
             ;;
         hitl__subcmd__show)
-            opts="-o -h --stack --output --profile --region --help"
+            opts="-o -h --stack --output --profile --region --refresh --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --stack)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json jsonl" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json jsonl" -- "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --region)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hitl__subcmd__stack)
+            opts="-o -h --stack --output --profile --region --refresh --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -647,7 +701,7 @@ _hitl() {
             return 0
             ;;
         hitl__subcmd__submit)
-            opts="-o -h --title --description --amount --requester --details-file --timeout --id --wait --stack --output --profile --region --help"
+            opts="-o -h --title --description --amount --requester --details-file --timeout --id --wait --stack --output --profile --region --refresh --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -709,7 +763,7 @@ _hitl() {
             return 0
             ;;
         hitl__subcmd__tail__subcmd__logs)
-            opts="-f -o -h --since --follow --filter --approval --function --no-color --stack --output --profile --region --help"
+            opts="-f -o -h --since --follow --filter --approval --function --no-color --stack --output --profile --region --refresh --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -759,7 +813,7 @@ _hitl() {
             return 0
             ;;
         hitl__subcmd__wait)
-            opts="-o -h --timeout --stack --output --profile --region --help"
+            opts="-o -h --timeout --stack --output --profile --region --refresh --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

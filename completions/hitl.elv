@@ -23,6 +23,7 @@ set edit:completion:arg-completer[hitl] = {|@words|
             cand --output 'Output format; `table` on a terminal, `json` otherwise; `jsonl` puts one object per line'
             cand --profile 'AWS profile to use (as AWS_PROFILE)'
             cand --region 'AWS region to use (as AWS_REGION)'
+            cand --refresh 'Read the stack''s outputs from CloudFormation, not from the cache (kept 5 minutes under HITL_CACHE_DIR, $XDG_CACHE_HOME/hitl or ~/.cache/hitl)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
@@ -37,6 +38,7 @@ set edit:completion:arg-completer[hitl] = {|@words|
             cand heartbeat 'Send a heartbeat to a pending request''s callback (for callbacks with a heartbeat timeout)'
             cand wait 'Wait until a request is decided; the exit code tells the outcome'
             cand tail-logs 'The functions'' logs from CloudWatch Logs, merged in time order'
+            cand stack 'The stack''s resolved outputs and where they came from'
             cand completions 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -54,6 +56,7 @@ set edit:completion:arg-completer[hitl] = {|@words|
             cand --profile 'AWS profile to use (as AWS_PROFILE)'
             cand --region 'AWS region to use (as AWS_REGION)'
             cand --wait 'Then wait until the request is decided, as `hitl wait` does'
+            cand --refresh 'Read the stack''s outputs from CloudFormation, not from the cache (kept 5 minutes under HITL_CACHE_DIR, $XDG_CACHE_HOME/hitl or ~/.cache/hitl)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -68,6 +71,7 @@ set edit:completion:arg-completer[hitl] = {|@words|
             cand --profile 'AWS profile to use (as AWS_PROFILE)'
             cand --region 'AWS region to use (as AWS_REGION)'
             cand --executions 'Check each request against its durable execution, on every published version of the workflow: flags pending requests whose execution has ended and executions that have no request'
+            cand --refresh 'Read the stack''s outputs from CloudFormation, not from the cache (kept 5 minutes under HITL_CACHE_DIR, $XDG_CACHE_HOME/hitl or ~/.cache/hitl)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -77,6 +81,7 @@ set edit:completion:arg-completer[hitl] = {|@words|
             cand --output 'Output format; `table` on a terminal, `json` otherwise; `jsonl` puts one object per line'
             cand --profile 'AWS profile to use (as AWS_PROFILE)'
             cand --region 'AWS region to use (as AWS_REGION)'
+            cand --refresh 'Read the stack''s outputs from CloudFormation, not from the cache (kept 5 minutes under HITL_CACHE_DIR, $XDG_CACHE_HOME/hitl or ~/.cache/hitl)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -86,6 +91,7 @@ set edit:completion:arg-completer[hitl] = {|@words|
             cand --output 'Output format; `table` on a terminal, `json` otherwise; `jsonl` puts one object per line'
             cand --profile 'AWS profile to use (as AWS_PROFILE)'
             cand --region 'AWS region to use (as AWS_REGION)'
+            cand --refresh 'Read the stack''s outputs from CloudFormation, not from the cache (kept 5 minutes under HITL_CACHE_DIR, $XDG_CACHE_HOME/hitl or ~/.cache/hitl)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -103,6 +109,7 @@ set edit:completion:arg-completer[hitl] = {|@words|
             cand --all 'Every pending request (narrowed by --requester and --since)'
             cand -y 'Do not ask for confirmation before deciding several requests'
             cand --yes 'Do not ask for confirmation before deciding several requests'
+            cand --refresh 'Read the stack''s outputs from CloudFormation, not from the cache (kept 5 minutes under HITL_CACHE_DIR, $XDG_CACHE_HOME/hitl or ~/.cache/hitl)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -120,6 +127,7 @@ set edit:completion:arg-completer[hitl] = {|@words|
             cand --all 'Every pending request (narrowed by --requester and --since)'
             cand -y 'Do not ask for confirmation before deciding several requests'
             cand --yes 'Do not ask for confirmation before deciding several requests'
+            cand --refresh 'Read the stack''s outputs from CloudFormation, not from the cache (kept 5 minutes under HITL_CACHE_DIR, $XDG_CACHE_HOME/hitl or ~/.cache/hitl)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -131,6 +139,7 @@ set edit:completion:arg-completer[hitl] = {|@words|
             cand --output 'Output format; `table` on a terminal, `json` otherwise; `jsonl` puts one object per line'
             cand --profile 'AWS profile to use (as AWS_PROFILE)'
             cand --region 'AWS region to use (as AWS_REGION)'
+            cand --refresh 'Read the stack''s outputs from CloudFormation, not from the cache (kept 5 minutes under HITL_CACHE_DIR, $XDG_CACHE_HOME/hitl or ~/.cache/hitl)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -140,6 +149,7 @@ set edit:completion:arg-completer[hitl] = {|@words|
             cand --output 'Output format; `table` on a terminal, `json` otherwise; `jsonl` puts one object per line'
             cand --profile 'AWS profile to use (as AWS_PROFILE)'
             cand --region 'AWS region to use (as AWS_REGION)'
+            cand --refresh 'Read the stack''s outputs from CloudFormation, not from the cache (kept 5 minutes under HITL_CACHE_DIR, $XDG_CACHE_HOME/hitl or ~/.cache/hitl)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -150,6 +160,7 @@ set edit:completion:arg-completer[hitl] = {|@words|
             cand --output 'Output format; `table` on a terminal, `json` otherwise; `jsonl` puts one object per line'
             cand --profile 'AWS profile to use (as AWS_PROFILE)'
             cand --region 'AWS region to use (as AWS_REGION)'
+            cand --refresh 'Read the stack''s outputs from CloudFormation, not from the cache (kept 5 minutes under HITL_CACHE_DIR, $XDG_CACHE_HOME/hitl or ~/.cache/hitl)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -166,6 +177,17 @@ set edit:completion:arg-completer[hitl] = {|@words|
             cand -f 'Keep printing new lines until interrupted'
             cand --follow 'Keep printing new lines until interrupted'
             cand --no-color 'No colours (also when NO_COLOR is set)'
+            cand --refresh 'Read the stack''s outputs from CloudFormation, not from the cache (kept 5 minutes under HITL_CACHE_DIR, $XDG_CACHE_HOME/hitl or ~/.cache/hitl)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'hitl;stack'= {
+            cand --stack 'CloudFormation stack that runs the approval workflow'
+            cand -o 'Output format; `table` on a terminal, `json` otherwise; `jsonl` puts one object per line'
+            cand --output 'Output format; `table` on a terminal, `json` otherwise; `jsonl` puts one object per line'
+            cand --profile 'AWS profile to use (as AWS_PROFILE)'
+            cand --region 'AWS region to use (as AWS_REGION)'
+            cand --refresh 'Read the stack''s outputs from CloudFormation, not from the cache (kept 5 minutes under HITL_CACHE_DIR, $XDG_CACHE_HOME/hitl or ~/.cache/hitl)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -175,6 +197,7 @@ set edit:completion:arg-completer[hitl] = {|@words|
             cand --output 'Output format; `table` on a terminal, `json` otherwise; `jsonl` puts one object per line'
             cand --profile 'AWS profile to use (as AWS_PROFILE)'
             cand --region 'AWS region to use (as AWS_REGION)'
+            cand --refresh 'Read the stack''s outputs from CloudFormation, not from the cache (kept 5 minutes under HITL_CACHE_DIR, $XDG_CACHE_HOME/hitl or ~/.cache/hitl)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -189,6 +212,7 @@ set edit:completion:arg-completer[hitl] = {|@words|
             cand heartbeat 'Send a heartbeat to a pending request''s callback (for callbacks with a heartbeat timeout)'
             cand wait 'Wait until a request is decided; the exit code tells the outcome'
             cand tail-logs 'The functions'' logs from CloudWatch Logs, merged in time order'
+            cand stack 'The stack''s resolved outputs and where they came from'
             cand completions 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -211,6 +235,8 @@ set edit:completion:arg-completer[hitl] = {|@words|
         &'hitl;help;wait'= {
         }
         &'hitl;help;tail-logs'= {
+        }
+        &'hitl;help;stack'= {
         }
         &'hitl;help;completions'= {
         }

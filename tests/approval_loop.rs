@@ -439,3 +439,25 @@ fn heartbeats_reach_a_pending_callback_and_not_a_decided_one() {
     let unknown = hitl(&["heartbeat", &unique_id("nobody")]);
     assert_eq!(unknown.code, 3, "{unknown:?}");
 }
+
+#[test]
+fn stack_shows_its_outputs_and_where_they_came_from() {
+    let asked = hitl(&["stack", "--refresh", "--output", "json"])
+        .ok()
+        .json();
+    assert_eq!(asked["source"], "DescribeStacks");
+    assert_eq!(asked["stack"], "hitl");
+    assert_eq!(asked["region"], "us-east-1");
+    assert_eq!(asked["account"], "123456789012");
+    assert_eq!(asked["outputs"]["ApprovalsTableName"], "hitl-approvals");
+    let file = asked["cache_file"].as_str().unwrap();
+    assert!(
+        file.starts_with(hitl_e2e::cache_dir().to_str().unwrap()),
+        "{file}"
+    );
+
+    let cached = hitl(&["stack", "--output", "json"]).ok().json();
+    assert_eq!(cached["source"], "cache");
+    assert_eq!(cached["outputs"], asked["outputs"]);
+    assert_eq!(cached["fetched_at"], asked["fetched_at"]);
+}

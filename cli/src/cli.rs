@@ -49,6 +49,11 @@ pub struct GlobalArgs {
     /// AWS region to use (as AWS_REGION).
     #[arg(long, global = true)]
     pub region: Option<String>,
+    /// Read the stack's outputs from CloudFormation, not from the cache
+    /// (kept 5 minutes under HITL_CACHE_DIR, $XDG_CACHE_HOME/hitl or
+    /// ~/.cache/hitl).
+    #[arg(long, global = true)]
+    pub refresh: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -82,6 +87,8 @@ pub enum Command {
     Wait(WaitArgs),
     /// The functions' logs from CloudWatch Logs, merged in time order.
     TailLogs(TailLogsArgs),
+    /// The stack's resolved outputs and where they came from.
+    Stack,
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     Completions {
         #[arg(value_enum)]

@@ -9,6 +9,7 @@ mod list;
 mod logs;
 mod reconcile;
 mod show;
+mod stack;
 mod submit;
 mod wait;
 
@@ -36,6 +37,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Heartbeat(args) => heartbeat::run(&app, args).await,
         Command::Wait(args) => wait::run(&app, args).await,
         Command::TailLogs(args) => logs::run(&app, args).await,
+        Command::Stack => stack::run(&app),
         Command::Completions { .. } => Ok(()),
     }
 }
