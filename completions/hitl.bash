@@ -25,6 +25,9 @@ _hitl() {
             hitl,completions)
                 cmd="hitl__subcmd__completions"
                 ;;
+            hitl,doctor)
+                cmd="hitl__subcmd__doctor"
+                ;;
             hitl,heartbeat)
                 cmd="hitl__subcmd__heartbeat"
                 ;;
@@ -64,6 +67,9 @@ _hitl() {
             hitl__subcmd__help,completions)
                 cmd="hitl__subcmd__help__subcmd__completions"
                 ;;
+            hitl__subcmd__help,doctor)
+                cmd="hitl__subcmd__help__subcmd__doctor"
+                ;;
             hitl__subcmd__help,heartbeat)
                 cmd="hitl__subcmd__help__subcmd__heartbeat"
                 ;;
@@ -101,7 +107,7 @@ _hitl() {
 
     case "${cmd}" in
         hitl)
-            opts="-o -h -V --stack --output --profile --region --refresh --help --version submit list show history approve reject cancel heartbeat wait tail-logs stack completions help"
+            opts="-o -h -V --stack --output --profile --region --refresh --help --version submit list show history approve reject cancel heartbeat wait tail-logs stack doctor completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -264,6 +270,40 @@ _hitl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        hitl__subcmd__doctor)
+            opts="-o -h --stack --output --profile --region --refresh --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --stack)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json jsonl" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json jsonl" -- "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --region)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         hitl__subcmd__heartbeat)
             opts="-o -h --stack --output --profile --region --refresh --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -299,7 +339,7 @@ _hitl() {
             return 0
             ;;
         hitl__subcmd__help)
-            opts="submit list show history approve reject cancel heartbeat wait tail-logs stack completions help"
+            opts="submit list show history approve reject cancel heartbeat wait tail-logs stack doctor completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -341,6 +381,20 @@ _hitl() {
             return 0
             ;;
         hitl__subcmd__help__subcmd__completions)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hitl__subcmd__help__subcmd__doctor)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -39,6 +39,7 @@ set edit:completion:arg-completer[hitl] = {|@words|
             cand wait 'Wait until a request is decided; the exit code tells the outcome'
             cand tail-logs 'The functions'' logs from CloudWatch Logs, merged in time order'
             cand stack 'The stack''s resolved outputs and where they came from'
+            cand doctor 'Check credentials, region, stack, outputs, function, table and log group; says what to fix. Exits 8 when a check fails'
             cand completions 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -191,6 +192,16 @@ set edit:completion:arg-completer[hitl] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
+        &'hitl;doctor'= {
+            cand --stack 'CloudFormation stack that runs the approval workflow'
+            cand -o 'Output format; `table` on a terminal, `json` otherwise; `jsonl` puts one object per line'
+            cand --output 'Output format; `table` on a terminal, `json` otherwise; `jsonl` puts one object per line'
+            cand --profile 'AWS profile to use (as AWS_PROFILE)'
+            cand --region 'AWS region to use (as AWS_REGION)'
+            cand --refresh 'Read the stack''s outputs from CloudFormation, not from the cache (kept 5 minutes under HITL_CACHE_DIR, $XDG_CACHE_HOME/hitl or ~/.cache/hitl)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'hitl;completions'= {
             cand --stack 'CloudFormation stack that runs the approval workflow'
             cand -o 'Output format; `table` on a terminal, `json` otherwise; `jsonl` puts one object per line'
@@ -213,6 +224,7 @@ set edit:completion:arg-completer[hitl] = {|@words|
             cand wait 'Wait until a request is decided; the exit code tells the outcome'
             cand tail-logs 'The functions'' logs from CloudWatch Logs, merged in time order'
             cand stack 'The stack''s resolved outputs and where they came from'
+            cand doctor 'Check credentials, region, stack, outputs, function, table and log group; says what to fix. Exits 8 when a check fails'
             cand completions 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -237,6 +249,8 @@ set edit:completion:arg-completer[hitl] = {|@words|
         &'hitl;help;tail-logs'= {
         }
         &'hitl;help;stack'= {
+        }
+        &'hitl;help;doctor'= {
         }
         &'hitl;help;completions'= {
         }

@@ -44,6 +44,7 @@ complete -c hitl -n "__fish_hitl_needs_command" -f -a "heartbeat" -d 'Send a hea
 complete -c hitl -n "__fish_hitl_needs_command" -f -a "wait" -d 'Wait until a request is decided; the exit code tells the outcome'
 complete -c hitl -n "__fish_hitl_needs_command" -f -a "tail-logs" -d 'The functions\' logs from CloudWatch Logs, merged in time order'
 complete -c hitl -n "__fish_hitl_needs_command" -f -a "stack" -d 'The stack\'s resolved outputs and where they came from'
+complete -c hitl -n "__fish_hitl_needs_command" -f -a "doctor" -d 'Check credentials, region, stack, outputs, function, table and log group; says what to fix. Exits 8 when a check fails'
 complete -c hitl -n "__fish_hitl_needs_command" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
 complete -c hitl -n "__fish_hitl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c hitl -n "__fish_hitl_using_subcommand submit" -l title -d 'What is to be approved, in one line' -r
@@ -176,6 +177,14 @@ complete -c hitl -n "__fish_hitl_using_subcommand stack" -l profile -d 'AWS prof
 complete -c hitl -n "__fish_hitl_using_subcommand stack" -l region -d 'AWS region to use (as AWS_REGION)' -r
 complete -c hitl -n "__fish_hitl_using_subcommand stack" -l refresh -d 'Read the stack\'s outputs from CloudFormation, not from the cache (kept 5 minutes under HITL_CACHE_DIR, $XDG_CACHE_HOME/hitl or ~/.cache/hitl)'
 complete -c hitl -n "__fish_hitl_using_subcommand stack" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c hitl -n "__fish_hitl_using_subcommand doctor" -l stack -d 'CloudFormation stack that runs the approval workflow' -r
+complete -c hitl -n "__fish_hitl_using_subcommand doctor" -s o -l output -d 'Output format; `table` on a terminal, `json` otherwise; `jsonl` puts one object per line' -r -f -a "table\t''
+json\t''
+jsonl\t'One JSON object per line (lists and streams)'"
+complete -c hitl -n "__fish_hitl_using_subcommand doctor" -l profile -d 'AWS profile to use (as AWS_PROFILE)' -r
+complete -c hitl -n "__fish_hitl_using_subcommand doctor" -l region -d 'AWS region to use (as AWS_REGION)' -r
+complete -c hitl -n "__fish_hitl_using_subcommand doctor" -l refresh -d 'Read the stack\'s outputs from CloudFormation, not from the cache (kept 5 minutes under HITL_CACHE_DIR, $XDG_CACHE_HOME/hitl or ~/.cache/hitl)'
+complete -c hitl -n "__fish_hitl_using_subcommand doctor" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hitl -n "__fish_hitl_using_subcommand completions" -l stack -d 'CloudFormation stack that runs the approval workflow' -r
 complete -c hitl -n "__fish_hitl_using_subcommand completions" -s o -l output -d 'Output format; `table` on a terminal, `json` otherwise; `jsonl` puts one object per line' -r -f -a "table\t''
 json\t''
@@ -184,16 +193,17 @@ complete -c hitl -n "__fish_hitl_using_subcommand completions" -l profile -d 'AW
 complete -c hitl -n "__fish_hitl_using_subcommand completions" -l region -d 'AWS region to use (as AWS_REGION)' -r
 complete -c hitl -n "__fish_hitl_using_subcommand completions" -l refresh -d 'Read the stack\'s outputs from CloudFormation, not from the cache (kept 5 minutes under HITL_CACHE_DIR, $XDG_CACHE_HOME/hitl or ~/.cache/hitl)'
 complete -c hitl -n "__fish_hitl_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel heartbeat wait tail-logs stack completions help" -f -a "submit" -d 'Submit a request for approval: starts a durable workflow execution'
-complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel heartbeat wait tail-logs stack completions help" -f -a "list" -d 'List approval requests, newest first'
-complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel heartbeat wait tail-logs stack completions help" -f -a "show" -d 'Show one request and its execution'
-complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel heartbeat wait tail-logs stack completions help" -f -a "history" -d 'The request\'s durable execution as a timeline of events'
-complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel heartbeat wait tail-logs stack completions help" -f -a "approve" -d 'Approve a pending request'
-complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel heartbeat wait tail-logs stack completions help" -f -a "reject" -d 'Reject a pending request'
-complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel heartbeat wait tail-logs stack completions help" -f -a "cancel" -d 'Cancel a pending request and stop its execution'
-complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel heartbeat wait tail-logs stack completions help" -f -a "heartbeat" -d 'Send a heartbeat to a pending request\'s callback (for callbacks with a heartbeat timeout)'
-complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel heartbeat wait tail-logs stack completions help" -f -a "wait" -d 'Wait until a request is decided; the exit code tells the outcome'
-complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel heartbeat wait tail-logs stack completions help" -f -a "tail-logs" -d 'The functions\' logs from CloudWatch Logs, merged in time order'
-complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel heartbeat wait tail-logs stack completions help" -f -a "stack" -d 'The stack\'s resolved outputs and where they came from'
-complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel heartbeat wait tail-logs stack completions help" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
-complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel heartbeat wait tail-logs stack completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel heartbeat wait tail-logs stack doctor completions help" -f -a "submit" -d 'Submit a request for approval: starts a durable workflow execution'
+complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel heartbeat wait tail-logs stack doctor completions help" -f -a "list" -d 'List approval requests, newest first'
+complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel heartbeat wait tail-logs stack doctor completions help" -f -a "show" -d 'Show one request and its execution'
+complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel heartbeat wait tail-logs stack doctor completions help" -f -a "history" -d 'The request\'s durable execution as a timeline of events'
+complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel heartbeat wait tail-logs stack doctor completions help" -f -a "approve" -d 'Approve a pending request'
+complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel heartbeat wait tail-logs stack doctor completions help" -f -a "reject" -d 'Reject a pending request'
+complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel heartbeat wait tail-logs stack doctor completions help" -f -a "cancel" -d 'Cancel a pending request and stop its execution'
+complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel heartbeat wait tail-logs stack doctor completions help" -f -a "heartbeat" -d 'Send a heartbeat to a pending request\'s callback (for callbacks with a heartbeat timeout)'
+complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel heartbeat wait tail-logs stack doctor completions help" -f -a "wait" -d 'Wait until a request is decided; the exit code tells the outcome'
+complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel heartbeat wait tail-logs stack doctor completions help" -f -a "tail-logs" -d 'The functions\' logs from CloudWatch Logs, merged in time order'
+complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel heartbeat wait tail-logs stack doctor completions help" -f -a "stack" -d 'The stack\'s resolved outputs and where they came from'
+complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel heartbeat wait tail-logs stack doctor completions help" -f -a "doctor" -d 'Check credentials, region, stack, outputs, function, table and log group; says what to fix. Exits 8 when a check fails'
+complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel heartbeat wait tail-logs stack doctor completions help" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
+complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel heartbeat wait tail-logs stack doctor completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

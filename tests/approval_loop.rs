@@ -461,3 +461,43 @@ fn stack_shows_its_outputs_and_where_they_came_from() {
     assert_eq!(cached["outputs"], asked["outputs"]);
     assert_eq!(cached["fetched_at"], asked["fetched_at"]);
 }
+
+#[test]
+fn doctor_passes_on_the_local_stack_and_names_what_is_wrong() {
+    let run = hitl(&["doctor", "--output", "json"]).ok();
+    let report = run.json();
+    assert_eq!(report["ok"], true, "{report}");
+    let outcome = |name: &str| {
+        report["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["check"] == name)
+            .unwrap_or_else(|| panic!("no {name} check: {report}"))["outcome"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    for name in [
+        "region",
+        "credentials",
+        "stack",
+        "outputs",
+        "durable executions",
+        "approvals table",
+        "log group",
+    ] {
+        assert_eq!(outcome(name), "ok", "{name}: {report}");
+    }
+    // The local front door does not serve GetFunctionConfiguration: skipped, with why.
+    assert_ne!(outcome("workflow function"), "failed", "{report}");
+
+    let missing = hitl(&["doctor", "--stack", "no-such-stack", "--output", "table"]);
+    assert_eq!(missing.code, 8, "{missing:?}");
+    assert!(
+        missing
+            .stdout
+            .contains("✗ stack: stack `no-such-stack` was not found"),
+        "{missing:?}"
+    );
+}

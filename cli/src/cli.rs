@@ -89,6 +89,9 @@ pub enum Command {
     TailLogs(TailLogsArgs),
     /// The stack's resolved outputs and where they came from.
     Stack,
+    /// Check credentials, region, stack, outputs, function, table and log
+    /// group; says what to fix. Exits 8 when a check fails.
+    Doctor,
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     Completions {
         #[arg(value_enum)]

@@ -2,7 +2,7 @@
 
 use hitl_contract::{DecideError, StoreError, ValidationError};
 
-use crate::commands::{BulkFailed, CallbackClosed, WaitError};
+use crate::commands::{BulkFailed, CallbackClosed, DoctorFailed, WaitError};
 use crate::stack::StackError;
 
 pub const FAILURE: u8 = 1;
@@ -55,7 +55,9 @@ pub fn code_for(err: &anyhow::Error) -> u8 {
                 WaitError::TimedOut { .. } => WAIT_TIMED_OUT,
             };
         }
-        if cause.downcast_ref::<StackError>().is_some() {
+        if cause.downcast_ref::<StackError>().is_some()
+            || cause.downcast_ref::<DoctorFailed>().is_some()
+        {
             return CONFIGURATION;
         }
         if cause.downcast_ref::<ValidationError>().is_some()

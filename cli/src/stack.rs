@@ -28,8 +28,9 @@ pub enum StackError {
     Unreachable { stack: String, message: String },
 }
 
-/// Loads the AWS configuration the standard way, with our two overrides.
-pub async fn load_aws_config(global: &GlobalArgs) -> anyhow::Result<SdkConfig> {
+/// Loads the AWS configuration the standard way, with our two overrides,
+/// whether or not it names a region.
+pub async fn load_config(global: &GlobalArgs) -> SdkConfig {
     let mut loader = aws_config::defaults(BehaviorVersion::latest());
     if let Some(profile) = &global.profile {
         loader = loader.profile_name(profile);
@@ -37,7 +38,12 @@ pub async fn load_aws_config(global: &GlobalArgs) -> anyhow::Result<SdkConfig> {
     if let Some(region) = &global.region {
         loader = loader.region(aws_config::Region::new(region.clone()));
     }
-    let config = loader.load().await;
+    loader.load().await
+}
+
+/// Loads the AWS configuration the standard way, with our two overrides.
+pub async fn load_aws_config(global: &GlobalArgs) -> anyhow::Result<SdkConfig> {
+    let config = load_config(global).await;
     if config.region().is_none() {
         return Err(StackError::NoRegion.into());
     }

@@ -43,16 +43,7 @@ impl Key {
             .provide_credentials()
             .await
             .ok()?;
-        let endpoint_key = ServiceConfigKey::builder()
-            .service_id("CloudFormation")
-            .env("AWS_ENDPOINT_URL")
-            .profile("endpoint_url")
-            .build()
-            .ok()?;
-        let endpoint = config
-            .service_config()
-            .and_then(|c| c.load_config(endpoint_key))
-            .or_else(|| config.endpoint_url().map(str::to_owned));
+        let endpoint = custom_endpoint(config, "CloudFormation");
         Some(Self {
             stack: stack.to_owned(),
             region: config.region()?.to_string(),
@@ -87,6 +78,22 @@ impl Key {
             .collect();
         format!("{safe}-{hash:016x}.json")
     }
+}
+
+/// The endpoint configured for a service (`AWS_ENDPOINT_URL_<SERVICE>`, a
+/// profile's `services` section, or `AWS_ENDPOINT_URL`), resolved as the
+/// SDK's clients resolve it; `None` for the service's AWS endpoint.
+pub fn custom_endpoint(config: &SdkConfig, service_id: &str) -> Option<String> {
+    let key = ServiceConfigKey::builder()
+        .service_id(service_id)
+        .env("AWS_ENDPOINT_URL")
+        .profile("endpoint_url")
+        .build()
+        .ok()?;
+    config
+        .service_config()
+        .and_then(|c| c.load_config(key))
+        .or_else(|| config.endpoint_url().map(str::to_owned))
 }
 
 /// One cached answer.

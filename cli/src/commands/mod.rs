@@ -3,6 +3,7 @@
 mod cancel;
 mod closed;
 mod decide;
+mod doctor;
 mod heartbeat;
 mod history;
 mod list;
@@ -15,6 +16,7 @@ mod wait;
 
 pub use closed::CallbackClosed;
 pub use decide::BulkFailed;
+pub use doctor::DoctorFailed;
 pub use wait::WaitError;
 
 use crate::app::App;
@@ -24,6 +26,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     if let Command::Completions { shell } = cli.command {
         crate::completions::print(shell);
         return Ok(());
+    }
+    if let Command::Doctor = cli.command {
+        return doctor::run(&cli.global).await;
     }
     let app = App::connect(&cli.global).await?;
     match cli.command {
@@ -38,6 +43,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Wait(args) => wait::run(&app, args).await,
         Command::TailLogs(args) => logs::run(&app, args).await,
         Command::Stack => stack::run(&app),
-        Command::Completions { .. } => Ok(()),
+        Command::Completions { .. } | Command::Doctor => Ok(()),
     }
 }
