@@ -445,11 +445,12 @@ impl RecordPages {
                 .map_err(|e| store.aws_error("Query", e))?;
             self.next_key = out.last_evaluated_key.filter(|key| !key.is_empty());
             self.done = self.next_key.is_none();
+            // Each item is dropped as soon as it is read.
             let records = out
                 .items
                 .unwrap_or_default()
-                .iter()
-                .map(ApprovalRecord::from_item)
+                .into_iter()
+                .map(|item| ApprovalRecord::from_item(&item))
                 .collect::<Result<Vec<_>, _>>()?;
             if !records.is_empty() {
                 return Ok(Some(records));
