@@ -25,6 +25,12 @@ _hitl() {
             hitl,completions)
                 cmd="hitl__subcmd__completions"
                 ;;
+            hitl,doctor)
+                cmd="hitl__subcmd__doctor"
+                ;;
+            hitl,heartbeat)
+                cmd="hitl__subcmd__heartbeat"
+                ;;
             hitl,help)
                 cmd="hitl__subcmd__help"
                 ;;
@@ -39,6 +45,9 @@ _hitl() {
                 ;;
             hitl,show)
                 cmd="hitl__subcmd__show"
+                ;;
+            hitl,stack)
+                cmd="hitl__subcmd__stack"
                 ;;
             hitl,submit)
                 cmd="hitl__subcmd__submit"
@@ -58,6 +67,12 @@ _hitl() {
             hitl__subcmd__help,completions)
                 cmd="hitl__subcmd__help__subcmd__completions"
                 ;;
+            hitl__subcmd__help,doctor)
+                cmd="hitl__subcmd__help__subcmd__doctor"
+                ;;
+            hitl__subcmd__help,heartbeat)
+                cmd="hitl__subcmd__help__subcmd__heartbeat"
+                ;;
             hitl__subcmd__help,help)
                 cmd="hitl__subcmd__help__subcmd__help"
                 ;;
@@ -72,6 +87,9 @@ _hitl() {
                 ;;
             hitl__subcmd__help,show)
                 cmd="hitl__subcmd__help__subcmd__show"
+                ;;
+            hitl__subcmd__help,stack)
+                cmd="hitl__subcmd__help__subcmd__stack"
                 ;;
             hitl__subcmd__help,submit)
                 cmd="hitl__subcmd__help__subcmd__submit"
@@ -89,7 +107,7 @@ _hitl() {
 
     case "${cmd}" in
         hitl)
-            opts="-o -h -V --stack --output --profile --region --help --version submit list show history approve reject cancel wait tail-logs completions help"
+            opts="-o -h -V --stack --output --profile --region --refresh --help --version submit list show history approve reject cancel heartbeat wait tail-logs stack doctor completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -123,7 +141,7 @@ _hitl() {
             return 0
             ;;
         hitl__subcmd__approve)
-            opts="-y -o -h --all --requester --since --yes --concurrency --as --comment --stack --output --profile --region --help"
+            opts="-y -o -h --all --requester --since --yes --concurrency --as --comment --stack --output --profile --region --refresh --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -177,7 +195,7 @@ _hitl() {
             return 0
             ;;
         hitl__subcmd__cancel)
-            opts="-o -h --reason --as --stack --output --profile --region --help"
+            opts="-o -h --reason --as --stack --output --profile --region --refresh --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -219,7 +237,75 @@ _hitl() {
             return 0
             ;;
         hitl__subcmd__completions)
-            opts="-o -h --stack --output --profile --region --help bash elvish fish powershell zsh"
+            opts="-o -h --stack --output --profile --region --refresh --help bash elvish fish powershell zsh"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --stack)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json jsonl" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json jsonl" -- "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --region)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hitl__subcmd__doctor)
+            opts="-o -h --stack --output --profile --region --refresh --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --stack)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json jsonl" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json jsonl" -- "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --region)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hitl__subcmd__heartbeat)
+            opts="-o -h --stack --output --profile --region --refresh --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -253,7 +339,7 @@ _hitl() {
             return 0
             ;;
         hitl__subcmd__help)
-            opts="submit list show history approve reject cancel wait tail-logs completions help"
+            opts="submit list show history approve reject cancel heartbeat wait tail-logs stack doctor completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -295,6 +381,34 @@ _hitl() {
             return 0
             ;;
         hitl__subcmd__help__subcmd__completions)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hitl__subcmd__help__subcmd__doctor)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hitl__subcmd__help__subcmd__heartbeat)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -378,6 +492,20 @@ _hitl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        hitl__subcmd__help__subcmd__stack)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         hitl__subcmd__help__subcmd__submit)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -421,7 +549,7 @@ _hitl() {
             return 0
             ;;
         hitl__subcmd__history)
-            opts="-o -h --stack --output --profile --region --help"
+            opts="-o -h --stack --output --profile --region --refresh --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -455,7 +583,7 @@ _hitl() {
             return 0
             ;;
         hitl__subcmd__list)
-            opts="-o -h --status --requester --since --limit --stack --output --profile --region --help"
+            opts="-o -h --status --requester --since --limit --executions --stack --output --profile --region --refresh --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -505,7 +633,7 @@ _hitl() {
             return 0
             ;;
         hitl__subcmd__reject)
-            opts="-y -o -h --all --requester --since --yes --concurrency --as --reason --stack --output --profile --region --help"
+            opts="-y -o -h --all --requester --since --yes --concurrency --as --reason --stack --output --profile --region --refresh --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -559,7 +687,41 @@ _hitl() {
             return 0
             ;;
         hitl__subcmd__show)
-            opts="-o -h --stack --output --profile --region --help"
+            opts="-o -h --stack --output --profile --region --refresh --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --stack)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json jsonl" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json jsonl" -- "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --region)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hitl__subcmd__stack)
+            opts="-o -h --stack --output --profile --region --refresh --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -593,7 +755,7 @@ _hitl() {
             return 0
             ;;
         hitl__subcmd__submit)
-            opts="-o -h --title --description --amount --requester --details-file --timeout --id --wait --stack --output --profile --region --help"
+            opts="-o -h --title --description --amount --requester --details-file --timeout --id --wait --stack --output --profile --region --refresh --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -655,7 +817,7 @@ _hitl() {
             return 0
             ;;
         hitl__subcmd__tail__subcmd__logs)
-            opts="-f -o -h --since --follow --filter --approval --function --no-color --stack --output --profile --region --help"
+            opts="-f -o -h --since --follow --filter --approval --function --no-color --stack --output --profile --region --refresh --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -674,7 +836,7 @@ _hitl() {
                     return 0
                     ;;
                 --function)
-                    COMPREPLY=($(compgen -W "workflow all" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "workflow api all" -- "${cur}"))
                     return 0
                     ;;
                 --stack)
@@ -705,7 +867,7 @@ _hitl() {
             return 0
             ;;
         hitl__subcmd__wait)
-            opts="-o -h --timeout --stack --output --profile --region --help"
+            opts="-o -h --timeout --stack --output --profile --region --refresh --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

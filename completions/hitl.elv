@@ -23,6 +23,7 @@ set edit:completion:arg-completer[hitl] = {|@words|
             cand --output 'Output format; `table` on a terminal, `json` otherwise; `jsonl` puts one object per line'
             cand --profile 'AWS profile to use (as AWS_PROFILE)'
             cand --region 'AWS region to use (as AWS_REGION)'
+            cand --refresh 'Read the stack''s outputs from CloudFormation, not from the cache (kept 5 minutes under HITL_CACHE_DIR, $XDG_CACHE_HOME/hitl or ~/.cache/hitl)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
@@ -34,8 +35,11 @@ set edit:completion:arg-completer[hitl] = {|@words|
             cand approve 'Approve a pending request'
             cand reject 'Reject a pending request'
             cand cancel 'Cancel a pending request and stop its execution'
+            cand heartbeat 'Send a heartbeat to a pending request''s callback (for callbacks with a heartbeat timeout)'
             cand wait 'Wait until a request is decided; the exit code tells the outcome'
             cand tail-logs 'The functions'' logs from CloudWatch Logs, merged in time order'
+            cand stack 'The stack''s resolved outputs and where they came from'
+            cand doctor 'Check credentials, region, stack, outputs, function, table and log group; says what to fix. Exits 8 when a check fails'
             cand completions 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -53,6 +57,7 @@ set edit:completion:arg-completer[hitl] = {|@words|
             cand --profile 'AWS profile to use (as AWS_PROFILE)'
             cand --region 'AWS region to use (as AWS_REGION)'
             cand --wait 'Then wait until the request is decided, as `hitl wait` does'
+            cand --refresh 'Read the stack''s outputs from CloudFormation, not from the cache (kept 5 minutes under HITL_CACHE_DIR, $XDG_CACHE_HOME/hitl or ~/.cache/hitl)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -66,6 +71,8 @@ set edit:completion:arg-completer[hitl] = {|@words|
             cand --output 'Output format; `table` on a terminal, `json` otherwise; `jsonl` puts one object per line'
             cand --profile 'AWS profile to use (as AWS_PROFILE)'
             cand --region 'AWS region to use (as AWS_REGION)'
+            cand --executions 'Check each request against its durable execution, on every published version of the workflow: flags pending requests whose execution has ended and executions that have no request'
+            cand --refresh 'Read the stack''s outputs from CloudFormation, not from the cache (kept 5 minutes under HITL_CACHE_DIR, $XDG_CACHE_HOME/hitl or ~/.cache/hitl)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -75,6 +82,7 @@ set edit:completion:arg-completer[hitl] = {|@words|
             cand --output 'Output format; `table` on a terminal, `json` otherwise; `jsonl` puts one object per line'
             cand --profile 'AWS profile to use (as AWS_PROFILE)'
             cand --region 'AWS region to use (as AWS_REGION)'
+            cand --refresh 'Read the stack''s outputs from CloudFormation, not from the cache (kept 5 minutes under HITL_CACHE_DIR, $XDG_CACHE_HOME/hitl or ~/.cache/hitl)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -84,6 +92,7 @@ set edit:completion:arg-completer[hitl] = {|@words|
             cand --output 'Output format; `table` on a terminal, `json` otherwise; `jsonl` puts one object per line'
             cand --profile 'AWS profile to use (as AWS_PROFILE)'
             cand --region 'AWS region to use (as AWS_REGION)'
+            cand --refresh 'Read the stack''s outputs from CloudFormation, not from the cache (kept 5 minutes under HITL_CACHE_DIR, $XDG_CACHE_HOME/hitl or ~/.cache/hitl)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -101,6 +110,7 @@ set edit:completion:arg-completer[hitl] = {|@words|
             cand --all 'Every pending request (narrowed by --requester and --since)'
             cand -y 'Do not ask for confirmation before deciding several requests'
             cand --yes 'Do not ask for confirmation before deciding several requests'
+            cand --refresh 'Read the stack''s outputs from CloudFormation, not from the cache (kept 5 minutes under HITL_CACHE_DIR, $XDG_CACHE_HOME/hitl or ~/.cache/hitl)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -118,6 +128,7 @@ set edit:completion:arg-completer[hitl] = {|@words|
             cand --all 'Every pending request (narrowed by --requester and --since)'
             cand -y 'Do not ask for confirmation before deciding several requests'
             cand --yes 'Do not ask for confirmation before deciding several requests'
+            cand --refresh 'Read the stack''s outputs from CloudFormation, not from the cache (kept 5 minutes under HITL_CACHE_DIR, $XDG_CACHE_HOME/hitl or ~/.cache/hitl)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -129,6 +140,17 @@ set edit:completion:arg-completer[hitl] = {|@words|
             cand --output 'Output format; `table` on a terminal, `json` otherwise; `jsonl` puts one object per line'
             cand --profile 'AWS profile to use (as AWS_PROFILE)'
             cand --region 'AWS region to use (as AWS_REGION)'
+            cand --refresh 'Read the stack''s outputs from CloudFormation, not from the cache (kept 5 minutes under HITL_CACHE_DIR, $XDG_CACHE_HOME/hitl or ~/.cache/hitl)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'hitl;heartbeat'= {
+            cand --stack 'CloudFormation stack that runs the approval workflow'
+            cand -o 'Output format; `table` on a terminal, `json` otherwise; `jsonl` puts one object per line'
+            cand --output 'Output format; `table` on a terminal, `json` otherwise; `jsonl` puts one object per line'
+            cand --profile 'AWS profile to use (as AWS_PROFILE)'
+            cand --region 'AWS region to use (as AWS_REGION)'
+            cand --refresh 'Read the stack''s outputs from CloudFormation, not from the cache (kept 5 minutes under HITL_CACHE_DIR, $XDG_CACHE_HOME/hitl or ~/.cache/hitl)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -139,6 +161,7 @@ set edit:completion:arg-completer[hitl] = {|@words|
             cand --output 'Output format; `table` on a terminal, `json` otherwise; `jsonl` puts one object per line'
             cand --profile 'AWS profile to use (as AWS_PROFILE)'
             cand --region 'AWS region to use (as AWS_REGION)'
+            cand --refresh 'Read the stack''s outputs from CloudFormation, not from the cache (kept 5 minutes under HITL_CACHE_DIR, $XDG_CACHE_HOME/hitl or ~/.cache/hitl)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -155,6 +178,27 @@ set edit:completion:arg-completer[hitl] = {|@words|
             cand -f 'Keep printing new lines until interrupted'
             cand --follow 'Keep printing new lines until interrupted'
             cand --no-color 'No colours (also when NO_COLOR is set)'
+            cand --refresh 'Read the stack''s outputs from CloudFormation, not from the cache (kept 5 minutes under HITL_CACHE_DIR, $XDG_CACHE_HOME/hitl or ~/.cache/hitl)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'hitl;stack'= {
+            cand --stack 'CloudFormation stack that runs the approval workflow'
+            cand -o 'Output format; `table` on a terminal, `json` otherwise; `jsonl` puts one object per line'
+            cand --output 'Output format; `table` on a terminal, `json` otherwise; `jsonl` puts one object per line'
+            cand --profile 'AWS profile to use (as AWS_PROFILE)'
+            cand --region 'AWS region to use (as AWS_REGION)'
+            cand --refresh 'Read the stack''s outputs from CloudFormation, not from the cache (kept 5 minutes under HITL_CACHE_DIR, $XDG_CACHE_HOME/hitl or ~/.cache/hitl)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'hitl;doctor'= {
+            cand --stack 'CloudFormation stack that runs the approval workflow'
+            cand -o 'Output format; `table` on a terminal, `json` otherwise; `jsonl` puts one object per line'
+            cand --output 'Output format; `table` on a terminal, `json` otherwise; `jsonl` puts one object per line'
+            cand --profile 'AWS profile to use (as AWS_PROFILE)'
+            cand --region 'AWS region to use (as AWS_REGION)'
+            cand --refresh 'Read the stack''s outputs from CloudFormation, not from the cache (kept 5 minutes under HITL_CACHE_DIR, $XDG_CACHE_HOME/hitl or ~/.cache/hitl)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -164,6 +208,7 @@ set edit:completion:arg-completer[hitl] = {|@words|
             cand --output 'Output format; `table` on a terminal, `json` otherwise; `jsonl` puts one object per line'
             cand --profile 'AWS profile to use (as AWS_PROFILE)'
             cand --region 'AWS region to use (as AWS_REGION)'
+            cand --refresh 'Read the stack''s outputs from CloudFormation, not from the cache (kept 5 minutes under HITL_CACHE_DIR, $XDG_CACHE_HOME/hitl or ~/.cache/hitl)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -175,8 +220,11 @@ set edit:completion:arg-completer[hitl] = {|@words|
             cand approve 'Approve a pending request'
             cand reject 'Reject a pending request'
             cand cancel 'Cancel a pending request and stop its execution'
+            cand heartbeat 'Send a heartbeat to a pending request''s callback (for callbacks with a heartbeat timeout)'
             cand wait 'Wait until a request is decided; the exit code tells the outcome'
             cand tail-logs 'The functions'' logs from CloudWatch Logs, merged in time order'
+            cand stack 'The stack''s resolved outputs and where they came from'
+            cand doctor 'Check credentials, region, stack, outputs, function, table and log group; says what to fix. Exits 8 when a check fails'
             cand completions 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -194,9 +242,15 @@ set edit:completion:arg-completer[hitl] = {|@words|
         }
         &'hitl;help;cancel'= {
         }
+        &'hitl;help;heartbeat'= {
+        }
         &'hitl;help;wait'= {
         }
         &'hitl;help;tail-logs'= {
+        }
+        &'hitl;help;stack'= {
+        }
+        &'hitl;help;doctor'= {
         }
         &'hitl;help;completions'= {
         }

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_hitl_global_optspecs
-    string join \n stack= o/output= profile= region= h/help V/version
+    string join \n stack= o/output= profile= region= refresh h/help V/version
 end
 
 function __fish_hitl_needs_command
@@ -30,6 +30,7 @@ json\t''
 jsonl\t'One JSON object per line (lists and streams)'"
 complete -c hitl -n "__fish_hitl_needs_command" -l profile -d 'AWS profile to use (as AWS_PROFILE)' -r
 complete -c hitl -n "__fish_hitl_needs_command" -l region -d 'AWS region to use (as AWS_REGION)' -r
+complete -c hitl -n "__fish_hitl_needs_command" -l refresh -d 'Read the stack\'s outputs from CloudFormation, not from the cache (kept 5 minutes under HITL_CACHE_DIR, $XDG_CACHE_HOME/hitl or ~/.cache/hitl)'
 complete -c hitl -n "__fish_hitl_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hitl -n "__fish_hitl_needs_command" -s V -l version -d 'Print version'
 complete -c hitl -n "__fish_hitl_needs_command" -f -a "submit" -d 'Submit a request for approval: starts a durable workflow execution'
@@ -39,8 +40,11 @@ complete -c hitl -n "__fish_hitl_needs_command" -f -a "history" -d 'The request\
 complete -c hitl -n "__fish_hitl_needs_command" -f -a "approve" -d 'Approve a pending request'
 complete -c hitl -n "__fish_hitl_needs_command" -f -a "reject" -d 'Reject a pending request'
 complete -c hitl -n "__fish_hitl_needs_command" -f -a "cancel" -d 'Cancel a pending request and stop its execution'
+complete -c hitl -n "__fish_hitl_needs_command" -f -a "heartbeat" -d 'Send a heartbeat to a pending request\'s callback (for callbacks with a heartbeat timeout)'
 complete -c hitl -n "__fish_hitl_needs_command" -f -a "wait" -d 'Wait until a request is decided; the exit code tells the outcome'
 complete -c hitl -n "__fish_hitl_needs_command" -f -a "tail-logs" -d 'The functions\' logs from CloudWatch Logs, merged in time order'
+complete -c hitl -n "__fish_hitl_needs_command" -f -a "stack" -d 'The stack\'s resolved outputs and where they came from'
+complete -c hitl -n "__fish_hitl_needs_command" -f -a "doctor" -d 'Check credentials, region, stack, outputs, function, table and log group; says what to fix. Exits 8 when a check fails'
 complete -c hitl -n "__fish_hitl_needs_command" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
 complete -c hitl -n "__fish_hitl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c hitl -n "__fish_hitl_using_subcommand submit" -l title -d 'What is to be approved, in one line' -r
@@ -57,6 +61,7 @@ jsonl\t'One JSON object per line (lists and streams)'"
 complete -c hitl -n "__fish_hitl_using_subcommand submit" -l profile -d 'AWS profile to use (as AWS_PROFILE)' -r
 complete -c hitl -n "__fish_hitl_using_subcommand submit" -l region -d 'AWS region to use (as AWS_REGION)' -r
 complete -c hitl -n "__fish_hitl_using_subcommand submit" -l wait -d 'Then wait until the request is decided, as `hitl wait` does'
+complete -c hitl -n "__fish_hitl_using_subcommand submit" -l refresh -d 'Read the stack\'s outputs from CloudFormation, not from the cache (kept 5 minutes under HITL_CACHE_DIR, $XDG_CACHE_HOME/hitl or ~/.cache/hitl)'
 complete -c hitl -n "__fish_hitl_using_subcommand submit" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hitl -n "__fish_hitl_using_subcommand list" -l status -d 'Which requests to list' -r -f -a "pending\t''
 approved\t''
@@ -73,6 +78,8 @@ json\t''
 jsonl\t'One JSON object per line (lists and streams)'"
 complete -c hitl -n "__fish_hitl_using_subcommand list" -l profile -d 'AWS profile to use (as AWS_PROFILE)' -r
 complete -c hitl -n "__fish_hitl_using_subcommand list" -l region -d 'AWS region to use (as AWS_REGION)' -r
+complete -c hitl -n "__fish_hitl_using_subcommand list" -l executions -d 'Check each request against its durable execution, on every published version of the workflow: flags pending requests whose execution has ended and executions that have no request'
+complete -c hitl -n "__fish_hitl_using_subcommand list" -l refresh -d 'Read the stack\'s outputs from CloudFormation, not from the cache (kept 5 minutes under HITL_CACHE_DIR, $XDG_CACHE_HOME/hitl or ~/.cache/hitl)'
 complete -c hitl -n "__fish_hitl_using_subcommand list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hitl -n "__fish_hitl_using_subcommand show" -l stack -d 'CloudFormation stack that runs the approval workflow' -r
 complete -c hitl -n "__fish_hitl_using_subcommand show" -s o -l output -d 'Output format; `table` on a terminal, `json` otherwise; `jsonl` puts one object per line' -r -f -a "table\t''
@@ -80,6 +87,7 @@ json\t''
 jsonl\t'One JSON object per line (lists and streams)'"
 complete -c hitl -n "__fish_hitl_using_subcommand show" -l profile -d 'AWS profile to use (as AWS_PROFILE)' -r
 complete -c hitl -n "__fish_hitl_using_subcommand show" -l region -d 'AWS region to use (as AWS_REGION)' -r
+complete -c hitl -n "__fish_hitl_using_subcommand show" -l refresh -d 'Read the stack\'s outputs from CloudFormation, not from the cache (kept 5 minutes under HITL_CACHE_DIR, $XDG_CACHE_HOME/hitl or ~/.cache/hitl)'
 complete -c hitl -n "__fish_hitl_using_subcommand show" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hitl -n "__fish_hitl_using_subcommand history" -l stack -d 'CloudFormation stack that runs the approval workflow' -r
 complete -c hitl -n "__fish_hitl_using_subcommand history" -s o -l output -d 'Output format; `table` on a terminal, `json` otherwise; `jsonl` puts one object per line' -r -f -a "table\t''
@@ -87,6 +95,7 @@ json\t''
 jsonl\t'One JSON object per line (lists and streams)'"
 complete -c hitl -n "__fish_hitl_using_subcommand history" -l profile -d 'AWS profile to use (as AWS_PROFILE)' -r
 complete -c hitl -n "__fish_hitl_using_subcommand history" -l region -d 'AWS region to use (as AWS_REGION)' -r
+complete -c hitl -n "__fish_hitl_using_subcommand history" -l refresh -d 'Read the stack\'s outputs from CloudFormation, not from the cache (kept 5 minutes under HITL_CACHE_DIR, $XDG_CACHE_HOME/hitl or ~/.cache/hitl)'
 complete -c hitl -n "__fish_hitl_using_subcommand history" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hitl -n "__fish_hitl_using_subcommand approve" -l requester -d 'With --all: only requests from this requester' -r
 complete -c hitl -n "__fish_hitl_using_subcommand approve" -l since -d 'With --all: only requests created within this long (e.g. 2h)' -r
@@ -101,6 +110,7 @@ complete -c hitl -n "__fish_hitl_using_subcommand approve" -l profile -d 'AWS pr
 complete -c hitl -n "__fish_hitl_using_subcommand approve" -l region -d 'AWS region to use (as AWS_REGION)' -r
 complete -c hitl -n "__fish_hitl_using_subcommand approve" -l all -d 'Every pending request (narrowed by --requester and --since)'
 complete -c hitl -n "__fish_hitl_using_subcommand approve" -s y -l yes -d 'Do not ask for confirmation before deciding several requests'
+complete -c hitl -n "__fish_hitl_using_subcommand approve" -l refresh -d 'Read the stack\'s outputs from CloudFormation, not from the cache (kept 5 minutes under HITL_CACHE_DIR, $XDG_CACHE_HOME/hitl or ~/.cache/hitl)'
 complete -c hitl -n "__fish_hitl_using_subcommand approve" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hitl -n "__fish_hitl_using_subcommand reject" -l requester -d 'With --all: only requests from this requester' -r
 complete -c hitl -n "__fish_hitl_using_subcommand reject" -l since -d 'With --all: only requests created within this long (e.g. 2h)' -r
@@ -115,6 +125,7 @@ complete -c hitl -n "__fish_hitl_using_subcommand reject" -l profile -d 'AWS pro
 complete -c hitl -n "__fish_hitl_using_subcommand reject" -l region -d 'AWS region to use (as AWS_REGION)' -r
 complete -c hitl -n "__fish_hitl_using_subcommand reject" -l all -d 'Every pending request (narrowed by --requester and --since)'
 complete -c hitl -n "__fish_hitl_using_subcommand reject" -s y -l yes -d 'Do not ask for confirmation before deciding several requests'
+complete -c hitl -n "__fish_hitl_using_subcommand reject" -l refresh -d 'Read the stack\'s outputs from CloudFormation, not from the cache (kept 5 minutes under HITL_CACHE_DIR, $XDG_CACHE_HOME/hitl or ~/.cache/hitl)'
 complete -c hitl -n "__fish_hitl_using_subcommand reject" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hitl -n "__fish_hitl_using_subcommand cancel" -l reason -d 'Why the request is withdrawn' -r
 complete -c hitl -n "__fish_hitl_using_subcommand cancel" -l as -d 'Record the cancellation under this name instead of your AWS identity' -r
@@ -124,7 +135,16 @@ json\t''
 jsonl\t'One JSON object per line (lists and streams)'"
 complete -c hitl -n "__fish_hitl_using_subcommand cancel" -l profile -d 'AWS profile to use (as AWS_PROFILE)' -r
 complete -c hitl -n "__fish_hitl_using_subcommand cancel" -l region -d 'AWS region to use (as AWS_REGION)' -r
+complete -c hitl -n "__fish_hitl_using_subcommand cancel" -l refresh -d 'Read the stack\'s outputs from CloudFormation, not from the cache (kept 5 minutes under HITL_CACHE_DIR, $XDG_CACHE_HOME/hitl or ~/.cache/hitl)'
 complete -c hitl -n "__fish_hitl_using_subcommand cancel" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c hitl -n "__fish_hitl_using_subcommand heartbeat" -l stack -d 'CloudFormation stack that runs the approval workflow' -r
+complete -c hitl -n "__fish_hitl_using_subcommand heartbeat" -s o -l output -d 'Output format; `table` on a terminal, `json` otherwise; `jsonl` puts one object per line' -r -f -a "table\t''
+json\t''
+jsonl\t'One JSON object per line (lists and streams)'"
+complete -c hitl -n "__fish_hitl_using_subcommand heartbeat" -l profile -d 'AWS profile to use (as AWS_PROFILE)' -r
+complete -c hitl -n "__fish_hitl_using_subcommand heartbeat" -l region -d 'AWS region to use (as AWS_REGION)' -r
+complete -c hitl -n "__fish_hitl_using_subcommand heartbeat" -l refresh -d 'Read the stack\'s outputs from CloudFormation, not from the cache (kept 5 minutes under HITL_CACHE_DIR, $XDG_CACHE_HOME/hitl or ~/.cache/hitl)'
+complete -c hitl -n "__fish_hitl_using_subcommand heartbeat" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hitl -n "__fish_hitl_using_subcommand wait" -l timeout -d 'Give up after this long (e.g. 10m); by default wait until the request ends' -r
 complete -c hitl -n "__fish_hitl_using_subcommand wait" -l stack -d 'CloudFormation stack that runs the approval workflow' -r
 complete -c hitl -n "__fish_hitl_using_subcommand wait" -s o -l output -d 'Output format; `table` on a terminal, `json` otherwise; `jsonl` puts one object per line' -r -f -a "table\t''
@@ -132,11 +152,13 @@ json\t''
 jsonl\t'One JSON object per line (lists and streams)'"
 complete -c hitl -n "__fish_hitl_using_subcommand wait" -l profile -d 'AWS profile to use (as AWS_PROFILE)' -r
 complete -c hitl -n "__fish_hitl_using_subcommand wait" -l region -d 'AWS region to use (as AWS_REGION)' -r
+complete -c hitl -n "__fish_hitl_using_subcommand wait" -l refresh -d 'Read the stack\'s outputs from CloudFormation, not from the cache (kept 5 minutes under HITL_CACHE_DIR, $XDG_CACHE_HOME/hitl or ~/.cache/hitl)'
 complete -c hitl -n "__fish_hitl_using_subcommand wait" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hitl -n "__fish_hitl_using_subcommand tail-logs" -l since -d 'Start this long ago (15m, 2h) or at this time (RFC 3339)' -r
 complete -c hitl -n "__fish_hitl_using_subcommand tail-logs" -l filter -d 'A CloudWatch Logs filter pattern' -r
 complete -c hitl -n "__fish_hitl_using_subcommand tail-logs" -l approval -d 'Only the lines about this approval request' -r
-complete -c hitl -n "__fish_hitl_using_subcommand tail-logs" -l function -d 'Which function\'s logs' -r -f -a "workflow\t''
+complete -c hitl -n "__fish_hitl_using_subcommand tail-logs" -l function -d 'Which function\'s logs' -r -f -a "workflow\t'The durable workflow'
+api\t'The approval page behind the notification links'
 all\t''"
 complete -c hitl -n "__fish_hitl_using_subcommand tail-logs" -l stack -d 'CloudFormation stack that runs the approval workflow' -r
 complete -c hitl -n "__fish_hitl_using_subcommand tail-logs" -s o -l output -d 'Output format; `table` on a terminal, `json` otherwise; `jsonl` puts one object per line' -r -f -a "table\t''
@@ -146,22 +168,43 @@ complete -c hitl -n "__fish_hitl_using_subcommand tail-logs" -l profile -d 'AWS 
 complete -c hitl -n "__fish_hitl_using_subcommand tail-logs" -l region -d 'AWS region to use (as AWS_REGION)' -r
 complete -c hitl -n "__fish_hitl_using_subcommand tail-logs" -s f -l follow -d 'Keep printing new lines until interrupted'
 complete -c hitl -n "__fish_hitl_using_subcommand tail-logs" -l no-color -d 'No colours (also when NO_COLOR is set)'
+complete -c hitl -n "__fish_hitl_using_subcommand tail-logs" -l refresh -d 'Read the stack\'s outputs from CloudFormation, not from the cache (kept 5 minutes under HITL_CACHE_DIR, $XDG_CACHE_HOME/hitl or ~/.cache/hitl)'
 complete -c hitl -n "__fish_hitl_using_subcommand tail-logs" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c hitl -n "__fish_hitl_using_subcommand stack" -l stack -d 'CloudFormation stack that runs the approval workflow' -r
+complete -c hitl -n "__fish_hitl_using_subcommand stack" -s o -l output -d 'Output format; `table` on a terminal, `json` otherwise; `jsonl` puts one object per line' -r -f -a "table\t''
+json\t''
+jsonl\t'One JSON object per line (lists and streams)'"
+complete -c hitl -n "__fish_hitl_using_subcommand stack" -l profile -d 'AWS profile to use (as AWS_PROFILE)' -r
+complete -c hitl -n "__fish_hitl_using_subcommand stack" -l region -d 'AWS region to use (as AWS_REGION)' -r
+complete -c hitl -n "__fish_hitl_using_subcommand stack" -l refresh -d 'Read the stack\'s outputs from CloudFormation, not from the cache (kept 5 minutes under HITL_CACHE_DIR, $XDG_CACHE_HOME/hitl or ~/.cache/hitl)'
+complete -c hitl -n "__fish_hitl_using_subcommand stack" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c hitl -n "__fish_hitl_using_subcommand doctor" -l stack -d 'CloudFormation stack that runs the approval workflow' -r
+complete -c hitl -n "__fish_hitl_using_subcommand doctor" -s o -l output -d 'Output format; `table` on a terminal, `json` otherwise; `jsonl` puts one object per line' -r -f -a "table\t''
+json\t''
+jsonl\t'One JSON object per line (lists and streams)'"
+complete -c hitl -n "__fish_hitl_using_subcommand doctor" -l profile -d 'AWS profile to use (as AWS_PROFILE)' -r
+complete -c hitl -n "__fish_hitl_using_subcommand doctor" -l region -d 'AWS region to use (as AWS_REGION)' -r
+complete -c hitl -n "__fish_hitl_using_subcommand doctor" -l refresh -d 'Read the stack\'s outputs from CloudFormation, not from the cache (kept 5 minutes under HITL_CACHE_DIR, $XDG_CACHE_HOME/hitl or ~/.cache/hitl)'
+complete -c hitl -n "__fish_hitl_using_subcommand doctor" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hitl -n "__fish_hitl_using_subcommand completions" -l stack -d 'CloudFormation stack that runs the approval workflow' -r
 complete -c hitl -n "__fish_hitl_using_subcommand completions" -s o -l output -d 'Output format; `table` on a terminal, `json` otherwise; `jsonl` puts one object per line' -r -f -a "table\t''
 json\t''
 jsonl\t'One JSON object per line (lists and streams)'"
 complete -c hitl -n "__fish_hitl_using_subcommand completions" -l profile -d 'AWS profile to use (as AWS_PROFILE)' -r
 complete -c hitl -n "__fish_hitl_using_subcommand completions" -l region -d 'AWS region to use (as AWS_REGION)' -r
+complete -c hitl -n "__fish_hitl_using_subcommand completions" -l refresh -d 'Read the stack\'s outputs from CloudFormation, not from the cache (kept 5 minutes under HITL_CACHE_DIR, $XDG_CACHE_HOME/hitl or ~/.cache/hitl)'
 complete -c hitl -n "__fish_hitl_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel wait tail-logs completions help" -f -a "submit" -d 'Submit a request for approval: starts a durable workflow execution'
-complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel wait tail-logs completions help" -f -a "list" -d 'List approval requests, newest first'
-complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel wait tail-logs completions help" -f -a "show" -d 'Show one request and its execution'
-complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel wait tail-logs completions help" -f -a "history" -d 'The request\'s durable execution as a timeline of events'
-complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel wait tail-logs completions help" -f -a "approve" -d 'Approve a pending request'
-complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel wait tail-logs completions help" -f -a "reject" -d 'Reject a pending request'
-complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel wait tail-logs completions help" -f -a "cancel" -d 'Cancel a pending request and stop its execution'
-complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel wait tail-logs completions help" -f -a "wait" -d 'Wait until a request is decided; the exit code tells the outcome'
-complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel wait tail-logs completions help" -f -a "tail-logs" -d 'The functions\' logs from CloudWatch Logs, merged in time order'
-complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel wait tail-logs completions help" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
-complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel wait tail-logs completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel heartbeat wait tail-logs stack doctor completions help" -f -a "submit" -d 'Submit a request for approval: starts a durable workflow execution'
+complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel heartbeat wait tail-logs stack doctor completions help" -f -a "list" -d 'List approval requests, newest first'
+complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel heartbeat wait tail-logs stack doctor completions help" -f -a "show" -d 'Show one request and its execution'
+complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel heartbeat wait tail-logs stack doctor completions help" -f -a "history" -d 'The request\'s durable execution as a timeline of events'
+complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel heartbeat wait tail-logs stack doctor completions help" -f -a "approve" -d 'Approve a pending request'
+complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel heartbeat wait tail-logs stack doctor completions help" -f -a "reject" -d 'Reject a pending request'
+complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel heartbeat wait tail-logs stack doctor completions help" -f -a "cancel" -d 'Cancel a pending request and stop its execution'
+complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel heartbeat wait tail-logs stack doctor completions help" -f -a "heartbeat" -d 'Send a heartbeat to a pending request\'s callback (for callbacks with a heartbeat timeout)'
+complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel heartbeat wait tail-logs stack doctor completions help" -f -a "wait" -d 'Wait until a request is decided; the exit code tells the outcome'
+complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel heartbeat wait tail-logs stack doctor completions help" -f -a "tail-logs" -d 'The functions\' logs from CloudWatch Logs, merged in time order'
+complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel heartbeat wait tail-logs stack doctor completions help" -f -a "stack" -d 'The stack\'s resolved outputs and where they came from'
+complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel heartbeat wait tail-logs stack doctor completions help" -f -a "doctor" -d 'Check credentials, region, stack, outputs, function, table and log group; says what to fix. Exits 8 when a check fails'
+complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel heartbeat wait tail-logs stack doctor completions help" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
+complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel heartbeat wait tail-logs stack doctor completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

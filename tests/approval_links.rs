@@ -125,6 +125,32 @@ async fn a_link_shows_on_get_decides_on_post_and_only_once() {
     let record = record_status(&id);
     assert_eq!(record["status"], "APPROVED");
     assert_eq!(record["comment"], "read it, fine");
+    // The page function's log names the decision; tail-logs finds it.
+    let logs_id = id.clone();
+    let logs = tokio::task::spawn_blocking(move || {
+        hitl(&[
+            "tail-logs",
+            "--approval",
+            &logs_id,
+            "--function",
+            "api",
+            "--since",
+            "5m",
+            "--output",
+            "json",
+        ])
+        .ok()
+        .json_lines()
+    })
+    .await
+    .expect("tail-logs");
+    assert!(
+        logs.iter().any(|l| l["function"] == "api"
+            && l["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("decided through a link"))),
+        "{logs:#?}"
+    );
     report(format!(
         "approval links: GET x2 changed nothing, tampered POST 403, POST 200 → APPROVED/SUCCEEDED, replay 410, other link 409 ({id})"
     ));

@@ -51,6 +51,13 @@ fn approve_completes_the_execution_with_the_decision() {
     });
     assert_eq!(shown["record"]["status"], "APPROVED");
     assert_eq!(shown["record"]["comment"], "ship it");
+    let console = shown["console_url"].as_str().unwrap();
+    assert!(
+        console.starts_with(
+            "https://us-east-1.console.aws.amazon.com/lambda/home?region=us-east-1#/functions/"
+        ),
+        "the emulator's ARNs are opaque, so the link is the function's page: {console}"
+    );
     assert!(
         shown["record"].get("claim").is_none(),
         "the claim is cleared once confirmed"
@@ -416,4 +423,83 @@ fn list_filters_by_requester_age_and_count_and_streams_jsonl() {
     for id in &ids {
         hitl(&["cancel", id, "--as", "cleanup"]).ok();
     }
+}
+
+#[test]
+fn heartbeats_reach_a_pending_callback_and_not_a_decided_one() {
+    let id = unique_id("heartbeat");
+    submit_and_wait(&id, &["--timeout", "1h"]);
+    let sent = hitl(&["heartbeat", &id, "--output", "json"]).ok().json();
+    assert_eq!(sent["approval_id"], id.as_str());
+    assert!(sent["sent_at"].is_string(), "{sent}");
+
+    hitl(&["approve", &id, "--as", "bob@example.com"]).ok();
+    let decided = hitl(&["heartbeat", &id]);
+    assert_eq!(decided.code, 4, "{decided:?}");
+    assert!(decided.stderr.contains("already APPROVED"), "{decided:?}");
+
+    let unknown = hitl(&["heartbeat", &unique_id("nobody")]);
+    assert_eq!(unknown.code, 3, "{unknown:?}");
+}
+
+#[test]
+fn stack_shows_its_outputs_and_where_they_came_from() {
+    let asked = hitl(&["stack", "--refresh", "--output", "json"])
+        .ok()
+        .json();
+    assert_eq!(asked["source"], "DescribeStacks");
+    assert_eq!(asked["stack"], "hitl");
+    assert_eq!(asked["region"], "us-east-1");
+    assert_eq!(asked["account"], "123456789012");
+    assert_eq!(asked["outputs"]["ApprovalsTableName"], "hitl-approvals");
+    let file = asked["cache_file"].as_str().unwrap();
+    assert!(
+        file.starts_with(hitl_e2e::cache_dir().to_str().unwrap()),
+        "{file}"
+    );
+
+    let cached = hitl(&["stack", "--output", "json"]).ok().json();
+    assert_eq!(cached["source"], "cache");
+    assert_eq!(cached["outputs"], asked["outputs"]);
+    assert_eq!(cached["fetched_at"], asked["fetched_at"]);
+}
+
+#[test]
+fn doctor_passes_on_the_local_stack_and_names_what_is_wrong() {
+    let run = hitl(&["doctor", "--output", "json"]).ok();
+    let report = run.json();
+    assert_eq!(report["ok"], true, "{report}");
+    let outcome = |name: &str| {
+        report["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["check"] == name)
+            .unwrap_or_else(|| panic!("no {name} check: {report}"))["outcome"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    for name in [
+        "region",
+        "credentials",
+        "stack",
+        "outputs",
+        "durable executions",
+        "approvals table",
+        "log group",
+    ] {
+        assert_eq!(outcome(name), "ok", "{name}: {report}");
+    }
+    // The local front door does not serve GetFunctionConfiguration: skipped, with why.
+    assert_ne!(outcome("workflow function"), "failed", "{report}");
+
+    let missing = hitl(&["doctor", "--stack", "no-such-stack", "--output", "table"]);
+    assert_eq!(missing.code, 8, "{missing:?}");
+    assert!(
+        missing
+            .stdout
+            .contains("✗ stack: stack `no-such-stack` was not found"),
+        "{missing:?}"
+    );
 }

@@ -110,10 +110,22 @@ impl From<Output> for Run {
     }
 }
 
+/// Where this test process's `hitl` runs cache the stack's outputs: its
+/// own directory, so no run reads an entry left by an earlier local stack.
+pub fn cache_dir() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("hitl-e2e-cache-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        dir
+    })
+}
+
 /// Runs `hitl` against the local stack through its AWS profile, nothing else.
 pub fn hitl(args: &[&str]) -> Run {
     Command::new(hitl_binary())
         .args(args)
+        .env("HITL_CACHE_DIR", cache_dir())
         .env("AWS_PROFILE", PROFILE)
         .env_remove("AWS_REGION")
         .env_remove("AWS_DEFAULT_REGION")

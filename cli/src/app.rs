@@ -8,10 +8,13 @@ use hitl_contract::{ApprovalStore, Decider};
 
 use crate::cli::{GlobalArgs, OutputFormat};
 use crate::stack::{load_aws_config, Stack};
+use crate::stack_cache::{self, Cache, Key, Resolved};
 
 pub struct App {
     pub config: SdkConfig,
     pub stack: Stack,
+    /// How the stack was found (`hitl stack` shows it).
+    pub resolved: Resolved,
     pub output: OutputFormat,
 }
 
@@ -19,12 +22,21 @@ impl App {
     pub async fn connect(global: &GlobalArgs) -> anyhow::Result<Self> {
         let config = load_aws_config(global).await?;
         let cloudformation = aws_sdk_cloudformation::Client::new(&config);
-        let stack = Stack::resolve(&cloudformation, &global.stack)
-            .await
-            .with_context(|| format!("resolving stack `{}`", global.stack))?;
+        let key = Key::for_config(&config, &global.stack).await;
+        let resolved = stack_cache::resolve(
+            &cloudformation,
+            Cache::from_env().as_ref(),
+            key.as_ref(),
+            &global.stack,
+            global.refresh,
+            hitl_contract::Timestamp::now(),
+        )
+        .await
+        .with_context(|| format!("resolving stack `{}`", global.stack))?;
         Ok(Self {
             config,
-            stack,
+            stack: resolved.stack.clone(),
+            resolved,
             output: output_format(global.output),
         })
     }

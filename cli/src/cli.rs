@@ -50,6 +50,11 @@ pub struct GlobalArgs {
     /// AWS region to use (as AWS_REGION).
     #[arg(long, global = true)]
     pub region: Option<String>,
+    /// Read the stack's outputs from CloudFormation, not from the cache
+    /// (kept 5 minutes under HITL_CACHE_DIR, $XDG_CACHE_HOME/hitl or
+    /// ~/.cache/hitl).
+    #[arg(long, global = true)]
+    pub refresh: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -76,10 +81,18 @@ pub enum Command {
     Reject(RejectArgs),
     /// Cancel a pending request and stop its execution.
     Cancel(CancelArgs),
+    /// Send a heartbeat to a pending request's callback (for callbacks with a
+    /// heartbeat timeout).
+    Heartbeat(HeartbeatArgs),
     /// Wait until a request is decided; the exit code tells the outcome.
     Wait(WaitArgs),
     /// The functions' logs from CloudWatch Logs, merged in time order.
     TailLogs(TailLogsArgs),
+    /// The stack's resolved outputs and where they came from.
+    Stack,
+    /// Check credentials, region, stack, outputs, function, table and log
+    /// group; says what to fix. Exits 8 when a check fails.
+    Doctor,
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     Completions {
         #[arg(value_enum)]
@@ -140,6 +153,11 @@ pub struct ListArgs {
     /// At most this many requests, newest first.
     #[arg(long)]
     pub limit: Option<usize>,
+    /// Check each request against its durable execution, on every published
+    /// version of the workflow: flags pending requests whose execution has
+    /// ended and executions that have no request.
+    #[arg(long)]
+    pub executions: bool,
 }
 
 #[derive(Debug, Args)]
@@ -199,7 +217,10 @@ pub struct RejectArgs {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum FunctionFilter {
+    /// The durable workflow.
     Workflow,
+    /// The approval page behind the notification links.
+    Api,
     All,
 }
 
@@ -232,6 +253,12 @@ pub struct WaitArgs {
     /// Give up after this long (e.g. 10m); by default wait until the request ends.
     #[arg(long, value_parser = parse_duration)]
     pub timeout: Option<Duration>,
+}
+
+#[derive(Debug, Args)]
+pub struct HeartbeatArgs {
+    /// The approval id.
+    pub id: String,
 }
 
 #[derive(Debug, Args)]

@@ -2,7 +2,7 @@
 
 use hitl_contract::{DecideError, StoreError, ValidationError};
 
-use crate::commands::{BulkFailed, WaitError};
+use crate::commands::{BulkFailed, CallbackClosed, DoctorFailed, WaitError};
 use crate::stack::StackError;
 
 pub const FAILURE: u8 = 1;
@@ -39,6 +39,13 @@ pub fn code_for(err: &anyhow::Error) -> u8 {
                 DecideError::Undelivered { .. } => FAILURE,
             };
         }
+        if let Some(e) = cause.downcast_ref::<CallbackClosed>() {
+            return match e {
+                CallbackClosed::TimedOut { .. } => EXPIRED,
+                CallbackClosed::AlreadyDecided { .. } => ALREADY_DECIDED,
+                CallbackClosed::ExecutionEnded { .. } => ENDED,
+            };
+        }
         if let Some(e) = cause.downcast_ref::<BulkFailed>() {
             return e.code;
         }
@@ -50,7 +57,9 @@ pub fn code_for(err: &anyhow::Error) -> u8 {
                 WaitError::TimedOut { .. } => WAIT_TIMED_OUT,
             };
         }
-        if cause.downcast_ref::<StackError>().is_some() {
+        if cause.downcast_ref::<StackError>().is_some()
+            || cause.downcast_ref::<DoctorFailed>().is_some()
+        {
             return CONFIGURATION;
         }
         if cause.downcast_ref::<ValidationError>().is_some()

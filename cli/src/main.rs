@@ -8,6 +8,7 @@ mod duration;
 mod exit;
 mod output;
 mod stack;
+mod stack_cache;
 
 use std::process::ExitCode;
 

@@ -1,9 +1,8 @@
 //! Finding the deployed stack: AWS configuration and CloudFormation outputs.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
-use anyhow::Context;
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_cloudformation::error::{DisplayErrorContext, ProvideErrorMetadata};
 use hitl_contract::outputs;
@@ -32,8 +31,9 @@ pub enum StackError {
     Unreachable { stack: String, message: String },
 }
 
-/// Loads the AWS configuration the standard way, with our two overrides.
-pub async fn load_aws_config(global: &GlobalArgs) -> anyhow::Result<SdkConfig> {
+/// Loads the AWS configuration the standard way, with our two overrides,
+/// whether or not it names a region.
+pub async fn load_config(global: &GlobalArgs) -> SdkConfig {
     let mut loader = aws_config::defaults(BehaviorVersion::latest());
     if let Some(profile) = &global.profile {
         loader = loader.profile_name(profile);
@@ -41,11 +41,72 @@ pub async fn load_aws_config(global: &GlobalArgs) -> anyhow::Result<SdkConfig> {
     if let Some(region) = &global.region {
         loader = loader.region(aws_config::Region::new(region.clone()));
     }
-    let config = loader.load().await;
+    loader.load().await
+}
+
+/// Loads the AWS configuration the standard way, with our two overrides.
+pub async fn load_aws_config(global: &GlobalArgs) -> anyhow::Result<SdkConfig> {
+    let config = load_config(global).await;
     if config.region().is_none() {
         return Err(StackError::NoRegion.into());
     }
     Ok(config)
+}
+
+/// What DescribeStacks says about a stack: its outputs and its account.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Described {
+    pub outputs: BTreeMap<String, String>,
+    /// From the stack's id, an ARN naming the account.
+    pub account: Option<String>,
+}
+
+/// Reads a stack's outputs with DescribeStacks.
+pub async fn describe(
+    client: &aws_sdk_cloudformation::Client,
+    name: &str,
+) -> Result<Described, StackError> {
+    let region = client
+        .config()
+        .region()
+        .map(ToString::to_string)
+        .unwrap_or_default();
+    let out = match client.describe_stacks().stack_name(name).send().await {
+        Ok(out) => out,
+        Err(err) => {
+            let missing = err
+                .as_service_error()
+                .and_then(|e| e.message())
+                .is_some_and(|m| m.contains("does not exist"));
+            return Err(if missing {
+                StackError::NotFound {
+                    stack: name.to_owned(),
+                    region,
+                }
+            } else {
+                StackError::Unreachable {
+                    stack: name.to_owned(),
+                    message: DisplayErrorContext(&err).to_string(),
+                }
+            });
+        }
+    };
+    let stack = out.stacks().first().ok_or_else(|| StackError::NotFound {
+        stack: name.to_owned(),
+        region: region.clone(),
+    })?;
+    Ok(Described {
+        outputs: stack
+            .outputs()
+            .iter()
+            .filter_map(|o| Some((o.output_key()?.to_owned(), o.output_value()?.to_owned())))
+            .collect(),
+        account: stack
+            .stack_id()
+            .and_then(|arn| arn.split(':').nth(4))
+            .filter(|a| !a.is_empty())
+            .map(str::to_owned),
+    })
 }
 
 /// The resources of a deployed hitl stack, read from its outputs.
@@ -62,47 +123,23 @@ pub struct Stack {
 }
 
 impl Stack {
+    #[cfg(test)]
     pub async fn resolve(
         client: &aws_sdk_cloudformation::Client,
         name: &str,
     ) -> anyhow::Result<Self> {
-        let region = client
-            .config()
-            .region()
-            .map(ToString::to_string)
-            .unwrap_or_default();
-        let described = client.describe_stacks().stack_name(name).send().await;
-        let out = match described {
-            Ok(out) => out,
-            Err(err) => {
-                let missing = err
-                    .as_service_error()
-                    .and_then(|e| e.message())
-                    .is_some_and(|m| m.contains("does not exist"));
-                return Err(if missing {
-                    StackError::NotFound {
-                        stack: name.to_owned(),
-                        region,
-                    }
-                } else {
-                    StackError::Unreachable {
-                        stack: name.to_owned(),
-                        message: DisplayErrorContext(&err).to_string(),
-                    }
-                }
-                .into());
-            }
-        };
-        let stack = out.stacks().first().ok_or_else(|| StackError::NotFound {
-            stack: name.to_owned(),
-            region: region.clone(),
-        })?;
-        let outputs: HashMap<&str, &str> = stack
-            .outputs()
+        use anyhow::Context;
+        let described = describe(client, name).await?;
+        Self::from_map(name, &described.outputs).context("reading the stack's outputs")
+    }
+
+    /// The stack from its outputs, as a map of owned strings.
+    pub fn from_map(name: &str, outputs: &BTreeMap<String, String>) -> Result<Self, StackError> {
+        let outputs: HashMap<&str, &str> = outputs
             .iter()
-            .filter_map(|o| Some((o.output_key()?, o.output_value()?)))
+            .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
-        Self::from_outputs(name, &outputs).context("reading the stack's outputs")
+        Self::from_outputs(name, &outputs)
     }
 
     pub fn from_outputs(name: &str, outputs: &HashMap<&str, &str>) -> Result<Self, StackError> {

@@ -3,7 +3,7 @@
 use std::io::{BufRead, IsTerminal, Write};
 use std::sync::Arc;
 
-use hitl_contract::{ApprovalRecord, Decision, Outcome, Status, Timestamp};
+use hitl_contract::{ApprovalRecord, DecideError, Decider, Decision, Outcome, Status, Timestamp};
 use serde::Serialize;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
@@ -49,7 +49,7 @@ async fn decide(
             decided_by,
             comment,
         };
-        let record = app.decider().decide(&decision, Timestamp::now()).await?;
+        let record = decide_one(&app.decider(), &app.lambda(), &decision, Timestamp::now()).await?;
         return report(app, &record);
     }
 
@@ -109,24 +109,37 @@ pub struct BulkFailed {
     pub code: u8,
 }
 
+/// Decides one request. When the callback is closed and our table cannot
+/// say why, the execution's history does (see `closed`).
+async fn decide_one(
+    decider: &Decider,
+    lambda: &aws_sdk_lambda::Client,
+    decision: &Decision,
+    now: Timestamp,
+) -> anyhow::Result<ApprovalRecord> {
+    match decider.decide(decision, now).await {
+        Ok(record) => Ok(record),
+        Err(DecideError::ExecutionClosed(record)) => {
+            Err(super::closed::explain_with(lambda, &record).await)
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
 /// The pending requests `--all` selects, newest first.
 async fn pending_ids(app: &App, who: &DeciderArgs) -> anyhow::Result<Vec<String>> {
     let now = Timestamp::now();
-    let oldest = who.since.map(|since| {
-        Timestamp::from_unix_millis(
-            now.unix_millis() - i64::try_from(since.as_millis()).unwrap_or(i64::MAX),
-        )
-    });
-    Ok(app
-        .store()
-        .list(Status::Pending, None)
-        .await?
-        .into_iter()
-        .filter(|r| !r.is_past_expiry(now))
-        .filter(|r| who.requester.as_ref().is_none_or(|req| &r.requester == req))
-        .filter(|r| oldest.flatten().is_none_or(|oldest| r.created_at >= oldest))
-        .map(|r| r.approval_id)
-        .collect())
+    let query = super::list::query(who.requester.as_deref(), who.since, None, now);
+    let mut pages = app.store().pages(Status::Pending, &query);
+    let mut ids = Vec::new();
+    while let Some(page) = pages.next_page().await? {
+        ids.extend(
+            page.into_iter()
+                .filter(|r| !r.is_past_expiry(now))
+                .map(|r| r.approval_id),
+        );
+    }
+    Ok(ids)
 }
 
 /// Asks on a terminal; refuses to go on unasked anywhere else.
@@ -173,11 +186,11 @@ async fn decide_all(
     comment: Option<String>,
     concurrency: usize,
 ) -> Vec<BulkOutcome> {
-    let decider = app.decider();
+    let (decider, lambda) = (app.decider(), app.lambda());
     let permits = Arc::new(Semaphore::new(concurrency));
     let mut tasks = JoinSet::new();
     for (index, id) in ids.iter().enumerate() {
-        let (decider, permits) = (decider.clone(), permits.clone());
+        let (decider, lambda, permits) = (decider.clone(), lambda.clone(), permits.clone());
         let decision = Decision {
             approval_id: id.clone(),
             outcome,
@@ -186,7 +199,8 @@ async fn decide_all(
         };
         tasks.spawn(async move {
             let _permit = permits.acquire_owned().await;
-            (index, decider.decide(&decision, Timestamp::now()).await)
+            let now = Timestamp::now();
+            (index, decide_one(&decider, &lambda, &decision, now).await)
         });
     }
     let mut outcomes: Vec<Option<BulkOutcome>> = ids.iter().map(|_| None).collect();
@@ -202,15 +216,12 @@ async fn decide_all(
                 error: None,
                 exit_code: 0,
             },
-            Err(err) => {
-                let err = anyhow::Error::from(err);
-                BulkOutcome {
-                    approval_id,
-                    status: None,
-                    exit_code: exit::code_for(&err),
-                    error: Some(format!("{err:#}")),
-                }
-            }
+            Err(err) => BulkOutcome {
+                approval_id,
+                status: None,
+                exit_code: exit::code_for(&err),
+                error: Some(format!("{err:#}")),
+            },
         });
     }
     outcomes
@@ -236,5 +247,141 @@ fn report(app: &App, record: &ApprovalRecord) -> anyhow::Result<()> {
             record.approval_id,
             record.decided_by.as_deref().unwrap_or("unknown")
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! AWS answers `CallbackTimeoutException` where the emulator answers 404;
+    //! these run the whole decision against mocked AWS answers.
+
+    use std::time::Duration;
+
+    use aws_sdk_dynamodb::operation::get_item::GetItemOutput;
+    use aws_sdk_dynamodb::operation::update_item::UpdateItemOutput;
+    use aws_sdk_lambda::operation::get_durable_execution_history::GetDurableExecutionHistoryOutput;
+    use aws_sdk_lambda::operation::send_durable_execution_callback_success::SendDurableExecutionCallbackSuccessError;
+    use aws_sdk_lambda::types::error::CallbackTimeoutException;
+    use aws_sdk_lambda::types::{Event, EventType};
+    use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
+    use aws_smithy_types::error::ErrorMetadata;
+    use aws_smithy_types::DateTime;
+    use hitl_contract::ApprovalStore;
+
+    use super::*;
+    use crate::exit;
+
+    fn now() -> Timestamp {
+        Timestamp::parse("2026-11-22T10:30:00Z").unwrap()
+    }
+
+    fn pending() -> ApprovalRecord {
+        let created = Timestamp::parse("2026-11-22T10:00:00Z").unwrap();
+        ApprovalRecord {
+            approval_id: "req-1".into(),
+            title: "Deploy".into(),
+            description: None,
+            requester: "alice".into(),
+            amount: None,
+            details: None,
+            status: Status::Pending,
+            callback_id: Some("cb".into()),
+            execution_arn: Some("arn:exec".into()),
+            created_at: created,
+            expires_at: created.plus(Duration::from_secs(3600)),
+            decided_at: None,
+            decided_by: None,
+            comment: None,
+            claim: None,
+            links: None,
+            link_used: None,
+            ttl: 0,
+        }
+    }
+
+    fn get(record: ApprovalRecord) -> Rule {
+        mock!(aws_sdk_dynamodb::Client::get_item).then_output(move || {
+            GetItemOutput::builder()
+                .set_item(Some(record.to_item()))
+                .build()
+        })
+    }
+
+    fn claim(record: ApprovalRecord) -> Rule {
+        mock!(aws_sdk_dynamodb::Client::update_item).then_output(move || {
+            UpdateItemOutput::builder()
+                .set_attributes(Some(record.to_item()))
+                .build()
+        })
+    }
+
+    fn history(kind: EventType) -> Rule {
+        mock!(aws_sdk_lambda::Client::get_durable_execution_history).then_output(move || {
+            GetDurableExecutionHistoryOutput::builder()
+                .events(
+                    Event::builder()
+                        .event_type(EventType::CallbackStarted)
+                        .event_timestamp(DateTime::from_secs(1_795_000_000))
+                        .build(),
+                )
+                .events(
+                    Event::builder()
+                        .event_type(kind.clone())
+                        .event_timestamp(DateTime::from_secs(1_795_000_100))
+                        .build(),
+                )
+                .build()
+                .unwrap()
+        })
+    }
+
+    async fn approve_against(closed_by: EventType) -> anyhow::Error {
+        let send = mock!(aws_sdk_lambda::Client::send_durable_execution_callback_success)
+            .then_error(|| {
+                SendDurableExecutionCallbackSuccessError::CallbackTimeoutException(
+                    CallbackTimeoutException::builder()
+                        .message("Callback timed out or was already completed")
+                        .meta(
+                            ErrorMetadata::builder()
+                                .code("CallbackTimeoutException")
+                                .build(),
+                        )
+                        .build(),
+                )
+            });
+        let history = history(closed_by);
+        // Read, claim, then read again after the refusal: still pending, in time.
+        let (first, claimed, second) = (get(pending()), claim(pending()), get(pending()));
+        let dynamodb = mock_client!(
+            aws_sdk_dynamodb,
+            RuleMode::Sequential,
+            [&first, &claimed, &second]
+        );
+        let lambda = mock_client!(aws_sdk_lambda, RuleMode::Sequential, [&send, &history]);
+        let decider = Decider::new(ApprovalStore::new(dynamodb, "t"), lambda.clone());
+        let decision = Decision {
+            approval_id: "req-1".into(),
+            outcome: Outcome::Approved,
+            decided_by: "bob".into(),
+            comment: None,
+        };
+        decide_one(&decider, &lambda, &decision, now())
+            .await
+            .unwrap_err()
+    }
+
+    #[tokio::test]
+    async fn callback_timeout_is_explained_by_the_history() {
+        let err = approve_against(EventType::CallbackTimedOut).await;
+        assert_eq!(exit::code_for(&err), exit::EXPIRED, "{err}");
+        assert!(err.to_string().contains("timed out at"), "{err}");
+
+        let err = approve_against(EventType::CallbackSucceeded).await;
+        assert_eq!(exit::code_for(&err), exit::ALREADY_DECIDED, "{err}");
+        assert!(err.to_string().contains("was already APPROVED"), "{err}");
+
+        let err = approve_against(EventType::ExecutionStopped).await;
+        assert_eq!(exit::code_for(&err), exit::ENDED, "{err}");
+        assert!(err.to_string().contains("was stopped at"), "{err}");
     }
 }

@@ -97,11 +97,15 @@ pub async fn run(app: &App, args: TailLogsArgs) -> anyhow::Result<()> {
 
 /// The functions' log groups, from the stack's outputs.
 fn groups(app: &App, filter: FunctionFilter) -> Vec<(String, String)> {
-    let all = [("workflow", &app.stack.workflow_log_group)];
+    let all = [
+        ("workflow", &app.stack.workflow_log_group),
+        ("api", &app.stack.api_log_group),
+    ];
     all.into_iter()
         .filter(|(name, _)| match filter {
             FunctionFilter::All => true,
             FunctionFilter::Workflow => *name == "workflow",
+            FunctionFilter::Api => *name == "api",
         })
         .map(|(name, group)| (name.to_owned(), group.clone()))
         .collect()

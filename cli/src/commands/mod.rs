@@ -1,15 +1,22 @@
 //! One module per subcommand.
 
 mod cancel;
+mod closed;
 mod decide;
+mod doctor;
+mod heartbeat;
 mod history;
 mod list;
 mod logs;
+mod reconcile;
 mod show;
+mod stack;
 mod submit;
 mod wait;
 
+pub use closed::CallbackClosed;
 pub use decide::BulkFailed;
+pub use doctor::DoctorFailed;
 pub use wait::WaitError;
 
 use crate::app::App;
@@ -20,6 +27,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         crate::completions::print(shell);
         return Ok(());
     }
+    if let Command::Doctor = cli.command {
+        return doctor::run(&cli.global).await;
+    }
     let app = App::connect(&cli.global).await?;
     match cli.command {
         Command::Submit(args) => submit::run(&app, args).await,
@@ -29,8 +39,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Approve(args) => decide::approve(&app, args).await,
         Command::Reject(args) => decide::reject(&app, args).await,
         Command::Cancel(args) => cancel::run(&app, args).await,
+        Command::Heartbeat(args) => heartbeat::run(&app, args).await,
         Command::Wait(args) => wait::run(&app, args).await,
         Command::TailLogs(args) => logs::run(&app, args).await,
-        Command::Completions { .. } => Ok(()),
+        Command::Stack => stack::run(&app),
+        Command::Completions { .. } | Command::Doctor => Ok(()),
     }
 }

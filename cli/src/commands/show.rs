@@ -29,16 +29,28 @@ pub async fn run(app: &App, args: ShowArgs) -> anyhow::Result<()> {
                 .with_context(|| format!("reading execution {arn}"))?,
         ),
     };
+    let region = app
+        .config
+        .region()
+        .map(ToString::to_string)
+        .unwrap_or_default();
+    let console = console_url(
+        &region,
+        &app.stack.workflow_function,
+        record.execution_arn.as_deref(),
+    );
     match app.output {
         OutputFormat::Json | OutputFormat::Jsonl => output::print_one(
             app.output,
             &serde_json::json!({
                 "record": record,
                 "execution": execution,
+                "console_url": console,
             }),
         ),
         OutputFormat::Table => {
             let mut table = output::record_table(&record, Timestamp::now());
+            table.add_row(["Console".to_owned(), console]);
             if let Some(execution) = execution {
                 table.add_row(["Execution status".to_owned(), execution.status]);
                 if let Some(result) = execution.result {
@@ -76,4 +88,115 @@ async fn execution(app: &App, arn: &str) -> anyhow::Result<ExecutionView> {
             )
         }),
     })
+}
+
+/// The console page of an execution: its Execution Details page when the
+/// ARN has AWS's shape
+/// (`arn:P:lambda:R:A:function:F:VERSION/durable-execution/NAME/ID`),
+/// else the function's page (an emulator's ARNs are opaque).
+pub fn console_url(region: &str, function: &str, execution_arn: Option<&str>) -> String {
+    let parsed = execution_arn.and_then(parse_execution_arn);
+    let (partition, region) = match &parsed {
+        Some(p) => (p.partition, p.region),
+        None => ("aws", region),
+    };
+    let host = match partition {
+        "aws-cn" => "console.amazonaws.cn".to_owned(),
+        "aws-us-gov" => "console.amazonaws-us-gov.com".to_owned(),
+        _ => format!("{region}.console.aws.amazon.com"),
+    };
+    let base = format!("https://{host}/lambda/home?region={region}#/functions");
+    match parsed {
+        Some(p) => format!(
+            "{base}/{}/versions/{}/executions/{}/{}",
+            p.function, p.version, p.name, p.id
+        ),
+        None => format!("{base}/{function}"),
+    }
+}
+
+struct ExecutionArn<'a> {
+    partition: &'a str,
+    region: &'a str,
+    function: &'a str,
+    version: &'a str,
+    name: &'a str,
+    id: &'a str,
+}
+
+fn parse_execution_arn(arn: &str) -> Option<ExecutionArn<'_>> {
+    let (qualified, execution) = arn.split_once("/durable-execution/")?;
+    let (name, id) = execution.split_once('/')?;
+    let mut parts = qualified.split(':');
+    let (
+        Some("arn"),
+        Some(partition),
+        Some("lambda"),
+        Some(region),
+        Some(_account),
+        Some("function"),
+    ) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    )
+    else {
+        return None;
+    };
+    let (function, version) = (parts.next()?, parts.next()?);
+    let valid = |s: &str| !s.is_empty() && !s.contains(['/', '#', '?']);
+    (parts.next().is_none()
+        && [region, function, version, name, id]
+            .iter()
+            .all(|s| valid(s)))
+    .then_some(ExecutionArn {
+        partition,
+        region,
+        function,
+        version,
+        name,
+        id,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn execution_arns_link_to_their_execution_details_page() {
+        assert_eq!(
+            console_url(
+                "us-east-1",
+                "ignored",
+                Some("arn:aws:lambda:eu-west-1:123456789012:function:hitl-workflow:3/durable-execution/apr-1/9f8e7d")
+            ),
+            "https://eu-west-1.console.aws.amazon.com/lambda/home?region=eu-west-1#/functions/hitl-workflow/versions/3/executions/apr-1/9f8e7d"
+        );
+        assert_eq!(
+            console_url(
+                "cn-north-1",
+                "f",
+                Some("arn:aws-cn:lambda:cn-north-1:123456789012:function:f:1/durable-execution/a/b")
+            ),
+            "https://console.amazonaws.cn/lambda/home?region=cn-north-1#/functions/f/versions/1/executions/a/b"
+        );
+    }
+
+    #[test]
+    fn opaque_arns_link_to_the_function() {
+        for arn in [
+            None,
+            Some("13e9410c/ce0a0752"),
+            Some("arn:aws:lambda:r:1:function:f/durable-execution/a/b"),
+        ] {
+            assert_eq!(
+                console_url("us-east-1", "hitl-workflow", arn),
+                "https://us-east-1.console.aws.amazon.com/lambda/home?region=us-east-1#/functions/hitl-workflow"
+            );
+        }
+    }
 }

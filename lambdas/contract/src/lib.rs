@@ -17,5 +17,5 @@ pub mod timestamp;
 pub use decide::{DecideError, Decider, Decision};
 pub use payload::{DecisionPayload, SubmitRequest, ValidationError, WorkflowResult};
 pub use record::{ApprovalRecord, Claim, Outcome, RecordError, Status};
-pub use store::{ApprovalStore, Created, StoreError};
+pub use store::{ApprovalStore, Created, ListQuery, RecordPages, StoreError};
 pub use timestamp::Timestamp;

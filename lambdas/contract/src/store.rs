@@ -4,6 +4,8 @@
 //! two writers (a retried step, two approvers, the CLI and the workflow) can
 //! race freely: exactly one wins and the others learn why they lost.
 
+use std::collections::HashMap;
+
 use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
@@ -410,23 +412,12 @@ impl ApprovalStore {
         status: Status,
         limit: Option<usize>,
     ) -> Result<Vec<ApprovalRecord>, StoreError> {
-        let mut pages = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(STATUS_INDEX)
-            .key_condition_expression("#status = :status")
-            .expression_attribute_names("#status", attr::STATUS)
-            .expression_attribute_values(":status", s(status.as_str()))
-            .scan_index_forward(false)
-            .into_paginator()
-            .items()
-            .send();
+        let mut pages = self.pages(status, &ListQuery::default());
         let mut records = Vec::new();
-        while let Some(item) = pages.next().await {
-            let item = item.map_err(|e| self.aws_error("Query", e))?;
-            records.push(ApprovalRecord::from_item(&item)?);
-            if limit.is_some_and(|limit| records.len() >= limit) {
+        while let Some(page) = pages.next_page().await? {
+            records.extend(page);
+            if let Some(limit) = limit.filter(|limit| records.len() >= *limit) {
+                records.truncate(limit);
                 break;
             }
         }
@@ -456,6 +447,19 @@ impl ApprovalStore {
             Ok(Some(record)) => self.why_not(record, now),
             Ok(None) => StoreError::NotFound(approval_id.to_owned()),
             Err(err) => err,
+        }
+    }
+
+    /// The records of one status that `query` selects, newest first, one
+    /// page at a time: a caller that handles each page before asking for the
+    /// next holds one page in memory however large the table is.
+    pub fn pages(&self, status: Status, query: &ListQuery) -> RecordPages {
+        RecordPages {
+            store: self.clone(),
+            status,
+            query: query.clone(),
+            next_key: None,
+            done: false,
         }
     }
 
@@ -494,6 +498,81 @@ impl ApprovalStore {
                 status: None,
             }
         }
+    }
+}
+
+/// What a listing selects besides the status: applied by DynamoDB (the
+/// time as a key condition on the index's sort key, the requester as a
+/// filter expression), never after the fact.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ListQuery {
+    /// Only records created at or after this time.
+    pub created_since: Option<Timestamp>,
+    /// Only records from this requester.
+    pub requester: Option<String>,
+    /// Items DynamoDB evaluates per page (its `Limit`); its 1 MB page cap
+    /// applies either way.
+    pub page_size: Option<i32>,
+}
+
+/// Pages of one status's records, newest first (see [`ApprovalStore::pages`]).
+#[derive(Debug)]
+pub struct RecordPages {
+    store: ApprovalStore,
+    status: Status,
+    query: ListQuery,
+    next_key: Option<HashMap<String, AttributeValue>>,
+    done: bool,
+}
+
+impl RecordPages {
+    /// The next non-empty page, or `None` when the listing is complete.
+    pub async fn next_page(&mut self) -> Result<Option<Vec<ApprovalRecord>>, StoreError> {
+        while !self.done {
+            let store = &self.store;
+            let mut key_condition = "#status = :status".to_owned();
+            let mut request = store
+                .client
+                .query()
+                .table_name(&store.table)
+                .index_name(STATUS_INDEX)
+                .expression_attribute_names("#status", attr::STATUS)
+                .expression_attribute_values(":status", s(self.status.as_str()))
+                .scan_index_forward(false)
+                .set_limit(self.query.page_size)
+                .set_exclusive_start_key(self.next_key.take());
+            if let Some(since) = self.query.created_since {
+                // Fixed-width timestamps sort as text (see `Timestamp`).
+                key_condition.push_str(" AND #created >= :since");
+                request = request
+                    .expression_attribute_names("#created", attr::CREATED_AT)
+                    .expression_attribute_values(":since", s(since.to_string()));
+            }
+            if let Some(requester) = &self.query.requester {
+                request = request
+                    .filter_expression("#requester = :requester")
+                    .expression_attribute_names("#requester", attr::REQUESTER)
+                    .expression_attribute_values(":requester", s(requester));
+            }
+            let out = request
+                .key_condition_expression(key_condition)
+                .send()
+                .await
+                .map_err(|e| store.aws_error("Query", e))?;
+            self.next_key = out.last_evaluated_key.filter(|key| !key.is_empty());
+            self.done = self.next_key.is_none();
+            // Each item is dropped as soon as it is read.
+            let records = out
+                .items
+                .unwrap_or_default()
+                .into_iter()
+                .map(|item| ApprovalRecord::from_item(&item))
+                .collect::<Result<Vec<_>, _>>()?;
+            if !records.is_empty() {
+                return Ok(Some(records));
+            }
+        }
+        Ok(None)
     }
 }
 

@@ -242,3 +242,34 @@ async fn a_link_claims_once_and_only_with_the_current_hash() {
         Err(StoreError::NotPending(_))
     ));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pages_select_by_requester_and_time_in_dynamodb() {
+    let store = store().await;
+    let requester = unique_id("pager");
+    let before = Timestamp::now();
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let mut ids = Vec::new();
+    for n in 0..5 {
+        let mut r = record(&unique_id(&format!("page-{n}")), Duration::from_secs(3600));
+        r.requester = requester.clone();
+        store.create(&r).await.unwrap();
+        ids.push(r.approval_id);
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let query = hitl_contract::ListQuery {
+        created_since: Some(before),
+        requester: Some(requester),
+        page_size: Some(2),
+    };
+    let mut pages = store.pages(Status::Pending, &query);
+    let mut listed = Vec::new();
+    while let Some(page) = pages.next_page().await.unwrap() {
+        listed.extend(page.into_iter().map(|r| r.approval_id));
+    }
+    ids.reverse();
+    assert_eq!(
+        listed, ids,
+        "only this requester's, newest first, across pages"
+    );
+}

@@ -10,7 +10,8 @@
 //! - `Invoke` without one (the emulator calling the function) goes to
 //!   `cargo lambda watch`, which routes by the unqualified function name
 //!   (or, for the Python conformance twins, to `python_workflows.py`);
-//! - `PublishVersion` answers a version;
+//! - `PublishVersion` answers a version, and `ListVersionsByFunction` lists
+//!   `$LATEST` and that version;
 //! - every durable execution API call passes through to the emulator, with
 //!   two fixes where the emulator departs from the AWS wire format: error
 //!   codes are put in the `x-amzn-ErrorType` header the SDKs read, and the
@@ -65,7 +66,7 @@ pub async fn serve(
         .route("/2015-03-31/functions/{function}/invocations", post(invoke))
         .route(
             "/2015-03-31/functions/{function}/versions",
-            post(publish_version),
+            post(publish_version).get(list_versions),
         )
         .route("/health", get(|| async { "ok" }))
         .route("/_local/faults", post(arm_fault).get(fired_faults))
@@ -115,6 +116,23 @@ async fn publish_version(Path(function): Path<String>) -> Response {
         "LastUpdateStatus": "Successful",
     });
     (StatusCode::CREATED, body.to_string()).into_response()
+}
+
+/// `$LATEST` and the one version `publish_version` answers.
+async fn list_versions(Path(function): Path<String>) -> Response {
+    let (name, _) = split_function(&function, None);
+    let versions: Vec<serde_json::Value> = ["$LATEST", "1"]
+        .iter()
+        .map(|version| {
+            serde_json::json!({
+                "FunctionName": name,
+                "FunctionArn": format!("arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}:{version}"),
+                "Version": version,
+            })
+        })
+        .collect();
+    let body = serde_json::json!({ "Versions": versions });
+    (StatusCode::OK, body.to_string()).into_response()
 }
 
 async fn invoke(
