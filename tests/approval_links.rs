@@ -125,31 +125,43 @@ async fn a_link_shows_on_get_decides_on_post_and_only_once() {
     let record = record_status(&id);
     assert_eq!(record["status"], "APPROVED");
     assert_eq!(record["comment"], "read it, fine");
-    // The page function's log names the decision; tail-logs finds it.
+    // The page function's log names the decision; tail-logs finds it (the
+    // local forwarder ships lines within a moment).
     let logs_id = id.clone();
-    let logs = tokio::task::spawn_blocking(move || {
-        hitl(&[
-            "tail-logs",
-            "--approval",
-            &logs_id,
-            "--function",
-            "api",
-            "--since",
-            "5m",
-            "--output",
-            "json",
-        ])
-        .ok()
-        .json_lines()
+    let found = tokio::task::spawn_blocking(move || {
+        let deadline = std::time::Instant::now() + Duration::from_secs(15);
+        loop {
+            let lines = hitl(&[
+                "tail-logs",
+                "--approval",
+                &logs_id,
+                "--function",
+                "api",
+                "--since",
+                "5m",
+                "--output",
+                "json",
+            ])
+            .ok()
+            .json_lines();
+            let decided = lines.iter().any(|l| {
+                l["function"] == "api"
+                    && l["message"]
+                        .as_str()
+                        .is_some_and(|m| m.contains("decided through a link"))
+            });
+            if decided || std::time::Instant::now() > deadline {
+                return (decided, lines);
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        }
     })
     .await
     .expect("tail-logs");
     assert!(
-        logs.iter().any(|l| l["function"] == "api"
-            && l["message"]
-                .as_str()
-                .is_some_and(|m| m.contains("decided through a link"))),
-        "{logs:#?}"
+        found.0,
+        "no api log line about the decision: {:#?}",
+        found.1
     );
     report(format!(
         "approval links: GET x2 changed nothing, tampered POST 403, POST 200 → APPROVED/SUCCEEDED, replay 410, other link 409 ({id})"
