@@ -218,15 +218,23 @@ async fn headless_chromium_renders_the_page_and_decides_nothing() {
     std::fs::create_dir_all(&dir).expect("creating the screenshot folder");
     let path = dir.join("approval-page.png");
     std::fs::remove_file(&path).ok();
+    let profile = dir.join(format!("chromium-profile-{}", std::process::id()));
     let output = tokio::task::spawn_blocking(move || {
         Command::new(chromium)
+            // No network but loopback here: keep Chromium from calling home.
             .args([
                 "--headless",
                 "--no-sandbox",
                 "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
                 "--hide-scrollbars",
                 "--window-size=900,1000",
             ])
+            .arg(format!("--user-data-dir={}", profile.display()))
             .arg(format!("--screenshot={}", path.display()))
             .arg(&approve)
             .output()
@@ -236,6 +244,7 @@ async fn headless_chromium_renders_the_page_and_decides_nothing() {
     .expect("joining")
     .expect("chromium runs");
     let (output, path) = output;
+    std::fs::remove_dir_all(dir.join(format!("chromium-profile-{}", std::process::id()))).ok();
     assert!(
         path.exists(),
         "no screenshot at {}: {}",
