@@ -107,7 +107,7 @@ _hitl() {
 
     case "${cmd}" in
         hitl)
-            opts="-o -h -V --stack --output --profile --region --refresh --help --version submit list show history approve reject cancel heartbeat wait tail-logs stack doctor completions help"
+            opts="-o -v -h -V --stack --output --profile --region --refresh --time-format --verbose --help --version submit list show history approve reject cancel heartbeat wait tail-logs stack doctor completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -133,6 +133,10 @@ _hitl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --time-format)
+                    COMPREPLY=($(compgen -W "relative iso" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -141,7 +145,7 @@ _hitl() {
             return 0
             ;;
         hitl__subcmd__approve)
-            opts="-y -o -h --all --requester --since --yes --concurrency --as --comment --stack --output --profile --region --refresh --help"
+            opts="-y -o -v -h --all --requester --since --yes --concurrency --as --comment --stack --output --profile --region --refresh --time-format --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -187,6 +191,10 @@ _hitl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --time-format)
+                    COMPREPLY=($(compgen -W "relative iso" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -195,7 +203,7 @@ _hitl() {
             return 0
             ;;
         hitl__subcmd__cancel)
-            opts="-o -h --reason --as --stack --output --profile --region --refresh --help"
+            opts="-o -v -h --reason --as --stack --output --profile --region --refresh --time-format --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -229,6 +237,10 @@ _hitl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --time-format)
+                    COMPREPLY=($(compgen -W "relative iso" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -237,7 +249,7 @@ _hitl() {
             return 0
             ;;
         hitl__subcmd__completions)
-            opts="-o -h --stack --output --profile --region --refresh --help bash elvish fish powershell zsh"
+            opts="-o -v -h --stack --output --profile --region --refresh --time-format --verbose --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -261,6 +273,10 @@ _hitl() {
                     ;;
                 --region)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --time-format)
+                    COMPREPLY=($(compgen -W "relative iso" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -271,7 +287,7 @@ _hitl() {
             return 0
             ;;
         hitl__subcmd__doctor)
-            opts="-o -h --stack --output --profile --region --refresh --help"
+            opts="-o -v -h --stack --output --profile --region --refresh --time-format --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -295,6 +311,10 @@ _hitl() {
                     ;;
                 --region)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --time-format)
+                    COMPREPLY=($(compgen -W "relative iso" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -305,7 +325,7 @@ _hitl() {
             return 0
             ;;
         hitl__subcmd__heartbeat)
-            opts="-o -h --stack --output --profile --region --refresh --help"
+            opts="-o -v -h --stack --output --profile --region --refresh --time-format --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -329,6 +349,10 @@ _hitl() {
                     ;;
                 --region)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --time-format)
+                    COMPREPLY=($(compgen -W "relative iso" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -549,7 +573,7 @@ _hitl() {
             return 0
             ;;
         hitl__subcmd__history)
-            opts="-o -h --stack --output --profile --region --refresh --help"
+            opts="-o -v -h --stack --output --profile --region --refresh --time-format --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -575,6 +599,10 @@ _hitl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --time-format)
+                    COMPREPLY=($(compgen -W "relative iso" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -583,7 +611,7 @@ _hitl() {
             return 0
             ;;
         hitl__subcmd__list)
-            opts="-o -h --status --requester --since --limit --executions --stack --output --profile --region --refresh --help"
+            opts="-o -v -h --status --requester --since --limit --executions --stack --output --profile --region --refresh --time-format --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -625,6 +653,10 @@ _hitl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --time-format)
+                    COMPREPLY=($(compgen -W "relative iso" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -633,7 +665,7 @@ _hitl() {
             return 0
             ;;
         hitl__subcmd__reject)
-            opts="-y -o -h --all --requester --since --yes --concurrency --as --reason --stack --output --profile --region --refresh --help"
+            opts="-y -o -v -h --all --requester --since --yes --concurrency --as --reason --stack --output --profile --region --refresh --time-format --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -679,6 +711,10 @@ _hitl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --time-format)
+                    COMPREPLY=($(compgen -W "relative iso" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -687,7 +723,7 @@ _hitl() {
             return 0
             ;;
         hitl__subcmd__show)
-            opts="-o -h --stack --output --profile --region --refresh --help"
+            opts="-o -v -h --stack --output --profile --region --refresh --time-format --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -711,6 +747,10 @@ _hitl() {
                     ;;
                 --region)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --time-format)
+                    COMPREPLY=($(compgen -W "relative iso" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -721,7 +761,7 @@ _hitl() {
             return 0
             ;;
         hitl__subcmd__stack)
-            opts="-o -h --stack --output --profile --region --refresh --help"
+            opts="-o -v -h --stack --output --profile --region --refresh --time-format --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -747,6 +787,10 @@ _hitl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --time-format)
+                    COMPREPLY=($(compgen -W "relative iso" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -755,7 +799,7 @@ _hitl() {
             return 0
             ;;
         hitl__subcmd__submit)
-            opts="-o -h --title --description --amount --requester --details-file --timeout --id --wait --stack --output --profile --region --refresh --help"
+            opts="-o -v -h --title --description --amount --requester --details-file --timeout --id --wait --stack --output --profile --region --refresh --time-format --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -809,6 +853,10 @@ _hitl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --time-format)
+                    COMPREPLY=($(compgen -W "relative iso" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -817,7 +865,7 @@ _hitl() {
             return 0
             ;;
         hitl__subcmd__tail__subcmd__logs)
-            opts="-f -o -h --since --follow --filter --approval --function --no-color --stack --output --profile --region --refresh --help"
+            opts="-f -o -v -h --since --follow --filter --approval --function --no-color --stack --output --profile --region --refresh --time-format --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -859,6 +907,10 @@ _hitl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --time-format)
+                    COMPREPLY=($(compgen -W "relative iso" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -867,7 +919,7 @@ _hitl() {
             return 0
             ;;
         hitl__subcmd__wait)
-            opts="-o -h --timeout --stack --output --profile --region --refresh --help"
+            opts="-o -v -h --timeout --stack --output --profile --region --refresh --time-format --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -895,6 +947,10 @@ _hitl() {
                     ;;
                 --region)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --time-format)
+                    COMPREPLY=($(compgen -W "relative iso" -- "${cur}"))
                     return 0
                     ;;
                 *)

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_hitl_global_optspecs
-    string join \n stack= o/output= profile= region= refresh h/help V/version
+    string join \n stack= o/output= profile= region= refresh time-format= v/verbose h/help V/version
 end
 
 function __fish_hitl_needs_command
@@ -30,7 +30,10 @@ json\t''
 jsonl\t'One JSON object per line (lists and streams)'"
 complete -c hitl -n "__fish_hitl_needs_command" -l profile -d 'AWS profile to use (as AWS_PROFILE)' -r
 complete -c hitl -n "__fish_hitl_needs_command" -l region -d 'AWS region to use (as AWS_REGION)' -r
+complete -c hitl -n "__fish_hitl_needs_command" -l time-format -d 'How tables show times' -r -f -a "relative\t'`in 3h 12m`, `5m ago`'
+iso\t'RFC 3339, UTC'"
 complete -c hitl -n "__fish_hitl_needs_command" -l refresh -d 'Read the stack\'s outputs from CloudFormation, not from the cache (kept 5 minutes under HITL_CACHE_DIR, $XDG_CACHE_HOME/hitl or ~/.cache/hitl)'
+complete -c hitl -n "__fish_hitl_needs_command" -s v -l verbose -d 'Log each AWS request to stderr (-v); -vv adds the SDK\'s internals'
 complete -c hitl -n "__fish_hitl_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hitl -n "__fish_hitl_needs_command" -s V -l version -d 'Print version'
 complete -c hitl -n "__fish_hitl_needs_command" -f -a "submit" -d 'Submit a request for approval: starts a durable workflow execution'
@@ -60,8 +63,11 @@ json\t''
 jsonl\t'One JSON object per line (lists and streams)'"
 complete -c hitl -n "__fish_hitl_using_subcommand submit" -l profile -d 'AWS profile to use (as AWS_PROFILE)' -r
 complete -c hitl -n "__fish_hitl_using_subcommand submit" -l region -d 'AWS region to use (as AWS_REGION)' -r
+complete -c hitl -n "__fish_hitl_using_subcommand submit" -l time-format -d 'How tables show times' -r -f -a "relative\t'`in 3h 12m`, `5m ago`'
+iso\t'RFC 3339, UTC'"
 complete -c hitl -n "__fish_hitl_using_subcommand submit" -l wait -d 'Then wait until the request is decided, as `hitl wait` does'
 complete -c hitl -n "__fish_hitl_using_subcommand submit" -l refresh -d 'Read the stack\'s outputs from CloudFormation, not from the cache (kept 5 minutes under HITL_CACHE_DIR, $XDG_CACHE_HOME/hitl or ~/.cache/hitl)'
+complete -c hitl -n "__fish_hitl_using_subcommand submit" -s v -l verbose -d 'Log each AWS request to stderr (-v); -vv adds the SDK\'s internals'
 complete -c hitl -n "__fish_hitl_using_subcommand submit" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hitl -n "__fish_hitl_using_subcommand list" -l status -d 'Which requests to list' -r -f -a "pending\t''
 approved\t''
@@ -78,8 +84,11 @@ json\t''
 jsonl\t'One JSON object per line (lists and streams)'"
 complete -c hitl -n "__fish_hitl_using_subcommand list" -l profile -d 'AWS profile to use (as AWS_PROFILE)' -r
 complete -c hitl -n "__fish_hitl_using_subcommand list" -l region -d 'AWS region to use (as AWS_REGION)' -r
+complete -c hitl -n "__fish_hitl_using_subcommand list" -l time-format -d 'How tables show times' -r -f -a "relative\t'`in 3h 12m`, `5m ago`'
+iso\t'RFC 3339, UTC'"
 complete -c hitl -n "__fish_hitl_using_subcommand list" -l executions -d 'Check each request against its durable execution, on every published version of the workflow: flags pending requests whose execution has ended and executions that have no request'
 complete -c hitl -n "__fish_hitl_using_subcommand list" -l refresh -d 'Read the stack\'s outputs from CloudFormation, not from the cache (kept 5 minutes under HITL_CACHE_DIR, $XDG_CACHE_HOME/hitl or ~/.cache/hitl)'
+complete -c hitl -n "__fish_hitl_using_subcommand list" -s v -l verbose -d 'Log each AWS request to stderr (-v); -vv adds the SDK\'s internals'
 complete -c hitl -n "__fish_hitl_using_subcommand list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hitl -n "__fish_hitl_using_subcommand show" -l stack -d 'CloudFormation stack that runs the approval workflow' -r
 complete -c hitl -n "__fish_hitl_using_subcommand show" -s o -l output -d 'Output format; `table` on a terminal, `json` otherwise; `jsonl` puts one object per line' -r -f -a "table\t''
@@ -87,7 +96,10 @@ json\t''
 jsonl\t'One JSON object per line (lists and streams)'"
 complete -c hitl -n "__fish_hitl_using_subcommand show" -l profile -d 'AWS profile to use (as AWS_PROFILE)' -r
 complete -c hitl -n "__fish_hitl_using_subcommand show" -l region -d 'AWS region to use (as AWS_REGION)' -r
+complete -c hitl -n "__fish_hitl_using_subcommand show" -l time-format -d 'How tables show times' -r -f -a "relative\t'`in 3h 12m`, `5m ago`'
+iso\t'RFC 3339, UTC'"
 complete -c hitl -n "__fish_hitl_using_subcommand show" -l refresh -d 'Read the stack\'s outputs from CloudFormation, not from the cache (kept 5 minutes under HITL_CACHE_DIR, $XDG_CACHE_HOME/hitl or ~/.cache/hitl)'
+complete -c hitl -n "__fish_hitl_using_subcommand show" -s v -l verbose -d 'Log each AWS request to stderr (-v); -vv adds the SDK\'s internals'
 complete -c hitl -n "__fish_hitl_using_subcommand show" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hitl -n "__fish_hitl_using_subcommand history" -l stack -d 'CloudFormation stack that runs the approval workflow' -r
 complete -c hitl -n "__fish_hitl_using_subcommand history" -s o -l output -d 'Output format; `table` on a terminal, `json` otherwise; `jsonl` puts one object per line' -r -f -a "table\t''
@@ -95,7 +107,10 @@ json\t''
 jsonl\t'One JSON object per line (lists and streams)'"
 complete -c hitl -n "__fish_hitl_using_subcommand history" -l profile -d 'AWS profile to use (as AWS_PROFILE)' -r
 complete -c hitl -n "__fish_hitl_using_subcommand history" -l region -d 'AWS region to use (as AWS_REGION)' -r
+complete -c hitl -n "__fish_hitl_using_subcommand history" -l time-format -d 'How tables show times' -r -f -a "relative\t'`in 3h 12m`, `5m ago`'
+iso\t'RFC 3339, UTC'"
 complete -c hitl -n "__fish_hitl_using_subcommand history" -l refresh -d 'Read the stack\'s outputs from CloudFormation, not from the cache (kept 5 minutes under HITL_CACHE_DIR, $XDG_CACHE_HOME/hitl or ~/.cache/hitl)'
+complete -c hitl -n "__fish_hitl_using_subcommand history" -s v -l verbose -d 'Log each AWS request to stderr (-v); -vv adds the SDK\'s internals'
 complete -c hitl -n "__fish_hitl_using_subcommand history" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hitl -n "__fish_hitl_using_subcommand approve" -l requester -d 'With --all: only requests from this requester' -r
 complete -c hitl -n "__fish_hitl_using_subcommand approve" -l since -d 'With --all: only requests created within this long (e.g. 2h)' -r
@@ -108,9 +123,12 @@ json\t''
 jsonl\t'One JSON object per line (lists and streams)'"
 complete -c hitl -n "__fish_hitl_using_subcommand approve" -l profile -d 'AWS profile to use (as AWS_PROFILE)' -r
 complete -c hitl -n "__fish_hitl_using_subcommand approve" -l region -d 'AWS region to use (as AWS_REGION)' -r
+complete -c hitl -n "__fish_hitl_using_subcommand approve" -l time-format -d 'How tables show times' -r -f -a "relative\t'`in 3h 12m`, `5m ago`'
+iso\t'RFC 3339, UTC'"
 complete -c hitl -n "__fish_hitl_using_subcommand approve" -l all -d 'Every pending request (narrowed by --requester and --since)'
 complete -c hitl -n "__fish_hitl_using_subcommand approve" -s y -l yes -d 'Do not ask for confirmation before deciding several requests'
 complete -c hitl -n "__fish_hitl_using_subcommand approve" -l refresh -d 'Read the stack\'s outputs from CloudFormation, not from the cache (kept 5 minutes under HITL_CACHE_DIR, $XDG_CACHE_HOME/hitl or ~/.cache/hitl)'
+complete -c hitl -n "__fish_hitl_using_subcommand approve" -s v -l verbose -d 'Log each AWS request to stderr (-v); -vv adds the SDK\'s internals'
 complete -c hitl -n "__fish_hitl_using_subcommand approve" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hitl -n "__fish_hitl_using_subcommand reject" -l requester -d 'With --all: only requests from this requester' -r
 complete -c hitl -n "__fish_hitl_using_subcommand reject" -l since -d 'With --all: only requests created within this long (e.g. 2h)' -r
@@ -123,9 +141,12 @@ json\t''
 jsonl\t'One JSON object per line (lists and streams)'"
 complete -c hitl -n "__fish_hitl_using_subcommand reject" -l profile -d 'AWS profile to use (as AWS_PROFILE)' -r
 complete -c hitl -n "__fish_hitl_using_subcommand reject" -l region -d 'AWS region to use (as AWS_REGION)' -r
+complete -c hitl -n "__fish_hitl_using_subcommand reject" -l time-format -d 'How tables show times' -r -f -a "relative\t'`in 3h 12m`, `5m ago`'
+iso\t'RFC 3339, UTC'"
 complete -c hitl -n "__fish_hitl_using_subcommand reject" -l all -d 'Every pending request (narrowed by --requester and --since)'
 complete -c hitl -n "__fish_hitl_using_subcommand reject" -s y -l yes -d 'Do not ask for confirmation before deciding several requests'
 complete -c hitl -n "__fish_hitl_using_subcommand reject" -l refresh -d 'Read the stack\'s outputs from CloudFormation, not from the cache (kept 5 minutes under HITL_CACHE_DIR, $XDG_CACHE_HOME/hitl or ~/.cache/hitl)'
+complete -c hitl -n "__fish_hitl_using_subcommand reject" -s v -l verbose -d 'Log each AWS request to stderr (-v); -vv adds the SDK\'s internals'
 complete -c hitl -n "__fish_hitl_using_subcommand reject" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hitl -n "__fish_hitl_using_subcommand cancel" -l reason -d 'Why the request is withdrawn' -r
 complete -c hitl -n "__fish_hitl_using_subcommand cancel" -l as -d 'Record the cancellation under this name instead of your AWS identity' -r
@@ -135,7 +156,10 @@ json\t''
 jsonl\t'One JSON object per line (lists and streams)'"
 complete -c hitl -n "__fish_hitl_using_subcommand cancel" -l profile -d 'AWS profile to use (as AWS_PROFILE)' -r
 complete -c hitl -n "__fish_hitl_using_subcommand cancel" -l region -d 'AWS region to use (as AWS_REGION)' -r
+complete -c hitl -n "__fish_hitl_using_subcommand cancel" -l time-format -d 'How tables show times' -r -f -a "relative\t'`in 3h 12m`, `5m ago`'
+iso\t'RFC 3339, UTC'"
 complete -c hitl -n "__fish_hitl_using_subcommand cancel" -l refresh -d 'Read the stack\'s outputs from CloudFormation, not from the cache (kept 5 minutes under HITL_CACHE_DIR, $XDG_CACHE_HOME/hitl or ~/.cache/hitl)'
+complete -c hitl -n "__fish_hitl_using_subcommand cancel" -s v -l verbose -d 'Log each AWS request to stderr (-v); -vv adds the SDK\'s internals'
 complete -c hitl -n "__fish_hitl_using_subcommand cancel" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hitl -n "__fish_hitl_using_subcommand heartbeat" -l stack -d 'CloudFormation stack that runs the approval workflow' -r
 complete -c hitl -n "__fish_hitl_using_subcommand heartbeat" -s o -l output -d 'Output format; `table` on a terminal, `json` otherwise; `jsonl` puts one object per line' -r -f -a "table\t''
@@ -143,7 +167,10 @@ json\t''
 jsonl\t'One JSON object per line (lists and streams)'"
 complete -c hitl -n "__fish_hitl_using_subcommand heartbeat" -l profile -d 'AWS profile to use (as AWS_PROFILE)' -r
 complete -c hitl -n "__fish_hitl_using_subcommand heartbeat" -l region -d 'AWS region to use (as AWS_REGION)' -r
+complete -c hitl -n "__fish_hitl_using_subcommand heartbeat" -l time-format -d 'How tables show times' -r -f -a "relative\t'`in 3h 12m`, `5m ago`'
+iso\t'RFC 3339, UTC'"
 complete -c hitl -n "__fish_hitl_using_subcommand heartbeat" -l refresh -d 'Read the stack\'s outputs from CloudFormation, not from the cache (kept 5 minutes under HITL_CACHE_DIR, $XDG_CACHE_HOME/hitl or ~/.cache/hitl)'
+complete -c hitl -n "__fish_hitl_using_subcommand heartbeat" -s v -l verbose -d 'Log each AWS request to stderr (-v); -vv adds the SDK\'s internals'
 complete -c hitl -n "__fish_hitl_using_subcommand heartbeat" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hitl -n "__fish_hitl_using_subcommand wait" -l timeout -d 'Give up after this long (e.g. 10m); by default wait until the request ends' -r
 complete -c hitl -n "__fish_hitl_using_subcommand wait" -l stack -d 'CloudFormation stack that runs the approval workflow' -r
@@ -152,7 +179,10 @@ json\t''
 jsonl\t'One JSON object per line (lists and streams)'"
 complete -c hitl -n "__fish_hitl_using_subcommand wait" -l profile -d 'AWS profile to use (as AWS_PROFILE)' -r
 complete -c hitl -n "__fish_hitl_using_subcommand wait" -l region -d 'AWS region to use (as AWS_REGION)' -r
+complete -c hitl -n "__fish_hitl_using_subcommand wait" -l time-format -d 'How tables show times' -r -f -a "relative\t'`in 3h 12m`, `5m ago`'
+iso\t'RFC 3339, UTC'"
 complete -c hitl -n "__fish_hitl_using_subcommand wait" -l refresh -d 'Read the stack\'s outputs from CloudFormation, not from the cache (kept 5 minutes under HITL_CACHE_DIR, $XDG_CACHE_HOME/hitl or ~/.cache/hitl)'
+complete -c hitl -n "__fish_hitl_using_subcommand wait" -s v -l verbose -d 'Log each AWS request to stderr (-v); -vv adds the SDK\'s internals'
 complete -c hitl -n "__fish_hitl_using_subcommand wait" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hitl -n "__fish_hitl_using_subcommand tail-logs" -l since -d 'Start this long ago (15m, 2h) or at this time (RFC 3339)' -r
 complete -c hitl -n "__fish_hitl_using_subcommand tail-logs" -l filter -d 'A CloudWatch Logs filter pattern' -r
@@ -166,9 +196,12 @@ json\t''
 jsonl\t'One JSON object per line (lists and streams)'"
 complete -c hitl -n "__fish_hitl_using_subcommand tail-logs" -l profile -d 'AWS profile to use (as AWS_PROFILE)' -r
 complete -c hitl -n "__fish_hitl_using_subcommand tail-logs" -l region -d 'AWS region to use (as AWS_REGION)' -r
+complete -c hitl -n "__fish_hitl_using_subcommand tail-logs" -l time-format -d 'How tables show times' -r -f -a "relative\t'`in 3h 12m`, `5m ago`'
+iso\t'RFC 3339, UTC'"
 complete -c hitl -n "__fish_hitl_using_subcommand tail-logs" -s f -l follow -d 'Keep printing new lines until interrupted'
 complete -c hitl -n "__fish_hitl_using_subcommand tail-logs" -l no-color -d 'No colours (also when NO_COLOR is set)'
 complete -c hitl -n "__fish_hitl_using_subcommand tail-logs" -l refresh -d 'Read the stack\'s outputs from CloudFormation, not from the cache (kept 5 minutes under HITL_CACHE_DIR, $XDG_CACHE_HOME/hitl or ~/.cache/hitl)'
+complete -c hitl -n "__fish_hitl_using_subcommand tail-logs" -s v -l verbose -d 'Log each AWS request to stderr (-v); -vv adds the SDK\'s internals'
 complete -c hitl -n "__fish_hitl_using_subcommand tail-logs" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hitl -n "__fish_hitl_using_subcommand stack" -l stack -d 'CloudFormation stack that runs the approval workflow' -r
 complete -c hitl -n "__fish_hitl_using_subcommand stack" -s o -l output -d 'Output format; `table` on a terminal, `json` otherwise; `jsonl` puts one object per line' -r -f -a "table\t''
@@ -176,7 +209,10 @@ json\t''
 jsonl\t'One JSON object per line (lists and streams)'"
 complete -c hitl -n "__fish_hitl_using_subcommand stack" -l profile -d 'AWS profile to use (as AWS_PROFILE)' -r
 complete -c hitl -n "__fish_hitl_using_subcommand stack" -l region -d 'AWS region to use (as AWS_REGION)' -r
+complete -c hitl -n "__fish_hitl_using_subcommand stack" -l time-format -d 'How tables show times' -r -f -a "relative\t'`in 3h 12m`, `5m ago`'
+iso\t'RFC 3339, UTC'"
 complete -c hitl -n "__fish_hitl_using_subcommand stack" -l refresh -d 'Read the stack\'s outputs from CloudFormation, not from the cache (kept 5 minutes under HITL_CACHE_DIR, $XDG_CACHE_HOME/hitl or ~/.cache/hitl)'
+complete -c hitl -n "__fish_hitl_using_subcommand stack" -s v -l verbose -d 'Log each AWS request to stderr (-v); -vv adds the SDK\'s internals'
 complete -c hitl -n "__fish_hitl_using_subcommand stack" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hitl -n "__fish_hitl_using_subcommand doctor" -l stack -d 'CloudFormation stack that runs the approval workflow' -r
 complete -c hitl -n "__fish_hitl_using_subcommand doctor" -s o -l output -d 'Output format; `table` on a terminal, `json` otherwise; `jsonl` puts one object per line' -r -f -a "table\t''
@@ -184,7 +220,10 @@ json\t''
 jsonl\t'One JSON object per line (lists and streams)'"
 complete -c hitl -n "__fish_hitl_using_subcommand doctor" -l profile -d 'AWS profile to use (as AWS_PROFILE)' -r
 complete -c hitl -n "__fish_hitl_using_subcommand doctor" -l region -d 'AWS region to use (as AWS_REGION)' -r
+complete -c hitl -n "__fish_hitl_using_subcommand doctor" -l time-format -d 'How tables show times' -r -f -a "relative\t'`in 3h 12m`, `5m ago`'
+iso\t'RFC 3339, UTC'"
 complete -c hitl -n "__fish_hitl_using_subcommand doctor" -l refresh -d 'Read the stack\'s outputs from CloudFormation, not from the cache (kept 5 minutes under HITL_CACHE_DIR, $XDG_CACHE_HOME/hitl or ~/.cache/hitl)'
+complete -c hitl -n "__fish_hitl_using_subcommand doctor" -s v -l verbose -d 'Log each AWS request to stderr (-v); -vv adds the SDK\'s internals'
 complete -c hitl -n "__fish_hitl_using_subcommand doctor" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hitl -n "__fish_hitl_using_subcommand completions" -l stack -d 'CloudFormation stack that runs the approval workflow' -r
 complete -c hitl -n "__fish_hitl_using_subcommand completions" -s o -l output -d 'Output format; `table` on a terminal, `json` otherwise; `jsonl` puts one object per line' -r -f -a "table\t''
@@ -192,7 +231,10 @@ json\t''
 jsonl\t'One JSON object per line (lists and streams)'"
 complete -c hitl -n "__fish_hitl_using_subcommand completions" -l profile -d 'AWS profile to use (as AWS_PROFILE)' -r
 complete -c hitl -n "__fish_hitl_using_subcommand completions" -l region -d 'AWS region to use (as AWS_REGION)' -r
+complete -c hitl -n "__fish_hitl_using_subcommand completions" -l time-format -d 'How tables show times' -r -f -a "relative\t'`in 3h 12m`, `5m ago`'
+iso\t'RFC 3339, UTC'"
 complete -c hitl -n "__fish_hitl_using_subcommand completions" -l refresh -d 'Read the stack\'s outputs from CloudFormation, not from the cache (kept 5 minutes under HITL_CACHE_DIR, $XDG_CACHE_HOME/hitl or ~/.cache/hitl)'
+complete -c hitl -n "__fish_hitl_using_subcommand completions" -s v -l verbose -d 'Log each AWS request to stderr (-v); -vv adds the SDK\'s internals'
 complete -c hitl -n "__fish_hitl_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel heartbeat wait tail-logs stack doctor completions help" -f -a "submit" -d 'Submit a request for approval: starts a durable workflow execution'
 complete -c hitl -n "__fish_hitl_using_subcommand help; and not __fish_seen_subcommand_from submit list show history approve reject cancel heartbeat wait tail-logs stack doctor completions help" -f -a "list" -d 'List approval requests, newest first'

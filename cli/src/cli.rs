@@ -38,11 +38,24 @@ pub struct Cli {
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
     /// CloudFormation stack that runs the approval workflow.
-    #[arg(long, global = true, env = "HITL_STACK", default_value = "hitl")]
+    #[arg(
+        long,
+        global = true,
+        env = "HITL_STACK",
+        hide_env_values = true,
+        default_value = "hitl"
+    )]
     pub stack: String,
     /// Output format; `table` on a terminal, `json` otherwise; `jsonl` puts
     /// one object per line.
-    #[arg(long, short, global = true, value_enum, env = "HITL_OUTPUT")]
+    #[arg(
+        long,
+        short,
+        global = true,
+        value_enum,
+        env = "HITL_OUTPUT",
+        hide_env_values = true
+    )]
     pub output: Option<OutputFormat>,
     /// AWS profile to use (as AWS_PROFILE).
     #[arg(long, global = true)]
@@ -55,6 +68,19 @@ pub struct GlobalArgs {
     /// ~/.cache/hitl).
     #[arg(long, global = true)]
     pub refresh: bool,
+    /// How tables show times.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        env = "HITL_TIME_FORMAT",
+        hide_env_values = true,
+        default_value_t
+    )]
+    pub time_format: crate::output::TimeFormat,
+    /// Log each AWS request to stderr (-v); -vv adds the SDK's internals.
+    #[arg(long, short, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -281,5 +307,18 @@ mod tests {
     #[test]
     fn command_line_is_well_formed() {
         Cli::command().debug_assert();
+    }
+
+    /// Help texts are interface: a change shows up in review as a snapshot diff.
+    #[test]
+    fn help_texts() {
+        let mut top = Cli::command().term_width(100);
+        top.build();
+        insta::assert_snapshot!("help", top.render_long_help().to_string());
+        for sub in top.get_subcommands() {
+            let mut sub = sub.clone().term_width(100);
+            let text = sub.render_long_help().to_string();
+            insta::assert_snapshot!(format!("help_{}", sub.get_name()), text);
+        }
     }
 }

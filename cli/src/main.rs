@@ -9,6 +9,7 @@ mod exit;
 mod output;
 mod stack;
 mod stack_cache;
+mod tracing;
 
 use std::process::ExitCode;
 

@@ -49,8 +49,43 @@ fn new_table() -> Table {
     table
 }
 
-/// `in 3h 12m` or `5m ago`, relative to `now`.
+/// How tables show times (`--time-format`): machine formats always carry
+/// RFC 3339 timestamps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum TimeFormat {
+    /// `in 3h 12m`, `5m ago`
+    #[default]
+    Relative,
+    /// RFC 3339, UTC
+    Iso,
+}
+
+static TIME_FORMAT: std::sync::OnceLock<TimeFormat> = std::sync::OnceLock::new();
+
+/// Chooses how tables show times, once, before any output.
+pub fn set_time_format(format: TimeFormat) {
+    let _ = TIME_FORMAT.set(format);
+}
+
+/// `in 3h 12m` or `5m ago`, relative to `now`; the timestamp itself with
+/// `--time-format iso`.
 pub fn relative(at: Timestamp, now: Timestamp) -> String {
+    match TIME_FORMAT.get().copied().unwrap_or_default() {
+        TimeFormat::Relative => relative_to(at, now),
+        TimeFormat::Iso => at.to_string(),
+    }
+}
+
+/// A timestamp with its relative time beside it (just the timestamp with
+/// `--time-format iso`).
+pub fn stamp(at: Timestamp, now: Timestamp) -> String {
+    match TIME_FORMAT.get().copied().unwrap_or_default() {
+        TimeFormat::Relative => format!("{at} ({})", relative_to(at, now)),
+        TimeFormat::Iso => at.to_string(),
+    }
+}
+
+fn relative_to(at: Timestamp, now: Timestamp) -> String {
     if at >= now {
         format!("in {}", human(Duration::from_secs(now.seconds_until(at))))
     } else {
@@ -123,16 +158,10 @@ pub fn record_table(r: &ApprovalRecord, now: Timestamp) -> Table {
             .map(|d| serde_json::to_string_pretty(d).unwrap_or_default())
             .unwrap_or_default(),
     );
-    row(
-        "Created",
-        format!("{} ({})", r.created_at, relative(r.created_at, now)),
-    );
-    row(
-        "Expires",
-        format!("{} ({})", r.expires_at, relative(r.expires_at, now)),
-    );
+    row("Created", stamp(r.created_at, now));
+    row("Expires", stamp(r.expires_at, now));
     if let Some(at) = r.decided_at {
-        row("Decided", format!("{at} ({})", relative(at, now)));
+        row("Decided", stamp(at, now));
     }
     row("Decided by", r.decided_by.clone().unwrap_or_default());
     row("Comment", r.comment.clone().unwrap_or_default());

@@ -264,6 +264,10 @@ mod tests {
                         "/aws/lambda/hitl-workflow",
                     ))
                     .outputs(output(outputs::MAX_REQUEST_TIMEOUT, "604800"))
+                    .outputs(output(outputs::API_LOG_GROUP, "/aws/lambda/hitl-api"))
+                    .outputs(output(outputs::LINKS_BASE_URL, "https://x.lambda-url/"))
+                    .outputs(output(outputs::NOTIFICATION_TOPIC, "arn:aws:sns:r:1:t"))
+                    .outputs(output(outputs::ALLOW_SELF_APPROVAL, "false"))
                     .build(),
             )
             .build()

@@ -45,22 +45,68 @@ pub fn parse_since(text: &str, now: Timestamp) -> Result<Timestamp, String> {
     .ok_or_else(|| format!("`{text}` reaches too far back"))
 }
 
-/// A filter pattern for one approval's lines: its id as a quoted term.
-fn approval_pattern(id: &str) -> String {
-    format!("\"{}\"", id.replace('"', ""))
+/// How many `--follow` polls between re-reads of the execution's history
+/// (new invocations bring new request ids).
+const HISTORY_EVERY_POLLS: u32 = 10;
+
+/// A filter pattern for one approval's lines: its id, or the request id of
+/// any of its invocations (CloudWatch's `?term` alternatives).
+fn approval_pattern(id: &str, request_ids: &[String]) -> String {
+    let quoted = |term: &str| format!("\"{}\"", term.replace('"', ""));
+    if request_ids.is_empty() {
+        return quoted(id);
+    }
+    std::iter::once(id)
+        .chain(request_ids.iter().map(String::as_str))
+        .map(|term| format!("?{}", quoted(term)))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The request ids of the invocations of a request's execution, as its
+/// history's InvocationCompleted events list them. Lines that carry only a
+/// request id (Lambda's START/END/REPORT, a crash) belong to the request too.
+async fn invocation_request_ids(app: &App, approval_id: &str) -> anyhow::Result<Vec<String>> {
+    let Some(arn) = app
+        .store()
+        .get(approval_id)
+        .await?
+        .and_then(|record| record.execution_arn)
+    else {
+        return Ok(Vec::new());
+    };
+    let events = crate::commands::history::fetch(&app.lambda(), &arn)
+        .await
+        .with_context(|| format!("reading the history of execution {arn}"))?;
+    Ok(request_ids(&events))
+}
+
+fn request_ids(events: &[aws_sdk_lambda::types::Event]) -> Vec<String> {
+    let mut ids: Vec<String> = events
+        .iter()
+        .filter_map(|e| e.invocation_completed_details())
+        .map(|d| d.request_id().to_owned())
+        .filter(|id| !id.is_empty())
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
 }
 
 pub async fn run(app: &App, args: TailLogsArgs) -> anyhow::Result<()> {
     let since = parse_since(&args.since, Timestamp::now()).map_err(InvalidInput)?;
     let groups = groups(app, args.function);
-    let pattern = match (&args.filter, &args.approval) {
-        (Some(_), Some(_)) => {
-            return Err(InvalidInput("use --filter or --approval, not both".into()).into());
-        }
-        (Some(filter), None) => Some(filter.clone()),
-        (None, Some(id)) => Some(approval_pattern(id)),
-        (None, None) => None,
+    if args.filter.is_some() && args.approval.is_some() {
+        return Err(InvalidInput("use --filter or --approval, not both".into()).into());
+    }
+    let mut pattern = match &args.approval {
+        Some(id) => Some(approval_pattern(
+            id,
+            &invocation_request_ids(app, id).await?,
+        )),
+        None => args.filter.clone(),
     };
+    let mut polls = 0u32;
     let client = aws_sdk_cloudwatchlogs::Client::new(&app.config);
     let style = Style::for_output(args.no_color);
     let mut seen = Seen::default();
@@ -88,6 +134,17 @@ pub async fn run(app: &App, args: TailLogsArgs) -> anyhow::Result<()> {
             return Ok(());
         }
         tokio::time::sleep(FOLLOW_EVERY).await;
+        polls += 1;
+        if let Some(id) = args
+            .approval
+            .as_deref()
+            .filter(|_| polls % HISTORY_EVERY_POLLS == 0)
+        {
+            pattern = Some(approval_pattern(
+                id,
+                &invocation_request_ids(app, id).await?,
+            ));
+        }
         let overlap = i64::try_from(FOLLOW_OVERLAP.as_millis()).unwrap_or(i64::MAX);
         from = Timestamp::from_unix_millis(Timestamp::now().unix_millis() - overlap)
             .unwrap_or(from)
@@ -307,6 +364,39 @@ mod tests {
 
     #[test]
     fn approval_ids_are_searched_as_phrases() {
-        assert_eq!(approval_pattern("apr-1"), "\"apr-1\"");
+        assert_eq!(approval_pattern("apr-1", &[]), "\"apr-1\"");
+    }
+
+    #[test]
+    fn the_invocations_request_ids_are_alternatives_to_the_approval_id() {
+        use aws_sdk_lambda::types::{Event, EventType, InvocationCompletedDetails};
+        use aws_smithy_types::DateTime;
+        let invocation = |id: &str| {
+            Event::builder()
+                .event_type(EventType::InvocationCompleted)
+                .invocation_completed_details(
+                    InvocationCompletedDetails::builder()
+                        .start_timestamp(DateTime::from_secs(1))
+                        .end_timestamp(DateTime::from_secs(2))
+                        .request_id(id)
+                        .build()
+                        .unwrap(),
+                )
+                .build()
+        };
+        let events = [
+            Event::builder()
+                .event_type(EventType::ExecutionStarted)
+                .build(),
+            invocation("7f3a-req-1"),
+            invocation("9c1b-req-2"),
+            invocation("7f3a-req-1"),
+        ];
+        let ids = request_ids(&events);
+        assert_eq!(ids, ["7f3a-req-1", "9c1b-req-2"]);
+        assert_eq!(
+            approval_pattern("apr-1", &ids),
+            "?\"apr-1\" ?\"7f3a-req-1\" ?\"9c1b-req-2\""
+        );
     }
 }

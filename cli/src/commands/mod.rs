@@ -23,6 +23,8 @@ use crate::app::App;
 use crate::cli::{Cli, Command};
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    crate::output::set_time_format(cli.global.time_format);
+    crate::tracing::init(cli.global.verbose);
     if let Command::Completions { shell } = cli.command {
         crate::completions::print(shell);
         return Ok(());
