@@ -138,7 +138,7 @@ pub async fn run(app: &App, args: TailLogsArgs) -> anyhow::Result<()> {
         if let Some(id) = args
             .approval
             .as_deref()
-            .filter(|_| polls % HISTORY_EVERY_POLLS == 0)
+            .filter(|_| polls.is_multiple_of(HISTORY_EVERY_POLLS))
         {
             pattern = Some(approval_pattern(
                 id,
