@@ -503,3 +503,20 @@ fn doctor_passes_on_the_local_stack_and_names_what_is_wrong() {
         "{missing:?}"
     );
 }
+
+#[test]
+fn requesters_cannot_approve_their_own_requests_but_may_reject_them() {
+    let id = unique_id("self");
+    submit_and_wait(&id, &["--requester", "carol", "--timeout", "1h"]);
+    let refused = hitl(&["approve", &id, "--as", "carol"]);
+    assert_eq!(refused.code, 9, "{refused:?}");
+    assert!(
+        refused.stderr.contains("AllowSelfApproval"),
+        "the message names the stack parameter: {refused:?}"
+    );
+    let shown = hitl(&["show", &id, "--output", "json"]).ok().json();
+    assert_eq!(shown["record"]["status"], "PENDING");
+    assert!(shown["record"].get("claim").is_none());
+    hitl(&["reject", &id, "--as", "carol", "--reason", "withdrawn"]).ok();
+    wait_for_show(&id, "REJECTED", |v| v["record"]["status"] == "REJECTED");
+}
