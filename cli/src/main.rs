@@ -6,6 +6,8 @@ mod commands;
 mod completions;
 mod duration;
 mod exit;
+#[cfg(test)]
+mod fixtures;
 mod output;
 mod stack;
 mod stack_cache;

@@ -155,27 +155,7 @@ mod tests {
     }
 
     fn record() -> ApprovalRecord {
-        let created = Timestamp::parse("2026-11-22T10:00:00Z").unwrap();
-        ApprovalRecord {
-            approval_id: "req-1".into(),
-            title: "Deploy".into(),
-            description: None,
-            requester: "alice".into(),
-            amount: None,
-            details: None,
-            status: hitl_contract::Status::Pending,
-            callback_id: Some("cb".into()),
-            execution_arn: Some("arn:exec".into()),
-            created_at: created,
-            expires_at: created.plus(std::time::Duration::from_secs(3600)),
-            decided_at: None,
-            decided_by: None,
-            comment: None,
-            claim: None,
-            links: None,
-            link_used: None,
-            ttl: 0,
-        }
+        crate::fixtures::record("req-1", hitl_contract::Status::Pending)
     }
 
     /// The error `explain` gives when the history holds `events`.

@@ -255,9 +255,6 @@ mod tests {
     //! AWS answers `CallbackTimeoutException` where the emulator answers 404;
     //! these run the whole decision against mocked AWS answers.
 
-    use std::time::Duration;
-
-    use aws_sdk_dynamodb::operation::get_item::GetItemOutput;
     use aws_sdk_dynamodb::operation::update_item::UpdateItemOutput;
     use aws_sdk_lambda::operation::get_durable_execution_history::GetDurableExecutionHistoryOutput;
     use aws_sdk_lambda::operation::send_durable_execution_callback_success::SendDurableExecutionCallbackSuccessError;
@@ -276,36 +273,10 @@ mod tests {
     }
 
     fn pending() -> ApprovalRecord {
-        let created = Timestamp::parse("2026-11-22T10:00:00Z").unwrap();
-        ApprovalRecord {
-            approval_id: "req-1".into(),
-            title: "Deploy".into(),
-            description: None,
-            requester: "alice".into(),
-            amount: None,
-            details: None,
-            status: Status::Pending,
-            callback_id: Some("cb".into()),
-            execution_arn: Some("arn:exec".into()),
-            created_at: created,
-            expires_at: created.plus(Duration::from_secs(3600)),
-            decided_at: None,
-            decided_by: None,
-            comment: None,
-            claim: None,
-            links: None,
-            link_used: None,
-            ttl: 0,
-        }
+        crate::fixtures::record("req-1", Status::Pending)
     }
 
-    fn get(record: ApprovalRecord) -> Rule {
-        mock!(aws_sdk_dynamodb::Client::get_item).then_output(move || {
-            GetItemOutput::builder()
-                .set_item(Some(record.to_item()))
-                .build()
-        })
-    }
+    use crate::fixtures::get;
 
     fn claim(record: ApprovalRecord) -> Rule {
         mock!(aws_sdk_dynamodb::Client::update_item).then_output(move || {

@@ -105,9 +105,7 @@ fn pending(record: ApprovalRecord, now: Timestamp) -> Result<ApprovalRecord, Sto
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
 
-    use aws_sdk_dynamodb::operation::get_item::GetItemOutput;
     use aws_sdk_lambda::operation::send_durable_execution_callback_heartbeat::{
         SendDurableExecutionCallbackHeartbeatError, SendDurableExecutionCallbackHeartbeatOutput,
     };
@@ -123,36 +121,12 @@ mod tests {
     }
 
     fn record(status: Status, callback: Option<&str>) -> ApprovalRecord {
-        let created = Timestamp::parse("2026-11-22T10:00:00Z").unwrap();
-        ApprovalRecord {
-            approval_id: "req-1".into(),
-            title: "Deploy".into(),
-            description: None,
-            requester: "alice".into(),
-            amount: None,
-            details: None,
-            status,
-            callback_id: callback.map(str::to_owned),
-            execution_arn: Some("arn:exec".into()),
-            created_at: created,
-            expires_at: created.plus(Duration::from_secs(3600)),
-            decided_at: None,
-            decided_by: None,
-            comment: None,
-            claim: None,
-            links: None,
-            link_used: None,
-            ttl: 0,
-        }
+        let mut record = crate::fixtures::record("req-1", status);
+        record.callback_id = callback.map(str::to_owned);
+        record
     }
 
-    fn get(record: ApprovalRecord) -> Rule {
-        mock!(aws_sdk_dynamodb::Client::get_item).then_output(move || {
-            GetItemOutput::builder()
-                .set_item(Some(record.to_item()))
-                .build()
-        })
-    }
+    use crate::fixtures::get;
 
     async fn send(dynamodb: &[&Rule], lambda: &[&Rule]) -> Result<ApprovalRecord, Refused> {
         let dynamodb = mock_client!(aws_sdk_dynamodb, RuleMode::Sequential, dynamodb);

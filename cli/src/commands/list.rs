@@ -230,27 +230,12 @@ mod tests {
     use super::*;
 
     fn record(id: &str, status: Status, created: &str) -> ApprovalRecord {
-        let created_at = Timestamp::parse(created).unwrap();
-        ApprovalRecord {
-            approval_id: id.into(),
-            title: "Deploy".into(),
-            description: None,
-            requester: "alice".into(),
-            amount: None,
-            details: None,
-            status,
-            callback_id: None,
-            execution_arn: None,
-            created_at,
-            expires_at: created_at.plus(Duration::from_secs(3600)),
-            decided_at: None,
-            decided_by: None,
-            comment: None,
-            claim: None,
-            links: None,
-            link_used: None,
-            ttl: 0,
-        }
+        let mut record = crate::fixtures::record(id, status);
+        record.created_at = Timestamp::parse(created).unwrap();
+        record.expires_at = record.created_at.plus(Duration::from_secs(3600));
+        record.callback_id = None;
+        record.execution_arn = None;
+        record
     }
 
     fn written(format: OutputFormat, records: &[ApprovalRecord]) -> String {

@@ -403,27 +403,9 @@ mod tests {
     }
 
     fn record(id: &str, status: Status, version: &str) -> ApprovalRecord {
-        let created = Timestamp::parse("2026-11-22T10:00:00Z").unwrap();
-        ApprovalRecord {
-            approval_id: id.into(),
-            title: "Deploy".into(),
-            description: None,
-            requester: "alice".into(),
-            amount: None,
-            details: None,
-            status,
-            callback_id: Some("cb".into()),
-            execution_arn: Some(arn(version, id)),
-            created_at: created,
-            expires_at: created.plus(std::time::Duration::from_secs(3600)),
-            decided_at: None,
-            decided_by: None,
-            comment: None,
-            claim: None,
-            links: None,
-            link_used: None,
-            ttl: 0,
-        }
+        let mut record = crate::fixtures::record(id, status);
+        record.execution_arn = Some(arn(version, id));
+        record
     }
 
     #[tokio::test]

@@ -1,0 +1,45 @@
+//! Records and mocked answers the unit tests share.
+
+use std::time::Duration;
+
+use aws_sdk_dynamodb::operation::get_item::GetItemOutput;
+use aws_smithy_mocks::{mock, Rule};
+use hitl_contract::{ApprovalRecord, Status, Timestamp};
+
+/// The creation time of [`record`]'s requests.
+pub const CREATED: &str = "2026-11-22T10:00:00Z";
+
+/// A request by alice created at [`CREATED`], an hour to live, its callback
+/// `cb` published, execution `arn:exec`.
+pub fn record(id: &str, status: Status) -> ApprovalRecord {
+    let created = Timestamp::parse(CREATED).unwrap();
+    ApprovalRecord {
+        approval_id: id.into(),
+        title: "Deploy".into(),
+        description: None,
+        requester: "alice".into(),
+        amount: None,
+        details: None,
+        status,
+        callback_id: Some("cb".into()),
+        execution_arn: Some("arn:exec".into()),
+        created_at: created,
+        expires_at: created.plus(Duration::from_secs(3600)),
+        decided_at: None,
+        decided_by: None,
+        comment: None,
+        claim: None,
+        links: None,
+        link_used: None,
+        ttl: 0,
+    }
+}
+
+/// DynamoDB's GetItem answering `record`.
+pub fn get(record: ApprovalRecord) -> Rule {
+    mock!(aws_sdk_dynamodb::Client::get_item).then_output(move || {
+        GetItemOutput::builder()
+            .set_item(Some(record.to_item()))
+            .build()
+    })
+}
