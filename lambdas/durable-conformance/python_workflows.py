@@ -12,8 +12,12 @@ serves the Rust functions, so the emulator can invoke them:
 """
 
 import argparse
+import base64
+import hashlib
+import hmac
 import json
 import os
+import secrets
 import uuid
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -87,6 +91,10 @@ def wait_for_callback(ctx: DurableContext):
     return ctx.wait_for_callback(lambda callback_id, _: None, name="approval", config=config)
 
 
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
 def _timestamp(moment: datetime) -> str:
     """The records' fixed-width UTC form, as hitl-contract writes it."""
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
@@ -137,6 +145,46 @@ def approval(ctx: DurableContext, request: dict):
         )
 
     ctx.step(publish_callback, name="publish-callback")
+
+    def notify_approvers(_):
+        # The same links as hitl-contract's links module; a shorter message.
+        key = boto3.client("secretsmanager").get_secret_value(SecretId=os.environ["LINK_SIGNING_SECRET"])
+        nonce = _b64(secrets.token_bytes(16))
+        expiry = int(expires_at.timestamp())
+
+        def sign(action):
+            payload = f"v1.{_b64(approval_id.encode())}.{action}.{expiry}.{nonce}"
+            tag = hmac.new(key["SecretString"].encode(), payload.encode(), hashlib.sha256).digest()
+            return f"{payload}.{_b64(tag)}"
+
+        approve, reject = sign("a"), sign("r")
+        try:
+            table.update_item(
+                Key={"approval_id": approval_id},
+                UpdateExpression="SET link_approve_hash = :a, link_reject_hash = :r",
+                ConditionExpression="attribute_exists(approval_id) AND #s = :pending",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={
+                    ":a": hashlib.sha256(approve.encode()).hexdigest(),
+                    ":r": hashlib.sha256(reject.encode()).hexdigest(),
+                    ":pending": "PENDING",
+                },
+            )
+        except table.meta.client.exceptions.ConditionalCheckFailedException:
+            return "NotNeeded"
+        base = os.environ["LINKS_BASE_URL"].rstrip("/")
+        sent = boto3.client("sns").publish(
+            TopicArn=os.environ["NOTIFICATION_TOPIC_ARN"],
+            Subject=f"Approval needed: {request['title']}"[:99],
+            Message=f"Approve: {base}/decision?token={approve}\nReject:  {base}/decision?token={reject}\n",
+            MessageAttributes={
+                "approval_id": {"DataType": "String", "StringValue": approval_id},
+                "requester": {"DataType": "String", "StringValue": request["requester"]},
+            },
+        )
+        return {"Sent": {"message_id": sent["MessageId"]}}
+
+    ctx.step(notify_approvers, name="notify-approvers")
     decision = {}
     try:
         decision = json.loads(callback.result() or "{}")

@@ -345,12 +345,13 @@ fn untag(value: Value) -> Value {
     }
 }
 
-/// Replaces the side's unique execution name and any timestamp, which
-/// differ between runs by nature.
+/// Replaces the side's unique execution name, any timestamp and any random
+/// id (SNS message ids), which differ between runs by nature.
 fn anonymise(value: Value, name: &str) -> Value {
     match value {
         Value::String(text) if text == name => Value::String("<name>".into()),
         Value::String(text) if looks_like_timestamp(&text) => Value::String("<timestamp>".into()),
+        Value::String(text) if looks_like_uuid(&text) => Value::String("<uuid>".into()),
         Value::Array(items) => {
             Value::Array(items.into_iter().map(|v| anonymise(v, name)).collect())
         }
@@ -365,6 +366,15 @@ fn anonymise(value: Value, name: &str) -> Value {
 
 fn anonymise_all(events: Vec<Value>, name: &str) -> Vec<Value> {
     events.into_iter().map(|e| anonymise(e, name)).collect()
+}
+
+/// A random id such as an SNS message id (8-4-4-4-12 hex digits).
+fn looks_like_uuid(text: &str) -> bool {
+    let groups: Vec<&str> = text.split('-').collect();
+    groups.iter().map(|g| g.len()).eq([8, 4, 4, 4, 12])
+        && groups
+            .iter()
+            .all(|g| g.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 fn looks_like_timestamp(text: &str) -> bool {
