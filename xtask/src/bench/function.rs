@@ -282,7 +282,7 @@ fn python_command(
     environment(&mut command, inputs.ports, mock);
     command
         // Bytecode is cached (as a deployed package would ship it), outside the repository.
-        .env("PYTHONPYCACHEPREFIX", &inputs.pycache)
+        .env("PYTHONPYCACHEPREFIX", inputs.pycache)
         .arg("-c")
         .arg(PYTHON_SCRIPT)
         .arg(inputs.module_dir)

