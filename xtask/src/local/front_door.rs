@@ -15,14 +15,17 @@
 //! - every durable execution API call passes through to the emulator, with
 //!   two fixes where the emulator departs from the AWS wire format: error
 //!   codes are put in the `x-amzn-ErrorType` header the SDKs read, and the
-//!   `StopDurableExecution` body and list filters are translated.
+//!   `StopDurableExecution` body and list filters are translated;
+//! - it counts the Lambda API calls it serves, by operation
+//!   (`GET /_local/calls`), for the benchmark's per-round-trip figures.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
@@ -43,6 +46,8 @@ struct Door {
     /// Durable execution name → (input, execution ARN), as AWS keeps it.
     started: Arc<Mutex<HashMap<String, (Bytes, String)>>>,
     faults: Arc<Mutex<Faults>>,
+    /// Lambda API calls served since the door started, by operation.
+    calls: Arc<Mutex<BTreeMap<&'static str, u64>>>,
 }
 
 /// The function served by `python_workflows.py` rather than `cargo lambda watch`.
@@ -61,6 +66,7 @@ pub async fn serve(
         python_functions: format!("http://127.0.0.1:{python_functions_port}"),
         started: Arc::default(),
         faults: Arc::default(),
+        calls: Arc::default(),
     };
     let app = Router::new()
         .route("/2015-03-31/functions/{function}/invocations", post(invoke))
@@ -70,7 +76,12 @@ pub async fn serve(
         )
         .route("/health", get(|| async { "ok" }))
         .route("/_local/faults", post(arm_fault).get(fired_faults))
+        .route("/_local/calls", get(served_calls))
         .fallback(pass_through)
+        .layer(axum::middleware::from_fn_with_state(
+            door.clone(),
+            count_call,
+        ))
         .with_state(door);
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     axum::serve(listener, app).await?;
@@ -368,6 +379,65 @@ impl Door {
     }
 }
 
+/// Counts each Lambda API call by its operation, before serving it.
+async fn count_call(State(door): State<Door>, request: Request, next: Next) -> Response {
+    let starts_execution = request
+        .headers()
+        .contains_key("X-Amz-Durable-Execution-Name");
+    if let Some(operation) = api_operation(request.method(), request.uri().path(), starts_execution)
+    {
+        *door.calls.lock().await.entry(operation).or_default() += 1;
+    }
+    next.run(request).await
+}
+
+/// The Lambda API operation a request is, from its method and path; `None`
+/// for the door's own paths.
+fn api_operation(method: &Method, path: &str, starts_execution: bool) -> Option<&'static str> {
+    let get = method == Method::GET;
+    let operation = if path.starts_with("/2015-03-31/functions/") {
+        if path.ends_with("/invocations") {
+            if starts_execution {
+                "Invoke (starts a durable execution)"
+            } else {
+                "Invoke (runs the function)"
+            }
+        } else if path.ends_with("/versions") {
+            if get {
+                "ListVersionsByFunction"
+            } else {
+                "PublishVersion"
+            }
+        } else {
+            "other"
+        }
+    } else if let Some(rest) = path.strip_prefix("/2025-12-01/durable-executions/") {
+        match rest.rsplit_once('/').map(|(_, last)| last) {
+            Some("checkpoint") => "CheckpointDurableExecution",
+            Some("state") => "GetDurableExecutionState",
+            Some("history") => "GetDurableExecutionHistory",
+            Some("stop") => "StopDurableExecution",
+            _ => "GetDurableExecution",
+        }
+    } else if let Some(rest) = path.strip_prefix("/2025-12-01/durable-execution-callbacks/") {
+        match rest.rsplit_once('/').map(|(_, last)| last) {
+            Some("succeed") => "SendDurableExecutionCallbackSuccess",
+            Some("fail") => "SendDurableExecutionCallbackFailure",
+            Some("heartbeat") => "SendDurableExecutionCallbackHeartbeat",
+            _ => "other",
+        }
+    } else if path.starts_with("/2025-12-01/functions/") && path.ends_with("/durable-executions") {
+        "ListDurableExecutionsByFunction"
+    } else {
+        return None;
+    };
+    Some(operation)
+}
+
+async fn served_calls(State(door): State<Door>) -> Response {
+    axum::Json(door.calls.lock().await.clone()).into_response()
+}
+
 async fn arm_fault(State(door): State<Door>, axum::Json(fault): axum::Json<Fault>) -> StatusCode {
     door.faults.lock().await.arm(fault);
     StatusCode::NO_CONTENT
@@ -435,5 +505,42 @@ mod tests {
             ("wf".into(), Some("2".into()))
         );
         assert_eq!(split_function("wf", None), ("wf".into(), None));
+    }
+
+    #[test]
+    fn calls_are_named_by_their_lambda_operation() {
+        let arn =
+            "arn%3Aaws%3Alambda%3Aus-east-1%3A1%3Afunction%3Awf%3A1%2Fdurable-execution%2Fa%2Fb";
+        let post = Method::POST;
+        let get = Method::GET;
+        let named = |method: &Method, path: &str| api_operation(method, path, false);
+        assert_eq!(
+            named(
+                &post,
+                &format!("/2025-12-01/durable-executions/{arn}/checkpoint")
+            ),
+            Some("CheckpointDurableExecution")
+        );
+        assert_eq!(
+            named(&get, &format!("/2025-12-01/durable-executions/{arn}")),
+            Some("GetDurableExecution")
+        );
+        assert_eq!(
+            named(
+                &post,
+                "/2025-12-01/durable-execution-callbacks/cb%2Fx/succeed"
+            ),
+            Some("SendDurableExecutionCallbackSuccess")
+        );
+        assert_eq!(
+            api_operation(&post, "/2015-03-31/functions/wf%3A1/invocations", true),
+            Some("Invoke (starts a durable execution)")
+        );
+        assert_eq!(
+            named(&get, "/2025-12-01/functions/wf/durable-executions"),
+            Some("ListDurableExecutionsByFunction")
+        );
+        assert_eq!(named(&get, "/_local/calls"), None);
+        assert_eq!(named(&get, "/health"), None);
     }
 }

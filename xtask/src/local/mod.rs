@@ -39,7 +39,7 @@ const SERVICES: [&str; 7] = [
     "log-forwarder",
 ];
 
-fn ports_file(paths: &Paths) -> std::path::PathBuf {
+pub fn ports_file(paths: &Paths) -> std::path::PathBuf {
     paths.run.join("ports.json")
 }
 
@@ -145,7 +145,7 @@ async fn start_all(paths: &Paths, ports: &Ports) -> anyhow::Result<()> {
     ))?;
 
     eprintln!("Starting cargo lambda watch on port {}...", ports.functions);
-    let functions = start_functions(paths, ports)?;
+    let functions = start_functions(paths, ports, &[])?;
     let front = url(ports.front_door, "");
 
     eprintln!(
@@ -239,8 +239,13 @@ async fn start_all(paths: &Paths, ports: &Ports) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Starts `cargo lambda watch` serving the workspace's functions.
-fn start_functions(paths: &Paths, ports: &Ports) -> anyhow::Result<Service> {
+/// Starts `cargo lambda watch` serving the workspace's functions, with
+/// [`function_env`] and `overrides` of it.
+fn start_functions(
+    paths: &Paths,
+    ports: &Ports,
+    overrides: &[(&str, String)],
+) -> anyhow::Result<Service> {
     let functions = Service::new(&paths.run, "functions");
     let mut watch = Command::new(paths.venv_bin("cargo-lambda"));
     watch
@@ -254,6 +259,10 @@ fn start_functions(paths: &Paths, ports: &Ports) -> anyhow::Result<Service> {
         .args(["--invoke-port", &ports.functions.to_string()])
         .current_dir(&paths.repo);
     for (key, value) in function_env(ports) {
+        let value = overrides
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map_or(value, |(_, v)| v.clone());
         watch.arg("--env-var").arg(format!("{key}={value}"));
     }
     functions.start(clean_cargo_env(local_env(&mut watch)))?;
@@ -263,9 +272,19 @@ fn start_functions(paths: &Paths, ports: &Ports) -> anyhow::Result<Service> {
 /// Restarts `cargo lambda watch`, as Lambda starts a new sandbox after a
 /// crash: it does not start a new instance of a function whose process died.
 pub async fn restart_functions(paths: &Paths) -> anyhow::Result<()> {
+    restart_functions_with(paths, &[]).await
+}
+
+/// Restarts `cargo lambda watch` with some of the functions' environment
+/// replaced (the benchmark points their DynamoDB endpoint at a counting
+/// proxy this way, then restarts them with none).
+pub async fn restart_functions_with(
+    paths: &Paths,
+    overrides: &[(&str, String)],
+) -> anyhow::Result<()> {
     let ports = Ports::load(&ports_file(paths))?;
     Service::new(&paths.run, "functions").stop();
-    let functions = start_functions(paths, &ports)?;
+    let functions = start_functions(paths, &ports, overrides)?;
     let http = reqwest::Client::new();
     let url = format!("http://127.0.0.1:{}/", ports.functions);
     wait_until(&functions, Duration::from_secs(60), || {
@@ -324,7 +343,7 @@ pub fn function_env(ports: &Ports) -> Vec<(&'static str, String)> {
 }
 
 /// Clients for the emulators, configured like the profile but explicitly.
-async fn sdk_config(endpoint: String) -> aws_config::SdkConfig {
+pub async fn sdk_config(endpoint: String) -> aws_config::SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
         .region(Region::new(REGION))
         .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(

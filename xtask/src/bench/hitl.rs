@@ -1,0 +1,55 @@
+//! `hitl` as an operator runs it against the local stack.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use crate::local::provision::PROFILE;
+
+#[derive(Debug, Clone)]
+pub struct Hitl {
+    pub program: PathBuf,
+    /// Its stack-outputs cache, kept apart from the user's.
+    pub cache_dir: PathBuf,
+    /// Extra environment, e.g. a DynamoDB endpoint through a counting proxy.
+    pub env: Vec<(String, String)>,
+}
+
+impl Hitl {
+    pub fn command(&self, args: &[&str]) -> Command {
+        self.prepare(Command::new(&self.program), args)
+    }
+
+    /// `hitl args...` under GNU time, which writes its peak RSS to `report`.
+    pub fn under_gnu_time(&self, args: &[&str], report: &std::path::Path) -> Command {
+        let mut command = super::measure::gnu_time(report);
+        command.arg(&self.program);
+        self.prepare(command, args)
+    }
+
+    fn prepare(&self, mut command: Command, args: &[&str]) -> Command {
+        command
+            .args(args)
+            .env("AWS_PROFILE", PROFILE)
+            .env("HITL_CACHE_DIR", &self.cache_dir)
+            .env_remove("AWS_REGION")
+            .env_remove("AWS_DEFAULT_REGION")
+            .env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .env_remove("AWS_ENDPOINT_URL")
+            .env_remove("AWS_ENDPOINT_URL_DYNAMODB")
+            .env_remove("AWS_ENDPOINT_URL_LAMBDA")
+            .env_remove("HITL_STACK")
+            .env_remove("HITL_OUTPUT");
+        for (key, value) in &self.env {
+            command.env(key, value);
+        }
+        command
+    }
+
+    /// The same, with some extra environment.
+    pub fn with_env(&self, key: &str, value: String) -> Self {
+        let mut hitl = self.clone();
+        hitl.env.push((key.to_owned(), value));
+        hitl
+    }
+}
