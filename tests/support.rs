@@ -52,6 +52,20 @@ pub fn local_stack() {
     });
 }
 
+/// Runs `cargo xtask local ARGS` (e.g. `kill dynamodb`, `start dynamodb`)
+/// and fails the test if it fails.
+#[track_caller]
+pub fn local_task(args: &[&str]) {
+    // Up first: `local up` restarts a stack that is partly down.
+    hitl_binary();
+    let status = cargo()
+        .args(["run", "--quiet", "--bin", "xtask", "--", "local"])
+        .args(args)
+        .status()
+        .expect("cargo runs");
+    assert!(status.success(), "cargo xtask local {args:?} failed");
+}
+
 /// The `hitl` binary, built once, with the local stack running.
 pub fn hitl_binary() -> &'static Path {
     static BINARY: OnceLock<PathBuf> = OnceLock::new();
@@ -123,7 +137,13 @@ pub fn cache_dir() -> &'static Path {
 
 /// Runs `hitl` against the local stack through its AWS profile, nothing else.
 pub fn hitl(args: &[&str]) -> Run {
-    Command::new(hitl_binary())
+    hitl_command(args).output().expect("hitl runs").into()
+}
+
+/// `hitl ARGS` as [`hitl`] runs it, to add to (environment, stdin).
+pub fn hitl_command(args: &[&str]) -> Command {
+    let mut command = Command::new(hitl_binary());
+    command
         .args(args)
         .env("HITL_CACHE_DIR", cache_dir())
         .env("AWS_PROFILE", PROFILE)
@@ -132,10 +152,8 @@ pub fn hitl(args: &[&str]) -> Run {
         .env_remove("AWS_ACCESS_KEY_ID")
         .env_remove("AWS_SECRET_ACCESS_KEY")
         .env_remove("HITL_STACK")
-        .env_remove("HITL_OUTPUT")
-        .output()
-        .expect("hitl runs")
-        .into()
+        .env_remove("HITL_OUTPUT");
+    command
 }
 
 /// A fresh approval id, unique across test runs on one stack.

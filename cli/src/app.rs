@@ -63,7 +63,7 @@ impl App {
             .get_caller_identity()
             .send()
             .await
-            .map_err(|e| anyhow::anyhow!(aws_sdk_sts::error::DisplayErrorContext(e).to_string()))
+            .map_err(|e| anyhow::anyhow!(hitl_contract::sdk_error::summary(&e)))
             .context("asking STS who you are (pass --as NAME to name yourself instead)")?;
         out.arn
             .context("STS returned no ARN for your identity; pass --as NAME")

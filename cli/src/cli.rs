@@ -43,7 +43,8 @@ pub struct GlobalArgs {
         global = true,
         env = "HITL_STACK",
         hide_env_values = true,
-        default_value = "hitl"
+        default_value = "hitl",
+        value_parser = clap::builder::NonEmptyStringValueParser::new()
     )]
     pub stack: String,
     /// Output format; `table` on a terminal, `json` otherwise; `jsonl` puts
@@ -135,7 +136,7 @@ pub struct SubmitArgs {
     #[arg(long)]
     pub description: Option<String>,
     /// An amount, as a non-negative decimal (e.g. 1250.50).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub amount: Option<String>,
     /// Who asks; defaults to your AWS identity.
     #[arg(long)]
@@ -177,7 +178,7 @@ pub struct ListArgs {
     #[arg(long, value_parser = parse_duration)]
     pub since: Option<Duration>,
     /// At most this many requests, newest first.
-    #[arg(long)]
+    #[arg(long, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     pub limit: Option<usize>,
     /// Check each request against its durable execution, on every published
     /// version of the workflow: flags pending requests whose execution has
@@ -189,19 +190,21 @@ pub struct ListArgs {
 #[derive(Debug, Args)]
 pub struct ShowArgs {
     /// The approval id.
+    #[arg(value_parser = approval_id)]
     pub id: String,
 }
 
 #[derive(Debug, Args)]
 pub struct HistoryArgs {
     /// The approval id.
+    #[arg(value_parser = approval_id)]
     pub id: String,
 }
 
 #[derive(Debug, Args)]
 pub struct DeciderArgs {
     /// The approval ids (one or more).
-    #[arg(required_unless_present = "all", conflicts_with = "all")]
+    #[arg(required_unless_present = "all", conflicts_with = "all", value_parser = approval_id)]
     pub ids: Vec<String>,
     /// Every pending request (narrowed by --requester and --since).
     #[arg(long)]
@@ -262,7 +265,7 @@ pub struct TailLogsArgs {
     #[arg(long)]
     pub filter: Option<String>,
     /// Only the lines about this approval request.
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", value_parser = approval_id)]
     pub approval: Option<String>,
     /// Which function's logs.
     #[arg(long, value_enum, default_value = "all")]
@@ -275,6 +278,7 @@ pub struct TailLogsArgs {
 #[derive(Debug, Args)]
 pub struct WaitArgs {
     /// The approval id.
+    #[arg(value_parser = approval_id)]
     pub id: String,
     /// Give up after this long (e.g. 10m); by default wait until the request ends.
     #[arg(long, value_parser = parse_duration)]
@@ -284,12 +288,14 @@ pub struct WaitArgs {
 #[derive(Debug, Args)]
 pub struct HeartbeatArgs {
     /// The approval id.
+    #[arg(value_parser = approval_id)]
     pub id: String,
 }
 
 #[derive(Debug, Args)]
 pub struct CancelArgs {
     /// The approval id.
+    #[arg(value_parser = approval_id)]
     pub id: String,
     /// Why the request is withdrawn.
     #[arg(long)]
@@ -320,5 +326,17 @@ mod tests {
             let text = sub.render_long_help().to_string();
             insta::assert_snapshot!(format!("help_{}", sub.get_name()), text);
         }
+    }
+}
+
+/// An approval id as `hitl submit` and the workflow accept them: anything
+/// else cannot name a request, so it is refused before any AWS call.
+fn approval_id(text: &str) -> Result<String, String> {
+    if hitl_contract::payload::is_valid_approval_id(text) {
+        Ok(text.to_owned())
+    } else {
+        let shown: String = text.chars().take(80).collect();
+        let more = if shown.len() < text.len() { "..." } else { "" };
+        Err(hitl_contract::ValidationError::ApprovalId(format!("{shown}{more}")).to_string())
     }
 }

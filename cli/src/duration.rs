@@ -29,8 +29,13 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
             .ok_or_else(invalid)?;
         digits.clear();
     }
-    if !digits.is_empty() || total == 0 {
+    if !digits.is_empty() || text.trim().is_empty() {
         return Err(invalid());
+    }
+    if total == 0 {
+        return Err(format!(
+            "`{text}` is no time at all: give a duration above zero"
+        ));
     }
     Ok(Duration::from_secs(total))
 }
@@ -73,9 +78,13 @@ mod tests {
 
     #[test]
     fn refuses_what_it_cannot_read() {
-        for bad in ["", "10", "h", "1x", "0s", "-5m", "99999999999999999999d"] {
+        for bad in ["", "10", "h", "1x", "-5m", "99999999999999999999d"] {
             let err = parse_duration(bad).unwrap_err();
             assert!(err.contains("is not a duration"), "{bad}: {err}");
+        }
+        for zero in ["0s", "0h0m"] {
+            let err = parse_duration(zero).unwrap_err();
+            assert!(err.contains("above zero"), "{zero}: {err}");
         }
     }
 

@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use aws_config::{BehaviorVersion, SdkConfig};
-use aws_sdk_cloudformation::error::{DisplayErrorContext, ProvideErrorMetadata};
+use aws_sdk_cloudformation::error::ProvideErrorMetadata;
 use hitl_contract::outputs;
 
 use crate::cli::GlobalArgs;
@@ -14,6 +14,8 @@ use crate::cli::GlobalArgs;
 pub enum StackError {
     #[error("no AWS region is configured: set AWS_REGION, pass --region, or choose a profile with a region (AWS_PROFILE)")]
     NoRegion,
+    #[error("AWS profile `{0}` is not defined in the AWS config or credentials file: check its name (`aws configure list-profiles`) or AWS_CONFIG_FILE")]
+    NoProfile(String),
     #[error("stack `{stack}` was not found in {region}: deploy it (see README), or name another with --stack or HITL_STACK")]
     NotFound { stack: String, region: String },
     #[error("stack `{stack}` has no `{key}` output: is it a hitl stack? Redeploy it from this version's template.yaml")]
@@ -47,10 +49,29 @@ pub async fn load_config(global: &GlobalArgs) -> SdkConfig {
 /// Loads the AWS configuration the standard way, with our two overrides.
 pub async fn load_aws_config(global: &GlobalArgs) -> anyhow::Result<SdkConfig> {
     let config = load_config(global).await;
+    if let Some(profile) = missing_profile(global).await {
+        return Err(StackError::NoProfile(profile).into());
+    }
     if config.region().is_none() {
         return Err(StackError::NoRegion.into());
     }
     Ok(config)
+}
+
+/// The profile chosen by --profile or AWS_PROFILE when no config or
+/// credentials file defines it (the SDK would quietly carry on without it).
+async fn missing_profile(global: &GlobalArgs) -> Option<String> {
+    use aws_types::os_shim_internal::{Env, Fs};
+    let name = global
+        .profile
+        .clone()
+        .or_else(|| std::env::var("AWS_PROFILE").ok())
+        .filter(|name| !name.is_empty() && name != "default")?;
+    let files = aws_runtime::env_config::file::EnvConfigFiles::default();
+    let profiles = aws_config::profile::load(&Fs::real(), &Env::real(), &files, None)
+        .await
+        .ok()?;
+    profiles.get_profile(&name).is_none().then_some(name)
 }
 
 /// What DescribeStacks says about a stack: its outputs and its account.
@@ -86,7 +107,7 @@ pub async fn describe(
             } else {
                 StackError::Unreachable {
                     stack: name.to_owned(),
-                    message: DisplayErrorContext(&err).to_string(),
+                    message: hitl_contract::sdk_error::summary(&err),
                 }
             });
         }

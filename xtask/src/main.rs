@@ -81,6 +81,12 @@ enum LocalTask {
     /// Restart `cargo lambda watch` (after a crash test killed a function).
     #[command(hide = true)]
     RestartFunctions,
+    /// Kill one service outright (SIGKILL), as a crash would (fault tests).
+    #[command(hide = true)]
+    Kill { service: String },
+    /// Start one killed service again with its data (fault tests).
+    #[command(hide = true)]
+    Start { service: String },
     #[command(hide = true)]
     ForwardLogs {
         #[arg(long)]
@@ -141,6 +147,8 @@ async fn run(task: Task) -> anyhow::Result<()> {
             LocalTask::Down => local::down(&paths),
             LocalTask::Status => local::status(&paths),
             LocalTask::RestartFunctions => local::restart_functions(&paths).await,
+            LocalTask::Kill { service } => local::kill(&paths, &service),
+            LocalTask::Start { service } => local::start(&paths, &service).await,
             LocalTask::FrontDoor {
                 port,
                 emulator_port,

@@ -1,7 +1,6 @@
 //! `hitl cancel ID`: withdraw a pending request and stop its execution.
 
 use anyhow::Context;
-use aws_sdk_lambda::error::DisplayErrorContext;
 use aws_sdk_lambda::types::{ErrorObject, ExecutionStatus};
 use hitl_contract::Timestamp;
 
@@ -61,7 +60,7 @@ pub async fn stop(lambda: &aws_sdk_lambda::Client, arn: &str, message: &str) -> 
         .map(|e| e.status().clone());
     match status {
         Ok(status) if status != ExecutionStatus::Running => Ok(()),
-        _ => Err(anyhow::anyhow!(DisplayErrorContext(err).to_string())),
+        _ => Err(anyhow::anyhow!(hitl_contract::sdk_error::summary(&err))),
     }
 }
 

@@ -8,7 +8,7 @@
 //! the same answer is a failure.
 
 use aws_config::SdkConfig;
-use aws_sdk_lambda::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_lambda::error::{ProvideErrorMetadata, SdkError};
 use hitl_contract::record::STATUS_INDEX;
 use serde::Serialize;
 
@@ -121,7 +121,7 @@ struct Failure {
 fn failure<E, R>(err: &SdkError<E, R>, endpoint: Option<String>) -> Failure
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
+    R: std::fmt::Debug + 'static,
 {
     let code = err
         .as_service_error()
@@ -132,14 +132,7 @@ where
             code.as_deref(),
             Some("ResourceNotFoundException" | "AccessDeniedException" | "AccessDenied")
         );
-    let message = match err.as_service_error() {
-        Some(service) => format!(
-            "{}: {}",
-            service.code().unwrap_or("error"),
-            service.message().unwrap_or("no message")
-        ),
-        None => DisplayErrorContext(err).to_string(),
-    };
+    let message = hitl_contract::sdk_error::summary(err);
     Failure {
         unserved: endpoint
             .filter(|_| server_side)

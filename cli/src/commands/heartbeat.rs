@@ -1,7 +1,7 @@
 //! `hitl heartbeat ID`: tell the waiting callback the request is still being
 //! worked on, for callbacks created with a heartbeat timeout.
 
-use aws_sdk_lambda::error::{DisplayErrorContext, ProvideErrorMetadata};
+use aws_sdk_lambda::error::ProvideErrorMetadata;
 use hitl_contract::{ApprovalRecord, ApprovalStore, DecideError, Status, StoreError, Timestamp};
 use serde::Serialize;
 
@@ -83,7 +83,7 @@ pub async fn heartbeat(
     ) || (code.is_none() && status == Some(404));
     if !closed {
         return Err(Refused::Other(
-            anyhow::anyhow!(DisplayErrorContext(err).to_string())
+            anyhow::anyhow!(hitl_contract::sdk_error::summary(&err))
                 .context(format!("sending a heartbeat for `{id}`; try again")),
         ));
     }

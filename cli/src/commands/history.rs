@@ -1,7 +1,6 @@
 //! `hitl history ID`: the durable execution's events as a timeline.
 
 use anyhow::Context;
-use aws_sdk_lambda::error::DisplayErrorContext;
 use aws_sdk_lambda::types::{ErrorObject, Event};
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{ContentArrangement, Table};
@@ -57,7 +56,7 @@ pub async fn fetch(lambda: &aws_sdk_lambda::Client, arn: &str) -> anyhow::Result
             .set_marker(marker.clone())
             .send()
             .await
-            .map_err(|e| anyhow::anyhow!(DisplayErrorContext(e).to_string()))?;
+            .map_err(|e| anyhow::anyhow!(hitl_contract::sdk_error::summary(&e)))?;
         events.extend(page.events().iter().cloned());
         match page.next_marker().filter(|m| !m.is_empty()) {
             Some(next) => marker = Some(next.to_owned()),

@@ -5,7 +5,6 @@ use std::io::IsTerminal;
 use std::time::Duration;
 
 use anyhow::Context;
-use aws_sdk_cloudwatchlogs::error::DisplayErrorContext;
 use hitl_contract::Timestamp;
 use serde::Serialize;
 
@@ -186,7 +185,7 @@ async fn fetch(
             .set_next_token(token.clone())
             .send()
             .await
-            .map_err(|e| anyhow::anyhow!(DisplayErrorContext(e).to_string()))?;
+            .map_err(|e| anyhow::anyhow!(hitl_contract::sdk_error::summary(&e)))?;
         for event in page.events() {
             let (Some(message), Some(at)) = (
                 event.message(),

@@ -12,7 +12,6 @@
 use std::collections::HashMap;
 
 use anyhow::Context;
-use aws_sdk_lambda::error::DisplayErrorContext;
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{ContentArrangement, Table};
 use hitl_contract::{ApprovalRecord, ApprovalStore, Status, Timestamp};
@@ -119,10 +118,10 @@ pub fn check(record: Option<&ApprovalRecord>, execution: Option<&Execution>) -> 
     }
 }
 
-fn sdk_error<E: std::error::Error + 'static>(
+fn sdk_error<E: std::error::Error + aws_sdk_lambda::error::ProvideErrorMetadata + 'static>(
     err: aws_sdk_lambda::error::SdkError<E, aws_sdk_lambda::config::http::HttpResponse>,
 ) -> anyhow::Error {
-    anyhow::anyhow!(DisplayErrorContext(err).to_string())
+    anyhow::anyhow!(hitl_contract::sdk_error::summary(&err))
 }
 
 /// Every qualifier executions can run on: `$LATEST` and each published version.

@@ -1,7 +1,6 @@
 //! `hitl show ID`: the record and its durable execution.
 
 use anyhow::Context;
-use aws_sdk_lambda::error::DisplayErrorContext;
 use hitl_contract::Timestamp;
 use serde::Serialize;
 
@@ -72,7 +71,7 @@ async fn execution(app: &App, arn: &str) -> anyhow::Result<ExecutionView> {
         .durable_execution_arn(arn)
         .send()
         .await
-        .map_err(|e| anyhow::anyhow!(DisplayErrorContext(e).to_string()))?;
+        .map_err(|e| anyhow::anyhow!(hitl_contract::sdk_error::summary(&e)))?;
     Ok(ExecutionView {
         arn: arn.to_owned(),
         status: out.status().as_str().to_owned(),

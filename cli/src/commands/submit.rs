@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use anyhow::Context;
-use aws_sdk_lambda::error::{DisplayErrorContext, ProvideErrorMetadata};
+use aws_sdk_lambda::error::ProvideErrorMetadata;
 use aws_sdk_lambda::types::InvocationType;
 use aws_smithy_types::Blob;
 use hitl_contract::{ApprovalRecord, StoreError, SubmitRequest};
@@ -97,7 +97,7 @@ async fn start(
         .function_name(function)
         .send()
         .await
-        .map_err(|e| anyhow::anyhow!(DisplayErrorContext(e).to_string()))
+        .map_err(|e| anyhow::anyhow!(hitl_contract::sdk_error::summary(&e)))
         .with_context(|| format!("publishing a version of function `{function}`"))?;
     let version = published
         .version()
@@ -122,7 +122,18 @@ async fn start(
             if code == Some("DurableExecutionAlreadyStartedException") || status == Some(409) {
                 return Err(StoreError::IdInUse(request.approval_id.clone()).into());
             }
-            return Err(anyhow::anyhow!(DisplayErrorContext(err).to_string()))
+            let transient = err.as_service_error().is_none()
+                || status.is_some_and(|s| s >= 500 || s == 429)
+                || code.is_some_and(|c| c.contains("Throttl") || c == "TooManyRequestsException");
+            let mut message = hitl_contract::sdk_error::summary(&err);
+            if transient {
+                message.push_str(&format!(
+                    "\nLambda could not be reached or did not answer: try again with `--id {}`, \
+                     which starts a request at most once.",
+                    request.approval_id
+                ));
+            }
+            return Err(anyhow::anyhow!(message))
                 .with_context(|| format!("starting the workflow `{function}:{version}`"));
         }
     };
@@ -140,9 +151,38 @@ fn new_approval_id() -> String {
     format!("apr-{}", &uuid[..12])
 }
 
+/// Files larger than this are refused unread: details hold at most
+/// `MAX_DETAILS_BYTES` of compact JSON, and this leaves room for layout.
+const MAX_DETAILS_FILE_BYTES: u64 = 1024 * 1024;
+
 fn read_details(path: &Path) -> anyhow::Result<serde_json::Value> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| InvalidInput(format!("cannot read details file {}: {e}", path.display())))?;
+    use std::io::Read;
+    let unreadable = |e: std::io::Error| {
+        InvalidInput(format!("cannot read details file {}: {e}", path.display()))
+    };
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|file| {
+            file.take(MAX_DETAILS_FILE_BYTES + 1)
+                .read_to_end(&mut bytes)
+        })
+        .map_err(unreadable)?;
+    if bytes.len() as u64 > MAX_DETAILS_FILE_BYTES {
+        return Err(InvalidInput(format!(
+            "details file {} is over {} bytes: the limit is {} bytes of JSON",
+            path.display(),
+            MAX_DETAILS_FILE_BYTES,
+            hitl_contract::payload::MAX_DETAILS_BYTES
+        ))
+        .into());
+    }
+    let text = String::from_utf8(bytes).map_err(|e| {
+        InvalidInput(format!(
+            "details file {} is not UTF-8 text (invalid byte at offset {})",
+            path.display(),
+            e.utf8_error().valid_up_to()
+        ))
+    })?;
     serde_json::from_str(&text).map_err(|e| {
         InvalidInput(format!(
             "details file {} is not valid JSON: {e}",

@@ -390,7 +390,10 @@ fn refuse_foreign_post(request: &Request) -> Option<Page> {
             "Decisions are made with the form on the approval page.",
         ));
     }
-    let cross_site = header("sec-fetch-site").is_some_and(|site| site == "cross-site");
+    // A browser sends one Origin; several are a forgery, whatever the first says.
+    let several_origins = request.headers().get_all("origin").iter().count() > 1;
+    let cross_site =
+        several_origins || header("sec-fetch-site").is_some_and(|site| site == "cross-site");
     let foreign_origin = match (header("origin"), header("host")) {
         (Some(origin), Some(host)) => {
             let origin_host = origin
@@ -741,8 +744,21 @@ mod tests {
         let mut json = post_request("{}");
         json.headers_mut()
             .insert("content-type", HeaderValue::from_static("application/json"));
+        // A second Origin after ours, as separate headers or joined with a
+        // comma (as Function URLs pass repeated headers on).
+        let mut second = post_request(&form(&approve, ""));
+        second
+            .headers_mut()
+            .append("origin", HeaderValue::from_static("https://evil.example"));
+        let mut joined = post_request(&form(&approve, ""));
+        joined.headers_mut().insert(
+            "origin",
+            HeaderValue::from_str(&format!("https://{HOST}, https://evil.example")).unwrap(),
+        );
         let pages = pages(&[], &[]);
         assert_eq!(pages.handle(foreign).await.status(), StatusCode::FORBIDDEN);
+        assert_eq!(pages.handle(second).await.status(), StatusCode::FORBIDDEN);
+        assert_eq!(pages.handle(joined).await.status(), StatusCode::FORBIDDEN);
         assert_eq!(
             pages.handle(json).await.status(),
             StatusCode::UNSUPPORTED_MEDIA_TYPE

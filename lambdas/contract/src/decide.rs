@@ -8,7 +8,7 @@
 //! inferred from the callback API's answer (which differs between AWS and the
 //! local emulator).
 
-use aws_sdk_lambda::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_lambda::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_lambda::types::ErrorObject;
 use aws_smithy_types::Blob;
 
@@ -268,7 +268,7 @@ impl SendError {
         ) || (code.is_none() && status == Some(404));
         Self {
             callback_closed,
-            message: DisplayErrorContext(&err).to_string(),
+            message: crate::sdk_error::summary(&err),
             status,
         }
     }

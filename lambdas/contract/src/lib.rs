@@ -11,6 +11,7 @@ pub mod links;
 pub mod outputs;
 pub mod payload;
 pub mod record;
+pub mod sdk_error;
 pub mod store;
 pub mod timestamp;
 

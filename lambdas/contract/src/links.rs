@@ -210,7 +210,7 @@ pub async fn load_key(
         .await
         .map_err(|e| KeyError::Unreadable {
             secret: secret_id.to_owned(),
-            message: aws_sdk_secretsmanager::error::DisplayErrorContext(e).to_string(),
+            message: crate::sdk_error::summary(&e),
         })?;
     let secret = out.secret_string().ok_or_else(|| KeyError::Unreadable {
         secret: secret_id.to_owned(),

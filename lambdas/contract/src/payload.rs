@@ -22,6 +22,9 @@ pub const MAX_REQUESTER_LEN: usize = 256;
 pub const MAX_COMMENT_LEN: usize = 2_000;
 /// Details are stored inline in the record; DynamoDB items are capped at 400 KB.
 pub const MAX_DETAILS_BYTES: usize = 32 * 1024;
+/// DynamoDB refuses items nested more than 32 levels deep; the record's
+/// `details` attribute is the first of them.
+pub const MAX_DETAILS_DEPTH: usize = 31;
 
 /// The input of one workflow execution: a request for approval.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -59,8 +62,20 @@ pub enum ValidationError {
     Amount(String),
     #[error("details are {0} bytes as JSON; the limit is {MAX_DETAILS_BYTES} bytes")]
     DetailsTooLarge(usize),
+    #[error("details are nested {0} levels deep; the limit is {MAX_DETAILS_DEPTH} levels (DynamoDB stores at most 32)")]
+    DetailsTooDeep(usize),
     #[error("timeout of {seconds}s is out of range: use {min}s to {max}s (the workflow function's execution timeout)")]
     Timeout { seconds: u64, min: u64, max: u64 },
+}
+
+/// How deeply `value` nests arrays and objects (a scalar is 0). Parsed JSON
+/// is at most 128 levels deep, so the recursion is bounded.
+fn nesting(value: &serde_json::Value) -> usize {
+    match value {
+        serde_json::Value::Array(items) => 1 + items.iter().map(nesting).max().unwrap_or(0),
+        serde_json::Value::Object(map) => 1 + map.values().map(nesting).max().unwrap_or(0),
+        _ => 0,
+    }
 }
 
 /// Whether `id` can name a request and its durable execution.
@@ -120,6 +135,10 @@ impl SubmitRequest {
             let len = details.to_string().len();
             if len > MAX_DETAILS_BYTES {
                 return Err(ValidationError::DetailsTooLarge(len));
+            }
+            let depth = nesting(details);
+            if depth > MAX_DETAILS_DEPTH {
+                return Err(ValidationError::DetailsTooDeep(depth));
             }
         }
         let seconds = self.timeout().as_secs();
@@ -235,6 +254,29 @@ mod tests {
     #[test]
     fn accepts_a_good_request() {
         request().validate(MAX).unwrap();
+    }
+
+    fn nested(depth: usize) -> serde_json::Value {
+        let text = format!("{}1{}", "{\"a\":".repeat(depth), "}".repeat(depth));
+        serde_json::from_str(&text).unwrap()
+    }
+
+    #[test]
+    fn details_nest_no_deeper_than_dynamodb_stores() {
+        let mut ok = request();
+        ok.details = Some(nested(MAX_DETAILS_DEPTH));
+        ok.validate(MAX).unwrap();
+        let mut deep = request();
+        deep.details = Some(nested(MAX_DETAILS_DEPTH + 1));
+        assert_eq!(
+            deep.validate(MAX),
+            Err(ValidationError::DetailsTooDeep(MAX_DETAILS_DEPTH + 1))
+        );
+        assert!(deep
+            .validate(MAX)
+            .unwrap_err()
+            .to_string()
+            .contains("nested 32 levels"));
     }
 
     #[test]

@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::config::http::HttpResponse;
-use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use aws_sdk_dynamodb::Client;
 
@@ -16,7 +16,7 @@ use crate::timestamp::Timestamp;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("no approval request `{0}` exists")]
+    #[error("no approval request `{0}` exists; `hitl list --status all` lists them")]
     NotFound(String),
     #[error("approval id `{0}` is already used by another request; choose another id")]
     IdInUse(String),
@@ -84,13 +84,17 @@ impl ApprovalStore {
 
     fn aws_error<E>(&self, operation: &'static str, err: SdkError<E, HttpResponse>) -> StoreError
     where
-        E: std::error::Error + 'static,
+        E: std::error::Error + ProvideErrorMetadata + 'static,
     {
         let status = err.raw_response().map(|r| r.status().as_u16());
+        let mut message = crate::sdk_error::summary(&err);
+        if let Some(advice) = advice(&err) {
+            message = format!("{message}\n{advice}");
+        }
         StoreError::Aws {
             operation,
             table: self.table.clone(),
-            message: DisplayErrorContext(&err).to_string(),
+            message,
             status,
         }
     }
@@ -583,4 +587,29 @@ where
     err.as_service_error()
         .and_then(|e| e.code())
         .is_some_and(|code| code == "ConditionalCheckFailedException")
+}
+
+/// What to do about a failed DynamoDB call, when its kind is known.
+fn advice<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> Option<&'static str> {
+    let service = match err {
+        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => {
+            return Some("Could not reach DynamoDB: check the network and the endpoint (AWS_ENDPOINT_URL_DYNAMODB), then try again.")
+        }
+        SdkError::ServiceError(service) => service.err(),
+        _ => return None,
+    };
+    Some(match service.code()? {
+        "ThrottlingException" | "ProvisionedThroughputExceededException" | "RequestLimitExceeded" => {
+            "DynamoDB is throttling requests: wait a moment and try again."
+        }
+        "AccessDeniedException" => {
+            "The caller lacks a permission this needs: see the permissions in the README (`hitl doctor` checks them)."
+        }
+        "ResourceNotFoundException" => "The table does not exist: check the stack with `hitl doctor`.",
+        "UnrecognizedClientException" | "ExpiredTokenException" | "InvalidSignatureException" => {
+            "The AWS credentials were refused or have expired: refresh them and try again."
+        }
+        "InternalServerError" | "ServiceUnavailable" => "DynamoDB failed to answer: try again.",
+        _ => return None,
+    })
 }

@@ -72,9 +72,11 @@ pub async fn up(paths: &Paths, base_port: u16) -> anyhow::Result<Ports> {
     }
     let ports = Ports::from_base(base_port);
     ports.check_free()?;
-    // A fresh stack starts fresh logs (services append, to survive restarts).
+    // A fresh stack starts fresh logs and data (services append their
+    // logs and keep their data, to survive restarts).
     for name in SERVICES {
         std::fs::remove_file(Service::new(&paths.run, name).log_path()).ok();
+        std::fs::remove_dir_all(data_dir(paths, name)).ok();
     }
 
     // Built exactly as `cargo lambda watch` will run it (`--bin`, whole
@@ -112,26 +114,7 @@ async fn start_all(paths: &Paths, ports: &Ports) -> anyhow::Result<()> {
     let self_exe = std::env::current_exe().context("finding the xtask binary")?;
 
     eprintln!("Starting DynamoDB Local on port {}...", ports.dynamodb);
-    let jar = setup::dynamodb_jar(paths)?;
-    let jar_dir = jar.parent().context("DynamoDB Local jar has no folder")?;
-    let dynamodb = Service::new(&paths.run, "dynamodb");
-    dynamodb.start(
-        Command::new("java")
-            .arg(format!(
-                "-Djava.library.path={}",
-                jar_dir.join("DynamoDBLocal_lib").display()
-            ))
-            .arg("-jar")
-            .arg(&jar)
-            .args([
-                "-inMemory",
-                "-sharedDb",
-                "-disableTelemetry",
-                "-port",
-                &ports.dynamodb.to_string(),
-            ])
-            .current_dir(jar_dir),
-    )?;
+    let dynamodb = start_dynamodb(paths, ports)?;
 
     eprintln!("Starting moto_server on port {}...", ports.moto);
     let moto = Service::new(&paths.run, "moto");
@@ -146,7 +129,6 @@ async fn start_all(paths: &Paths, ports: &Ports) -> anyhow::Result<()> {
 
     eprintln!("Starting cargo lambda watch on port {}...", ports.functions);
     let functions = start_functions(paths, ports, &[])?;
-    let front = url(ports.front_door, "");
 
     eprintln!(
         "Starting the Python conformance functions on port {}...",
@@ -168,18 +150,7 @@ async fn start_all(paths: &Paths, ports: &Ports) -> anyhow::Result<()> {
         "Starting the durable execution emulator on port {}...",
         ports.emulator
     );
-    let emulator = Service::new(&paths.run, "emulator");
-    emulator.start(local_env(
-        Command::new(paths.venv_bin("dex-local-runner"))
-            .args([
-                "start-server",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                &ports.emulator.to_string(),
-            ])
-            .args(["--lambda-endpoint", &front, "--local-runner-region", REGION]),
-    ))?;
+    let emulator = start_emulator(paths, ports)?;
 
     eprintln!(
         "Starting the Lambda front door on port {}...",
@@ -237,6 +208,98 @@ async fn start_all(paths: &Paths, ports: &Ports) -> anyhow::Result<()> {
     })
     .await?;
     Ok(())
+}
+
+/// Where DynamoDB Local and the emulator keep their data, so that either
+/// can be killed and restarted (as the fault tests do) without losing the
+/// tables or executions, as AWS would not. A fresh stack starts empty.
+fn data_dir(paths: &Paths, service: &str) -> std::path::PathBuf {
+    paths.run.join(format!("{service}-data"))
+}
+
+fn start_dynamodb(paths: &Paths, ports: &Ports) -> anyhow::Result<Service> {
+    let jar = setup::dynamodb_jar(paths)?;
+    let jar_dir = jar.parent().context("DynamoDB Local jar has no folder")?;
+    let data = data_dir(paths, "dynamodb");
+    std::fs::create_dir_all(&data)?;
+    let dynamodb = Service::new(&paths.run, "dynamodb");
+    dynamodb.start(
+        Command::new("java")
+            .arg(format!(
+                "-Djava.library.path={}",
+                jar_dir.join("DynamoDBLocal_lib").display()
+            ))
+            .arg("-jar")
+            .arg(&jar)
+            .arg("-dbPath")
+            .arg(&data)
+            .args([
+                "-sharedDb",
+                "-disableTelemetry",
+                "-port",
+                &ports.dynamodb.to_string(),
+            ])
+            .current_dir(jar_dir),
+    )?;
+    Ok(dynamodb)
+}
+
+fn start_emulator(paths: &Paths, ports: &Ports) -> anyhow::Result<Service> {
+    let front = format!("http://127.0.0.1:{}", ports.front_door);
+    let emulator = Service::new(&paths.run, "emulator");
+    emulator.start(local_env(
+        Command::new(paths.venv_bin("dex-local-runner"))
+            .args([
+                "start-server",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                &ports.emulator.to_string(),
+            ])
+            .args(["--lambda-endpoint", &front, "--local-runner-region", REGION])
+            .args(["--store-type", "filesystem", "--store-path"])
+            .arg(data_dir(paths, "emulator")),
+    ))?;
+    Ok(emulator)
+}
+
+/// Kills a service outright (SIGKILL, no clean shutdown), as a crash would.
+pub fn kill(paths: &Paths, name: &str) -> anyhow::Result<()> {
+    let name = service_name(name)?;
+    Service::new(&paths.run, name).kill();
+    Ok(())
+}
+
+/// Starts one stopped service of the running stack again, with the same
+/// ports and data, and waits until it answers.
+pub async fn start(paths: &Paths, name: &str) -> anyhow::Result<()> {
+    let name = service_name(name)?;
+    let ports = Ports::load(&ports_file(paths)).context("the local stack is not up")?;
+    anyhow::ensure!(
+        !Service::new(&paths.run, name).is_running(),
+        "{name} is already running"
+    );
+    let http = reqwest::Client::new();
+    let (service, port, path) = match name {
+        "dynamodb" => (start_dynamodb(paths, &ports)?, ports.dynamodb, "/"),
+        "emulator" => (start_emulator(paths, &ports)?, ports.emulator, "/health"),
+        "functions" => (start_functions(paths, &ports, &[])?, ports.functions, "/"),
+        other => anyhow::bail!("`{other}` cannot be started on its own"),
+    };
+    let url = format!("http://127.0.0.1:{port}{path}");
+    wait_until(&service, Duration::from_secs(60), || {
+        answers(http.clone(), url.clone())
+    })
+    .await
+}
+
+fn service_name(name: &str) -> anyhow::Result<&'static str> {
+    SERVICES.into_iter().find(|s| *s == name).with_context(|| {
+        format!(
+            "no service `{name}`; the services are {}",
+            SERVICES.join(", ")
+        )
+    })
 }
 
 /// Starts `cargo lambda watch` serving the workspace's functions, with

@@ -48,6 +48,18 @@ impl Service {
         Ok(())
     }
 
+    /// Kills the whole process group at once (SIGKILL), as a crash would.
+    pub fn kill(&self) {
+        if let Some(pid) = self.pid() {
+            signal_group(pid, "KILL");
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while group_alive(pid) && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+        std::fs::remove_file(self.pid_path()).ok();
+    }
+
     pub fn pid(&self) -> Option<i32> {
         std::fs::read_to_string(self.pid_path())
             .ok()?
