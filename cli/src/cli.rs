@@ -305,6 +305,18 @@ pub struct CancelArgs {
     pub as_name: Option<String>,
 }
 
+/// An approval id as `hitl submit` and the workflow accept them: anything
+/// else cannot name a request, so it is refused before any AWS call.
+fn approval_id(text: &str) -> Result<String, String> {
+    if hitl_contract::payload::is_valid_approval_id(text) {
+        Ok(text.to_owned())
+    } else {
+        let shown: String = text.chars().take(80).collect();
+        let more = if shown.len() < text.len() { "..." } else { "" };
+        Err(hitl_contract::ValidationError::ApprovalId(format!("{shown}{more}")).to_string())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -326,17 +338,5 @@ mod tests {
             let text = sub.render_long_help().to_string();
             insta::assert_snapshot!(format!("help_{}", sub.get_name()), text);
         }
-    }
-}
-
-/// An approval id as `hitl submit` and the workflow accept them: anything
-/// else cannot name a request, so it is refused before any AWS call.
-fn approval_id(text: &str) -> Result<String, String> {
-    if hitl_contract::payload::is_valid_approval_id(text) {
-        Ok(text.to_owned())
-    } else {
-        let shown: String = text.chars().take(80).collect();
-        let more = if shown.len() < text.len() { "..." } else { "" };
-        Err(hitl_contract::ValidationError::ApprovalId(format!("{shown}{more}")).to_string())
     }
 }
