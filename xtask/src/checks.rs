@@ -65,6 +65,17 @@ pub async fn run(paths: &Paths, base_port: u16) -> anyhow::Result<()> {
     eprintln!("==> local stack down");
     local::down(paths)?;
     tested?;
+    eprintln!(
+        "==> cargo xtask fuzz --seconds {} (every target)",
+        crate::fuzz::CI_SECONDS
+    );
+    crate::fuzz::run(
+        paths,
+        &crate::fuzz::Options {
+            seconds: crate::fuzz::CI_SECONDS,
+            targets: Vec::new(),
+        },
+    )?;
     step(
         "sam validate --lint",
         sam(paths).args(["validate", "--lint", "--template", "template.yaml"]),

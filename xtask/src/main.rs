@@ -4,6 +4,7 @@
 mod bench;
 mod checks;
 mod demo;
+mod fuzz;
 #[cfg(test)]
 mod least_privilege;
 mod local;
@@ -31,7 +32,7 @@ enum Task {
         #[arg(long, env = "HITL_LOCAL_BASE_PORT", default_value_t = local::ports::DEFAULT_BASE)]
         base_port: u16,
     },
-    /// Everything CI checks: formatting, lints, all tests on the local stack, cfn-lint.
+    /// Everything CI checks: formatting, lints, all tests on the local stack, cfn-lint, a short fuzz run.
     Test {
         #[arg(long, env = "HITL_LOCAL_BASE_PORT", default_value_t = local::ports::DEFAULT_BASE)]
         base_port: u16,
@@ -47,6 +48,16 @@ enum Task {
         /// Only the rows whose name contains this (repeatable), e.g. `--only "CLI start"`.
         #[arg(long)]
         only: Vec<String>,
+    },
+    /// Fuzz the parsers of outside input (the invocation envelope, table
+    /// items, approval links) for a bounded time each; fails on any crash.
+    Fuzz {
+        /// Seconds per target.
+        #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+        seconds: u64,
+        /// Only this target (repeatable); all of them by default.
+        #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(fuzz::TARGETS))]
+        target: Vec<String>,
     },
     /// The local stack of emulators.
     Local {
@@ -134,6 +145,13 @@ async fn run(task: Task) -> anyhow::Result<()> {
             )
             .await
         }
+        Task::Fuzz { seconds, target } => fuzz::run(
+            &paths,
+            &fuzz::Options {
+                seconds,
+                targets: target,
+            },
+        ),
         Task::Local { command } => match command {
             LocalTask::Up { base_port } => {
                 local::up(&paths, base_port).await?;

@@ -2,7 +2,10 @@
 //!
 //! Records keep times as `2026-11-22T10:15:00.123Z`: readable in the console,
 //! and, being fixed width, they sort as text, which the by-status index relies
-//! on to list newest first.
+//! on to list newest first. That form has four-digit years, so a timestamp
+//! is always in the years 0000 to 9999 (UTC): parsing and the epoch
+//! constructors refuse times outside them, the clock and [`Timestamp::plus`]
+//! clamp to them.
 
 use std::fmt;
 use std::time::{Duration, SystemTime};
@@ -16,39 +19,64 @@ use time::OffsetDateTime;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Timestamp(OffsetDateTime);
 
+/// The years a timestamp can have: four digits, as its text form writes them.
+const YEARS: std::ops::RangeInclusive<i32> = 0..=9999;
+
 #[derive(Debug, thiserror::Error)]
-#[error("`{text}` is not an RFC 3339 timestamp (for example 2026-11-22T10:15:00Z)")]
+#[error("`{text}` {reason}")]
 pub struct TimestampError {
     text: String,
+    reason: &'static str,
 }
 
+const NOT_RFC3339: &str = "is not an RFC 3339 timestamp (for example 2026-11-22T10:15:00Z)";
+const OUT_OF_RANGE: &str = "is outside the years 0000 to 9999 (in UTC) that a timestamp can have";
+
 impl Timestamp {
+    /// The first time a timestamp can hold: 0000-01-01T00:00:00.000Z.
+    pub const MIN: Self = Self(time::macros::datetime!(0000-01-01 00:00:00 UTC));
+    /// The last time a timestamp can hold: 9999-12-31T23:59:59.999Z.
+    pub const MAX: Self = Self(time::macros::datetime!(9999-12-31 23:59:59.999 UTC));
+
     pub fn now() -> Self {
         Self::from_system_time(SystemTime::now())
     }
 
+    /// A clock's time, clamped to the years 0000 to 9999.
     pub fn from_system_time(time: SystemTime) -> Self {
-        Self::truncate(OffsetDateTime::from(time))
+        let t = OffsetDateTime::from(time);
+        Self::in_range(t)
+            .unwrap_or(if t.year() < 0 { Self::MIN } else { Self::MAX })
+            .truncate()
     }
 
-    /// Seconds since the Unix epoch; `None` when out of range.
+    /// Seconds since the Unix epoch; `None` outside the years 0000 to 9999.
     pub fn from_unix_seconds(seconds: i64) -> Option<Self> {
-        OffsetDateTime::from_unix_timestamp(seconds).ok().map(Self)
+        OffsetDateTime::from_unix_timestamp(seconds)
+            .ok()
+            .and_then(Self::in_range)
     }
 
-    /// Milliseconds since the Unix epoch; `None` when out of range.
+    /// Milliseconds since the Unix epoch; `None` outside the years 0000 to 9999.
     pub fn from_unix_millis(millis: i64) -> Option<Self> {
         OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000)
             .ok()
-            .map(Self)
+            .and_then(Self::in_range)
     }
 
+    /// An RFC 3339 timestamp with any offset, kept in UTC to the millisecond;
+    /// refused when its UTC year is outside 0000 to 9999.
     pub fn parse(text: &str) -> Result<Self, TimestampError> {
-        OffsetDateTime::parse(text, &Rfc3339)
-            .map(|t| Self::truncate(t.to_offset(time::UtcOffset::UTC)))
-            .map_err(|_| TimestampError {
-                text: text.to_owned(),
-            })
+        let error = |reason| TimestampError {
+            text: text.to_owned(),
+            reason,
+        };
+        let parsed = OffsetDateTime::parse(text, &Rfc3339).map_err(|_| error(NOT_RFC3339))?;
+        parsed
+            .checked_to_offset(time::UtcOffset::UTC)
+            .and_then(Self::in_range)
+            .map(Self::truncate)
+            .ok_or_else(|| error(OUT_OF_RANGE))
     }
 
     pub fn unix_seconds(self) -> i64 {
@@ -59,12 +87,13 @@ impl Timestamp {
         i64::try_from(self.0.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
     }
 
-    /// This time plus `duration`, saturating at the far future.
+    /// This time plus `duration`, saturating at [`Timestamp::MAX`].
     pub fn plus(self, duration: Duration) -> Self {
-        self.0
-            .checked_add(time::Duration::try_from(duration).unwrap_or(time::Duration::MAX))
-            .map(Self)
-            .unwrap_or(self)
+        time::Duration::try_from(duration)
+            .ok()
+            .and_then(|duration| self.0.checked_add(duration))
+            .and_then(Self::in_range)
+            .unwrap_or(Self::MAX)
     }
 
     /// Whole seconds from `self` until `later`; zero if `later` is not later.
@@ -72,7 +101,13 @@ impl Timestamp {
         u64::try_from((later.0 - self.0).whole_seconds()).unwrap_or(0)
     }
 
-    fn truncate(t: OffsetDateTime) -> Self {
+    /// `t` (in UTC) when its year is one a timestamp can have.
+    fn in_range(t: OffsetDateTime) -> Option<Self> {
+        YEARS.contains(&t.year()).then_some(Self(t))
+    }
+
+    fn truncate(self) -> Self {
+        let t = self.0;
         let whole_millis = t.nanosecond() / 1_000_000 * 1_000_000;
         Self(t.replace_nanosecond(whole_millis).unwrap_or(t))
     }
@@ -132,6 +167,92 @@ mod tests {
     fn rejects_garbage() {
         let err = Timestamp::parse("yesterday").unwrap_err();
         assert!(err.to_string().contains("RFC 3339"));
+    }
+
+    /// Every timestamp writes as 24 characters that parse back to it.
+    fn assert_fixed_width(t: Timestamp) {
+        let text = t.to_string();
+        assert_eq!(text.len(), 24, "{text}");
+        assert_eq!(Timestamp::parse(&text).unwrap(), t, "{text}");
+    }
+
+    #[test]
+    fn the_years_0000_to_9999_round_trip() {
+        for text in [
+            "0000-01-01T00:00:00.000Z",
+            "0001-02-03T04:05:06.007Z",
+            "1969-12-31T23:59:59.999Z",
+            "9999-12-31T23:59:59.999Z",
+        ] {
+            let t = Timestamp::parse(text).unwrap();
+            assert_eq!(t.to_string(), text);
+            assert_fixed_width(t);
+        }
+        assert_eq!(
+            Timestamp::parse("0000-01-01T00:00:00Z").unwrap(),
+            Timestamp::MIN
+        );
+        assert_eq!(
+            Timestamp::parse("9999-12-31T23:59:59.999Z").unwrap(),
+            Timestamp::MAX
+        );
+    }
+
+    #[test]
+    fn an_offset_that_leaves_the_years_0000_to_9999_is_refused() {
+        // In UTC these are in the year 10000 and the year -1: the first
+        // made the conversion to UTC panic, the second wrote as
+        // `-0001-12-31T23:00:00.000Z`, which no parser reads back.
+        for text in ["9999-12-31T23:30:00-01:00", "0000-01-01T00:00:00+01:00"] {
+            let err = Timestamp::parse(text).unwrap_err();
+            assert!(err.to_string().contains("0000 to 9999"), "{err}");
+        }
+        // The same offsets within range are fine.
+        assert_fixed_width(Timestamp::parse("9999-12-31T22:30:00-01:00").unwrap());
+        assert_fixed_width(Timestamp::parse("0000-01-01T01:00:00+01:00").unwrap());
+    }
+
+    #[test]
+    fn epoch_times_outside_the_years_0000_to_9999_are_refused() {
+        // 0000-01-01T00:00:00Z and 10000-01-01T00:00:00Z, in epoch seconds.
+        let first = -62_167_219_200;
+        let after_last = 253_402_300_800;
+        assert_eq!(Timestamp::from_unix_seconds(first), Some(Timestamp::MIN));
+        assert_eq!(Timestamp::from_unix_seconds(first - 1), None);
+        assert_eq!(Timestamp::from_unix_seconds(after_last), None);
+        assert_fixed_width(Timestamp::from_unix_seconds(after_last - 1).unwrap());
+        assert_eq!(
+            Timestamp::from_unix_millis(first * 1000),
+            Some(Timestamp::MIN)
+        );
+        assert_eq!(Timestamp::from_unix_millis(first * 1000 - 1), None);
+        assert_eq!(
+            Timestamp::from_unix_millis(after_last * 1000 - 1),
+            Some(Timestamp::MAX)
+        );
+        assert_eq!(Timestamp::from_unix_millis(after_last * 1000), None);
+        assert_eq!(Timestamp::from_unix_seconds(i64::MIN), None);
+        assert_eq!(Timestamp::from_unix_millis(i64::MAX), None);
+    }
+
+    #[test]
+    fn plus_saturates_at_the_last_timestamp() {
+        let t = Timestamp::parse("2026-11-22T10:00:00Z").unwrap();
+        assert_eq!(t.plus(Duration::MAX), Timestamp::MAX);
+        assert_eq!(
+            Timestamp::MAX.plus(Duration::from_millis(1)),
+            Timestamp::MAX
+        );
+        let near = Timestamp::parse("9999-12-31T00:00:00Z").unwrap();
+        assert_eq!(near.plus(Duration::from_secs(2 * 86_400)), Timestamp::MAX);
+        assert_fixed_width(Timestamp::MAX);
+        assert_fixed_width(Timestamp::MIN);
+    }
+
+    #[test]
+    fn clock_times_are_clamped_to_the_years_0000_to_9999() {
+        let early = SystemTime::UNIX_EPOCH - Duration::from_secs(62_167_219_200 + 86_400);
+        assert_eq!(Timestamp::from_system_time(early), Timestamp::MIN);
     }
 
     #[test]

@@ -458,12 +458,7 @@ impl DurableContext {
     {
         let id = self.next_id();
         let recorded = self.replay(&id, name, OperationType::Step).await?;
-        // The service counts finished attempts; this attempt is the next one.
-        let attempt = recorded
-            .as_ref()
-            .and_then(|op| op.step_details.as_ref()?.attempt)
-            .unwrap_or(0)
-            + 1;
+        let attempt = next_attempt(recorded.as_ref());
         let mut status = recorded.as_ref().map(|op| op.status);
         if let Some(op) = &recorded {
             match op.status {
@@ -848,6 +843,16 @@ fn seconds(duration: Duration) -> i32 {
     i32::try_from(duration.as_secs().max(1)).unwrap_or(i32::MAX)
 }
 
+/// The attempt a step is on: the service counts finished attempts, so the
+/// next one. An absurd count (the invocation's JSON carries any `u32`) stays
+/// at the largest, which has no attempts left, instead of overflowing.
+fn next_attempt(recorded: Option<&OperationState>) -> u32 {
+    recorded
+        .and_then(|op| op.step_details.as_ref()?.attempt)
+        .unwrap_or(0)
+        .saturating_add(1)
+}
+
 fn build_error(err: aws_sdk_lambda::error::BuildError) -> DurableError {
     DurableError::Checkpoint {
         message: format!("invalid operation update: {err}"),
@@ -901,6 +906,29 @@ mod tests {
         assert_eq!(retry.delay_after(2), Duration::from_secs(10));
         assert_eq!(retry.delay_after(3), Duration::from_secs(20));
         assert_eq!(retry.delay_after(40), Duration::from_secs(300));
+    }
+
+    fn step_after(attempt: Option<u32>) -> OperationState {
+        serde_json::from_value(serde_json::json!({
+            "Id": operation_id(None, 1),
+            "Type": "STEP",
+            "Status": "READY",
+            "StepDetails": {"Attempt": attempt},
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn the_attempt_after_the_recorded_ones() {
+        assert_eq!(next_attempt(None), 1);
+        assert_eq!(next_attempt(Some(&step_after(None))), 1);
+        assert_eq!(next_attempt(Some(&step_after(Some(2)))), 3);
+        // This overflowed: a panic with overflow checks, and without them
+        // attempt 0, which always has attempts left (fuzz seed
+        // invocation_envelope/step-attempt-u32-max.json).
+        let last = next_attempt(Some(&step_after(Some(u32::MAX))));
+        assert_eq!(last, u32::MAX);
+        assert!(last >= RetryStrategy::default().max_attempts);
     }
 
     #[test]
