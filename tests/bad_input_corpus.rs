@@ -13,15 +13,13 @@ use std::net::TcpListener;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use aws_sdk_lambda::types::{ExecutionStatus, InvocationType};
-use aws_smithy_types::Blob;
 use hitl_contract::links::LinkKey;
 use hitl_contract::Timestamp;
 use hitl_e2e::{
-    hitl, hitl_command, report, sdk_config, submit_and_wait, unique_id, wait_for_show, Inbox, Run,
-    TABLE,
+    assert_no_record, failure_of, hitl, hitl_command, report, sdk_config, start_raw,
+    submit_and_wait, unique_id, wait_for_show, Inbox, Run,
 };
 use serde_json::{json, Value};
 
@@ -599,48 +597,6 @@ fn payload_cases(id: &str) -> Vec<(&'static str, Value, &'static str, &'static s
     ]
 }
 
-async fn run_payload_case(
-    lambda: &aws_sdk_lambda::Client,
-    version: &str,
-    payload: &Value,
-    name: &str,
-) -> (String, String) {
-    let execution = unique_id("corpus-exec");
-    let invoked = lambda
-        .invoke()
-        .function_name("approval-workflow")
-        .qualifier(version)
-        .invocation_type(InvocationType::Event)
-        .durable_execution_name(&execution)
-        .payload(Blob::new(payload.to_string()))
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{name}: starting: {e:?}"));
-    let arn = invoked.durable_execution_arn.unwrap();
-    let deadline = Instant::now() + Duration::from_secs(90);
-    loop {
-        let got = lambda
-            .get_durable_execution()
-            .durable_execution_arn(&arn)
-            .send()
-            .await
-            .unwrap();
-        if got.status() != &ExecutionStatus::Running {
-            assert_eq!(got.status(), &ExecutionStatus::Failed, "{name}: {got:?}");
-            let error = got.error().unwrap();
-            return (
-                error.error_type().unwrap_or_default().to_owned(),
-                error.error_message().unwrap_or_default().to_owned(),
-            );
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{name}: the execution never ended"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
 /// One HTTP request to the approval page function and what it must answer.
 struct HttpCase {
     name: &'static str,
@@ -1021,37 +977,18 @@ async fn every_bad_input_gets_its_exit_code_or_status_and_message() {
     .await
     .unwrap();
 
-    let lambda = aws_sdk_lambda::Client::new(&config);
-    let version = lambda
-        .publish_version()
-        .function_name("approval-workflow")
-        .send()
-        .await
-        .unwrap()
-        .version
-        .unwrap();
     let payload_id = unique_id("corpus-payload");
     let payloads = payload_cases(&payload_id);
     for (name, payload, error_type, says) in &payloads {
-        let (kind, message) = run_payload_case(&lambda, &version, payload, name).await;
+        let (lambda, arn) = start_raw(payload.clone(), &unique_id("corpus-exec")).await;
+        let (kind, message) = failure_of(&lambda, &arn).await;
         assert_eq!(&kind, error_type, "{name}: {message}");
         assert!(
             message.contains(says),
             "{name}: {message:?} should say {says:?}"
         );
     }
-    let written = aws_sdk_dynamodb::Client::new(&config)
-        .get_item()
-        .table_name(TABLE)
-        .key(
-            "approval_id",
-            aws_sdk_dynamodb::types::AttributeValue::S(payload_id.clone()),
-        )
-        .consistent_read(true)
-        .send()
-        .await
-        .unwrap();
-    assert!(written.item.is_none(), "bad payloads write no record");
+    assert_no_record(&payload_id).await;
 
     let http = http_cases(&config).await;
 

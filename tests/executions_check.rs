@@ -4,10 +4,8 @@
 
 use std::time::{Duration, Instant};
 
-use aws_sdk_lambda::types::InvocationType;
-use aws_smithy_types::Blob;
 use hitl_contract::{ApprovalRecord, ApprovalStore, SubmitRequest, Timestamp};
-use hitl_e2e::{hitl, sdk_config, submit_and_wait, unique_id, TABLE};
+use hitl_e2e::{hitl, sdk_config, start_raw, submit_and_wait, unique_id, TABLE};
 use serde_json::Value;
 
 fn checked() -> Vec<Value> {
@@ -56,26 +54,11 @@ async fn pending_requests_and_executions_are_cross_checked() {
 
     // An execution whose input the workflow refuses: it never writes a record.
     let orphan = unique_id("orphan");
-    let version = lambda
-        .publish_version()
-        .function_name("approval-workflow")
-        .send()
-        .await
-        .unwrap()
-        .version
-        .unwrap();
-    lambda
-        .invoke()
-        .function_name("approval-workflow")
-        .qualifier(version)
-        .invocation_type(InvocationType::Event)
-        .durable_execution_name(&orphan)
-        .payload(Blob::new(
-            serde_json::json!({"approval_id": orphan, "title": "", "requester": "r"}).to_string(),
-        ))
-        .send()
-        .await
-        .unwrap();
+    start_raw(
+        serde_json::json!({"approval_id": orphan, "title": "", "requester": "r"}),
+        &orphan,
+    )
+    .await;
 
     // A pending record whose execution never existed.
     let lost = unique_id("lost");

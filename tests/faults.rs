@@ -10,11 +10,7 @@
 
 use std::time::Duration;
 
-use aws_sdk_lambda::types::InvocationType;
-use aws_smithy_types::Blob;
-use hitl_e2e::{
-    hitl, local_task, report, sdk_config, submit_and_wait, unique_id, wait_for_show, Run,
-};
+use hitl_e2e::{hitl, local_task, report, submit_and_wait, unique_id, wait_for_show, Run};
 use serde_json::{json, Value};
 
 /// Runs `f` with `service` killed, then starts the service again.
@@ -72,8 +68,8 @@ fn assert_approved(id: &str, by: &str) {
     assert_eq!(shown["execution"]["result"]["status"], "APPROVED", "{id}");
 }
 
-/// Starts the workflow directly (as any Lambda client can), without `hitl`,
-/// which would first read DynamoDB.
+/// Starts the workflow directly, without `hitl`, which would first read
+/// DynamoDB.
 fn start_raw(id: &str) {
     let payload = json!({
         "approval_id": id,
@@ -82,27 +78,7 @@ fn start_raw(id: &str) {
         "timeout_seconds": 3600,
     });
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    runtime.block_on(async {
-        let lambda = aws_sdk_lambda::Client::new(&sdk_config().await);
-        let version = lambda
-            .publish_version()
-            .function_name("approval-workflow")
-            .send()
-            .await
-            .unwrap()
-            .version
-            .unwrap();
-        lambda
-            .invoke()
-            .function_name("approval-workflow")
-            .qualifier(version)
-            .invocation_type(InvocationType::Event)
-            .durable_execution_name(id)
-            .payload(Blob::new(payload.to_string()))
-            .send()
-            .await
-            .unwrap();
-    });
+    runtime.block_on(hitl_e2e::start_raw(payload, id));
 }
 
 #[test]

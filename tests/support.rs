@@ -324,3 +324,77 @@ impl Inbox {
         Err(format!("no notification within {timeout:?}"))
     }
 }
+
+/// Starts the workflow directly, as any Lambda client can (without `hitl`'s
+/// checks), on a freshly published version; returns the execution's ARN.
+pub async fn start_raw(payload: serde_json::Value, id: &str) -> (aws_sdk_lambda::Client, String) {
+    let config = sdk_config().await;
+    let lambda = aws_sdk_lambda::Client::new(&config);
+    let version = lambda
+        .publish_version()
+        .function_name("approval-workflow")
+        .send()
+        .await
+        .unwrap()
+        .version
+        .unwrap();
+    let invoked = lambda
+        .invoke()
+        .function_name("approval-workflow")
+        .qualifier(version)
+        .invocation_type(aws_sdk_lambda::types::InvocationType::Event)
+        .durable_execution_name(id)
+        .payload(aws_smithy_types::Blob::new(payload.to_string()))
+        .send()
+        .await
+        .unwrap();
+    (lambda, invoked.durable_execution_arn.unwrap())
+}
+
+/// Waits for the execution to end FAILED; returns its error type and message.
+pub async fn failure_of(lambda: &aws_sdk_lambda::Client, arn: &str) -> (String, String) {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let execution = lambda
+            .get_durable_execution()
+            .durable_execution_arn(arn)
+            .send()
+            .await
+            .unwrap();
+        if execution.status() != &aws_sdk_lambda::types::ExecutionStatus::Running {
+            assert_eq!(
+                execution.status(),
+                &aws_sdk_lambda::types::ExecutionStatus::Failed,
+                "{execution:?}"
+            );
+            let error = execution.error().unwrap();
+            return (
+                error.error_type().unwrap_or_default().to_owned(),
+                error.error_message().unwrap_or_default().to_owned(),
+            );
+        }
+        assert!(Instant::now() < deadline, "execution {arn} never ended");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Fails the test if the approvals table holds a record for `id`.
+pub async fn assert_no_record(id: &str) {
+    let config = sdk_config().await;
+    let item = aws_sdk_dynamodb::Client::new(&config)
+        .get_item()
+        .table_name(TABLE)
+        .key(
+            "approval_id",
+            aws_sdk_dynamodb::types::AttributeValue::S(id.to_owned()),
+        )
+        .consistent_read(true)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        item.item.is_none(),
+        "bad input must write nothing, found {:?}",
+        item.item
+    );
+}
