@@ -1,51 +1,47 @@
 //! Approval links, end to end on the local stack: the notification read back
-//! from SNS, the approval page served by `cargo lambda watch` over real HTTP.
+//! from SNS, the approval page served by `cargo lambda watch`, and a real
+//! headless Chromium opening the links and pressing the buttons.
+//!
+//! No test here sets a header a browser sets itself; the one forged request
+//! (a page on another site posting our form) is made by the browser too.
 
-use std::path::PathBuf;
-use std::process::Command;
 use std::time::Duration;
 
+use hitl_e2e::browser::{Browser, DESKTOP, PHONE};
 use hitl_e2e::{hitl, report, sdk_config, submit_and_wait, unique_id, wait_for_show, Inbox};
-use reqwest::StatusCode;
+use serde_json::Value;
 
-/// The token in a link, and the origin a browser on the page would send.
-fn token_and_origin(link: &str) -> (String, String) {
-    let url = reqwest::Url::parse(link).expect("the link is a URL");
-    let token = url
-        .query_pairs()
-        .find(|(k, _)| k == "token")
-        .map(|(_, v)| v.into_owned())
-        .expect("the link carries a token");
-    let origin = url.origin().ascii_serialization();
-    (token, origin)
-}
-
-/// Presses a button on the page: a form POST back to the link.
-async fn post(link: &str, token: &str, comment: &str) -> (StatusCode, String) {
-    let (_, origin) = token_and_origin(link);
-    let response = reqwest::Client::new()
-        .post(link)
-        .header("origin", origin)
-        .form(&[("token", token), ("comment", comment)])
-        .send()
-        .await
-        .expect("the approval page answers");
-    let status = response.status();
-    (status, response.text().await.unwrap_or_default())
-}
-
-async fn get(link: &str) -> (StatusCode, String) {
-    let response = reqwest::get(link).await.expect("the approval page answers");
-    let status = response.status();
-    (status, response.text().await.unwrap_or_default())
-}
-
-fn record_status(id: &str) -> serde_json::Value {
+fn record(id: &str) -> Value {
     hitl(&["show", id, "--output", "json"]).ok().json()["record"].clone()
 }
 
-/// A pending request and its notification's two links.
-async fn submitted_with_links(prefix: &str, extra: &[&str]) -> (String, String, String) {
+async fn record_async(id: &str) -> Value {
+    let id = id.to_owned();
+    tokio::task::spawn_blocking(move || record(&id))
+        .await
+        .expect("hitl show")
+}
+
+async fn settled(id: &str, status: &'static str) -> Value {
+    let id = id.to_owned();
+    tokio::task::spawn_blocking(move || {
+        wait_for_show(&id, &format!("{status} and SUCCEEDED"), |v| {
+            v["record"]["status"] == status && v["execution"]["status"] == "SUCCEEDED"
+        })
+    })
+    .await
+    .expect("hitl show")
+}
+
+/// A pending request, its notification's two links and every URL in it.
+struct Notified {
+    id: String,
+    approve: String,
+    reject: String,
+    urls: Vec<String>,
+}
+
+async fn submitted(prefix: &str, extra: &[&str]) -> Notified {
     let id = unique_id(prefix);
     let config = sdk_config().await;
     let inbox = Inbox::open(&config, &id)
@@ -70,71 +66,310 @@ async fn submitted_with_links(prefix: &str, extra: &[&str]) -> (String, String, 
     assert!(notification.body.contains(&format!("Request: {id}")));
     let approve = notification.link("Approve:").expect("an approve link");
     let reject = notification.link("Reject:").expect("a reject link");
-    (id, approve, reject)
+    assert_ne!(approve, reject);
+    let urls = notification
+        .body
+        .split_whitespace()
+        .filter(|word| word.starts_with("http://") || word.starts_with("https://"))
+        .map(|word| word.trim_end_matches([']', ')', '.', ',']).to_owned())
+        .collect();
+    Notified {
+        id,
+        approve,
+        reject,
+        urls,
+    }
+}
+
+fn assert_says(page: &str, phrases: &[&str]) {
+    for phrase in phrases {
+        assert!(
+            page.contains(phrase),
+            "the page should say {phrase:?}:\n{page}"
+        );
+    }
+}
+
+const TITLE: &str = "Raise the payments API rate limit";
+const DESCRIPTION: &str = "Black Friday traffic: raise the limit from 2k to 5k requests/s until Monday.\n<script>alert(1)</script> stays text.";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_approver_approves_in_a_real_browser_once_whatever_they_press_next() {
+    let request = submitted(
+        "page-approve",
+        &[
+            "--title",
+            TITLE,
+            "--amount",
+            "1250.50",
+            "--description",
+            DESCRIPTION,
+        ],
+    )
+    .await;
+    let browser = Browser::start().await;
+
+    // A second tab opened the reject link before anyone decided.
+    let first_tab = browser.client.window().await.expect("the window");
+    let second_tab = browser
+        .client
+        .new_window(true)
+        .await
+        .expect("a second tab")
+        .handle;
+    browser
+        .client
+        .switch_to_window(second_tab.clone())
+        .await
+        .unwrap();
+    browser.open(&request.reject).await;
+    browser
+        .client
+        .switch_to_window(first_tab.clone())
+        .await
+        .unwrap();
+
+    // What the approver sees before deciding.
+    browser.open(&request.approve).await;
+    let page = browser.text().await;
+    assert_says(
+        &page,
+        &[
+            TITLE,
+            "Black Friday traffic: raise the limit from 2k to 5k requests/s until Monday.",
+            "<script>alert(1)</script> stays text.",
+            "1250.5",
+            "alice@example.com",
+            "Expires",
+            "PENDING",
+        ],
+    );
+    assert!(browser.has("button.approve").await && browser.has("button.reject").await);
+    let mut shots = vec![browser.screenshot("approval-page-desktop-before").await];
+    browser.resize(PHONE).await;
+    shots.push(browser.screenshot("approval-page-phone-before").await);
+    browser.resize(DESKTOP).await;
+    assert_eq!(record_async(&request.id).await["status"], "PENDING");
+
+    // Type a comment and press Approve.
+    browser.type_into("#comment", "canary clean").await;
+    browser.press("button.approve").await;
+    let page = browser.text().await;
+    assert_says(
+        &page,
+        &["Approved: your decision is recorded", "canary clean", TITLE],
+    );
+    assert!(!browser.has("form").await, "a decided page has no buttons");
+    // Post, redirect, get: the address is the link again.
+    assert_eq!(browser.url().await, request.approve);
+    shots.push(browser.screenshot("approval-page-desktop-after").await);
+    browser.resize(PHONE).await;
+    shots.push(browser.screenshot("approval-page-phone-after").await);
+    browser.resize(DESKTOP).await;
+
+    let shown = settled(&request.id, "APPROVED").await;
+    assert_eq!(shown["record"]["decided_by"], "approval link");
+    assert_eq!(shown["record"]["comment"], "canary clean");
+    assert_eq!(shown["execution"]["result"]["status"], "APPROVED");
+    assert_eq!(shown["execution"]["result"]["comment"], "canary clean");
+    let decided_at = shown["record"]["decided_at"].clone();
+
+    // A reload shows the decision again and posts nothing.
+    browser.client.refresh().await.expect("reloading");
+    assert_says(
+        &browser.text().await,
+        &["Approved: your decision is recorded"],
+    );
+    // Back to the form: the page is not cached, so it shows the decision.
+    browser.client.back().await.expect("going back");
+    assert_says(
+        &browser.text().await,
+        &["Approved: your decision is recorded"],
+    );
+    assert!(!browser.has("form").await);
+
+    // The tab opened earlier still shows both buttons: pressing Approve
+    // again is refused, and the page reopened shows who decided.
+    browser.client.switch_to_window(second_tab).await.unwrap();
+    assert!(browser.has("button.approve").await);
+    browser.press("button.approve").await;
+    assert_says(&browser.text().await, &["Link already used", "APPROVED"]);
+    // The sibling link after the decision.
+    browser.open(&request.reject).await;
+    assert_says(
+        &browser.text().await,
+        &["Already approved", "decided by approval link"],
+    );
+    assert!(!browser.has("form").await);
+    browser.close().await;
+
+    let after = record_async(&request.id).await;
+    assert_eq!(after["status"], "APPROVED");
+    assert_eq!(after["decided_at"], decided_at, "decided once");
+    assert_eq!(after["comment"], "canary clean");
+    for shot in &shots {
+        let size = std::fs::metadata(shot).map(|m| m.len()).unwrap_or(0);
+        assert!(size > 10_000, "{} is suspiciously small", shot.display());
+    }
+    report(format!(
+        "approval page in Chromium: approved with a comment (303 → the link's page), reload, back, \
+         a stale tab's second press (Link already used), the sibling link (Already approved); \
+         screenshots: {}",
+        shots
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_link_shows_on_get_decides_on_post_and_only_once() {
-    let script = "<script>alert('pwned')</script> rotate keys";
-    let (id, approve, reject) = submitted_with_links(
-        "links",
-        &["--description", script, "--title", "Rotate <b>keys</b>"],
-    )
-    .await;
-    assert_ne!(approve, reject);
+async fn an_approver_rejects_in_a_real_browser() {
+    let request = submitted("page-reject", &["--title", "Drop the legacy index"]).await;
+    let browser = Browser::start().await;
+    browser.open(&request.reject).await;
+    assert_says(&browser.text().await, &["Drop the legacy index", "Reject"]);
+    // The reject link's own button comes first.
+    let page = browser.client.source().await.expect("the page's source");
+    assert!(page.find("class=\"reject\"") < page.find("class=\"approve\""));
+    browser.type_into("#comment", "not during the freeze").await;
+    browser.press("button.reject").await;
+    assert_says(
+        &browser.text().await,
+        &[
+            "Rejected: your decision is recorded",
+            "not during the freeze",
+        ],
+    );
+    let shown = settled(&request.id, "REJECTED").await;
+    assert_eq!(shown["record"]["comment"], "not during the freeze");
+    assert_eq!(shown["execution"]["result"]["status"], "REJECTED");
+    browser.open(&request.approve).await;
+    assert_says(&browser.text().await, &["Already rejected"]);
+    browser.close().await;
+    assert_eq!(record_async(&request.id).await["status"], "REJECTED");
+}
 
-    // GET, as a mail scanner or a person opening the link: nothing changes.
-    for link in [&approve, &reject] {
-        let (status, page) = get(link).await;
-        assert_eq!(status, StatusCode::OK, "{page}");
-        assert!(page.contains("&lt;script&gt;alert(&#39;pwned&#39;)&lt;/script&gt; rotate keys"));
-        assert!(page.contains("Rotate &lt;b&gt;keys&lt;/b&gt;"));
-        assert!(!page.contains("<script") && !page.contains("<b>"), "{page}");
+/// A mail scanner opens every link of a message, runs its scripts, follows
+/// redirects and prefetches: none of it decides anything.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_mail_scanner_opening_every_link_in_a_real_browser_decides_nothing() {
+    let request = submitted("page-scanner", &[]).await;
+    assert!(request.urls.len() >= 2, "{:?}", request.urls);
+    let browser = Browser::start().await;
+    for url in &request.urls {
+        browser.open(url).await;
+        browser.client.refresh().await.expect("reloading");
     }
-    let record = record_status(&id);
-    assert_eq!(record["status"], "PENDING");
-    assert!(record.get("claim").is_none(), "a GET claimed: {record}");
+    // Prefetch and prerender hints, as a scanner's or a mail client's page has them.
+    let hints: String = request
+        .urls
+        .iter()
+        .map(|url| {
+            format!(
+                "<link rel=\"prefetch\" href=\"{url}\"><link rel=\"prerender\" href=\"{url}\">\
+                 <img src=\"{url}\"><iframe src=\"{url}\"></iframe>"
+            )
+        })
+        .collect();
+    browser
+        .open(&format!("data:text/html,{}", urlencode(&hints)))
+        .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    // And a plain HTTP client, following redirects, with GET and HEAD.
+    let http = reqwest::Client::new();
+    for url in &request.urls {
+        http.get(url).send().await.expect("GET");
+        http.head(url).send().await.expect("HEAD");
+    }
+    let untouched = record_async(&request.id).await;
+    assert_eq!(untouched["status"], "PENDING", "{untouched}");
+    assert!(untouched.get("claim").is_none(), "{untouched}");
+    assert!(untouched.get("link_used").is_none(), "{untouched}");
 
-    // A tampered token decides nothing.
-    let (token, _) = token_and_origin(&approve);
-    let tampered = format!("{}A", &token[..token.len() - 1]).replace(".a.", ".r.");
-    let (status, _) = post(&approve, &tampered, "").await;
-    assert_eq!(status, StatusCode::FORBIDDEN);
-    assert_eq!(record_status(&id)["status"], "PENDING");
+    // The links still work for the approver afterwards.
+    browser.open(&request.approve).await;
+    browser.press("button.approve").await;
+    assert_says(
+        &browser.text().await,
+        &["Approved: your decision is recorded"],
+    );
+    browser.close().await;
+    settled(&request.id, "APPROVED").await;
+    report(format!(
+        "mail scanner in Chromium: {} links opened and reloaded, prefetched, prerendered, embedded, \
+         fetched with GET and HEAD: still PENDING; then approved by a press",
+        request.urls.len()
+    ));
+}
 
-    // POST: approved, and the execution resumes and succeeds.
-    let (status, page) = post(&approve, &token, "read it, fine").await;
-    assert_eq!(status, StatusCode::OK, "{page}");
-    assert!(page.contains("Approved"), "{page}");
-    let shown = wait_for_show(&id, "APPROVED and SUCCEEDED", |v| {
-        v["record"]["status"] == "APPROVED" && v["execution"]["status"] == "SUCCEEDED"
-    });
-    assert_eq!(shown["record"]["decided_by"], "approval link");
-    assert_eq!(shown["record"]["comment"], "read it, fine");
-    assert_eq!(shown["execution"]["result"]["status"], "APPROVED");
+/// Another site's page carrying our form (as if it had the token): the
+/// browser labels the post cross-site and the page refuses it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_forged_form_on_another_site_is_refused_in_a_real_browser() {
+    let request = submitted("page-forged", &[]).await;
+    let token = reqwest::Url::parse(&request.approve)
+        .expect("a URL")
+        .query_pairs()
+        .find(|(k, _)| k == "token")
+        .map(|(_, v)| v.into_owned())
+        .expect("a token");
+    let action = request.approve.split('?').next().unwrap_or_default();
+    let forged = format!(
+        "<form method=\"post\" action=\"{action}\"><input name=\"token\" value=\"{token}\">\
+         <button id=\"go\" type=\"submit\">Win a prize</button></form>"
+    );
+    let browser = Browser::start().await;
+    browser
+        .open(&format!("data:text/html,{}", urlencode(&forged)))
+        .await;
+    browser.press("#go").await;
+    assert_says(&browser.text().await, &["Refused", "nothing was changed"]);
+    browser.close().await;
+    let untouched = record_async(&request.id).await;
+    assert_eq!(untouched["status"], "PENDING", "{untouched}");
+    assert!(untouched.get("claim").is_none(), "{untouched}");
+}
 
-    // The same POST again: refused, and nothing changes.
-    let (status, page) = post(&approve, &token, "again").await;
-    assert_eq!(status, StatusCode::GONE, "{page}");
-    assert!(page.contains("Link already used"));
-    // The other link: the request is decided.
-    let (reject_token, _) = token_and_origin(&reject);
-    let (status, page) = post(&reject, &reject_token, "").await;
-    assert_eq!(status, StatusCode::CONFLICT, "{page}");
-    assert!(page.contains("Already approved"));
-    let record = record_status(&id);
-    assert_eq!(record["status"], "APPROVED");
-    assert_eq!(record["comment"], "read it, fine");
+#[tokio::test(flavor = "multi_thread")]
+async fn a_cli_decision_and_a_press_in_the_browser_cannot_both_win() {
+    let request = submitted("page-race", &[]).await;
+    let browser = Browser::start().await;
+    browser.open(&request.approve).await;
+    let id = request.id.clone();
+    tokio::task::spawn_blocking(move || {
+        hitl(&["reject", &id, "--as", "bob", "--reason", "not now"]).ok()
+    })
+    .await
+    .expect("rejecting");
+    browser.press("button.approve").await;
+    assert_says(
+        &browser.text().await,
+        &["Already rejected", "decided by bob"],
+    );
+    browser.close().await;
+    let shown = settled(&request.id, "REJECTED").await;
+    assert_eq!(shown["record"]["decided_by"], "bob");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_decision_through_a_link_shows_in_tail_logs() {
+    let request = submitted("page-logs", &[]).await;
+    let browser = Browser::start().await;
+    browser.open(&request.approve).await;
+    browser.press("button.approve").await;
+    browser.close().await;
+    settled(&request.id, "APPROVED").await;
     // The page function's log names the decision; tail-logs finds it (the
     // local forwarder ships lines within a moment).
-    let logs_id = id.clone();
-    let found = tokio::task::spawn_blocking(move || {
+    let id = request.id.clone();
+    let (found, lines) = tokio::task::spawn_blocking(move || {
         let deadline = std::time::Instant::now() + Duration::from_secs(15);
         loop {
             let lines = hitl(&[
                 "tail-logs",
                 "--approval",
-                &logs_id,
+                &id,
                 "--function",
                 "api",
                 "--since",
@@ -158,107 +393,17 @@ async fn a_link_shows_on_get_decides_on_post_and_only_once() {
     })
     .await
     .expect("tail-logs");
-    assert!(
-        found.0,
-        "no api log line about the decision: {:#?}",
-        found.1
-    );
-    report(format!(
-        "approval links: GET x2 changed nothing, tampered POST 403, POST 200 → APPROVED/SUCCEEDED, replay 410, other link 409 ({id})"
-    ));
+    assert!(found, "no api log line about the decision: {lines:#?}");
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_cli_decision_and_a_link_cannot_both_win() {
-    let (id, approve, _) = submitted_with_links("links-race", &[]).await;
-    let cli_id = id.clone();
-    tokio::task::spawn_blocking(move || {
-        hitl(&["reject", &cli_id, "--as", "bob", "--reason", "not now"]).ok()
-    })
-    .await
-    .expect("rejecting");
-    let (token, _) = token_and_origin(&approve);
-    let (status, page) = post(&approve, &token, "").await;
-    assert_eq!(status, StatusCode::CONFLICT, "{page}");
-    assert!(page.contains("decided by bob"), "{page}");
-    let shown = wait_for_show(&id, "REJECTED and SUCCEEDED", |v| {
-        v["record"]["status"] == "REJECTED" && v["execution"]["status"] == "SUCCEEDED"
-    });
-    assert_eq!(shown["record"]["decided_by"], "bob");
-}
-
-/// Opens the approve link in headless Chromium (as a person would, and as
-/// a scanner might) and saves a screenshot of the page for people to look
-/// at: `target/screenshots/approval-page.png`. The request stays pending.
-#[tokio::test(flavor = "multi_thread")]
-async fn headless_chromium_renders_the_page_and_decides_nothing() {
-    let chromium = ["chromium", "chromium-browser"]
-        .into_iter()
-        .find(|c| Command::new(c).arg("--version").output().is_ok_and(|o| o.status.success()))
-        .expect("headless Chromium is needed (Debian package `chromium`; `cargo xtask test` installs it)");
-    let (id, approve, _) = submitted_with_links(
-        "links-page",
-        &[
-            "--title",
-            "Raise the payments API rate limit",
-            "--amount",
-            "1250.50",
-            "--description",
-            "Black Friday traffic: raise the limit from 2k to 5k requests/s until Monday.\n<script>alert(1)</script> stays text.",
-        ],
-    )
-    .await;
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            let tests = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-            tests.parent().unwrap_or(tests).join("target")
-        });
-    let dir = target.join("screenshots");
-    std::fs::create_dir_all(&dir).expect("creating the screenshot folder");
-    let path = dir.join("approval-page.png");
-    std::fs::remove_file(&path).ok();
-    let profile = dir.join(format!("chromium-profile-{}", std::process::id()));
-    let output = tokio::task::spawn_blocking(move || {
-        Command::new(chromium)
-            // No network but loopback here: keep Chromium from calling home.
-            .args([
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--hide-scrollbars",
-                "--window-size=900,1000",
-            ])
-            .arg(format!("--user-data-dir={}", profile.display()))
-            .arg(format!("--screenshot={}", path.display()))
-            .arg(&approve)
-            .output()
-            .map(|o| (o, path))
-    })
-    .await
-    .expect("joining")
-    .expect("chromium runs");
-    let (output, path) = output;
-    std::fs::remove_dir_all(dir.join(format!("chromium-profile-{}", std::process::id()))).ok();
-    assert!(
-        path.exists(),
-        "no screenshot at {}: {}",
-        path.display(),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
-    assert!(
-        size > 10_000,
-        "the screenshot is suspiciously small ({size} bytes)"
-    );
-    assert_eq!(record_status(&id)["status"], "PENDING");
-    report(format!(
-        "approval page screenshot: {} ({size} bytes)",
-        path.display()
-    ));
+/// Percent-encodes `text` for a `data:` URL.
+fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }

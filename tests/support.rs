@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+pub mod browser;
+
 pub const PROFILE: &str = "hitl-local";
 
 fn repo() -> &'static Path {
@@ -76,11 +78,15 @@ pub fn hitl_binary() -> &'static Path {
             .status()
             .expect("cargo runs");
         assert!(built.success(), "building hitl failed");
-        let target = std::env::var_os("CARGO_TARGET_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| repo().join("target"));
-        target.join("debug/hitl")
+        target_dir().join("debug/hitl")
     })
+}
+
+/// The workspace's target directory (screenshots and other artifacts go there too).
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join("target"))
 }
 
 /// What one `hitl` run did.

@@ -35,8 +35,9 @@ const AWS_CLI_PACKAGE: &str = "awscli==1.46.2";
 
 /// Debian's Java runtime, for DynamoDB Local, when no `java` is on PATH.
 const JAVA_PACKAGE: &str = "openjdk-17-jre-headless";
-/// Debian's Chromium, for the approval page screenshot test.
+/// Debian's Chromium and its WebDriver, for the approval page's browser tests.
 const CHROMIUM_PACKAGE: &str = "chromium";
+const CHROMEDRIVER_PACKAGE: &str = "chromium-driver";
 
 pub fn ensure_all(paths: &Paths) -> anyhow::Result<()> {
     ensure_debian_package("java", JAVA_PACKAGE, "DynamoDB Local needs a Java runtime")?;
@@ -80,7 +81,12 @@ pub fn ensure_check_tools(paths: &Paths) -> anyhow::Result<()> {
     ensure_debian_package(
         "chromium",
         CHROMIUM_PACKAGE,
-        "the approval page screenshot test needs headless Chromium",
+        "the approval page's browser tests need headless Chromium",
+    )?;
+    ensure_debian_package(
+        "chromedriver",
+        CHROMEDRIVER_PACKAGE,
+        "the approval page's browser tests drive Chromium through ChromeDriver",
     )?;
     ensure_sam(paths)
 }

@@ -11,7 +11,9 @@ use hitl_contract::payload::MAX_COMMENT_LEN;
 use hitl_contract::{
     ApprovalRecord, DecideError, Decider, Decision, Outcome, Status, StoreError, Timestamp,
 };
-use lambda_http::http::header::{HeaderName, HeaderValue, ALLOW, CACHE_CONTROL, CONTENT_TYPE};
+use lambda_http::http::header::{
+    HeaderName, HeaderValue, ALLOW, CACHE_CONTROL, CONTENT_TYPE, LOCATION,
+};
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 use tokio::sync::OnceCell;
@@ -51,6 +53,13 @@ impl KeySource {
     }
 }
 
+/// Whether a link was opened (`GET`) or its button pressed (`POST`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Visit {
+    Opened,
+    Pressed,
+}
+
 /// The approval page's state: how to decide, and how to check links.
 pub struct ApprovalPages {
     pub decider: Decider,
@@ -59,15 +68,30 @@ pub struct ApprovalPages {
     pub decided_by: String,
 }
 
-/// A page and its status.
+/// A page and its status, or a redirect to another page.
 struct Page {
     status: StatusCode,
     html: String,
+    location: Option<String>,
 }
 
 impl Page {
     fn new(status: StatusCode, html: String) -> Self {
-        Self { status, html }
+        Self {
+            status,
+            html,
+            location: None,
+        }
+    }
+
+    /// `303 See Other` to `location`: after a decision the browser shows the
+    /// link's page by `GET`, so a reload or the back button never posts again.
+    fn see_other(location: String, heading: &str) -> Self {
+        Self {
+            status: StatusCode::SEE_OTHER,
+            html: page::message(heading, "Your decision is recorded."),
+            location: Some(location),
+        }
     }
 
     fn message(status: StatusCode, heading: &str, text: &str) -> Self {
@@ -122,7 +146,7 @@ impl ApprovalPages {
             Err(err) => return unavailable(&err.to_string()),
         };
         let hash = link_hash(&text);
-        if let Some(page) = closed_page(&record, &hash, token.action, now) {
+        if let Some(page) = closed_page(&record, &hash, token.action, Visit::Opened, now) {
             return page;
         }
         let sibling = key.sign(&token.sibling());
@@ -183,19 +207,12 @@ impl ApprovalPages {
         match self.decider.decide_by_link(&decision, &hash, now).await {
             Ok(record) => {
                 info!(approval_id = %record.approval_id, status = %record.status, "decided through a link");
-                let heading = match record.status {
-                    Status::Approved => "Approved",
-                    _ => "Rejected",
-                };
-                Page::new(
-                    StatusCode::OK,
-                    page::closed(
-                        &record,
-                        heading,
-                        "your decision is recorded and the workflow has resumed",
-                        now,
-                    ),
-                )
+                let query = form_urlencoded::Serializer::new(String::new())
+                    .append_pair("token", &text)
+                    .finish();
+                // Relative: the browser keeps the path it posted to, which
+                // behind a proxy may not be the path this function sees.
+                Page::see_other(format!("?{query}"), &title_case(record.status))
             }
             Err(err) => decide_error_page(err, &hash, token.action, now),
         }
@@ -237,9 +254,23 @@ fn closed_page(
     record: &ApprovalRecord,
     hash: &str,
     action: Outcome,
+    visit: Visit,
     now: Timestamp,
 ) -> Option<Page> {
     if record.link_used.as_deref() == Some(hash) {
+        // Opening a link whose decision stands (as the browser does right
+        // after deciding) shows that decision; pressing it again is refused.
+        if visit == Visit::Opened && record.status == action.status() {
+            return Some(Page::new(
+                StatusCode::OK,
+                page::closed(
+                    record,
+                    &title_case(record.status),
+                    "your decision is recorded and the workflow has resumed",
+                    now,
+                ),
+            ));
+        }
         return Some(Page::new(
             StatusCode::GONE,
             page::closed(record, "Link already used", "each link decides once", now),
@@ -287,11 +318,17 @@ fn closed_page(
 
 fn decide_error_page(err: DecideError, hash: &str, action: Outcome, now: Timestamp) -> Page {
     match err {
-        DecideError::Store(StoreError::LinkUsed(record) | StoreError::NotPending(record) | StoreError::PastExpiry(record)) => {
-            closed_page(&record, hash, action, now).unwrap_or_else(|| {
-                Page::message(StatusCode::CONFLICT, "Not decided", "This request can no longer be decided here.")
-            })
-        }
+        DecideError::Store(
+            StoreError::LinkUsed(record)
+            | StoreError::NotPending(record)
+            | StoreError::PastExpiry(record),
+        ) => closed_page(&record, hash, action, Visit::Pressed, now).unwrap_or_else(|| {
+            Page::message(
+                StatusCode::CONFLICT,
+                "Not decided",
+                "This request can no longer be decided here.",
+            )
+        }),
         DecideError::Store(StoreError::ClaimedByOther { claim, .. }) => Page::message(
             StatusCode::CONFLICT,
             "Already being decided",
@@ -369,14 +406,17 @@ fn title_case(status: Status) -> String {
 
 /// Refuses form posts from other sites (a page elsewhere posting to ours)
 /// and bodies that are not a form.
+///
+/// A browser says where a form post comes from: `Sec-Fetch-Site` (every
+/// current browser) and `Origin`. `Sec-Fetch-Site` is read first and must
+/// be `same-origin`; a browser without it is judged by `Origin`, which our
+/// own page sends in full (its referrer policy is `same-origin`) and which
+/// is `null` from sandboxed or opaque pages. A request with neither comes
+/// from a client that is not a browser, holding the token itself: no
+/// forgery across sites is possible there.
 fn refuse_foreign_post(request: &Request) -> Option<Page> {
-    let header = |name: &str| {
-        request
-            .headers()
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-    };
+    let headers = request.headers();
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let is_form = header("content-type").is_some_and(|t| {
         t.split(';').next().is_some_and(|m| {
             m.trim()
@@ -390,28 +430,32 @@ fn refuse_foreign_post(request: &Request) -> Option<Page> {
             "Decisions are made with the form on the approval page.",
         ));
     }
-    // A browser sends one Origin; several are a forgery, whatever the first says.
-    let several_origins = request.headers().get_all("origin").iter().count() > 1;
-    let cross_site =
-        several_origins || header("sec-fetch-site").is_some_and(|site| site == "cross-site");
-    let foreign_origin = match (header("origin"), header("host")) {
-        (Some(origin), Some(host)) => {
-            let origin_host = origin
-                .split_once("://")
-                .map(|(_, rest)| rest)
-                .unwrap_or(origin.as_str());
-            !origin_host.eq_ignore_ascii_case(&host)
-        }
-        (Some(_), None) => true,
-        (None, _) => false,
-    };
-    (cross_site || foreign_origin).then(|| {
+    // A browser sends each of these once; several are a forgery.
+    let repeated = ["origin", "sec-fetch-site"]
+        .iter()
+        .any(|name| headers.get_all(*name).iter().count() > 1);
+    let foreign = repeated
+        || match (header("sec-fetch-site"), header("origin")) {
+            (Some(site), _) => site != "same-origin",
+            (None, Some(origin)) => !is_own_origin(origin, header("host")),
+            (None, None) => false,
+        };
+    foreign.then(|| {
         Page::message(
             StatusCode::FORBIDDEN,
             "Refused",
-            "This form can only be sent from the approval page itself; nothing was changed.",
+            "This form can only be sent from the approval page itself; nothing was changed. \
+             Open the link from your notification and press the button there.",
         )
     })
+}
+
+/// Whether `origin` (`scheme://host[:port]`) names the host that was asked.
+fn is_own_origin(origin: &str, host: Option<&str>) -> bool {
+    let Some((_, origin_host)) = origin.split_once("://") else {
+        return false; // `null`, or not an origin at all
+    };
+    host.is_some_and(|host| origin_host.eq_ignore_ascii_case(host))
 }
 
 /// The first value of `name` in a URL-encoded form or query string.
@@ -427,13 +471,19 @@ fn respond(page: Page) -> Response<Body> {
     let mut response = Response::new(Body::from(page.html));
     *response.status_mut() = page.status;
     let headers = response.headers_mut();
+    if let Some(location) = page.location.and_then(|l| HeaderValue::from_str(&l).ok()) {
+        headers.insert(LOCATION, location);
+    }
     headers.insert(
         CONTENT_TYPE,
         HeaderValue::from_static("text/html; charset=utf-8"),
     );
     headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     let fixed = [
-        ("referrer-policy", "no-referrer"),
+        // `same-origin`: the token in the address never leaves for another
+        // site, and our own form post still carries its full Origin (with
+        // `no-referrer`, browsers send `Origin: null`).
+        ("referrer-policy", "same-origin"),
         ("x-content-type-options", "nosniff"),
         ("x-frame-options", "DENY"),
     ];
@@ -543,15 +593,30 @@ mod tests {
             .unwrap()
     }
 
+    /// A form post as a client that is not a browser sends it: no `Origin`,
+    /// no `Sec-Fetch-*` (the real browser's post is tested end to end in
+    /// tests/approval_page.rs).
     fn post_request(body: &str) -> Request {
         lambda_http::http::Request::builder()
             .method("POST")
             .uri(format!("https://{HOST}/decision"))
-            .header("host", HOST)
-            .header("origin", format!("https://{HOST}"))
             .header("content-type", "application/x-www-form-urlencoded")
             .body(Body::from(body))
             .unwrap()
+    }
+
+    /// A post carrying the given headers, as a forger would set them.
+    fn forged_post(body: &str, headers: &[(&'static str, &str)]) -> Request {
+        let mut request = post_request(body);
+        request
+            .headers_mut()
+            .insert("host", HeaderValue::from_static(HOST));
+        for (name, value) in headers {
+            request
+                .headers_mut()
+                .append(*name, HeaderValue::from_str(value).unwrap());
+        }
+        request
     }
 
     fn form(token: &str, comment: &str) -> String {
@@ -592,7 +657,7 @@ mod tests {
         assert!(body.contains("<form method=\"post\">"));
         let headers = response.headers();
         assert_eq!(headers["cache-control"], "no-store");
-        assert_eq!(headers["referrer-policy"], "no-referrer");
+        assert_eq!(headers["referrer-policy"], "same-origin");
         assert!(headers["content-security-policy"]
             .to_str()
             .unwrap()
@@ -682,12 +747,43 @@ mod tests {
         let response = pages
             .handle(post_request(&form(&approve, "fine by me")))
             .await;
-        assert_eq!(response.status(), StatusCode::OK, "{}", html(&response));
-        assert!(html(&response).contains("Approved"));
+        // Post, then redirect to the link's own page (a reload never posts again).
+        assert_eq!(
+            response.status(),
+            StatusCode::SEE_OTHER,
+            "{}",
+            html(&response)
+        );
+        let location = response.headers()["location"].to_str().unwrap();
+        let query = location.strip_prefix('?').unwrap();
+        assert_eq!(form_value(query.as_bytes(), "token"), Some(approve.clone()));
         assert_eq!(
             (claim.num_calls(), send.num_calls(), finish.num_calls()),
             (1, 1, 1)
         );
+    }
+
+    #[tokio::test]
+    async fn opening_a_link_whose_decision_stands_shows_it_and_pressing_again_is_refused() {
+        let (mut record, approve, _) = pending("t");
+        record.status = Status::Approved;
+        record.decided_by = Some("approval link".into());
+        record.comment = Some("fine by me".into());
+        record.link_used = Some(link_hash(&approve));
+        let (first, second) = (get(&record), get(&record));
+        let pages = pages(&[&first, &second], &[]);
+        let opened = pages.handle(get_request(&approve)).await;
+        assert_eq!(opened.status(), StatusCode::OK);
+        let body = html(&opened);
+        assert!(
+            body.contains("Approved: your decision is recorded"),
+            "{body}"
+        );
+        assert!(body.contains("fine by me"), "{body}");
+        assert!(!body.contains("<form"), "{body}");
+        let pressed = pages.handle(post_request(&form(&approve, ""))).await;
+        assert_eq!(pressed.status(), StatusCode::GONE);
+        assert!(html(&pressed).contains("Link already used"));
     }
 
     #[tokio::test]
@@ -735,30 +831,44 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn cross_site_or_non_form_posts_are_refused() {
+    async fn forged_cross_site_and_non_form_posts_are_refused() {
         let (_, approve, _) = pending("t");
-        let mut foreign = post_request(&form(&approve, ""));
-        foreign
-            .headers_mut()
-            .insert("origin", HeaderValue::from_static("https://evil.example"));
+        let body = form(&approve, "");
+        let own = format!("https://{HOST}");
+        let joined = format!("{own}, https://evil.example");
+        let forgeries: [&[(&'static str, &str)]; 8] = [
+            // Another site's page, as every current browser labels it.
+            &[
+                ("sec-fetch-site", "cross-site"),
+                ("origin", "https://evil.example"),
+            ],
+            &[("sec-fetch-site", "cross-site"), ("origin", "null")],
+            // A sibling subdomain is another function's URL, not ours.
+            &[
+                ("sec-fetch-site", "same-site"),
+                ("origin", "https://evil.lambda-url.eu-west-1.on.aws"),
+            ],
+            // A browser without Fetch Metadata: judged by Origin alone.
+            &[("origin", "https://evil.example")],
+            &[("origin", "null")],
+            // Repeated headers, separate or joined with a comma (as Function
+            // URLs pass repeated headers on), whatever the first one says.
+            &[("origin", own.as_str()), ("origin", "https://evil.example")],
+            &[("origin", joined.as_str())],
+            &[
+                ("sec-fetch-site", "same-origin"),
+                ("sec-fetch-site", "cross-site"),
+            ],
+        ];
+        let pages = pages(&[], &[]);
+        for headers in forgeries {
+            let response = pages.handle(forged_post(&body, headers)).await;
+            assert_eq!(response.status(), StatusCode::FORBIDDEN, "{headers:?}");
+            assert!(html(&response).contains("nothing was changed"));
+        }
         let mut json = post_request("{}");
         json.headers_mut()
             .insert("content-type", HeaderValue::from_static("application/json"));
-        // A second Origin after ours, as separate headers or joined with a
-        // comma (as Function URLs pass repeated headers on).
-        let mut second = post_request(&form(&approve, ""));
-        second
-            .headers_mut()
-            .append("origin", HeaderValue::from_static("https://evil.example"));
-        let mut joined = post_request(&form(&approve, ""));
-        joined.headers_mut().insert(
-            "origin",
-            HeaderValue::from_str(&format!("https://{HOST}, https://evil.example")).unwrap(),
-        );
-        let pages = pages(&[], &[]);
-        assert_eq!(pages.handle(foreign).await.status(), StatusCode::FORBIDDEN);
-        assert_eq!(pages.handle(second).await.status(), StatusCode::FORBIDDEN);
-        assert_eq!(pages.handle(joined).await.status(), StatusCode::FORBIDDEN);
         assert_eq!(
             pages.handle(json).await.status(),
             StatusCode::UNSUPPORTED_MEDIA_TYPE

@@ -15,7 +15,8 @@ pre{white-space:pre-wrap;word-break:break-word;background:#f3f3f3;padding:.5rem}
 textarea{width:100%;box-sizing:border-box;font:inherit}\
 button{font:inherit;padding:.5rem 1.25rem;margin:.75rem .5rem 0 0;border:2px solid #1b1b1b;border-radius:4px;cursor:pointer}\
 .approve{background:#0b6e2e;color:#fff;border-color:#0b6e2e}.reject{background:#fff;color:#9b1c1c;border-color:#9b1c1c}\
-.note{color:#444;font-size:.9rem}.outcome{font-weight:600}";
+.note{color:#444;font-size:.9rem}.outcome{font-weight:600}\
+@media (max-width:30rem){dl{grid-template-columns:1fr;gap:0}dd{margin-bottom:.5rem;overflow-wrap:anywhere}}";
 
 /// The Content-Security-Policy of every page: nothing but our own inline
 /// style (by hash) and forms posting back here.
@@ -50,7 +51,7 @@ fn document(title: &str, body: &str) -> String {
     format!(
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <meta name=\"referrer\" content=\"no-referrer\">\
+         <meta name=\"referrer\" content=\"same-origin\">\
          <meta name=\"robots\" content=\"noindex\">\
          <title>{title}</title><style>{STYLE}</style></head>\
          <body><main>{body}</main></body></html>\n",
@@ -72,11 +73,11 @@ fn when(time: Timestamp, now: Timestamp) -> String {
     } else {
         time.seconds_until(now)
     };
-    let span = human(seconds);
+    let (span, at) = (human(seconds), time.readable(now));
     if now <= time {
-        format!("{time} (in {span})")
+        format!("{at} · in {span}")
     } else {
-        format!("{time} ({span} ago)")
+        format!("{at} · {span} ago")
     }
 }
 
@@ -107,6 +108,9 @@ fn details(record: &ApprovalRecord, now: Timestamp) -> String {
     }
     if let Some(by) = &record.decided_by {
         row("Decided by", by);
+    }
+    if let Some(comment) = &record.comment {
+        row("Comment", comment);
     }
     let mut html = format!("<h1>{}</h1><dl>{rows}</dl>", escape(&record.title));
     if let Some(description) = &record.description {

@@ -113,6 +113,27 @@ impl Timestamp {
     }
 }
 
+impl Timestamp {
+    /// The time as a person reads it, to the minute: `Tue 1 Dec 21:37 UTC`
+    /// (with the year when it is not `now`'s year).
+    pub fn readable(self, now: Timestamp) -> String {
+        let t = self.0;
+        let year = if t.year() == now.0.year() {
+            String::new()
+        } else {
+            format!(" {}", t.year())
+        };
+        format!(
+            "{} {} {}{year} {:02}:{:02} UTC",
+            &t.weekday().to_string()[..3],
+            t.day(),
+            &t.month().to_string()[..3],
+            t.hour(),
+            t.minute(),
+        )
+    }
+}
+
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let format = format_description!(
@@ -261,5 +282,13 @@ mod tests {
         let b = Timestamp::from_unix_seconds(160).unwrap();
         assert_eq!(a.seconds_until(b), 60);
         assert_eq!(b.seconds_until(a), 0);
+    }
+
+    #[test]
+    fn readable_times_name_the_day_and_the_year_only_when_another() {
+        let now = Timestamp::parse("2026-12-01T21:37:05.123Z").unwrap();
+        assert_eq!(now.readable(now), "Tue 1 Dec 21:37 UTC");
+        let next = Timestamp::parse("2027-01-04T08:05:00Z").unwrap();
+        assert_eq!(next.readable(now), "Mon 4 Jan 2027 08:05 UTC");
     }
 }
