@@ -61,7 +61,8 @@ pub async fn run(paths: &Paths, base_port: u16) -> anyhow::Result<()> {
                 .arg("template.yaml")
                 .current_dir(&paths.repo),
         )
-    });
+    })
+    .and_then(|()| step("checkov template.yaml", &mut checkov(paths)));
     eprintln!("==> local stack down");
     local::down(paths)?;
     tested?;
@@ -103,6 +104,19 @@ pub async fn run(paths: &Paths, base_port: u16) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// checkov on template.yaml: every check must pass or be skipped in the
+/// template with its reason (`Metadata: checkov: skip:`), so a new finding
+/// fails. Offline: no platform download, no update check.
+fn checkov(paths: &Paths) -> Command {
+    let mut command = Command::new(paths.checkov_venv().join("bin/checkov"));
+    command
+        .args(["--file", "template.yaml", "--framework", "cloudformation"])
+        .args(["--compact", "--quiet", "--skip-download"])
+        .env("CKV_SKIP_PACKAGE_UPDATE_CHECK", "true")
+        .current_dir(&paths.repo);
+    command
 }
 
 /// AWS SAM CLI with cargo-lambda (and the zig it links with) on PATH.

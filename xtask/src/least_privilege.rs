@@ -6,6 +6,8 @@
 //! One wildcard is allowed: a trailing `:*` after a named function's ARN,
 //! which stands for its versions; durable actions are authorised on execution
 //! ARNs under those (`function:NAME:VERSION/durable-execution/...`).
+//! A statement written as `!If [condition, then, else]` is checked in both
+//! branches (the deploy may take either), `AWS::NoValue` being none.
 
 use serde_yaml::Value;
 
@@ -43,7 +45,9 @@ fn statements(resource: &str, value: &Value, found: &mut Vec<String>) {
             for (key, child) in map {
                 if key.as_str() == Some("Statement") {
                     for statement in child.as_sequence().into_iter().flatten() {
-                        check_statement(resource, statement, found);
+                        for branch in branches(statement) {
+                            check_statement(resource, branch, found);
+                        }
                     }
                 } else {
                     statements(resource, child, found);
@@ -53,6 +57,35 @@ fn statements(resource: &str, value: &Value, found: &mut Vec<String>) {
         Value::Sequence(items) => items.iter().for_each(|v| statements(resource, v, found)),
         Value::Tagged(tagged) => statements(resource, &tagged.value, found),
         _ => {}
+    }
+}
+
+/// The statements a policy entry can be: itself, or each branch of an
+/// `!If [condition, then, else]` (`Fn::If`), without `AWS::NoValue`.
+fn branches(entry: &Value) -> Vec<&Value> {
+    let choices = match entry {
+        Value::Tagged(tagged) if tagged.tag == "If" => tagged.value.as_sequence(),
+        Value::Mapping(map) if map.len() == 1 => map.get("Fn::If").and_then(Value::as_sequence),
+        _ => None,
+    };
+    match choices {
+        Some(items) if items.len() == 3 => items[1..]
+            .iter()
+            .filter(|branch| !is_no_value(branch))
+            .flat_map(branches)
+            .collect(),
+        _ => vec![entry],
+    }
+}
+
+/// `!Ref AWS::NoValue` or `{Ref: AWS::NoValue}`.
+fn is_no_value(value: &Value) -> bool {
+    match value {
+        Value::Tagged(tagged) => {
+            tagged.tag == "Ref" && tagged.value.as_str() == Some("AWS::NoValue")
+        }
+        Value::Mapping(map) => map.get("Ref").and_then(Value::as_str) == Some("AWS::NoValue"),
+        _ => false,
     }
 }
 
@@ -145,6 +178,44 @@ mod tests {
         let path = Paths::discover().repo.join("template.yaml");
         let template = parse(&std::fs::read_to_string(path).unwrap());
         assert_eq!(breaches(&template), Vec::<String>::new());
+    }
+
+    #[test]
+    fn both_branches_of_a_conditional_statement_are_checked() {
+        let template = parse(
+            r#"
+Resources:
+  Role:
+    Type: AWS::IAM::Role
+    Properties:
+      Policies:
+        - PolicyDocument:
+            Statement:
+              - !If
+                - HasKey
+                - Sid: KeyOnly
+                  Effect: Allow
+                  Action: kms:Decrypt
+                  Resource: !Ref KmsKeyArn
+                - !Ref AWS::NoValue
+              - Fn::If:
+                  - HasKey
+                  - Sid: Scoped
+                    Effect: Allow
+                    Action: kms:Decrypt
+                    Resource: !Ref KmsKeyArn
+                  - Sid: AnyKey
+                    Effect: Allow
+                    Action: kms:Decrypt
+                    Resource: "*"
+"#,
+        );
+        let found = breaches(&template);
+        assert_eq!(
+            found,
+            vec!["Role AnyKey: wildcard resource `*`".to_owned()],
+            "{found:#?}"
+        );
     }
 
     #[test]

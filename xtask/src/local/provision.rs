@@ -28,9 +28,18 @@ pub const ALLOW_SELF_APPROVAL: &str = "false";
 /// The link signing key's secret, by name (GetSecretValue takes names too).
 pub const LINK_SIGNING_SECRET: &str = "hitl-link-signing-key";
 pub const NOTIFICATION_TOPIC: &str = "hitl-notifications";
+/// The workflow's dead-letter topic. Locally nothing publishes to it: the
+/// durable execution emulator has no dead-letter queue.
+pub const FAILURE_TOPIC: &str = "hitl-workflow-failures";
+/// Template output: the workflow's dead-letter topic (no command reads it).
+pub const FAILURE_TOPIC_OUTPUT: &str = "WorkflowFailureTopicArn";
 
 pub fn topic_arn() -> String {
     format!("arn:aws:sns:{REGION}:{ACCOUNT}:{NOTIFICATION_TOPIC}")
+}
+
+pub fn failure_topic_arn() -> String {
+    format!("arn:aws:sns:{REGION}:{ACCOUNT}:{FAILURE_TOPIC}")
 }
 
 /// Where cargo lambda watch serves a function's URL.
@@ -185,6 +194,7 @@ pub fn local_outputs(ports: &Ports) -> BTreeMap<&'static str, String> {
         (keys::API_LOG_GROUP, log_group(API_FUNCTION)),
         (keys::LINKS_BASE_URL, function_url(ports, API_FUNCTION)),
         (keys::NOTIFICATION_TOPIC, topic_arn()),
+        (FAILURE_TOPIC_OUTPUT, failure_topic_arn()),
         (
             keys::MAX_REQUEST_TIMEOUT,
             MAX_REQUEST_TIMEOUT_SECONDS.to_owned(),
@@ -295,14 +305,17 @@ pub async fn create_signing_key(client: &aws_sdk_secretsmanager::Client) -> anyh
     Ok(())
 }
 
-/// The notification topic. On AWS approvers subscribe their email; here the
-/// tests and the demo subscribe a queue of their own (see hitl-e2e).
+/// The notification topic (on AWS approvers subscribe their email; here the
+/// tests and the demo subscribe a queue of their own, see hitl-e2e) and the
+/// workflow's dead-letter topic, so that its output names a topic that exists.
 pub async fn create_topic(sns: &aws_sdk_sns::Client) -> anyhow::Result<()> {
-    sns.create_topic()
-        .name(NOTIFICATION_TOPIC)
-        .send()
-        .await
-        .context("creating the notification topic in moto")?;
+    for name in [NOTIFICATION_TOPIC, FAILURE_TOPIC] {
+        sns.create_topic()
+            .name(name)
+            .send()
+            .await
+            .with_context(|| format!("creating the {name} topic in moto"))?;
+    }
     Ok(())
 }
 
