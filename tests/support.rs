@@ -272,9 +272,19 @@ impl Notification {
 impl Inbox {
     /// Subscribes a fresh queue to the notifications about `approval_id`.
     pub async fn open(config: &aws_config::SdkConfig, approval_id: &str) -> Result<Self, String> {
+        Self::open_filtered(config, "approval_id", approval_id).await
+    }
+
+    /// Subscribes a fresh queue to the notifications whose message
+    /// attribute `attribute` (`approval_id`, `requester`) is `value`.
+    pub async fn open_filtered(
+        config: &aws_config::SdkConfig,
+        attribute: &str,
+        value: &str,
+    ) -> Result<Self, String> {
         let sqs = aws_sdk_sqs::Client::new(config);
         let sns = aws_sdk_sns::Client::new(config);
-        let name = format!("inbox-{approval_id}");
+        let name = format!("inbox-{value}");
         let queue_url = sqs
             .create_queue()
             .queue_name(&name)
@@ -283,7 +293,7 @@ impl Inbox {
             .map_err(|e| format!("creating queue {name}: {e:?}"))?
             .queue_url
             .ok_or("the new queue has no URL")?;
-        let filter = serde_json::json!({ "approval_id": [approval_id] }).to_string();
+        let filter = serde_json::json!({ attribute: [value] }).to_string();
         sns.subscribe()
             .topic_arn(NOTIFICATION_TOPIC_ARN)
             .protocol("sqs")

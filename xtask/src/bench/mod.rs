@@ -7,6 +7,7 @@
 //! | [`function`]   | the workflow function beside its Python SDK twin      |
 //! | [`round_trip`] | submit → listed → approved → SUCCEEDED, and its calls |
 //! | [`seed`]       | records written straight to DynamoDB, real requests   |
+//! | [`soak`]       | 2,000 requests submitted and decided at once           |
 //! | [`counting`]   | a counting proxy in front of DynamoDB Local           |
 //! | [`measure`]    | timing child processes, their peak RSS                |
 //! | [`report`]     | the table and results.json                            |
@@ -20,6 +21,7 @@ mod operator;
 mod report;
 mod round_trip;
 mod seed;
+mod soak;
 
 use std::future::Future;
 use std::process::Command;
@@ -246,6 +248,20 @@ async fn run_rows(paths: &Paths, ports: &Ports, options: &Options) -> anyhow::Re
                 "list 100000 records: peak memory",
                 "≤ 50 MiB",
                 operator::list_huge(&hitl, &ddb, 100_000),
+            )
+            .await,
+        );
+    }
+    if options.wants("soak") {
+        let lambda = aws_sdk_lambda::Client::new(
+            &local::sdk_config(format!("http://127.0.0.1:{}", ports.front_door)).await,
+        );
+        let python = paths.aws_cli_venv().join("bin/python");
+        rows.push(
+            measured(
+                "soak: 2000 requests, 50 submitters, 20 deciders",
+                "0 double, 0 lost, 0 orphaned",
+                soak::row(&hitl, &ddb, &lambda, &python),
             )
             .await,
         );

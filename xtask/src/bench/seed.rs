@@ -234,6 +234,25 @@ pub async fn wait_for_callbacks(
     }
 }
 
+/// Waits until `requester` has no pending record left.
+pub async fn wait_until_none_pending(
+    ddb: &aws_sdk_dynamodb::Client,
+    requester: &str,
+    within: Duration,
+) -> anyhow::Result<()> {
+    let deadline = Instant::now() + within;
+    loop {
+        let left = pending_of(ddb, requester).await?.len();
+        if left == 0 {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            bail!("{left} requests from {requester} are still pending after {within:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
 /// Decides whatever `requester` still has pending with `hitl`, so no
 /// execution keeps waiting on this benchmark's account.
 pub fn approve_leftovers(hitl: &Hitl, requester: &str) -> anyhow::Result<()> {
