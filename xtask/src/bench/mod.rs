@@ -256,7 +256,8 @@ async fn run_rows(paths: &Paths, ports: &Ports, options: &Options) -> anyhow::Re
         let lambda = aws_sdk_lambda::Client::new(
             &local::sdk_config(format!("http://127.0.0.1:{}", ports.front_door)).await,
         );
-        let python = paths.aws_cli_venv().join("bin/python");
+        // The local stack's virtualenv has boto3 (moto needs it).
+        let python = paths.venv_bin("python");
         rows.push(
             measured(
                 "soak: 2000 requests, 50 submitters, 20 deciders",
