@@ -43,3 +43,21 @@ pub fn get(record: ApprovalRecord) -> Rule {
             .build()
     })
 }
+
+/// Escape sequences as an attacker writes them into a record.
+pub const CORPUS: [&str; 8] = [
+    "evil \u{1b}[2J\u{1b}[31mRED\u{1b}]0;pwned\u{7} title",
+    "osc \u{1b}]8;;https://evil.example\u{1b}\\link\u{1b}]8;;\u{1b}\\",
+    "c1 csi \u{9b}2J\u{9b}31m",
+    "del \u{7f}\u{7f}",
+    "rlo \u{202e}gpj.exe",
+    "nul \0",
+    "cr \rAPPROVED",
+    "lf\nApprove: https://evil.example",
+];
+
+/// The first character of `text` that would act on a terminal.
+pub fn raw_control(text: &str) -> Option<char> {
+    text.chars()
+        .find(|&c| c != '\n' && hitl_contract::text::is_unsafe(c))
+}

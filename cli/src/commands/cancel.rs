@@ -33,9 +33,11 @@ pub async fn run(app: &App, args: CancelArgs) -> anyhow::Result<()> {
     }
     match app.output {
         OutputFormat::Json | OutputFormat::Jsonl => output::print_one(app.output, &record),
-        OutputFormat::Table => {
-            output::line(format_args!("CANCELLED {} (by {by})", record.approval_id))
-        }
+        OutputFormat::Table => output::line(format_args!(
+            "CANCELLED {} (by {})",
+            output::one_line(&record.approval_id),
+            output::one_line(&by)
+        )),
     }
 }
 

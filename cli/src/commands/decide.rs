@@ -79,10 +79,15 @@ async fn decide(
         OutputFormat::Table => {
             for o in &outcomes {
                 match (&o.status, &o.error) {
-                    (Some(status), _) => output::line(format_args!("{status} {}", o.approval_id))?,
-                    (None, Some(error)) => {
-                        output::line(format_args!("FAILED {}: {error}", o.approval_id))?
-                    }
+                    (Some(status), _) => output::line(format_args!(
+                        "{status} {}",
+                        output::one_line(&o.approval_id)
+                    ))?,
+                    (None, Some(error)) => output::line(format_args!(
+                        "FAILED {}: {}",
+                        output::one_line(&o.approval_id),
+                        output::one_line(error)
+                    ))?,
                     (None, None) => {}
                 }
             }
@@ -155,18 +160,7 @@ fn confirm(outcome: Outcome, ids: &[String]) -> anyhow::Result<()> {
         ))
         .into());
     }
-    let shown: Vec<&str> = ids.iter().take(10).map(String::as_str).collect();
-    let more = ids.len().saturating_sub(shown.len());
-    eprint!(
-        "{verb} {} requests ({}{})? [y/N] ",
-        ids.len(),
-        shown.join(", "),
-        if more > 0 {
-            format!(" and {more} more")
-        } else {
-            String::new()
-        }
-    );
+    eprint!("{}", prompt(verb, ids));
     let _ = std::io::stderr().flush();
     let mut answer = String::new();
     std::io::stdin().lock().read_line(&mut answer)?;
@@ -175,6 +169,27 @@ fn confirm(outcome: Outcome, ids: &[String]) -> anyhow::Result<()> {
     } else {
         Err(InvalidInput("nothing decided".into()).into())
     }
+}
+
+/// `Approve 12 requests (a, b, ... and 2 more)? [y/N] `, the ids made safe
+/// (with `--all` they come from the table).
+fn prompt(verb: &str, ids: &[String]) -> String {
+    let shown: Vec<String> = ids
+        .iter()
+        .take(10)
+        .map(|id| output::one_line(id).into_owned())
+        .collect();
+    let more = ids.len().saturating_sub(shown.len());
+    format!(
+        "{verb} {} requests ({}{})? [y/N] ",
+        ids.len(),
+        shown.join(", "),
+        if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        }
+    )
 }
 
 /// Decides every request, at most `concurrency` at a time, in id order.
@@ -244,8 +259,8 @@ fn report(app: &App, record: &ApprovalRecord) -> anyhow::Result<()> {
         OutputFormat::Table => output::line(format_args!(
             "{} {} (decided by {})",
             record.status,
-            record.approval_id,
-            record.decided_by.as_deref().unwrap_or("unknown")
+            output::one_line(&record.approval_id),
+            output::one_line(record.decided_by.as_deref().unwrap_or("unknown"))
         )),
     }
 }
@@ -339,6 +354,21 @@ mod tests {
         decide_one(&decider, &lambda, &decision, now())
             .await
             .unwrap_err()
+    }
+
+    #[test]
+    fn the_bulk_prompt_shows_ids_escaped() {
+        let ids: Vec<String> = crate::fixtures::CORPUS
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect();
+        let shown = prompt("Approve", &ids);
+        assert_eq!(crate::fixtures::raw_control(&shown), None, "{shown:?}");
+        assert!(!shown.contains('\n'), "{shown:?}");
+        assert!(
+            shown.starts_with("Approve 8 requests (evil \\e[2J"),
+            "{shown}"
+        );
     }
 
     #[tokio::test]

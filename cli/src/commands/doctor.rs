@@ -99,14 +99,18 @@ pub async fn run(global: &GlobalArgs) -> anyhow::Result<()> {
 /// `✓ name: detail`, `✗ name: detail` and its fix, `- name: skipped, why`.
 pub fn render(check: &Check) -> String {
     match check.outcome {
-        Outcome::Ok => format!("✓ {}: {}", check.check, check.detail),
+        Outcome::Ok => format!("✓ {}: {}", check.check, output::one_line(&check.detail)),
         Outcome::Failed => format!(
             "✗ {}: {}\n    → {}",
             check.check,
-            check.detail,
-            check.fix.as_deref().unwrap_or_default()
+            output::one_line(&check.detail),
+            output::one_line(check.fix.as_deref().unwrap_or_default())
         ),
-        Outcome::Skipped => format!("- {}: skipped, {}", check.check, check.detail),
+        Outcome::Skipped => format!(
+            "- {}: skipped, {}",
+            check.check,
+            output::one_line(&check.detail)
+        ),
     }
 }
 

@@ -34,7 +34,7 @@ pub async fn run(app: &App, args: HeartbeatArgs) -> anyhow::Result<()> {
         OutputFormat::Json | OutputFormat::Jsonl => output::print_one(app.output, &sent),
         OutputFormat::Table => output::line(format_args!(
             "Heartbeat sent for {} (it expires {})",
-            sent.approval_id,
+            output::one_line(&sent.approval_id),
             output::relative(sent.expires_at, now)
         )),
     }

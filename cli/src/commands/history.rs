@@ -2,8 +2,7 @@
 
 use anyhow::Context;
 use aws_sdk_lambda::types::{ErrorObject, Event};
-use comfy_table::presets::UTF8_FULL_CONDENSED;
-use comfy_table::{ContentArrangement, Table};
+use comfy_table::Table;
 use hitl_contract::Timestamp;
 use serde::Serialize;
 
@@ -185,24 +184,25 @@ fn seconds(ms: i64) -> String {
     format!("{:.2}s", ms as f64 / 1000.0)
 }
 
+/// The timeline; every cell made safe (payloads and errors are anyone's text).
 pub fn table(entries: &[Entry]) -> Table {
-    let mut table = Table::new();
-    table
-        .load_preset(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_header(["AT", "EVENT", "OPERATION", "TOOK", "DETAIL"]);
+    let mut table = output::new_table();
+    table.set_header(["AT", "EVENT", "OPERATION", "TOOK", "DETAIL"]);
     let first = entries
         .first()
         .map(|e| e.at.unix_millis())
         .unwrap_or_default();
     for entry in entries {
-        table.add_row([
-            format!("+{}", seconds(entry.at.unix_millis() - first)),
-            entry.event.clone(),
-            entry.name.clone().unwrap_or_default(),
-            entry.took_ms.map(seconds).unwrap_or_default(),
-            entry.detail.clone().unwrap_or_default(),
-        ]);
+        table.add_row(
+            [
+                format!("+{}", seconds(entry.at.unix_millis() - first)),
+                entry.event.clone(),
+                entry.name.clone().unwrap_or_default(),
+                entry.took_ms.map(seconds).unwrap_or_default(),
+                entry.detail.clone().unwrap_or_default(),
+            ]
+            .map(|cell| output::one_line(&cell).into_owned()),
+        );
     }
     table
 }
@@ -335,6 +335,36 @@ mod tests {
         let mut table = table(&timeline(&approval_history()));
         table.set_width(120).force_no_tty();
         insta::assert_snapshot!(table.to_string());
+    }
+
+    #[test]
+    fn no_escape_sequence_reaches_the_timeline() {
+        use aws_sdk_lambda::types::{ErrorObject, EventError, ExecutionFailedDetails};
+        for text in crate::fixtures::CORPUS {
+            let failed = event(EventType::ExecutionFailed, 200, Some("exec"), Some(text))
+                .execution_failed_details(
+                    ExecutionFailedDetails::builder()
+                        .error(
+                            EventError::builder()
+                                .payload(ErrorObject::builder().error_message(text).build())
+                                .build(),
+                        )
+                        .build(),
+                )
+                .build();
+            let mut events = approval_history();
+            events.push(failed);
+            let mut entries = timeline(&events);
+            entries.push(Entry {
+                at: entries[0].at,
+                event: text.into(),
+                name: Some(text.into()),
+                took_ms: None,
+                detail: Some(text.into()),
+            });
+            let shown = table(&entries).to_string();
+            assert_eq!(crate::fixtures::raw_control(&shown), None, "{shown:?}");
+        }
     }
 
     #[test]

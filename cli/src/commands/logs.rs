@@ -264,13 +264,15 @@ impl Style {
 }
 
 /// A line for people: a JSON log line becomes `time function LEVEL message
-/// key=value...`; anything else is shown as it is.
+/// key=value...`; anything else is shown as it is. Either way its text is
+/// made safe: JSON's `\u001b` decodes to a real escape character, and a
+/// log line holds whatever a request held.
 pub fn render(line: &Line, style: Style) -> String {
-    let prefix = format!("{} {:<8}", line.timestamp, line.function);
+    let prefix = format!("{} {:<8}", line.timestamp, output::one_line(&line.function));
     let Ok(serde_json::Value::Object(json)) =
         serde_json::from_str::<serde_json::Value>(&line.message)
     else {
-        return format!("{prefix} {}", line.message);
+        return format!("{prefix} {}", output::one_line(&line.message));
     };
     let level = json.get("level").and_then(|l| l.as_str()).unwrap_or("");
     let fields = json.get("fields").and_then(|f| f.as_object());
@@ -278,7 +280,11 @@ pub fn render(line: &Line, style: Style) -> String {
         .and_then(|f| f.get("message"))
         .and_then(|m| m.as_str())
         .unwrap_or_default();
-    let mut text = format!("{prefix} {} {message}", style.level(level));
+    let mut text = format!(
+        "{prefix} {} {}",
+        style.level(&output::one_line(level)),
+        output::one_line(message)
+    );
     for (key, value) in fields
         .into_iter()
         .flatten()
@@ -288,7 +294,11 @@ pub fn render(line: &Line, style: Style) -> String {
             .as_str()
             .map(str::to_owned)
             .unwrap_or_else(|| value.to_string());
-        text.push_str(&format!(" {key}={value}"));
+        text.push_str(&format!(
+            " {}={}",
+            output::one_line(key),
+            output::one_line(&value)
+        ));
     }
     text
 }
@@ -332,6 +342,37 @@ mod tests {
             plain,
             "2026-11-22T10:00:00.250Z workflow START RequestId: abc"
         );
+    }
+
+    #[test]
+    fn no_escape_sequence_reaches_a_log_line() {
+        for text in crate::fixtures::CORPUS {
+            let json = serde_json::to_string(&serde_json::json!({
+                "level": text,
+                "fields": { "message": text, "title": text, text: 1, "nested": { "t": text } },
+            }))
+            .unwrap();
+            assert!(!json.contains('\u{1b}'), "JSON escapes ESC as \\u001b");
+            for message in [json.as_str(), text] {
+                for colour in [false, true] {
+                    let shown = render(&line(message), Style { colour });
+                    let ours = if colour && message.starts_with('{') {
+                        2
+                    } else {
+                        0
+                    };
+                    assert_eq!(shown.matches('\u{1b}').count(), ours, "{shown:?}");
+                    let rest = shown.replace('\u{1b}', "");
+                    assert_eq!(crate::fixtures::raw_control(&rest), None, "{shown:?}");
+                    assert!(!shown.contains('\n'), "one line each: {shown:?}");
+                }
+            }
+        }
+        let shown = render(
+            &line(r#"{"level":"INFO","fields":{"message":"title \u001b[2J"}}"#),
+            Style { colour: false },
+        );
+        assert!(shown.ends_with("INFO  title \\e[2J"), "{shown}");
     }
 
     #[test]

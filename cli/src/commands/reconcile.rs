@@ -12,8 +12,7 @@
 use std::collections::HashMap;
 
 use anyhow::Context;
-use comfy_table::presets::UTF8_FULL_CONDENSED;
-use comfy_table::{ContentArrangement, Table};
+use comfy_table::{ColumnConstraint, Table};
 use hitl_contract::{ApprovalRecord, ApprovalStore, Status, Timestamp};
 use serde::Serialize;
 use tokio::task::JoinSet;
@@ -278,7 +277,9 @@ pub async fn run(app: &App, args: ListArgs) -> anyhow::Result<()> {
     let store = app.store();
     let query = query(args.requester.as_deref(), args.since, args.limit, now);
     let mut records = Merged::new(&store, &statuses(args.status), &query);
-    let mut out = Writer::new(app.output, std::io::stdout(), table);
+    let mut out = Writer::new(app.output, std::io::stdout(), |rows| {
+        table(rows).to_string()
+    });
     let room = |out: &Writer<_, _>| args.limit.is_none_or(|limit| out.written() < limit);
     let mut problems = 0usize;
     while room(&out) {
@@ -347,31 +348,35 @@ async fn lookup(
 
 fn table(rows: &[Row]) -> Table {
     let now = Timestamp::now();
-    let mut table = Table::new();
-    table
-        .load_preset(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_header(["ID", "RECORD", "EXECUTION", "VERSION", "CREATED", "CHECK"]);
+    let mut table = output::new_table();
+    table.set_header(["ID", "RECORD", "EXECUTION", "VERSION", "CREATED", "CHECK"]);
     for row in rows {
         let created = row
             .created_at
             .or_else(|| row.execution.as_ref().and_then(|e| e.started_at));
-        table.add_row([
-            row.approval_id.clone(),
-            row.status
-                .map(|s| s.to_string())
-                .unwrap_or_else(|| "-".into()),
-            row.execution
-                .as_ref()
-                .map_or_else(|| "-".into(), |e| e.status.clone()),
-            row.execution
-                .as_ref()
-                .map_or_else(String::new, |e| e.version.clone()),
-            created
-                .map(|at| output::relative(at, now))
-                .unwrap_or_default(),
-            row.detail.clone().unwrap_or_else(|| "ok".into()),
-        ]);
+        table.add_row(
+            [
+                row.approval_id.clone(),
+                row.status
+                    .map(|s| s.to_string())
+                    .unwrap_or_else(|| "-".into()),
+                row.execution
+                    .as_ref()
+                    .map_or_else(|| "-".into(), |e| e.status.clone()),
+                row.execution
+                    .as_ref()
+                    .map_or_else(String::new, |e| e.version.clone()),
+                created
+                    .map(|at| output::relative(at, now))
+                    .unwrap_or_default(),
+                row.detail.clone().unwrap_or_else(|| "ok".into()),
+            ]
+            .map(|cell| output::one_line(&cell).into_owned()),
+        );
+    }
+    // Ids are copied into `hitl show`: never wrapped.
+    if let Some(id) = table.column_mut(0) {
+        id.set_constraint(ColumnConstraint::ContentWidth);
     }
     table
 }

@@ -48,18 +48,22 @@ pub async fn run(app: &App, args: ShowArgs) -> anyhow::Result<()> {
             }),
         ),
         OutputFormat::Table => {
-            let mut table = output::record_table(&record, Timestamp::now());
-            table.add_row(["Console".to_owned(), console]);
+            let mut fields = output::record_fields(&record, Timestamp::now());
+            fields.whole("Console", console);
             if let Some(execution) = execution {
-                table.add_row(["Execution status".to_owned(), execution.status]);
+                fields.whole("Execution status", execution.status);
                 if let Some(result) = execution.result {
-                    table.add_row(["Execution result".to_owned(), result.to_string()]);
+                    fields.lines(
+                        "Execution result",
+                        serde_json::to_string_pretty(&result).unwrap_or_default(),
+                    );
                 }
                 if let Some(error) = execution.error {
-                    table.add_row(["Execution error".to_owned(), error]);
+                    fields.text("Execution error", error);
                 }
             }
-            output::line(table)
+            output::record_text(&mut fields, &record);
+            output::line(fields.render(output::terminal_width()))
         }
     }
 }

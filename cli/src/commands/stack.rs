@@ -1,7 +1,6 @@
 //! `hitl stack`: the stack's resolved outputs and where they came from.
 
-use comfy_table::presets::UTF8_FULL_CONDENSED;
-use comfy_table::{ContentArrangement, Table};
+use comfy_table::Table;
 use hitl_contract::Timestamp;
 use serde::Serialize;
 
@@ -54,10 +53,7 @@ fn view(resolved: &Resolved, now: Timestamp) -> View<'_> {
 
 fn table(resolved: &Resolved, now: Timestamp) -> Table {
     let view = view(resolved, now);
-    let mut table = Table::new();
-    table
-        .load_preset(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic);
+    let mut table = output::new_table();
     let age = std::time::Duration::from_secs(view.age_seconds);
     let source = match view.source {
         Source::Cache => format!(
@@ -77,10 +73,13 @@ fn table(resolved: &Resolved, now: Timestamp) -> Table {
         rows.push(("Cache file", file));
     }
     for (key, value) in rows {
-        table.add_row([key.to_owned(), value]);
+        table.add_row([key.to_owned(), output::one_line(&value).into_owned()]);
     }
     for (key, value) in view.outputs {
-        table.add_row([format!("Output {key}"), value.clone()]);
+        table.add_row([
+            format!("Output {}", output::one_line(key)),
+            output::one_line(value).into_owned(),
+        ]);
     }
     table
 }

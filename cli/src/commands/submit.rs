@@ -77,10 +77,10 @@ fn report(submitted: &Submitted) -> anyhow::Result<()> {
     };
     output::line(format_args!(
         "{verb} approval request {}",
-        submitted.approval_id
+        output::one_line(&submitted.approval_id)
     ))?;
     match &submitted.execution_arn {
-        Some(arn) => output::line(format_args!("  execution: {arn}")),
+        Some(arn) => output::line(format_args!("  execution: {}", output::one_line(arn))),
         None => Ok(()),
     }
 }

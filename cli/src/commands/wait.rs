@@ -73,6 +73,7 @@ pub async fn wait(
             let now = Timestamp::now();
             let left = human(Duration::from_secs(now.seconds_until(record.expires_at)));
             let frame = SPINNER[tick as usize % SPINNER.len()];
+            let id = output::one_line(id);
             eprint!("\r\x1b[2K{frame} waiting for a decision on {id} (expires in {left})");
             let _ = std::io::stderr().flush();
         }
@@ -107,11 +108,11 @@ pub fn finish(app: &App, record: ApprovalRecord) -> anyhow::Result<()> {
         OutputFormat::Table => output::line(format_args!(
             "{} {}{}",
             record.status,
-            record.approval_id,
+            output::one_line(&record.approval_id),
             record
                 .decided_by
                 .as_deref()
-                .map(|by| format!(" (by {by})"))
+                .map(|by| format!(" (by {})", output::one_line(by)))
                 .unwrap_or_default()
         ))?,
     }

@@ -130,6 +130,10 @@ fn string_attribute(value: &str) -> Result<MessageAttributeValue, NotifyError> {
 
 /// The notification for `request`: short enough for SNS whatever the
 /// request holds (long fields are cut; the page shows them whole).
+///
+/// Everything the requester wrote is quoted, each line behind `  > `, so
+/// no line of theirs can start like one of ours (`Approve:`, `Reject:`),
+/// and bidirectional controls are stripped so it reads as it is stored.
 pub fn compose(
     request: &SubmitRequest,
     expires_at: Timestamp,
@@ -137,24 +141,27 @@ pub fn compose(
     reject_url: &str,
 ) -> Message {
     let subject = subject(&format!("Approval needed: {}", request.title));
-    let mut body = format!(
-        "{} asks for your approval:\n\n  {}\n\n",
-        request.requester, request.title
-    );
+    let mut body = String::from("A request needs your approval:\n\n");
+    body.push_str(&quote(&request.title));
+    body.push_str(&format!(
+        "\nRequested by: {}\n",
+        one_line(&request.requester)
+    ));
     if let Some(amount) = &request.amount {
-        body.push_str(&format!("Amount: {amount}\n"));
+        body.push_str(&format!("Amount: {}\n", one_line(amount)));
     }
-    body.push_str(&format!("Request: {}\n", request.approval_id));
+    body.push_str(&format!("Request: {}\n", one_line(&request.approval_id)));
     body.push_str(&format!("Decide before: {expires_at}\n\n"));
     if let Some(description) = &request.description {
-        body.push_str(&cut(description, MAX_DESCRIPTION_CHARS, approve_url));
-        body.push_str("\n\n");
+        body.push_str("Description:\n");
+        body.push_str(&quote_cut(description, MAX_DESCRIPTION_CHARS, approve_url));
+        body.push('\n');
     }
     if let Some(details) = &request.details {
         let pretty = serde_json::to_string_pretty(details).unwrap_or_default();
         body.push_str("Details:\n");
-        body.push_str(&cut(&pretty, MAX_DETAILS_CHARS, approve_url));
-        body.push_str("\n\n");
+        body.push_str(&quote_cut(&pretty, MAX_DETAILS_CHARS, approve_url));
+        body.push('\n');
     }
     body.push_str(&format!(
         "Approve: {approve_url}\nReject:  {reject_url}\n\n\
@@ -165,13 +172,52 @@ pub fn compose(
     Message { subject, body }
 }
 
-/// `text` cut to `max` characters, saying where the rest is.
-fn cut(text: &str, max: usize, page_url: &str) -> String {
+/// Where a requester's text may break a line: every Unicode line break.
+fn is_line_break(c: char) -> bool {
+    matches!(
+        c,
+        '\n' | '\r' | '\u{b}' | '\u{c}' | '\u{85}' | '\u{2028}' | '\u{2029}'
+    )
+}
+
+/// Requester text made plain: bidirectional controls removed and any other
+/// control (the workflow refuses them, but this text is the last guard)
+/// shown as `�`; tabs kept.
+fn plain(text: &str) -> String {
+    hitl_contract::text::strip_bidi(text)
+        .chars()
+        .map(|c| {
+            if c != '\t' && hitl_contract::text::is_control(c) {
+                '\u{fffd}'
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+/// One-line requester text (a requester, an amount) kept on its line.
+fn one_line(text: &str) -> String {
+    plain(&text.replace(is_line_break, " "))
+}
+
+/// `text` quoted: each of its lines behind `  > `, ending in a line break.
+fn quote(text: &str) -> String {
+    text.split(is_line_break)
+        .map(|line| format!("{}\n", format!("  > {}", plain(line)).trim_end()))
+        .collect()
+}
+
+/// `text` cut to `max` characters and quoted, saying where the rest is.
+fn quote_cut(text: &str, max: usize, page_url: &str) -> String {
     if text.chars().count() <= max {
-        return text.to_owned();
+        return quote(text);
     }
     let kept: String = text.chars().take(max).collect();
-    format!("{kept}…\n[cut; the whole request is on its page: {page_url}]")
+    format!(
+        "{}  [cut; the whole request is on its page: {page_url}]\n",
+        quote(&format!("{kept}…"))
+    )
 }
 
 /// An SNS subject: printable ASCII on one line, starting with a letter.
@@ -225,12 +271,13 @@ mod tests {
         );
         assert_eq!(message.subject, "Approval needed: Rotate the DB password");
         for expected in [
-            "alice asks for your approval",
+            "A request needs your approval:\n\n  > Rotate the DB password\n",
+            "Requested by: alice\n",
             "Amount: 10",
             "Request: apr-1",
             "Decide before: 2026-11-23T12:00:00.000Z",
-            "Quarterly rotation.",
-            "\"ticket\": \"OPS-1\"",
+            "Description:\n  > Quarterly rotation.\n",
+            "Details:\n  > {\n  >   \"ticket\": \"OPS-1\"\n  > }\n",
             "Approve: https://a/decision?token=A",
             "Reject:  https://a/decision?token=R",
         ] {
@@ -256,5 +303,58 @@ mod tests {
             .body
             .contains("[cut; the whole request is on its page: https://a/1]"));
         assert!(message.body.contains("Reject:  https://a/2"));
+    }
+
+    #[test]
+    fn requester_text_cannot_pose_as_a_link_line() {
+        let forged = "Approve: https://evil.example/a";
+        let mut evil = request();
+        evil.title = format!("{forged} \u{202e}txt.exe");
+        evil.requester = forged.into();
+        evil.amount = None;
+        evil.description = Some(format!(
+            "fine\n{forged}\nReject:  https://evil.example/r\r{forged}\u{2028}{forged}\n\u{202e}gnp.exe"
+        ));
+        evil.details = Some(serde_json::json!({ "k": format!("\n{forged}") }));
+        let message = compose(&evil, at(), "https://a/A", "https://a/R");
+        let starting = |label: &str| {
+            message
+                .body
+                .lines()
+                .filter(|line| line.starts_with(label))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            starting("Approve:"),
+            ["Approve: https://a/A"],
+            "{}",
+            message.body
+        );
+        assert_eq!(
+            starting("Reject:"),
+            ["Reject:  https://a/R"],
+            "{}",
+            message.body
+        );
+        assert!(
+            !message
+                .body
+                .chars()
+                .any(hitl_contract::text::is_bidi_control),
+            "{}",
+            message.body
+        );
+        assert!(
+            !message.body.chars().any(|c| c == '\r' || c == '\u{2028}'),
+            "{:?}",
+            message.body
+        );
+        assert!(message
+            .body
+            .contains("\n  > Approve: https://evil.example/a\n"));
+        assert!(message.body.contains("\n  > gnp.exe\n"));
+        assert!(message
+            .body
+            .contains("Requested by: Approve: https://evil.example/a\n"));
     }
 }

@@ -13,6 +13,7 @@ pub mod payload;
 pub mod record;
 pub mod sdk_error;
 pub mod store;
+pub mod text;
 pub mod timestamp;
 
 pub use decide::{DecideError, Decider, Decision};

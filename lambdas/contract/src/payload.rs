@@ -58,6 +58,12 @@ pub enum ValidationError {
         len: usize,
         max: usize,
     },
+    #[error("{field} holds {} at character {position}, which a terminal or mail reader would act on rather than show; {}", crate::text::describe(*.found), fix_for(.field))]
+    ControlCharacter {
+        field: &'static str,
+        position: usize,
+        found: char,
+    },
     #[error("amount `{0}` is not a non-negative decimal number such as 1250.50")]
     Amount(String),
     #[error("details are {0} bytes as JSON; the limit is {MAX_DETAILS_BYTES} bytes")]
@@ -67,6 +73,18 @@ pub enum ValidationError {
     #[error("timeout of {seconds}s is out of range: use {min}s to {max}s (the workflow function's execution timeout)")]
     Timeout { seconds: u64, min: u64, max: u64 },
 }
+
+/// What to do about a control character in `field`.
+fn fix_for(field: &str) -> &'static str {
+    if field == "description" {
+        "remove it: a description may hold line breaks (\\n, not \\r\\n) and tabs, but no other control characters"
+    } else {
+        "remove it: it must be one line of plain text (put longer text in the description)"
+    }
+}
+
+/// Controls a description may hold: it is printed as lines of text.
+const DESCRIPTION_CONTROLS: [char; 2] = ['\n', '\t'];
 
 /// How deeply `value` nests arrays and objects (a scalar is 0). Parsed JSON
 /// is at most 128 levels deep, so the recursion is bounded.
@@ -87,11 +105,14 @@ pub fn is_valid_approval_id(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
+/// Checks a text field: present when `required`, at most `max` characters,
+/// and no control or bidirectional character other than `allowed`.
 fn check_text(
     field: &'static str,
     value: &str,
     max: usize,
     required: bool,
+    allowed: &[char],
 ) -> Result<(), ValidationError> {
     if required && value.trim().is_empty() {
         return Err(ValidationError::Empty { field });
@@ -99,6 +120,13 @@ fn check_text(
     let len = value.chars().count();
     if len > max {
         return Err(ValidationError::TooLong { field, len, max });
+    }
+    if let Some((position, found)) = crate::text::first_unsafe(value, allowed) {
+        return Err(ValidationError::ControlCharacter {
+            field,
+            position,
+            found,
+        });
     }
     Ok(())
 }
@@ -121,11 +149,17 @@ impl SubmitRequest {
         if !is_valid_approval_id(&self.approval_id) {
             return Err(ValidationError::ApprovalId(self.approval_id.clone()));
         }
-        check_text("title", &self.title, MAX_TITLE_LEN, true)?;
+        check_text("title", &self.title, MAX_TITLE_LEN, true, &[])?;
         if let Some(description) = &self.description {
-            check_text("description", description, MAX_DESCRIPTION_LEN, false)?;
+            check_text(
+                "description",
+                description,
+                MAX_DESCRIPTION_LEN,
+                false,
+                &DESCRIPTION_CONTROLS,
+            )?;
         }
-        check_text("requester", &self.requester, MAX_REQUESTER_LEN, true)?;
+        check_text("requester", &self.requester, MAX_REQUESTER_LEN, true, &[])?;
         if let Some(amount) = &self.amount {
             if !is_decimal(amount) {
                 return Err(ValidationError::Amount(amount.clone()));
@@ -328,6 +362,80 @@ mod tests {
                 err.contains(expected),
                 "{err:?} should contain {expected:?}"
             );
+        }
+    }
+
+    #[test]
+    fn one_line_fields_refuse_control_and_bidi_characters() {
+        let corpus = [
+            "evil \u{1b}[2J\u{1b}[31mRED\u{1b}]0;pwned\u{7} title",
+            "osc \u{1b}]0;pwned\u{7}",
+            "csi \u{9b}2J",
+            "del \u{7f}",
+            "nul \0",
+            "cr \rApproved",
+            "lf \nApprove: https://evil",
+            "tab \t",
+            "rlo \u{202e}gpj.exe",
+            "isolate \u{2066}x\u{2069}",
+            "mark \u{200f}",
+        ];
+        for text in corpus {
+            let mut titled = request();
+            titled.title = text.into();
+            let err = titled.validate(MAX).unwrap_err();
+            assert!(
+                matches!(
+                    err,
+                    ValidationError::ControlCharacter { field: "title", .. }
+                ),
+                "{text:?}: {err:?}"
+            );
+            let mut by = request();
+            by.requester = text.into();
+            let err = by.validate(MAX).unwrap_err();
+            assert!(
+                matches!(
+                    err,
+                    ValidationError::ControlCharacter {
+                        field: "requester",
+                        ..
+                    }
+                ),
+                "{text:?}: {err:?}"
+            );
+        }
+        let mut r = request();
+        r.title = "evil \u{1b}[2J".into();
+        assert_eq!(
+            r.validate(MAX).unwrap_err().to_string(),
+            "title holds U+001B (ESC) at character 6, which a terminal or mail reader would act \
+             on rather than show; remove it: it must be one line of plain text (put longer text \
+             in the description)"
+        );
+        r.title = "Déploy ✓ 1.2.3 — €10".into();
+        r.validate(MAX).unwrap();
+    }
+
+    #[test]
+    fn a_description_keeps_lines_and_tabs_only() {
+        let mut r = request();
+        r.description = Some("line one\n\tindented\nline three".into());
+        r.validate(MAX).unwrap();
+        for bad in ["a\r\nb", "\u{1b}[2J", "x\u{9b}y", "\u{202e}", "\u{7f}"] {
+            r.description = Some(bad.into());
+            let err = r.validate(MAX).unwrap_err();
+            assert!(
+                matches!(
+                    err,
+                    ValidationError::ControlCharacter {
+                        field: "description",
+                        ..
+                    }
+                ),
+                "{bad:?}: {err:?}"
+            );
+            assert!(err.to_string().contains("line breaks"), "{err}");
         }
     }
 
