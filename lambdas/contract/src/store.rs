@@ -281,9 +281,9 @@ impl ApprovalStore {
         if let Some(hash) = link_hash {
             set.push("#lu = :lh");
             condition.push_str(
-                " AND #lh = :lh AND (attribute_not_exists(#lu) \
-                 OR (#lu = :lh AND #co = :co AND #cby = :cby) \
-                 OR (#lu <> :lh AND #cat <= :stale))",
+                " AND ((#lh = :lh AND attribute_not_exists(#lu)) \
+                 OR (#lh = :lh AND #lu = :lh AND #co = :co AND #cby = :cby) \
+                 OR (#lh = :lh AND #lu <> :lh AND #cat <= :stale))",
             );
             let link_attr = match claim.outcome {
                 crate::record::Outcome::Approved => attr::LINK_APPROVE_HASH,
