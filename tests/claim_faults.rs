@@ -16,8 +16,7 @@ use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use hitl_e2e::{
-    hitl, hitl_command, local_ports, report, sdk_config, submit_and_wait, unique_id, wait_for_show,
-    Inbox,
+    hitl, hitl_command, local_ports, report, sdk_config, submit_and_wait, unique_id, Inbox,
 };
 use reqwest::StatusCode;
 use serde_json::{json, Value};
