@@ -10,6 +10,7 @@
 use aws_config::SdkConfig;
 use aws_sdk_lambda::error::{ProvideErrorMetadata, SdkError};
 use hitl_contract::record::STATUS_INDEX;
+use hitl_contract::{ApprovalStore, ListQuery, Status, Timestamp};
 use serde::Serialize;
 
 use crate::cli::{GlobalArgs, OutputFormat};
@@ -231,14 +232,24 @@ async fn checks(global: &GlobalArgs) -> Vec<Check> {
     let lambda_endpoint = custom_endpoint(&config, "Lambda");
     checks.push(function(&lambda, lambda_endpoint.clone(), &stack.workflow_function).await);
     checks.push(durable_api(&lambda, lambda_endpoint, &stack.workflow_function).await);
-    checks.push(
-        table(
-            &aws_sdk_dynamodb::Client::new(&config),
-            custom_endpoint(&config, "DynamoDB"),
-            &stack.table,
+    let dynamodb = aws_sdk_dynamodb::Client::new(&config);
+    let table_check = table(
+        &dynamodb,
+        custom_endpoint(&config, "DynamoDB"),
+        &stack.table,
+    )
+    .await;
+    let table_ok = table_check.outcome == Outcome::Ok;
+    checks.push(table_check);
+    checks.push(if table_ok {
+        claims(
+            &ApprovalStore::new(dynamodb, &stack.table),
+            Timestamp::now(),
         )
-        .await,
-    );
+        .await
+    } else {
+        Check::skipped(CLAIMS, "the approvals table cannot be read")
+    });
     checks.push(log_group(&config, &stack).await);
     checks
 }
@@ -388,6 +399,53 @@ async fn table(dynamodb: &aws_sdk_dynamodb::Client, endpoint: Option<String>, na
             }
         }
     }
+}
+
+const CLAIMS: &str = "undelivered claims";
+
+/// No pending request holds a claim older than the lease: a decision that
+/// was claimed but never delivered (its decider was interrupted).
+async fn claims(store: &ApprovalStore, now: Timestamp) -> Check {
+    let mut pages = store.pages(Status::Pending, &ListQuery::default());
+    let mut stale = Vec::new();
+    loop {
+        match pages.next_page().await {
+            Ok(Some(page)) => stale.extend(page.into_iter().filter_map(|record| {
+                let claim = super::reconcile::stale_claim(&record, now)?;
+                let advice = super::reconcile::explain_stale_claim(&record, claim);
+                Some((record.approval_id, advice))
+            })),
+            Ok(None) => break,
+            Err(err) => {
+                return Check::failed(
+                    CLAIMS,
+                    format!("listing the pending requests failed: {err}"),
+                    "allow dynamodb:Query on the table's `by-status` index, then run `hitl doctor` again",
+                )
+            }
+        }
+    }
+    if stale.is_empty() {
+        return Check::ok(
+            CLAIMS,
+            format!(
+                "no pending request holds a claim older than the {}s lease",
+                hitl_contract::CLAIM_LEASE.as_secs()
+            ),
+        );
+    }
+    let ids: Vec<&str> = stale.iter().map(|(id, _)| id.as_str()).collect();
+    let advice: Vec<String> = stale.iter().map(|(id, a)| format!("{id}: {a}")).collect();
+    Check::failed(
+        CLAIMS,
+        format!(
+            "{} pending request{} claimed but not delivered: {}",
+            ids.len(),
+            if ids.len() == 1 { " is" } else { "s are" },
+            ids.join(", ")
+        ),
+        advice.join("\n      "),
+    )
 }
 
 /// The workflow's log group exists (`tail-logs` reads it).
@@ -548,6 +606,52 @@ mod tests {
             "{missing:?}"
         );
         assert!(missing.fix.unwrap().contains("template.yaml"));
+    }
+
+    #[tokio::test]
+    async fn a_claim_older_than_the_lease_fails_the_claims_check() {
+        use aws_sdk_dynamodb::operation::query::QueryOutput;
+        let now = Timestamp::parse("2026-11-22T10:30:00Z").unwrap();
+        let mut stale = crate::fixtures::record("req-stuck", Status::Pending);
+        stale.claim = Some(hitl_contract::Claim {
+            outcome: hitl_contract::Outcome::Approved,
+            by: "bob".into(),
+            at: now.minus(hitl_contract::CLAIM_LEASE),
+            comment: None,
+        });
+        let mut fresh = crate::fixtures::record("req-live", Status::Pending);
+        fresh.claim = stale.claim.clone().map(|mut c| {
+            c.at = now;
+            c
+        });
+        let page = |records: Vec<hitl_contract::ApprovalRecord>| {
+            mock!(aws_sdk_dynamodb::Client::query).then_output(move || {
+                QueryOutput::builder()
+                    .set_items(Some(records.iter().map(|r| r.to_item()).collect()))
+                    .build()
+            })
+        };
+        let (with_stale, without) = (page(vec![fresh.clone(), stale]), page(vec![fresh]));
+        let client = mock_client!(
+            aws_sdk_dynamodb,
+            RuleMode::Sequential,
+            [&with_stale, &without]
+        );
+        let store = ApprovalStore::new(client, "approvals");
+        let check = claims(&store, now).await;
+        assert_eq!(check.outcome, Outcome::Failed, "{check:?}");
+        assert!(
+            check
+                .detail
+                .contains("1 pending request is claimed but not delivered: req-stuck"),
+            "{check:?}"
+        );
+        let fix = check.fix.unwrap();
+        assert!(
+            fix.contains("run `hitl approve req-stuck --as bob`"),
+            "{fix}"
+        );
+        assert_eq!(claims(&store, now).await.outcome, Outcome::Ok);
     }
 
     #[test]

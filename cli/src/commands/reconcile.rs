@@ -13,7 +13,9 @@ use std::collections::HashMap;
 
 use anyhow::Context;
 use comfy_table::{ColumnConstraint, Table};
-use hitl_contract::{ApprovalRecord, ApprovalStore, Status, Timestamp};
+use hitl_contract::{
+    ApprovalRecord, ApprovalStore, Claim, Outcome, Status, Timestamp, CLAIM_LEASE,
+};
 use serde::Serialize;
 use tokio::task::JoinSet;
 
@@ -58,6 +60,9 @@ pub enum Problem {
     ExecutionNotFound,
     /// An execution of the workflow has no record in the table.
     NoRecord,
+    /// The record is still PENDING with a claim older than the lease: a
+    /// decision that was claimed but whose callback was not delivered.
+    StaleClaim,
 }
 
 impl Problem {
@@ -71,7 +76,49 @@ impl Problem {
                 "still PENDING, but no version of the workflow lists its execution".into()
             }
             Problem::NoRecord => "an execution with no request in the table".into(),
+            Problem::StaleClaim => "claimed, but the decision was not delivered".into(),
         }
+    }
+}
+
+/// The claim of a pending `record` that is older than the lease at `now`.
+pub fn stale_claim(record: &ApprovalRecord, now: Timestamp) -> Option<&Claim> {
+    record
+        .claim
+        .as_ref()
+        .filter(|claim| record.status == Status::Pending && claim.is_stale(now))
+}
+
+/// What a stale claim means and what to do about it.
+pub fn explain_stale_claim(record: &ApprovalRecord, claim: &Claim) -> String {
+    let verb = match claim.outcome {
+        Outcome::Approved => "approve",
+        Outcome::Rejected => "reject",
+    };
+    format!(
+        "claimed by {} at {} ({}), not delivered: run `hitl {verb} {} --as {}` to deliver it; \
+         past the {}s lease another approver may decide instead, and if nobody does the \
+         workflow records this claim at the deadline ({})",
+        claim.by,
+        claim.at,
+        claim.outcome,
+        record.approval_id,
+        shell_word(&claim.by),
+        CLAIM_LEASE.as_secs(),
+        record.expires_at
+    )
+}
+
+/// `word` as one shell word: quoted unless it is plainly safe.
+fn shell_word(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "@%+=:,./-_".contains(c));
+    if plain {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
     }
 }
 
@@ -92,13 +139,30 @@ pub struct Row {
 }
 
 impl Row {
+    #[cfg(test)]
     fn new(record: Option<&ApprovalRecord>, name: &str, execution: Option<Execution>) -> Self {
-        let problem = check(record, execution.as_ref());
+        Self::at(record, name, execution, Timestamp::now())
+    }
+
+    fn at(
+        record: Option<&ApprovalRecord>,
+        name: &str,
+        execution: Option<Execution>,
+        now: Timestamp,
+    ) -> Self {
+        let mut problem = check(record, execution.as_ref());
+        let mut detail = problem.map(|p| p.explain(execution.as_ref()));
+        if problem.is_none() {
+            if let Some((record, claim)) = record.and_then(|r| Some((r, stale_claim(r, now)?))) {
+                problem = Some(Problem::StaleClaim);
+                detail = Some(explain_stale_claim(record, claim));
+            }
+        }
         Self {
             approval_id: name.to_owned(),
             status: record.map(|r| r.status),
             created_at: record.map(|r| r.created_at),
-            detail: problem.map(|p| p.explain(execution.as_ref())),
+            detail,
             execution,
             problem,
         }
@@ -291,7 +355,7 @@ pub async fn run(app: &App, args: ListArgs) -> anyhow::Result<()> {
             break;
         };
         let execution = executions.take(&record);
-        let row = Row::new(Some(&record), &record.approval_id, execution);
+        let row = Row::at(Some(&record), &record.approval_id, execution, now);
         problems += usize::from(row.problem.is_some());
         out.push(row)?;
     }
@@ -308,7 +372,7 @@ pub async fn run(app: &App, args: ListArgs) -> anyhow::Result<()> {
             for (execution, record) in chunk.iter().zip(lookup(&store, chunk).await?) {
                 if record.is_none() && room(&out) {
                     problems += 1;
-                    out.push(Row::new(None, &execution.name, Some(execution.clone())))?;
+                    out.push(Row::at(None, &execution.name, Some(execution.clone()), now))?;
                 }
             }
         }
@@ -522,6 +586,58 @@ mod tests {
         assert_eq!(
             version_in_arn("arn:aws:lambda:r:1:function:wf/durable-execution/a/b"),
             None
+        );
+    }
+
+    #[test]
+    fn a_claim_older_than_the_lease_is_reported_with_what_to_run() {
+        let now = Timestamp::parse("2026-11-22T10:30:00Z").unwrap();
+        let running = Execution {
+            arn: arn("1", "req-1"),
+            name: "req-1".into(),
+            status: "RUNNING".into(),
+            version: "1".into(),
+            started_at: None,
+            ended_at: None,
+        };
+        let claimed = |at: Timestamp| {
+            let mut record = record("req-1", Status::Pending, "1");
+            record.expires_at = now.plus(std::time::Duration::from_secs(3600));
+            record.claim = Some(Claim {
+                outcome: Outcome::Rejected,
+                by: "approval link".into(),
+                at,
+                comment: None,
+            });
+            record
+        };
+        let fresh = claimed(
+            now.minus(CLAIM_LEASE)
+                .plus(std::time::Duration::from_secs(1)),
+        );
+        let row = Row::at(Some(&fresh), "req-1", Some(running.clone()), now);
+        assert_eq!(row.problem, None, "a claim within its lease is fine");
+
+        let stale = claimed(now.minus(CLAIM_LEASE));
+        let row = Row::at(Some(&stale), "req-1", Some(running), now);
+        assert_eq!(row.problem, Some(Problem::StaleClaim));
+        let detail = row.detail.unwrap();
+        assert!(
+            detail.contains("claimed by approval link at 2026-11-22T10:28:00.000Z"),
+            "{detail}"
+        );
+        assert!(
+            detail.contains("run `hitl reject req-1 --as 'approval link'`"),
+            "{detail}"
+        );
+        assert!(
+            detail.contains("at the deadline (2026-11-22T11:30:00.000Z)"),
+            "{detail}"
+        );
+        let json = serde_json::to_value(Row::at(Some(&stale), "req-1", None, now)).unwrap();
+        assert_eq!(
+            json["problem"], "execution_not_found",
+            "the worse problem first"
         );
     }
 

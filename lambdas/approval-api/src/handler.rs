@@ -257,7 +257,11 @@ fn closed_page(
     visit: Visit,
     now: Timestamp,
 ) -> Option<Page> {
-    if record.link_used.as_deref() == Some(hash) {
+    // A link whose own claim is still undelivered shows its form again:
+    // pressing the button delivers it.
+    let own_claim = record.status == Status::Pending
+        && record.claim.as_ref().is_some_and(|c| c.outcome == action);
+    if record.link_used.as_deref() == Some(hash) && !own_claim {
         // Opening a link whose decision stands (as the browser does right
         // after deciding) shows that decision; pressing it again is refused.
         if visit == Visit::Opened && record.status == action.status() {
@@ -333,8 +337,8 @@ fn decide_error_page(err: DecideError, hash: &str, action: Outcome, now: Timesta
             StatusCode::CONFLICT,
             "Already being decided",
             &format!(
-                "{} is recording a decision ({}) on this request; nothing was changed.",
-                claim.by, claim.outcome
+                "{} is recording a decision ({}) on this request; nothing was changed. If that decision is not delivered, it stops blocking others at {}: try again then.",
+                claim.by, claim.outcome, claim.released_at()
             ),
         ),
         DecideError::Store(StoreError::NotFound(_)) => no_such_request(),
@@ -358,12 +362,14 @@ fn decide_error_page(err: DecideError, hash: &str, action: Outcome, now: Timesta
                 now,
             ),
         ),
-        DecideError::Undelivered { approval_id, message, .. } => {
+        DecideError::Undelivered { approval_id, message, released_at, expires_at, .. } => {
             warn!(%approval_id, %message, "link decision claimed but not delivered");
             Page::message(
                 StatusCode::BAD_GATEWAY,
                 "Decision recorded, not yet delivered",
-                "Your decision is recorded but the workflow could not be told yet; an operator can finish it with `hitl approve` or `hitl reject`.",
+                &format!(
+                    "Your decision is recorded but the workflow could not be told yet. Open the link again and press the button again to deliver it. Until {released_at} nobody else can decide this request; if nobody delivers or replaces your decision, the workflow records it at the deadline ({expires_at})."
+                ),
             )
         }
         other @ DecideError::Store(_) => unavailable(&other.to_string()),
@@ -798,6 +804,57 @@ mod tests {
             .await;
         assert_eq!(response.status(), StatusCode::GONE);
         assert!(html(&response).contains("Link already used"));
+    }
+
+    #[tokio::test]
+    async fn a_link_whose_own_claim_was_not_delivered_offers_its_button_again() {
+        let (mut record, approve, reject) = pending("t");
+        record.link_used = Some(link_hash(&approve));
+        record.claim = Some(Claim {
+            outcome: Outcome::Approved,
+            by: "approval link".into(),
+            at: Timestamp::now(),
+            comment: None,
+        });
+        let read = get(&record);
+        let response = pages(&[&read], &[]).handle(get_request(&approve)).await;
+        assert_eq!(response.status(), StatusCode::OK, "{}", html(&response));
+        assert!(html(&response).contains(">Approve</button>"));
+        // The other link is not the one that claimed: it is told to wait.
+        let read = get(&record);
+        let response = pages(&[&read], &[]).handle(get_request(&reject)).await;
+        assert_eq!(response.status(), StatusCode::OK, "{}", html(&response));
+
+        // A failed delivery says how to deliver it, and what happens if nobody does.
+        let page = decide_error_page(
+            DecideError::Undelivered {
+                approval_id: "apr-1".into(),
+                message: "throttled".into(),
+                status: Some(429),
+                released_at: Timestamp::parse("2026-11-22T10:32:00Z").unwrap(),
+                expires_at: Timestamp::parse("2026-11-23T10:00:00Z").unwrap(),
+            },
+            &link_hash(&approve),
+            Outcome::Approved,
+            Timestamp::now(),
+        );
+        assert_eq!(page.status, StatusCode::BAD_GATEWAY);
+        assert!(
+            page.html.contains("press the button again to deliver it"),
+            "{}",
+            page.html
+        );
+        assert!(
+            page.html.contains("2026-11-22T10:32:00.000Z"),
+            "{}",
+            page.html
+        );
+        assert!(
+            page.html
+                .contains("at the deadline (2026-11-23T10:00:00.000Z)"),
+            "{}",
+            page.html
+        );
     }
 
     #[tokio::test]

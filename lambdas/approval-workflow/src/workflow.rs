@@ -1,5 +1,7 @@
 //! The approval workflow: record the request, wait for a decision or the
-//! deadline, record the outcome.
+//! deadline, record the outcome. At the deadline a decision claimed before
+//! it but never delivered (its decider crashed between claim and callback)
+//! is recorded as the outcome: no claim made in time is lost to `EXPIRED`.
 
 use std::time::Duration;
 
@@ -73,15 +75,7 @@ pub async fn run(
     let notify_request = request.clone();
     let recording = ctx
         .step("record-request", |_| async move {
-            let now = Timestamp::now();
-            let record = ApprovalRecord::pending(&request, &arn, now);
-            match store.create(&record).await {
-                Ok(Created::New) | Ok(Created::AlreadyThere) => Ok(Recording::Recorded {
-                    expires_at: record.expires_at,
-                }),
-                Err(err @ StoreError::IdInUse(_)) => Ok(Recording::Conflict(err.to_string())),
-                Err(err) => Err(err),
-            }
+            record_request(&store, &request, &arn, Timestamp::now()).await
         })
         .await?;
     let expires_at = match recording {
@@ -168,22 +162,11 @@ pub async fn run(
     // stay small whatever the request's details hold.
     let outcome: WorkflowResult = ctx
         .step("record-outcome", |_| async move {
-            let decided_at = decision
-                .as_ref()
-                .and_then(|d| d.decided_at)
-                .unwrap_or_else(Timestamp::now);
-            let decided_by = decision.as_ref().and_then(|d| d.decided_by.as_deref());
-            let comment = decision.as_ref().and_then(|d| d.comment.as_deref());
-            let record = match store
-                .finish(&finish_id, status, decided_by, decided_at, comment)
-                .await
-            {
-                Ok(record) => record,
-                // Cancelled meanwhile: the record keeps the status it has.
-                Err(StoreError::NotPending(record)) => *record,
-                Err(err) => return Err(err),
+            let record = match decision {
+                Some(decision) => record_decision(&store, &finish_id, status, &decision).await?,
+                None => record_deadline(&store, &finish_id).await?,
             };
-            Ok(WorkflowResult {
+            Ok::<_, StoreError>(WorkflowResult {
                 approval_id: record.approval_id,
                 status: record.status,
                 decided_by: record.decided_by,
@@ -201,4 +184,314 @@ pub async fn run(
         );
     }
     Ok(outcome)
+}
+
+/// Writes the pending record, or finds the one an earlier attempt of this
+/// step wrote: then its deadline is the stored one, never a new one, so the
+/// callback, the links and the email end when the record does.
+async fn record_request(
+    store: &ApprovalStore,
+    request: &SubmitRequest,
+    execution_arn: &str,
+    now: Timestamp,
+) -> Result<Recording, StoreError> {
+    let record = ApprovalRecord::pending(request, execution_arn, now);
+    match store.create(&record).await {
+        Ok(Created::New) => Ok(Recording::Recorded {
+            expires_at: record.expires_at,
+        }),
+        Ok(Created::AlreadyThere) => Ok(Recording::Recorded {
+            expires_at: store.fetch(&record.approval_id).await?.expires_at,
+        }),
+        Err(err @ StoreError::IdInUse(_)) => Ok(Recording::Conflict(err.to_string())),
+        Err(err) => Err(err),
+    }
+}
+
+/// Records the decision a callback delivered.
+async fn record_decision(
+    store: &ApprovalStore,
+    id: &str,
+    status: Status,
+    decision: &DecisionPayload,
+) -> Result<ApprovalRecord, StoreError> {
+    let decided_at = decision.decided_at.unwrap_or_else(Timestamp::now);
+    match store
+        .finish(
+            id,
+            status,
+            decision.decided_by.as_deref(),
+            decided_at,
+            decision.comment.as_deref(),
+        )
+        .await
+    {
+        Ok(record) => Ok(record),
+        // Cancelled meanwhile: the record keeps the status it has.
+        Err(StoreError::NotPending(record)) => Ok(*record),
+        Err(err) => Err(err),
+    }
+}
+
+/// How often the deadline path re-reads a record that a claim keeps changing.
+const DEADLINE_ATTEMPTS: usize = 5;
+
+/// The longest the deadline path waits for the record's own deadline: the
+/// callback's timeout is whole seconds, so it may fire just before it.
+const DEADLINE_SLACK: Duration = Duration::from_secs(2);
+
+/// The callback timed out: record the decision claimed before the deadline
+/// (by its claimant, at its claim's time, with its comment), or `Expired`
+/// when nobody claimed one. A claim is never erased here, unless it was
+/// made after the deadline.
+async fn record_deadline(store: &ApprovalStore, id: &str) -> Result<ApprovalRecord, StoreError> {
+    let mut last = None;
+    let mut waited = false;
+    for _ in 0..DEADLINE_ATTEMPTS {
+        let record = store.fetch(id).await?;
+        if record.status != Status::Pending {
+            return Ok(record);
+        }
+        let now = Timestamp::now();
+        if !waited && now < record.expires_at {
+            // Woken a moment early: let a decision claimed in time land first.
+            waited = true;
+            let early = record.expires_at.unix_millis() - now.unix_millis();
+            let early = Duration::from_millis(u64::try_from(early).unwrap_or(0));
+            tokio::time::sleep(early.min(DEADLINE_SLACK)).await;
+            continue;
+        }
+        let written = match &record.claim {
+            Some(claim) if claim.at < record.expires_at => {
+                store
+                    .finish(
+                        id,
+                        claim.outcome.status(),
+                        Some(&claim.by),
+                        claim.at,
+                        claim.comment.as_deref(),
+                    )
+                    .await
+            }
+            Some(_) => store.finish(id, Status::Expired, None, now, None).await,
+            None => store.expire_unclaimed(id, now).await,
+        };
+        match written {
+            Ok(record) => return Ok(record),
+            Err(StoreError::NotPending(record)) => return Ok(*record),
+            // A claim arrived between the read and the write: read it.
+            Err(err @ StoreError::ClaimedByOther { .. }) => last = Some(err),
+            Err(err) => return Err(err),
+        }
+    }
+    Err(last.unwrap_or_else(|| StoreError::Aws {
+        operation: "UpdateItem",
+        table: store.table().to_owned(),
+        message: format!("the record `{id}` kept changing at its deadline; the step is retried"),
+        status: None,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_dynamodb::error::ErrorMetadata;
+    use aws_sdk_dynamodb::operation::get_item::GetItemOutput;
+    use aws_sdk_dynamodb::operation::put_item::PutItemError;
+    use aws_sdk_dynamodb::operation::update_item::{UpdateItemError, UpdateItemOutput};
+    use aws_sdk_dynamodb::types::error::ConditionalCheckFailedException;
+    use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
+    use hitl_contract::Claim;
+
+    use super::*;
+
+    const ARN: &str =
+        "arn:aws:lambda:eu-west-1:123456789012:function:wf:1/durable-execution/req-1/a";
+
+    fn request() -> SubmitRequest {
+        SubmitRequest {
+            approval_id: "req-1".into(),
+            title: "Deploy".into(),
+            description: None,
+            requester: "alice".into(),
+            amount: None,
+            details: None,
+            timeout_seconds: Some(3600),
+        }
+    }
+
+    fn at(text: &str) -> Timestamp {
+        Timestamp::parse(text).unwrap()
+    }
+
+    fn pending(created: Timestamp) -> ApprovalRecord {
+        ApprovalRecord::pending(&request(), ARN, created)
+    }
+
+    fn get(record: ApprovalRecord) -> Rule {
+        mock!(aws_sdk_dynamodb::Client::get_item).then_output(move || {
+            GetItemOutput::builder()
+                .set_item(Some(record.to_item()))
+                .build()
+        })
+    }
+
+    fn meta() -> ErrorMetadata {
+        ErrorMetadata::builder()
+            .code("ConditionalCheckFailedException")
+            .build()
+    }
+
+    fn store(rules: &[&Rule]) -> ApprovalStore {
+        let client = mock_client!(aws_sdk_dynamodb, RuleMode::Sequential, rules);
+        ApprovalStore::new(client, "approvals")
+    }
+
+    #[tokio::test]
+    async fn a_retried_record_request_keeps_the_stored_deadline() {
+        // The first attempt wrote the record an hour ago, then its
+        // checkpoint was lost; the retry must not move the deadline.
+        let first = pending(at("2026-11-22T09:00:00Z"));
+        let exists = mock!(aws_sdk_dynamodb::Client::put_item).then_error(|| {
+            PutItemError::ConditionalCheckFailedException(
+                ConditionalCheckFailedException::builder()
+                    .meta(meta())
+                    .build(),
+            )
+        });
+        let (found, read) = (get(first.clone()), get(first.clone()));
+        let store = store(&[&exists, &found, &read]);
+        let recording = record_request(&store, &request(), ARN, at("2026-11-22T10:00:00Z"))
+            .await
+            .unwrap();
+        match recording {
+            Recording::Recorded { expires_at } => {
+                assert_eq!(expires_at, first.expires_at);
+                assert_eq!(expires_at, at("2026-11-22T10:00:00Z"));
+            }
+            Recording::Conflict(message) => panic!("{message}"),
+        }
+    }
+
+    fn claimed(by: &str, outcome: Outcome, claim_at: Timestamp) -> ApprovalRecord {
+        // Created two hours ago with a one-hour timeout: past its deadline.
+        let created = Timestamp::now().minus(Duration::from_secs(7200));
+        let mut record = pending(created);
+        record.claim = Some(Claim {
+            outcome,
+            by: by.into(),
+            at: claim_at,
+            comment: Some("ship it".into()),
+        });
+        record
+    }
+
+    #[tokio::test]
+    async fn at_the_deadline_a_claim_made_in_time_is_recorded_as_the_decision() {
+        let stuck = claimed(
+            "bob",
+            Outcome::Approved,
+            Timestamp::now().minus(Duration::from_secs(5000)),
+        );
+        let claim_at = stuck.claim.as_ref().unwrap().at;
+        let mut approved = stuck.clone();
+        approved.status = Status::Approved;
+        approved.decided_by = Some("bob".into());
+        approved.decided_at = Some(claim_at);
+        approved.comment = Some("ship it".into());
+        approved.claim = None;
+        let read = get(stuck);
+        let finish = mock!(aws_sdk_dynamodb::Client::update_item)
+            .match_requests(move |req| {
+                let value = |k: &str| {
+                    req.expression_attribute_values()
+                        .and_then(|v| v.get(k))
+                        .and_then(|v| v.as_s().ok())
+                        .cloned()
+                };
+                value(":status").as_deref() == Some("APPROVED")
+                    && value(":dby").as_deref() == Some("bob")
+                    && value(":dat") == Some(claim_at.to_string())
+                    && value(":comment").as_deref() == Some("ship it")
+            })
+            .then_output(move || {
+                UpdateItemOutput::builder()
+                    .set_attributes(Some(approved.to_item()))
+                    .build()
+            });
+        let store = store(&[&read, &finish]);
+        let record = record_deadline(&store, "req-1").await.unwrap();
+        assert_eq!(record.status, Status::Approved);
+        assert_eq!(record.decided_by.as_deref(), Some("bob"));
+        assert_eq!(finish.num_calls(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_claim_that_lands_during_expiry_is_recorded_not_erased() {
+        let unclaimed = claimed("x", Outcome::Approved, Timestamp::now());
+        let mut unclaimed = unclaimed;
+        unclaimed.claim = None;
+        let racing = claimed(
+            "carol",
+            Outcome::Rejected,
+            Timestamp::now().minus(Duration::from_secs(4000)),
+        );
+        let mut rejected = racing.clone();
+        rejected.status = Status::Rejected;
+        rejected.decided_by = Some("carol".into());
+        rejected.claim = None;
+        let first = get(unclaimed);
+        let refused = mock!(aws_sdk_dynamodb::Client::update_item)
+            .match_requests(|req| {
+                req.expression_attribute_values()
+                    .and_then(|v| v.get(":expired"))
+                    .is_some()
+            })
+            .then_error(|| {
+                UpdateItemError::ConditionalCheckFailedException(
+                    ConditionalCheckFailedException::builder()
+                        .meta(meta())
+                        .build(),
+                )
+            });
+        let (explained, reread) = (get(racing.clone()), get(racing));
+        let finish = mock!(aws_sdk_dynamodb::Client::update_item)
+            .match_requests(|req| {
+                req.expression_attribute_values()
+                    .and_then(|v| v.get(":status"))
+                    .and_then(|v| v.as_s().ok())
+                    .is_some_and(|s| s == "REJECTED")
+            })
+            .then_output(move || {
+                UpdateItemOutput::builder()
+                    .set_attributes(Some(rejected.to_item()))
+                    .build()
+            });
+        let store = store(&[&first, &refused, &explained, &reread, &finish]);
+        let record = record_deadline(&store, "req-1").await.unwrap();
+        assert_eq!(record.status, Status::Rejected);
+        assert_eq!(record.decided_by.as_deref(), Some("carol"));
+        assert_eq!((refused.num_calls(), finish.num_calls()), (1, 1));
+    }
+
+    #[tokio::test]
+    async fn at_the_deadline_an_unclaimed_request_expires() {
+        let mut open = claimed("x", Outcome::Approved, Timestamp::now());
+        open.claim = None;
+        let mut expired = open.clone();
+        expired.status = Status::Expired;
+        let read = get(open);
+        let expire = mock!(aws_sdk_dynamodb::Client::update_item)
+            .match_requests(|req| {
+                req.condition_expression()
+                    .is_some_and(|c| c.contains("attribute_not_exists(#co)"))
+            })
+            .then_output(move || {
+                UpdateItemOutput::builder()
+                    .set_attributes(Some(expired.to_item()))
+                    .build()
+            });
+        let store = store(&[&read, &expire]);
+        let record = record_deadline(&store, "req-1").await.unwrap();
+        assert_eq!(record.status, Status::Expired);
+    }
 }

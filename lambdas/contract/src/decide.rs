@@ -3,10 +3,15 @@
 //! Claim, then send, then confirm. The conditional claim picks exactly one
 //! winner; the callback wakes the workflow; the final write records the
 //! status. A crash after the claim leaves a pending record that names its
-//! claimant, and the same decider running the same decision again finishes it.
+//! claimant, and the same decider running the same decision again (or
+//! pressing the same link's button again) finishes it; past the claim's lease
+//! ([`crate::CLAIM_LEASE`]) another decider may take over, and whatever claim
+//! the record holds at the deadline the workflow records as the decision.
 //! Whether a request can still be decided is read from our table, never
 //! inferred from the callback API's answer (which differs between AWS and the
 //! local emulator).
+
+use std::time::{Duration, Instant};
 
 use aws_sdk_lambda::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_lambda::types::ErrorObject;
@@ -23,11 +28,15 @@ pub enum DecideError {
     Store(#[from] StoreError),
     #[error("approval request `{0}` has no callback yet: its workflow is still starting; try again in a few seconds")]
     NotReady(String),
-    #[error("the decision on `{approval_id}` is claimed but its callback was not delivered ({message}); run the same command again to deliver it")]
+    #[error("the decision on `{approval_id}` is claimed but its callback was not delivered ({message}); run the same command again to deliver it (others can take over the claim from {released_at}; if nobody does, the workflow records it at the deadline, {expires_at})")]
     Undelivered {
         approval_id: String,
         message: String,
         status: Option<u16>,
+        /// When the claim stops blocking other deciders.
+        released_at: Timestamp,
+        /// When the workflow records whatever claim the record holds.
+        expires_at: Timestamp,
     },
     #[error("`{requester}` requested `{approval_id}` and so cannot approve it: this stack does not allow self-approval (template parameter AllowSelfApproval); ask another approver")]
     SelfApproval {
@@ -47,12 +56,18 @@ pub struct Decision {
     pub comment: Option<String>,
 }
 
+/// How long a decision whose callback was refused as closed waits for the
+/// workflow to record it (an SDK retry after a first attempt that won, or the
+/// deadline passing with our claim), by default.
+const CONFIRM_WAIT: Duration = Duration::from_secs(5);
+
 /// Decides requests: the approvals table plus the durable callback API.
 #[derive(Debug, Clone)]
 pub struct Decider {
     store: ApprovalStore,
     lambda: aws_sdk_lambda::Client,
     allow_self_approval: bool,
+    confirm_wait: Duration,
 }
 
 impl Decider {
@@ -62,7 +77,15 @@ impl Decider {
             store,
             lambda,
             allow_self_approval: false,
+            confirm_wait: CONFIRM_WAIT,
         }
+    }
+
+    /// How long to wait for the workflow to record our claimed decision when
+    /// the callback answered that it is closed (5 seconds by default).
+    pub fn confirm_wait(mut self, wait: Duration) -> Self {
+        self.confirm_wait = wait;
+        self
     }
 
     /// Whether a requester may approve their own request (the stack's
@@ -89,7 +112,9 @@ impl Decider {
     /// Like [`Decider::decide`], through the approval link whose hash is
     /// `link_hash` (see [`crate::links`]): the link must be the record's
     /// current one for the outcome and unused, and it is used up by the same
-    /// conditional write that claims the request. Repeating it is refused.
+    /// conditional write that claims the request. Repeating it delivers the
+    /// link's own claim while the record still holds it undelivered, and is
+    /// refused otherwise.
     pub async fn decide_by_link(
         &self,
         decision: &Decision,
@@ -108,7 +133,7 @@ impl Decider {
         let id = decision.approval_id.as_str();
         let record = self.store.fetch(id).await?;
         if let Some(hash) = link_hash {
-            if record.link_used.as_deref() == Some(hash) {
+            if record.link_used.as_deref() == Some(hash) && !holds_claim(&record, decision) {
                 return Err(StoreError::LinkUsed(Box::new(record)).into());
             }
         } else if repeats(&record, decision) {
@@ -150,7 +175,7 @@ impl Decider {
             at: now,
             comment: decision.comment.clone(),
         };
-        match link_hash {
+        let claimed = match link_hash {
             Some(hash) => self.store.claim_by_link(id, &claim, hash, now).await?,
             None => self.store.claim(id, &claim, now).await?,
         };
@@ -162,10 +187,12 @@ impl Decider {
             comment: decision.comment.clone(),
         };
         if let Err(err) = self.send(&callback_id, &payload).await {
-            return Err(self.explain_undelivered(id, err, now).await);
+            return self
+                .after_refused_send(decision, &claim, claimed.expires_at, err, now)
+                .await;
         }
 
-        let record = self
+        let finished = self
             .store
             .finish(
                 id,
@@ -174,8 +201,16 @@ impl Decider {
                 now,
                 decision.comment.as_deref(),
             )
-            .await?;
-        Ok(record)
+            .await;
+        match finished {
+            Ok(record) => Ok(record),
+            Err(err @ StoreError::NotPending(_)) => Err(err.into()),
+            // Delivered: the workflow records the decision itself.
+            Err(err) => {
+                tracing::warn!(approval_id = %id, error = %err, "decision delivered; the final write failed and the workflow records it");
+                Ok(as_delivered(claimed, decision, now))
+            }
+        }
     }
 
     async fn send(&self, callback_id: &str, payload: &DecisionPayload) -> Result<(), SendError> {
@@ -214,26 +249,68 @@ impl Decider {
         result
     }
 
-    /// The callback was refused or not delivered: say why from our own record.
-    async fn explain_undelivered(&self, id: &str, err: SendError, now: Timestamp) -> DecideError {
+    /// The callback was refused or not delivered: say why from our own
+    /// record. A callback closed while the record holds our claim is most
+    /// likely ours already (an SDK retry after a first attempt that won, or
+    /// the deadline passing while the workflow records our claim): wait a
+    /// little for the workflow to record it, and then it is our win.
+    async fn after_refused_send(
+        &self,
+        decision: &Decision,
+        claim: &Claim,
+        expires_at: Timestamp,
+        err: SendError,
+        now: Timestamp,
+    ) -> Result<ApprovalRecord, DecideError> {
+        let id = decision.approval_id.as_str();
         if !err.callback_closed {
-            return DecideError::Undelivered {
+            return Err(DecideError::Undelivered {
                 approval_id: id.to_owned(),
                 message: err.message,
                 status: err.status,
-            };
+                released_at: claim.released_at(),
+                expires_at,
+            });
         }
-        match self.store.fetch(id).await {
-            Err(err) => err.into(),
-            Ok(record) if record.status != Status::Pending => {
-                StoreError::NotPending(Box::new(record)).into()
+        let give_up = Instant::now() + self.confirm_wait;
+        let poll = self.confirm_wait.min(Duration::from_millis(500));
+        let record = loop {
+            let record = self.store.fetch(id).await?;
+            if repeats(&record, decision) {
+                return Ok(record);
             }
-            Ok(record) if record.is_past_expiry(now) => {
-                StoreError::PastExpiry(Box::new(record)).into()
+            let ours_pending = record.status == Status::Pending && holds_claim(&record, decision);
+            if !ours_pending || Instant::now() >= give_up {
+                break record;
             }
-            Ok(record) => DecideError::ExecutionClosed(Box::new(record)),
-        }
+            tokio::time::sleep(poll).await;
+        };
+        Err(if record.status != Status::Pending {
+            StoreError::NotPending(Box::new(record)).into()
+        } else if record.is_past_expiry(now) {
+            StoreError::PastExpiry(Box::new(record)).into()
+        } else {
+            DecideError::ExecutionClosed(Box::new(record))
+        })
     }
+}
+
+/// Whether `record` holds `decision`'s own claim: same outcome, same decider.
+fn holds_claim(record: &ApprovalRecord, decision: &Decision) -> bool {
+    record
+        .claim
+        .as_ref()
+        .is_some_and(|c| c.outcome == decision.outcome && c.by == decision.decided_by)
+}
+
+/// The record as the workflow records a delivered decision.
+fn as_delivered(mut record: ApprovalRecord, decision: &Decision, now: Timestamp) -> ApprovalRecord {
+    record.status = decision.outcome.status();
+    record.decided_by = Some(decision.decided_by.clone());
+    record.decided_at = Some(now);
+    record.comment = decision.comment.clone();
+    record.claim = None;
+    record
 }
 
 /// Whether `record` already holds `decision` as its final outcome.
@@ -472,6 +549,168 @@ mod tests {
         );
         assert!(
             err.to_string().contains("run the same command again"),
+            "{err}"
+        );
+        assert!(
+            err.to_string()
+                .contains("others can take over the claim from 2026-11-22T10:32:00.000Z"),
+            "{err}"
+        );
+    }
+
+    fn claimed_by(by: &str, outcome: Outcome) -> ApprovalRecord {
+        let mut record = sample();
+        record.claim = Some(Claim {
+            outcome,
+            by: by.into(),
+            at: now(),
+            comment: None,
+        });
+        record
+    }
+
+    fn quick(decider: Decider) -> Decider {
+        decider.confirm_wait(Duration::from_millis(300))
+    }
+
+    #[tokio::test]
+    async fn a_delivered_decision_whose_final_write_failed_is_reported_delivered() {
+        let send = mock!(aws_sdk_lambda::Client::send_durable_execution_callback_success)
+            .then_output(|| SendDurableExecutionCallbackSuccessOutput::builder().build());
+        let finish = mock!(aws_sdk_dynamodb::Client::update_item).then_http_response(|| {
+            aws_smithy_runtime_api::client::orchestrator::HttpResponse::new(
+                aws_smithy_runtime_api::http::StatusCode::try_from(500).unwrap(),
+                aws_smithy_types::body::SdkBody::from("{}"),
+            )
+        });
+        let (first, claim) = (get(sample()), update(claimed_by("bob", Outcome::Approved)));
+        let dynamodb = mock_client!(
+            aws_sdk_dynamodb,
+            RuleMode::Sequential,
+            [&first, &claim, &finish],
+            |c| c.retry_config(aws_sdk_dynamodb::config::retry::RetryConfig::disabled())
+        );
+        let lambda = mock_client!(aws_sdk_lambda, RuleMode::Sequential, [&send]);
+        let decider = Decider::new(ApprovalStore::new(dynamodb, "approvals"), lambda);
+        let record = decider
+            .decide(&decision(Outcome::Approved), now())
+            .await
+            .expect("delivered, so decided");
+        assert_eq!(record.status, Status::Approved);
+        assert_eq!(record.decided_by.as_deref(), Some("bob"));
+        assert_eq!(record.comment.as_deref(), Some("looks right"));
+        assert!(record.claim.is_none());
+        assert_eq!((send.num_calls(), finish.num_calls()), (1, 1));
+    }
+
+    #[tokio::test]
+    async fn a_closed_callback_our_own_first_attempt_won_is_our_win() {
+        // An SDK retry (or the deadline) found the callback closed; the
+        // workflow then records our claim.
+        let send = mock!(aws_sdk_lambda::Client::send_durable_execution_callback_success)
+            .then_error(callback_timeout);
+        let (first, claim) = (get(sample()), update(claimed_by("bob", Outcome::Approved)));
+        let (still_ours, recorded) = (
+            get(claimed_by("bob", Outcome::Approved)),
+            get(decided(Status::Approved)),
+        );
+        let decider = quick(decider(&[&first, &claim, &still_ours, &recorded], &[&send]));
+        let record = decider
+            .decide(&decision(Outcome::Approved), now())
+            .await
+            .unwrap();
+        assert_eq!(record.status, Status::Approved);
+        assert_eq!((still_ours.num_calls(), recorded.num_calls()), (1, 1));
+    }
+
+    #[tokio::test]
+    async fn a_closed_callback_someone_else_won_is_not_ours() {
+        let send = mock!(aws_sdk_lambda::Client::send_durable_execution_callback_success)
+            .then_error(callback_timeout);
+        let mut theirs = decided(Status::Approved);
+        theirs.decided_by = Some("carol".into());
+        let (first, claim, read) = (
+            get(sample()),
+            update(claimed_by("bob", Outcome::Approved)),
+            get(theirs),
+        );
+        let decider = quick(decider(&[&first, &claim, &read], &[&send]));
+        let err = decider
+            .decide(&decision(Outcome::Approved), now())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, DecideError::Store(StoreError::NotPending(ref r)) if r.decided_by.as_deref() == Some("carol")),
+            "{err}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_closed_callback_with_our_claim_unrecorded_gives_up_after_the_wait() {
+        let send = mock!(aws_sdk_lambda::Client::send_durable_execution_callback_success)
+            .then_error(callback_timeout);
+        let (first, claim) = (get(sample()), update(claimed_by("bob", Outcome::Approved)));
+        let ours = mock!(aws_sdk_dynamodb::Client::get_item)
+            .match_requests(|_| true)
+            .sequence()
+            .output(|| {
+                GetItemOutput::builder()
+                    .set_item(Some(claimed_by("bob", Outcome::Approved).to_item()))
+                    .build()
+            })
+            .times(20)
+            .build();
+        let decider = quick(decider(&[&first, &claim, &ours], &[&send]));
+        let started = std::time::Instant::now();
+        let err = decider
+            .decide(&decision(Outcome::Approved), now())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, DecideError::ExecutionClosed(_)), "{err}");
+        assert!(ours.num_calls() >= 2, "it waited: {}", ours.num_calls());
+        assert!(started.elapsed() < Duration::from_secs(3), "a bounded wait");
+    }
+
+    fn with_links(mut record: ApprovalRecord) -> ApprovalRecord {
+        record.links = Some(crate::record::LinkHashes {
+            approve: "a".repeat(64),
+            reject: "r".repeat(64),
+        });
+        record
+    }
+
+    #[tokio::test]
+    async fn pressing_a_used_link_again_delivers_its_own_undelivered_claim() {
+        let mut pending = with_links(claimed_by("bob", Outcome::Approved));
+        pending.link_used = Some("a".repeat(64));
+        let send = mock!(aws_sdk_lambda::Client::send_durable_execution_callback_success)
+            .then_output(|| SendDurableExecutionCallbackSuccessOutput::builder().build());
+        let (read, claim, finish) = (
+            get(pending.clone()),
+            update(pending),
+            update(decided(Status::Approved)),
+        );
+        let decider = decider(&[&read, &claim, &finish], &[&send]);
+        let record = decider
+            .decide_by_link(&decision(Outcome::Approved), &"a".repeat(64), now())
+            .await
+            .unwrap();
+        assert_eq!(record.status, Status::Approved);
+        assert_eq!((claim.num_calls(), send.num_calls()), (1, 1));
+    }
+
+    #[tokio::test]
+    async fn a_used_link_whose_claim_another_decider_took_over_is_used() {
+        let mut taken = with_links(claimed_by("carol", Outcome::Rejected));
+        taken.link_used = Some("a".repeat(64));
+        let read = get(taken);
+        let decider = decider(&[&read], &[]);
+        let err = decider
+            .decide_by_link(&decision(Outcome::Approved), &"a".repeat(64), now())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, DecideError::Store(StoreError::LinkUsed(_))),
             "{err}"
         );
     }

@@ -18,6 +18,6 @@ pub mod timestamp;
 
 pub use decide::{DecideError, Decider, Decision};
 pub use payload::{DecisionPayload, SubmitRequest, ValidationError, WorkflowResult};
-pub use record::{ApprovalRecord, Claim, Outcome, RecordError, Status};
+pub use record::{ApprovalRecord, Claim, Outcome, RecordError, Status, CLAIM_LEASE};
 pub use store::{ApprovalStore, Created, ListQuery, RecordPages, StoreError};
 pub use timestamp::Timestamp;

@@ -43,6 +43,14 @@ pub const STATUS_INDEX: &str = "by-status";
 /// How long DynamoDB keeps a record after its request expired (the `ttl` attribute).
 pub const RETENTION_AFTER_EXPIRY: Duration = Duration::from_secs(90 * 24 * 3600);
 
+/// How long a claim blocks other deciders. A decision claimed but not
+/// delivered within it (the decider crashed, was interrupted or throttled)
+/// no longer blocks: another approver may claim the request, or `hitl
+/// cancel` it. Until then the claimant, and only the claimant, can deliver
+/// it by trying again; and whoever holds the claim when the deadline passes
+/// has it recorded by the workflow.
+pub const CLAIM_LEASE: Duration = Duration::from_secs(120);
+
 /// Where a request stands. `Pending` is the only status that can change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -146,6 +154,18 @@ pub struct Claim {
     pub at: Timestamp,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
+}
+
+impl Claim {
+    /// When the claim stops blocking other deciders (see [`CLAIM_LEASE`]).
+    pub fn released_at(&self) -> Timestamp {
+        self.at.plus(CLAIM_LEASE)
+    }
+
+    /// Whether the lease has passed at `now`, so the claim blocks nobody.
+    pub fn is_stale(&self, now: Timestamp) -> bool {
+        now >= self.released_at()
+    }
 }
 
 /// One approval request, as stored in the approvals table.

@@ -11,7 +11,9 @@ use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use aws_sdk_dynamodb::Client;
 
-use crate::record::{attr, ApprovalRecord, Claim, LinkHashes, RecordError, Status, STATUS_INDEX};
+use crate::record::{
+    attr, ApprovalRecord, Claim, LinkHashes, RecordError, Status, CLAIM_LEASE, STATUS_INDEX,
+};
 use crate::timestamp::Timestamp;
 
 #[derive(Debug, thiserror::Error)]
@@ -26,8 +28,9 @@ pub enum StoreError {
     /// The request's time is up, whether or not the workflow recorded it yet.
     #[error("approval request `{}` expired at {}", .0.approval_id, .0.expires_at)]
     PastExpiry(Box<ApprovalRecord>),
-    /// Someone else's decision won the conditional write first.
-    #[error("approval request `{}` is already being decided ({} by {})", .record.approval_id, .claim.outcome, .claim.by)]
+    /// Someone else's decision won the conditional write first, and its
+    /// lease has not passed.
+    #[error("approval request `{}` is already being decided ({} by {} at {}); if that decision is not delivered, its claim is released at {}: try again then", .record.approval_id, .claim.outcome, .claim.by, .claim.at, .claim.released_at())]
     ClaimedByOther {
         record: Box<ApprovalRecord>,
         claim: Claim,
@@ -210,7 +213,8 @@ impl ApprovalStore {
 
     /// Claims the right to decide a pending, unexpired request. The same
     /// decider repeating the same decision may claim again, which is how an
-    /// interrupted decision is finished.
+    /// interrupted decision is finished; anyone may take over a claim whose
+    /// lease ([`CLAIM_LEASE`]) has passed.
     pub async fn claim(
         &self,
         approval_id: &str,
@@ -222,8 +226,10 @@ impl ApprovalStore {
 
     /// Claims a request through an approval link whose hash is `link_hash`:
     /// the link must be the record's current one for the claimed outcome and
-    /// unused, and the same write marks it used. Unlike a named decider, a
-    /// link never claims twice.
+    /// unused, and the same write marks it used. A used link claims again
+    /// only while the record still holds its own undelivered claim (pressing
+    /// the button again delivers it); once another decider took over, the
+    /// link is spent. Another link may take over a claim past its lease.
     pub async fn claim_by_link(
         &self,
         approval_id: &str,
@@ -243,9 +249,11 @@ impl ApprovalStore {
         now: Timestamp,
     ) -> Result<ApprovalRecord, StoreError> {
         let mut set = vec!["#co = :co", "#cby = :cby", "#cat = :cat"];
+        // Fixed-width timestamps compare as text in time order (see
+        // `Timestamp`): a claim made at or before `:stale` is past its lease.
         let mut condition = String::from(
             "attribute_exists(#id) AND #status = :pending AND #exp > :now \
-             AND (attribute_not_exists(#co) OR (#co = :co AND #cby = :cby))",
+             AND (attribute_not_exists(#co) OR (#co = :co AND #cby = :cby) OR #cat <= :stale)",
         );
         let mut update = self
             .client
@@ -261,6 +269,7 @@ impl ApprovalStore {
             .expression_attribute_names("#cc", attr::CLAIM_COMMENT)
             .expression_attribute_values(":pending", s(Status::Pending.as_str()))
             .expression_attribute_values(":now", s(now.to_string()))
+            .expression_attribute_values(":stale", s(now.minus(CLAIM_LEASE).to_string()))
             .expression_attribute_values(":co", s(claim.outcome.status().as_str()))
             .expression_attribute_values(":cby", s(&claim.by))
             .expression_attribute_values(":cat", s(claim.at.to_string()))
@@ -271,7 +280,11 @@ impl ApprovalStore {
         }
         if let Some(hash) = link_hash {
             set.push("#lu = :lh");
-            condition.push_str(" AND #lh = :lh AND attribute_not_exists(#lu)");
+            condition.push_str(
+                " AND ((#lh = :lh AND attribute_not_exists(#lu)) \
+                 OR (#lh = :lh AND #lu = :lh AND #co = :co AND #cby = :cby) \
+                 OR (#lh = :lh AND #lu <> :lh AND #cat <= :stale))",
+            );
             let link_attr = match claim.outcome {
                 crate::record::Outcome::Approved => attr::LINK_APPROVE_HASH,
                 crate::record::Outcome::Rejected => attr::LINK_REJECT_HASH,
@@ -361,8 +374,59 @@ impl ApprovalStore {
         }
     }
 
-    /// Cancels a pending request that nobody is deciding. Cancelling one
-    /// that is already cancelled succeeds (a retry after a failed stop).
+    /// Records `Expired` on a pending record that holds no claim: the
+    /// workflow's deadline path. A claim is never erased here; when one is
+    /// found the answer is [`StoreError::ClaimedByOther`] and the caller
+    /// records that claim instead. An already expired record is a success.
+    pub async fn expire_unclaimed(
+        &self,
+        approval_id: &str,
+        now: Timestamp,
+    ) -> Result<ApprovalRecord, StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(attr::APPROVAL_ID, s(approval_id))
+            .update_expression("SET #status = :expired, #dat = :dat")
+            .condition_expression(
+                "attribute_exists(#id) AND #status = :pending AND attribute_not_exists(#co)",
+            )
+            .expression_attribute_names("#id", attr::APPROVAL_ID)
+            .expression_attribute_names("#status", attr::STATUS)
+            .expression_attribute_names("#dat", attr::DECIDED_AT)
+            .expression_attribute_names("#co", attr::CLAIM_OUTCOME)
+            .expression_attribute_values(":pending", s(Status::Pending.as_str()))
+            .expression_attribute_values(":expired", s(Status::Expired.as_str()))
+            .expression_attribute_values(":dat", s(now.to_string()))
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await;
+        match result {
+            Ok(out) => Ok(ApprovalRecord::from_item(
+                &out.attributes.unwrap_or_default(),
+            )?),
+            Err(err) if is_condition_failure(&err) => {
+                let record = self.fetch(approval_id).await?;
+                match record.claim.clone() {
+                    _ if record.status == Status::Expired => Ok(record),
+                    _ if record.status != Status::Pending => {
+                        Err(StoreError::NotPending(Box::new(record)))
+                    }
+                    Some(claim) => Err(StoreError::ClaimedByOther {
+                        record: Box::new(record),
+                        claim,
+                    }),
+                    None => Err(self.why_not(record, now)),
+                }
+            }
+            Err(err) => Err(self.aws_error("UpdateItem", err)),
+        }
+    }
+
+    /// Cancels a pending request that nobody is deciding (no claim, or one
+    /// past its lease). Cancelling one that is already cancelled succeeds (a
+    /// retry after a failed stop).
     pub async fn cancel(
         &self,
         approval_id: &str,
@@ -375,15 +439,22 @@ impl ApprovalStore {
             .update_item()
             .table_name(&self.table)
             .key(attr::APPROVAL_ID, s(approval_id))
-            .update_expression("SET #status = :cancelled, #dby = :dby, #dat = :dat")
+            .update_expression(
+                "SET #status = :cancelled, #dby = :dby, #dat = :dat REMOVE #co, #cby, #cat, #cc",
+            )
             .condition_expression(
-                "attribute_exists(#id) AND #status = :pending AND attribute_not_exists(#co)",
+                "attribute_exists(#id) AND #status = :pending \
+                 AND (attribute_not_exists(#co) OR #cat <= :stale)",
             )
             .expression_attribute_names("#id", attr::APPROVAL_ID)
             .expression_attribute_names("#status", attr::STATUS)
             .expression_attribute_names("#dby", attr::DECIDED_BY)
             .expression_attribute_names("#dat", attr::DECIDED_AT)
             .expression_attribute_names("#co", attr::CLAIM_OUTCOME)
+            .expression_attribute_names("#cby", attr::CLAIM_BY)
+            .expression_attribute_names("#cat", attr::CLAIM_AT)
+            .expression_attribute_names("#cc", attr::CLAIM_COMMENT)
+            .expression_attribute_values(":stale", s(now.minus(CLAIM_LEASE).to_string()))
             .expression_attribute_values(":pending", s(Status::Pending.as_str()))
             .expression_attribute_values(":cancelled", s(Status::Cancelled.as_str()))
             .expression_attribute_values(":dby", s(by))
@@ -392,7 +463,8 @@ impl ApprovalStore {
         if let Some(reason) = reason {
             update = update
                 .update_expression(
-                    "SET #status = :cancelled, #dby = :dby, #dat = :dat, #comment = :comment",
+                    "SET #status = :cancelled, #dby = :dby, #dat = :dat, #comment = :comment \
+                     REMOVE #co, #cby, #cat, #cc",
                 )
                 .expression_attribute_names("#comment", attr::COMMENT)
                 .expression_attribute_values(":comment", s(reason));

@@ -96,6 +96,15 @@ impl Timestamp {
             .unwrap_or(Self::MAX)
     }
 
+    /// This time minus `duration`, saturating at [`Timestamp::MIN`].
+    pub fn minus(self, duration: Duration) -> Self {
+        time::Duration::try_from(duration)
+            .ok()
+            .and_then(|duration| self.0.checked_sub(duration))
+            .and_then(Self::in_range)
+            .unwrap_or(Self::MIN)
+    }
+
     /// Whole seconds from `self` until `later`; zero if `later` is not later.
     pub fn seconds_until(self, later: Timestamp) -> u64 {
         u64::try_from((later.0 - self.0).whole_seconds()).unwrap_or(0)
@@ -274,6 +283,20 @@ mod tests {
     fn clock_times_are_clamped_to_the_years_0000_to_9999() {
         let early = SystemTime::UNIX_EPOCH - Duration::from_secs(62_167_219_200 + 86_400);
         assert_eq!(Timestamp::from_system_time(early), Timestamp::MIN);
+    }
+
+    #[test]
+    fn minus_saturates_at_the_first_timestamp() {
+        let t = Timestamp::parse("2026-11-22T10:00:00Z").unwrap();
+        assert_eq!(
+            t.minus(Duration::from_secs(120)).to_string(),
+            "2026-11-22T09:58:00.000Z"
+        );
+        assert_eq!(t.minus(Duration::MAX), Timestamp::MIN);
+        assert_eq!(
+            Timestamp::MIN.minus(Duration::from_millis(1)),
+            Timestamp::MIN
+        );
     }
 
     #[test]

@@ -225,18 +225,29 @@ async fn a_link_claims_once_and_only_with_the_current_hash() {
         .await
         .unwrap();
     assert_eq!(claimed.link_used.as_deref(), Some(current.approve.as_str()));
-    // The same link again, although the same "decider" could re-claim by name.
+    // The same link again while its own claim is undelivered: it claims
+    // again, so pressing the button again delivers the decision. (This used
+    // to be refused, leaving a claim that only the deadline could resolve.)
+    let again = store
+        .claim_by_link(&id, &by_link, &current.approve, now)
+        .await
+        .unwrap();
+    assert_eq!(
+        again.claim.as_ref().map(|c| c.outcome),
+        Some(Outcome::Approved)
+    );
+    // Once decided, links cannot be issued any more.
+    store
+        .finish(&id, Status::Approved, Some("approval link"), now, None)
+        .await
+        .unwrap();
+    // And the link is used for good.
     assert!(matches!(
         store
             .claim_by_link(&id, &by_link, &current.approve, now)
             .await,
         Err(StoreError::LinkUsed(_))
     ));
-    // Once decided, links cannot be issued any more.
-    store
-        .finish(&id, Status::Approved, Some("approval link"), now, None)
-        .await
-        .unwrap();
     assert!(matches!(
         store.issue_links(&id, &current).await,
         Err(StoreError::NotPending(_))
@@ -272,4 +283,161 @@ async fn pages_select_by_requester_and_time_in_dynamodb() {
         listed, ids,
         "only this requester's, newest first, across pages"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_claim_blocks_others_only_until_its_lease_passes() {
+    use hitl_contract::CLAIM_LEASE;
+    let store = store().await;
+    let id = unique_id("lease");
+    store
+        .create(&record(&id, Duration::from_secs(3600)))
+        .await
+        .unwrap();
+    let now = Timestamp::now();
+    let at = |t: Timestamp, outcome, by: &str| Claim {
+        outcome,
+        by: by.to_owned(),
+        at: t,
+        comment: None,
+    };
+    store
+        .claim(&id, &at(now, Outcome::Approved, "bob"), now)
+        .await
+        .unwrap();
+
+    // Within the lease: others and `cancel` are refused, saying when it ends.
+    let almost = now.plus(CLAIM_LEASE - Duration::from_millis(1));
+    let err = store
+        .claim(&id, &at(almost, Outcome::Rejected, "carol"), almost)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::ClaimedByOther { .. }), "{err}");
+    assert!(
+        err.to_string()
+            .contains(&format!("released at {}", now.plus(CLAIM_LEASE))),
+        "{err}"
+    );
+    let err = store.cancel(&id, "ops", None, almost).await.unwrap_err();
+    assert!(matches!(err, StoreError::ClaimedByOther { .. }), "{err}");
+    // The claimant may still deliver it by claiming again.
+    store
+        .claim(&id, &at(almost, Outcome::Approved, "bob"), almost)
+        .await
+        .unwrap();
+
+    // Past the lease of bob's latest claim, carol takes over.
+    let released = almost.plus(CLAIM_LEASE);
+    let taken = store
+        .claim(&id, &at(released, Outcome::Rejected, "carol"), released)
+        .await
+        .unwrap();
+    let claim = taken.claim.unwrap();
+    assert_eq!(
+        (claim.by.as_str(), claim.outcome),
+        ("carol", Outcome::Rejected)
+    );
+
+    // Past carol's lease, `cancel` releases the request and clears the claim.
+    let later = released.plus(CLAIM_LEASE);
+    let cancelled = store
+        .cancel(&id, "ops", Some("stuck"), later)
+        .await
+        .unwrap();
+    assert_eq!(cancelled.status, Status::Cancelled);
+    assert!(cancelled.claim.is_none(), "{cancelled:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn another_link_takes_over_a_link_claim_only_past_its_lease() {
+    use hitl_contract::record::LinkHashes;
+    use hitl_contract::CLAIM_LEASE;
+    let store = store().await;
+    let id = unique_id("link-lease");
+    store
+        .create(&record(&id, Duration::from_secs(3600)))
+        .await
+        .unwrap();
+    let links = LinkHashes {
+        approve: "a2".repeat(32),
+        reject: "r2".repeat(32),
+    };
+    store.issue_links(&id, &links).await.unwrap();
+    let now = Timestamp::now();
+    let by_link = |outcome, at| Claim {
+        outcome,
+        by: "approval link".into(),
+        at,
+        comment: None,
+    };
+    store
+        .claim_by_link(&id, &by_link(Outcome::Approved, now), &links.approve, now)
+        .await
+        .unwrap();
+    let soon = now.plus(Duration::from_secs(1));
+    let err = store
+        .claim_by_link(&id, &by_link(Outcome::Rejected, soon), &links.reject, soon)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::ClaimedByOther { .. }), "{err}");
+
+    let released = now.plus(CLAIM_LEASE);
+    let taken = store
+        .claim_by_link(
+            &id,
+            &by_link(Outcome::Rejected, released),
+            &links.reject,
+            released,
+        )
+        .await
+        .unwrap();
+    assert_eq!(taken.link_used.as_deref(), Some(links.reject.as_str()));
+    // The approve link's claim is gone: that link is used, not re-claimed.
+    let err = store
+        .claim_by_link(
+            &id,
+            &by_link(Outcome::Approved, released),
+            &links.approve,
+            released,
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StoreError::ClaimedByOther { .. } | StoreError::LinkUsed(_)
+        ),
+        "{err}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_deadline_never_erases_a_claim() {
+    let store = store().await;
+    let id = unique_id("deadline");
+    store
+        .create(&record(&id, Duration::from_secs(3600)))
+        .await
+        .unwrap();
+    let now = Timestamp::now();
+    store
+        .claim(&id, &claim(Outcome::Approved, "bob"), now)
+        .await
+        .unwrap();
+    let err = store.expire_unclaimed(&id, now).await.unwrap_err();
+    assert!(
+        matches!(err, StoreError::ClaimedByOther { ref claim, .. } if claim.by == "bob"),
+        "{err}"
+    );
+    assert_eq!(store.fetch(&id).await.unwrap().status, Status::Pending);
+
+    let unclaimed = unique_id("deadline-free");
+    store
+        .create(&record(&unclaimed, Duration::from_secs(3600)))
+        .await
+        .unwrap();
+    let expired = store.expire_unclaimed(&unclaimed, now).await.unwrap();
+    assert_eq!(expired.status, Status::Expired);
+    // Again: already expired is a success.
+    store.expire_unclaimed(&unclaimed, now).await.unwrap();
 }

@@ -161,7 +161,8 @@ pub async fn row(
     let floor = floor(hitl, ddb, python, load.floor_requests, load.deciders).await;
 
     let per_second = load.requests as f64 / elapsed.as_secs_f64();
-    let decided_per_second = checked.decided as f64 / checked.decision_span.as_secs_f64().max(0.001);
+    let decided_per_second =
+        checked.decided as f64 / checked.decision_span.as_secs_f64().max(0.001);
     let mut row = Row::new(
         "soak: 2000 requests, 50 submitters, 20 deciders",
         "0 double, 0 lost, 0 orphaned",
@@ -284,7 +285,12 @@ async fn decide_by_page(http: &reqwest::Client, link: &str) -> Attempt {
     }) else {
         return Attempt::Failed;
     };
-    match http.post(link).form(&[("token", token.as_str())]).send().await {
+    match http
+        .post(link)
+        .form(&[("token", token.as_str())])
+        .send()
+        .await
+    {
         Ok(response) if response.status().is_success() => Attempt::Won,
         Ok(response) if response.status().as_u16() == 409 => Attempt::Refused,
         _ => Attempt::Failed,
@@ -347,7 +353,8 @@ async fn check(
         };
         let closed_together = execution.as_ref().is_some_and(|(status, result)| {
             status == "SUCCEEDED"
-                && result.as_ref().and_then(|r| r["status"].as_str()) == Some(record.status.as_str())
+                && result.as_ref().and_then(|r| r["status"].as_str())
+                    == Some(record.status.as_str())
         });
         if record.status == Status::Pending || record.claim.is_some() || !closed_together {
             checked.orphaned += 1;
@@ -375,7 +382,9 @@ async fn settled_execution(
             .context("GetDurableExecution")?;
         let status = execution.status().as_str().to_owned();
         if status != "RUNNING" || Instant::now() > deadline {
-            let result = execution.result().and_then(|r| serde_json::from_str(r).ok());
+            let result = execution
+                .result()
+                .and_then(|r| serde_json::from_str(r).ok());
             return Ok((status, result));
         }
         tokio::time::sleep(Duration::from_millis(200)).await;

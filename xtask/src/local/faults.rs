@@ -3,6 +3,13 @@
 //! process exactly before or after the Nth checkpoint of one execution
 //! reaches the service: the points where a Lambda can die.
 //!
+//! It sees every callback a decider sends, too, so it can stop one at the
+//! points where a decider can die between its claim and its final write:
+//! before the callback reaches the service, or after the service recorded
+//! it but before the decider sees the answer. There it either holds the
+//! request (the test then kills the decider, e.g. `hitl`) or kills the
+//! function that sent it (the approval page).
+//!
 //! After the kill, `cargo lambda watch` is restarted: it never starts a new
 //! instance of a function whose process died (its pending invocation would
 //! hang), while Lambda would start a new sandbox. The emulator then sees the
@@ -35,11 +42,38 @@ pub struct Fault {
     pub killed: usize,
 }
 
+/// What a callback fault does to the decider once it fires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Then {
+    /// Never answer (for a while): the caller is killed by the test.
+    Hold,
+    /// Kill the function's processes, as for a checkpoint fault.
+    Crash,
+}
+
+/// A fault on the callback sent to one callback id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallbackFault {
+    /// The callback id as the record holds it (not percent-encoded).
+    pub callback_id: String,
+    pub when: When,
+    pub then: Then,
+    /// The function (binary) killed by [`Then::Crash`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub function: Option<String>,
+    /// How many processes the fault killed, once it fired.
+    #[serde(default)]
+    pub killed: usize,
+}
+
 #[derive(Debug, Default)]
 pub struct Faults {
     armed: Vec<Fault>,
     checkpoints: HashMap<String, usize>,
     pub fired: Vec<Fault>,
+    armed_callbacks: Vec<CallbackFault>,
+    pub fired_callbacks: Vec<CallbackFault>,
 }
 
 impl Faults {
@@ -63,6 +97,24 @@ impl Faults {
         let fault = self.armed.remove(index);
         self.fired.push(fault.clone());
         Some(fault)
+    }
+
+    pub fn arm_callback(&mut self, fault: CallbackFault) {
+        self.armed_callbacks.push(fault);
+    }
+
+    /// The fault armed for a callback sent to `callback_id`, disarmed. It
+    /// counts as fired once [`Faults::callback_fired`] notes it.
+    pub fn take_callback(&mut self, callback_id: &str) -> Option<CallbackFault> {
+        let index = self
+            .armed_callbacks
+            .iter()
+            .position(|f| f.callback_id == callback_id)?;
+        Some(self.armed_callbacks.remove(index))
+    }
+
+    pub fn callback_fired(&mut self, fault: CallbackFault) {
+        self.fired_callbacks.push(fault);
     }
 
     /// Notes how many processes a fired fault killed.
@@ -155,6 +207,24 @@ mod tests {
         assert_eq!(faults.on_checkpoint("req-1").unwrap().when, When::After);
         assert!(faults.on_checkpoint("req-1").is_none());
         assert_eq!(faults.fired.len(), 1);
+    }
+
+    #[test]
+    fn a_callback_fault_fires_once_for_its_callback() {
+        let mut faults = Faults::default();
+        faults.arm_callback(CallbackFault {
+            callback_id: "cb/1+=".into(),
+            when: When::Before,
+            then: Then::Hold,
+            function: None,
+            killed: 0,
+        });
+        assert!(faults.take_callback("cb/2").is_none());
+        let fault = faults.take_callback("cb/1+=").unwrap();
+        assert!(faults.take_callback("cb/1+=").is_none());
+        assert!(faults.fired_callbacks.is_empty(), "fired once noted");
+        faults.callback_fired(fault);
+        assert_eq!(faults.fired_callbacks.len(), 1);
     }
 
     #[test]

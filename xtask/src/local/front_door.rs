@@ -17,7 +17,9 @@
 //!   codes are put in the `x-amzn-ErrorType` header the SDKs read, and the
 //!   `StopDurableExecution` body and list filters are translated;
 //! - it counts the Lambda API calls it serves, by operation
-//!   (`GET /_local/calls`), for the benchmark's per-round-trip figures.
+//!   (`GET /_local/calls`), for the benchmark's per-round-trip figures;
+//! - it injects faults at checkpoints (`/_local/faults`) and on decision
+//!   callbacks (`/_local/callback-faults`), see `faults.rs`.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -31,8 +33,12 @@ use axum::routing::{get, post};
 use axum::Router;
 use tokio::sync::Mutex;
 
-use super::faults::{crash, percent_decode, Fault, Faults, When};
+use super::faults::{crash, percent_decode, CallbackFault, Fault, Faults, Then, When};
 use super::provision::{ACCOUNT, REGION};
+
+/// How long a held callback goes unanswered: far longer than a test takes
+/// to kill the caller, short enough not to pile up.
+const HOLD: std::time::Duration = std::time::Duration::from_secs(300);
 
 /// A durable execution runs for at most a year (the DurableConfig maximum).
 const EXECUTION_TIMEOUT_SECONDS: u64 = 31_622_400;
@@ -76,6 +82,10 @@ pub async fn serve(
         )
         .route("/health", get(|| async { "ok" }))
         .route("/_local/faults", post(arm_fault).get(fired_faults))
+        .route(
+            "/_local/callback-faults",
+            post(arm_callback_fault).get(fired_callback_faults),
+        )
         .route("/_local/calls", get(served_calls))
         .fallback(pass_through)
         .layer(axum::middleware::from_fn_with_state(
@@ -314,6 +324,13 @@ async fn pass_through(
     if let Some(fault) = fault.as_ref().filter(|f| f.when == When::Before) {
         return door.crashed(fault).await;
     }
+    let callback_fault = match sent_callback(&method, path) {
+        Some(id) => door.faults.lock().await.take_callback(&id),
+        None => None,
+    };
+    if let Some(fault) = callback_fault.clone().filter(|f| f.when == When::Before) {
+        return door.callback_fired(fault).await;
+    }
     let url = match &query {
         Some(q) => format!("{}{path}?{q}", door.emulator),
         None => format!("{}{path}", door.emulator),
@@ -323,10 +340,19 @@ async fn pass_through(
         request = request.header("Content-Type", value.as_bytes());
     }
     let answer = relay(request.send().await, true).await;
-    match fault {
-        Some(fault) => door.crashed(&fault).await,
-        None => answer,
+    match (fault, callback_fault) {
+        (Some(fault), _) => door.crashed(&fault).await,
+        (None, Some(fault)) => door.callback_fired(fault).await,
+        (None, None) => answer,
     }
+}
+
+/// The callback id of a decision sent to a callback (success or failure),
+/// from its path.
+fn sent_callback(method: &Method, path: &str) -> Option<String> {
+    let rest = path.strip_prefix("/2025-12-01/durable-execution-callbacks/")?;
+    let (id, operation) = rest.rsplit_once('/')?;
+    (method == Method::POST && matches!(operation, "succeed" | "fail")).then(|| percent_decode(id))
 }
 
 /// The execution ARN of a checkpoint call, from its path.
@@ -364,6 +390,53 @@ impl Door {
             .await
             .unwrap_or_else(|err| format!("the injected crash failed: {err}"));
         error(StatusCode::SERVICE_UNAVAILABLE, "ServiceException", message)
+    }
+
+    /// A callback fault fires: noted first (a test polls for it), then the
+    /// caller is held unanswered or its function is killed.
+    async fn callback_fired(&self, mut fault: CallbackFault) -> Response {
+        eprintln!(
+            "callback fault on {} ({:?}, {:?})",
+            fault.callback_id, fault.when, fault.then
+        );
+        match (fault.then, fault.function.clone()) {
+            (Then::Crash, Some(function)) => {
+                // Its own task: the killed caller's request is cancelled.
+                let door = self.clone();
+                let task = tokio::spawn(async move {
+                    let message = match crash(&function).await {
+                        Ok(killed) => {
+                            fault.killed = killed;
+                            format!("killed {killed} process(es) of {function}")
+                        }
+                        Err(err) => format!("the injected crash failed: {err:#}"),
+                    };
+                    door.faults.lock().await.callback_fired(fault);
+                    message
+                });
+                let message = task
+                    .await
+                    .unwrap_or_else(|err| format!("the injected crash failed: {err}"));
+                error(StatusCode::SERVICE_UNAVAILABLE, "ServiceException", message)
+            }
+            (Then::Crash, None) => {
+                self.faults.lock().await.callback_fired(fault);
+                error(
+                    StatusCode::BAD_REQUEST,
+                    "InvalidParameterValueException",
+                    "a crash fault names no function",
+                )
+            }
+            (Then::Hold, _) => {
+                self.faults.lock().await.callback_fired(fault);
+                tokio::time::sleep(HOLD).await;
+                error(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "ServiceException",
+                    "the callback was held by an injected fault",
+                )
+            }
+        }
     }
 
     /// Counts a checkpoint of the execution and returns the fault armed for it.
@@ -441,6 +514,19 @@ async fn served_calls(State(door): State<Door>) -> Response {
 async fn arm_fault(State(door): State<Door>, axum::Json(fault): axum::Json<Fault>) -> StatusCode {
     door.faults.lock().await.arm(fault);
     StatusCode::NO_CONTENT
+}
+
+async fn arm_callback_fault(
+    State(door): State<Door>,
+    axum::Json(fault): axum::Json<CallbackFault>,
+) -> StatusCode {
+    door.faults.lock().await.arm_callback(fault);
+    StatusCode::NO_CONTENT
+}
+
+async fn fired_callback_faults(State(door): State<Door>) -> Response {
+    let fired = door.faults.lock().await.fired_callbacks.clone();
+    axum::Json(fired).into_response()
 }
 
 async fn fired_faults(State(door): State<Door>) -> Response {
@@ -541,6 +627,24 @@ mod tests {
             Some("ListDurableExecutionsByFunction")
         );
         assert_eq!(named(&get, "/_local/calls"), None);
+        assert_eq!(
+            sent_callback(
+                &post,
+                "/2025-12-01/durable-execution-callbacks/cb%2Fx%3D/fail"
+            ),
+            Some("cb/x=".into())
+        );
+        assert_eq!(
+            sent_callback(
+                &post,
+                "/2025-12-01/durable-execution-callbacks/cb/heartbeat"
+            ),
+            None
+        );
+        assert_eq!(
+            sent_callback(&get, "/2025-12-01/durable-execution-callbacks/cb/succeed"),
+            None
+        );
         assert_eq!(named(&get, "/health"), None);
     }
 }
