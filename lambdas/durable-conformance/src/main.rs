@@ -13,6 +13,13 @@ use hitl_durable::{
 };
 use serde_json::{json, Value};
 
+/// The timeouts of the timeout workflows: long enough that the first
+/// invocation has always completed before they fire (a loaded machine can
+/// take over 2 s), so the history's order does not depend on timing. Their
+/// Python twins use the same values.
+const TIMEOUT_SECONDS: u64 = 6;
+const HEARTBEAT_SECONDS: u64 = 6;
+
 #[derive(Debug, serde::Deserialize)]
 struct Input {
     workflow: String,
@@ -23,8 +30,8 @@ async fn run(ctx: DurableContext, input: Input) -> Result<Value, HandlerError> {
         "steps_only" => steps_only(ctx).await?,
         "step_retry_then_success" => step_retry_then_success(ctx).await?,
         "callback_success" | "callback_failure" => callback(ctx, 60, 0).await?,
-        "callback_timeout" => callback(ctx, 2, 0).await?,
-        "heartbeat_timeout" => callback(ctx, 60, 2).await?,
+        "callback_timeout" => callback(ctx, TIMEOUT_SECONDS, 0).await?,
+        "heartbeat_timeout" => callback(ctx, 60, HEARTBEAT_SECONDS).await?,
         "wait_then_step" => wait_then_step(ctx).await?,
         "child_context" => child_context(ctx).await?,
         "wait_for_callback" => wait_for_callback(ctx).await?,
