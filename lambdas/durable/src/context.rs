@@ -456,6 +456,26 @@ impl DurableContext {
         F: FnOnce(StepContext) -> Fut,
         Fut: Future<Output = Result<T, E>>,
     {
+        self.step_recording(name, config, f, |err| {
+            ErrorObject::new(short_type_name::<E>(), err.to_string())
+        })
+        .await
+    }
+
+    /// [`Self::step_with`], with the error a failed attempt records made
+    /// by `describe`.
+    pub(crate) async fn step_recording<T, E, F, Fut>(
+        &self,
+        name: &str,
+        config: StepConfig,
+        f: F,
+        describe: impl FnOnce(&E) -> ErrorObject,
+    ) -> Result<T, DurableError>
+    where
+        T: Serialize + DeserializeOwned,
+        F: FnOnce(StepContext) -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
         let id = self.next_id();
         let recorded = self.replay(&id, name, OperationType::Step).await?;
         let attempt = next_attempt(recorded.as_ref());
@@ -536,7 +556,7 @@ impl DurableContext {
                 Ok(value)
             }
             Err(err) => {
-                let error = ErrorObject::new(short_type_name::<E>(), err.to_string());
+                let error = describe(&err);
                 self.fail_attempt(&id, name, &config, attempt, error, leading)
                     .await
             }

@@ -26,6 +26,11 @@
 //! invocation fails and Lambda invokes again) and final (the execution fails).
 //! User code never runs past a checkpoint that failed.
 //!
+//! Workflows use it through [`sdk`]: the subset of AWS's official Rust SDK
+//! (`aws-durable-execution-sdk`) they need, with that SDK's names and
+//! builders, so a workflow's source builds on either runtime (the approval
+//! workflow and the conformance workflows are built on both).
+//!
 //! Operation ids are the official SDKs' (`blake2b` of the position, per
 //! context), and the conformance workflows in `lambdas/durable-conformance`
 //! produce histories identical to the official Python SDK's under AWS's
@@ -72,6 +77,7 @@
 mod context;
 mod error;
 mod runtime;
+pub mod sdk;
 mod state;
 
 pub use context::{
