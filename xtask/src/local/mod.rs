@@ -91,7 +91,11 @@ pub async fn up(paths: &Paths, base_port: u16) -> anyhow::Result<Ports> {
             "--bin",
             provision::API_FUNCTION,
             "--bin",
+            provision::OFFICIAL_WORKFLOW_FUNCTION,
+            "--bin",
             "durable-conformance",
+            "--bin",
+            "durable-conformance-official",
         ])
         .current_dir(&paths.repo)
         .status()
@@ -166,7 +170,8 @@ async fn start_all(paths: &Paths, ports: &Ports) -> anyhow::Result<()> {
             .args([
                 "--python-functions-port",
                 &ports.python_functions.to_string(),
-            ]),
+            ])
+            .args(["--workflow-binary", provision::workflow_binary()?]),
     )?;
 
     let forwarder = Service::new(&paths.run, "log-forwarder");
