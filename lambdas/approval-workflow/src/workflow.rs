@@ -9,34 +9,38 @@ use hitl_contract::{
     ApprovalRecord, ApprovalStore, Created, DecisionPayload, Outcome, Status, StoreError,
     SubmitRequest, Timestamp, WorkflowResult,
 };
-use hitl_durable::{CallbackConfig, DurableContext, DurableError, ErrorObject, HandlerError};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use tracing::{info, warn};
 
+use crate::durable::serdes::SerdesContext;
+use crate::durable::{
+    BoxError, CallbackErrorKind, DurableContext, OperationError, OperationErrorKind, Serdes,
+    TypedError,
+};
 use crate::notify::{Notified, Notifier};
 
-/// Why a workflow ends `FAILED`.
+/// Why a workflow ends `FAILED`; the variant names the execution's
+/// `ErrorType`.
 #[derive(Debug, thiserror::Error)]
 pub enum WorkflowError {
+    #[error("the execution input does not fit the workflow: {0}")]
+    InvalidInput(serde_json::Error),
     #[error("invalid approval request: {0}")]
     Invalid(#[from] hitl_contract::ValidationError),
     #[error("{0}")]
     Conflict(String),
-    #[error(transparent)]
-    Durable(#[from] DurableError),
 }
 
-impl From<WorkflowError> for HandlerError {
-    fn from(err: WorkflowError) -> Self {
-        match err {
-            WorkflowError::Invalid(_) => {
-                HandlerError::new(ErrorObject::new("InvalidRequest", err.to_string()))
-            }
-            WorkflowError::Conflict(_) => {
-                HandlerError::new(ErrorObject::new("ApprovalIdInUse", err.to_string()))
-            }
-            WorkflowError::Durable(err) => err.into(),
-        }
+impl WorkflowError {
+    /// The error as the execution records it, under its `ErrorType`.
+    fn typed(self) -> TypedError {
+        let error_type = match self {
+            WorkflowError::InvalidInput(_) => "InvalidInput",
+            WorkflowError::Invalid(_) => "InvalidRequest",
+            WorkflowError::Conflict(_) => "ApprovalIdInUse",
+        };
+        TypedError::with_type(error_type, self)
     }
 }
 
@@ -59,53 +63,79 @@ enum Recording {
     Conflict(String),
 }
 
+/// A decision callback's payload as its sender sent it. The SDK's default
+/// would decode it as JSON into a type, and a payload that is not (any
+/// Lambda client can send one) would fail the workflow and lose the
+/// decision; which callback arrived decides, the payload only says who.
+#[derive(Debug, Clone, Copy)]
+struct Verbatim;
+
+impl Serdes<String> for Verbatim {
+    async fn serialize(&self, value: String, _: SerdesContext) -> Result<String, BoxError> {
+        Ok(value)
+    }
+
+    async fn deserialize(&self, wire: String, _: SerdesContext) -> Result<String, BoxError> {
+        Ok(wire)
+    }
+}
+
+/// The workflow's handler. It takes its input as JSON and reads the request
+/// itself, so input that does not fit ends the execution `FAILED` with
+/// `InvalidInput` (the SDK fails the invocation instead, which the service
+/// retries).
 pub async fn run(
     ctx: DurableContext,
     settings: Settings,
-    mut request: SubmitRequest,
-) -> Result<WorkflowResult, WorkflowError> {
+    input: Value,
+) -> Result<WorkflowResult, BoxError> {
+    let mut request: SubmitRequest =
+        serde_json::from_value(input).map_err(|e| WorkflowError::InvalidInput(e).typed())?;
     let id = request.approval_id.clone();
     request
         .timeout_seconds
         .get_or_insert(settings.default_request_timeout.as_secs());
-    request.validate(settings.max_request_timeout)?;
+    request
+        .validate(settings.max_request_timeout)
+        .map_err(|e| WorkflowError::Invalid(e).typed())?;
 
     let store = settings.store.clone();
     let arn = ctx.execution_arn().to_owned();
     let notify_request = request.clone();
     let recording = ctx
-        .step("record-request", |_| async move {
-            record_request(&store, &request, &arn, Timestamp::now()).await
+        .step(move |_| async move {
+            Ok(record_request(&store, &request, &arn, Timestamp::now()).await?)
         })
+        .name("record-request")
         .await?;
     let expires_at = match recording {
         Recording::Recorded { expires_at } => expires_at,
-        Recording::Conflict(message) => return Err(WorkflowError::Conflict(message)),
+        Recording::Conflict(message) => {
+            return Err(WorkflowError::Conflict(message).typed().into())
+        }
     };
 
     // The callback's own timeout enforces the deadline: the service wakes
     // the workflow with TIMED_OUT when it passes.
     let timeout = Duration::from_secs(Timestamp::now().seconds_until(expires_at).max(1));
     let callback = ctx
-        .create_callback(
-            "decision",
-            CallbackConfig {
-                timeout: Some(timeout),
-                heartbeat_timeout: None,
-            },
-        )
+        .create_callback::<String>()
+        .name("decision")
+        .serdes(Verbatim)
+        .timeout(timeout)
         .await?;
 
     let store = settings.store.clone();
-    let callback_id = callback.callback_id().to_owned();
+    let callback_id = callback.id().to_owned();
     let attach_id = id.clone();
-    ctx.step("publish-callback", |_| async move {
+    ctx.step(move |_| async move {
         match store.attach_callback(&attach_id, &callback_id).await {
             // Cancelled or decided before we got here: nothing to publish.
             Ok(()) | Err(StoreError::NotPending(_)) => Ok(()),
-            Err(err) => Err(err),
+            Err(err) => Err(err.into()),
         }
     })
+    .name("publish-callback")
     .await?;
     if let Some(notifier) = settings.notifier.clone() {
         // After the callback is published, so the links work at once. A
@@ -113,18 +143,19 @@ pub async fn run(
         // approvers can still decide with `hitl`.
         let store = settings.store.clone();
         let notified = ctx
-            .step("notify-approvers", |_| async move {
-                notifier.notify(&store, &notify_request, expires_at).await
+            .step(move |_| async move {
+                Ok(notifier.notify(&store, &notify_request, expires_at).await?)
             })
+            .name("notify-approvers")
             .await;
         match notified {
             Ok(Notified::Sent { message_id }) if !ctx.is_replaying() => {
                 info!(approval_id = %id, message_id = message_id.as_deref().unwrap_or(""), "approvers notified");
             }
             Ok(_) => {}
-            Err(DurableError::StepFailed { error, .. }) => {
+            Err(err) if matches!(err.kind(), OperationErrorKind::Step(_)) => {
                 if !ctx.is_replaying() {
-                    warn!(approval_id = %id, error = %error, "approvers could not be notified");
+                    warn!(approval_id = %id, error = %format_args!("{err:#}"), "approvers could not be notified");
                 }
             }
             Err(err) => return Err(err.into()),
@@ -140,20 +171,25 @@ pub async fn run(
             Status::Approved,
             Some(DecisionPayload::from_callback(
                 Outcome::Approved,
-                payload.as_deref(),
+                Some(&payload),
                 None,
             )),
         ),
-        Err(DurableError::CallbackFailed { error, .. }) => (
-            Status::Rejected,
-            Some(DecisionPayload::from_callback(
-                Outcome::Rejected,
-                error.error_data.as_deref(),
-                error.error_message.as_deref(),
-            )),
-        ),
-        Err(DurableError::CallbackTimedOut { .. }) => (Status::Expired, None),
-        Err(err) => return Err(err.into()),
+        Err(err) => match callback_failure(&err) {
+            Some(CallbackErrorKind::ExternalFailure { .. }) => {
+                let wire = err.wire();
+                (
+                    Status::Rejected,
+                    Some(DecisionPayload::from_callback(
+                        Outcome::Rejected,
+                        wire.and_then(|w| w.error_data()),
+                        wire.and_then(|w| w.error_message()),
+                    )),
+                )
+            }
+            Some(CallbackErrorKind::TimedOut { .. }) => (Status::Expired, None),
+            _ => return Err(err.into()),
+        },
     };
 
     let store = settings.store.clone();
@@ -161,12 +197,12 @@ pub async fn run(
     // The step keeps only the outcome, not the whole record: checkpoints
     // stay small whatever the request's details hold.
     let outcome: WorkflowResult = ctx
-        .step("record-outcome", |_| async move {
+        .step(move |_| async move {
             let record = match decision {
                 Some(decision) => record_decision(&store, &finish_id, status, &decision).await?,
                 None => record_deadline(&store, &finish_id).await?,
             };
-            Ok::<_, StoreError>(WorkflowResult {
+            Ok(WorkflowResult {
                 approval_id: record.approval_id,
                 status: record.status,
                 decided_by: record.decided_by,
@@ -174,6 +210,7 @@ pub async fn run(
                 comment: record.comment,
             })
         })
+        .name("record-outcome")
         .await?;
     if !ctx.is_replaying() {
         info!(
@@ -184,6 +221,14 @@ pub async fn run(
         );
     }
     Ok(outcome)
+}
+
+/// How a callback ended, when the error is a callback's.
+fn callback_failure(err: &OperationError) -> Option<&CallbackErrorKind> {
+    match err.kind() {
+        OperationErrorKind::Callback(callback) => Some(callback.kind()),
+        _ => None,
+    }
 }
 
 /// Writes the pending record, or finds the one an earlier attempt of this

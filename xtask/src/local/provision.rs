@@ -21,6 +21,21 @@ pub const ACCOUNT: &str = "123456789012";
 pub const TABLE: &str = "hitl-approvals";
 /// Locally a function's name is its binary's name: that is how `cargo lambda watch` routes.
 pub const WORKFLOW_FUNCTION: &str = "approval-workflow";
+/// The same workflow built on AWS's official Rust SDK: the differential test
+/// runs it beside ours, and `HITL_LOCAL_WORKFLOW_RUNTIME=official` makes it
+/// serve the stack's workflow function, so every test judges it.
+pub const OFFICIAL_WORKFLOW_FUNCTION: &str = "approval-workflow-official";
+
+/// The binary that serves the stack's workflow function.
+pub fn workflow_binary() -> anyhow::Result<&'static str> {
+    match std::env::var("HITL_LOCAL_WORKFLOW_RUNTIME").as_deref() {
+        Err(_) | Ok("" | "hitl-durable") => Ok(WORKFLOW_FUNCTION),
+        Ok("official") => Ok(OFFICIAL_WORKFLOW_FUNCTION),
+        Ok(other) => anyhow::bail!(
+            "HITL_LOCAL_WORKFLOW_RUNTIME is `{other}`: use `hitl-durable` (the default) or `official`"
+        ),
+    }
+}
 pub const API_FUNCTION: &str = "approval-api";
 pub const MAX_REQUEST_TIMEOUT_SECONDS: &str = "604800";
 pub const DEFAULT_REQUEST_TIMEOUT_SECONDS: &str = "86400";
