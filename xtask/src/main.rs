@@ -88,6 +88,8 @@ enum LocalTask {
         functions_port: u16,
         #[arg(long)]
         python_functions_port: u16,
+        #[arg(long)]
+        workflow_binary: String,
     },
     /// Restart `cargo lambda watch` (after a crash test killed a function).
     #[command(hide = true)]
@@ -172,9 +174,16 @@ async fn run(task: Task) -> anyhow::Result<()> {
                 emulator_port,
                 functions_port,
                 python_functions_port,
+                workflow_binary,
             } => {
-                local::front_door::serve(port, emulator_port, functions_port, python_functions_port)
-                    .await
+                local::front_door::serve(
+                    port,
+                    emulator_port,
+                    functions_port,
+                    python_functions_port,
+                    workflow_binary,
+                )
+                .await
             }
             LocalTask::ForwardLogs { moto_port, source } => {
                 local::logs::forward(&source, moto_port).await

@@ -34,7 +34,7 @@ use axum::Router;
 use tokio::sync::Mutex;
 
 use super::faults::{crash, percent_decode, CallbackFault, Fault, Faults, Then, When};
-use super::provision::{ACCOUNT, REGION};
+use super::provision::{ACCOUNT, REGION, WORKFLOW_FUNCTION};
 
 /// How long a held callback goes unanswered: far longer than a test takes
 /// to kill the caller, short enough not to pile up.
@@ -49,6 +49,9 @@ struct Door {
     emulator: String,
     functions: String,
     python_functions: String,
+    /// The binary that serves the workflow function: ours, or the same
+    /// workflow on the official Rust SDK (`HITL_LOCAL_WORKFLOW_RUNTIME`).
+    workflow_binary: String,
     /// Durable execution name → (input, execution ARN), as AWS keeps it.
     started: Arc<Mutex<HashMap<String, (Bytes, String)>>>,
     faults: Arc<Mutex<Faults>>,
@@ -64,12 +67,14 @@ pub async fn serve(
     emulator_port: u16,
     functions_port: u16,
     python_functions_port: u16,
+    workflow_binary: String,
 ) -> anyhow::Result<()> {
     let door = Door {
         http: reqwest::Client::builder().build()?,
         emulator: format!("http://127.0.0.1:{emulator_port}"),
         functions: format!("http://127.0.0.1:{functions_port}"),
         python_functions: format!("http://127.0.0.1:{python_functions_port}"),
+        workflow_binary,
         started: Arc::default(),
         faults: Arc::default(),
         calls: Arc::default(),
@@ -272,7 +277,19 @@ fn accepted(arn: &str, version: &str, asynchronous: bool) -> Response {
     response
 }
 
+impl Door {
+    /// The binary `cargo lambda watch` runs for `function`.
+    fn binary<'a>(&'a self, function: &'a str) -> &'a str {
+        if function == WORKFLOW_FUNCTION {
+            &self.workflow_binary
+        } else {
+            function
+        }
+    }
+}
+
 async fn invoke_function(door: &Door, name: &str, headers: &HeaderMap, body: Bytes) -> Response {
+    let name = door.binary(name);
     let host = if name == PYTHON_CONFORMANCE {
         &door.python_functions
     } else {
@@ -370,7 +387,7 @@ impl Door {
         let door = self.clone();
         let fault = fault.clone();
         let task = tokio::spawn(async move {
-            let message = match crash(&fault.function).await {
+            let message = match crash(door.binary(&fault.function)).await {
                 Ok(killed) => {
                     door.faults
                         .lock()
@@ -404,7 +421,7 @@ impl Door {
                 // Its own task: the killed caller's request is cancelled.
                 let door = self.clone();
                 let task = tokio::spawn(async move {
-                    let message = match crash(&function).await {
+                    let message = match crash(door.binary(&function)).await {
                         Ok(killed) => {
                             fault.killed = killed;
                             format!("killed {killed} process(es) of {function}")

@@ -4,7 +4,8 @@
 //! `cargo lambda watch` prints every function's output into one stream. Our
 //! functions log one JSON object per line with a `target` naming the module
 //! that logged it; its first segment is the binary's crate, which names the
-//! function. Other lines (the watcher's own, compiler output) stay in the
+//! function (the workflow's official-SDK build logs to the workflow's
+//! group). Other lines (the watcher's own, compiler output) stay in the
 //! local log file only.
 
 use std::io::{BufRead, BufReader, Seek, SeekFrom};
@@ -13,7 +14,7 @@ use std::time::Duration;
 
 use aws_sdk_cloudwatchlogs::types::InputLogEvent;
 
-use super::provision::{log_group, API_FUNCTION, WORKFLOW_FUNCTION};
+use super::provision::{log_group, API_FUNCTION, OFFICIAL_WORKFLOW_FUNCTION, WORKFLOW_FUNCTION};
 
 const STREAM: &str = "local";
 
@@ -22,6 +23,9 @@ pub fn function_of(line: &str) -> Option<&'static str> {
     let value: serde_json::Value = serde_json::from_str(line).ok()?;
     let target = value.get("target")?.as_str()?;
     let krate = target.split("::").next()?;
+    if krate == OFFICIAL_WORKFLOW_FUNCTION.replace('-', "_") {
+        return Some(WORKFLOW_FUNCTION);
+    }
     [WORKFLOW_FUNCTION, API_FUNCTION]
         .into_iter()
         .find(|function| function.replace('-', "_") == krate)
