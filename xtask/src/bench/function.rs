@@ -44,29 +44,44 @@ struct Mock {
     invocation: Option<Arc<String>>,
     nexts: Arc<AtomicUsize>,
     checkpoints: Arc<AtomicUsize>,
+    /// Every operation as the last checkpoint answer had it, in order of
+    /// first appearance: the state a next invocation would replay.
+    operations: Arc<std::sync::Mutex<Vec<serde_json::Value>>>,
     seen: mpsc::UnboundedSender<Seen>,
+}
+
+/// A started mock: its address, what it saw, and what it recorded.
+struct Started {
+    addr: SocketAddr,
+    seen: mpsc::UnboundedReceiver<Seen>,
+    checkpoints: Arc<AtomicUsize>,
+    operations: Arc<std::sync::Mutex<Vec<serde_json::Value>>>,
 }
 
 const EXECUTION_ARN_PREFIX: &str =
     "arn:aws:lambda:us-east-1:123456789012:function:approval-workflow:1/durable-execution";
 
 /// Starts the mock on an ephemeral port; it serves until the runtime stops.
-async fn start_mock(
-    invocation: Option<String>,
-) -> anyhow::Result<(SocketAddr, mpsc::UnboundedReceiver<Seen>, Arc<AtomicUsize>)> {
+async fn start_mock(invocation: Option<String>) -> anyhow::Result<Started> {
     let (tx, rx) = mpsc::unbounded_channel();
-    let checkpoints = Arc::new(AtomicUsize::new(0));
     let mock = Mock {
         invocation: invocation.map(Arc::new),
         nexts: Arc::default(),
-        checkpoints: checkpoints.clone(),
+        checkpoints: Arc::default(),
+        operations: Arc::default(),
         seen: tx,
     };
+    let (checkpoints, operations) = (mock.checkpoints.clone(), mock.operations.clone());
     let app = Router::new().fallback(serve).with_state(mock);
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
     let addr = listener.local_addr()?;
     tokio::spawn(async move { axum::serve(listener, app).await });
-    Ok((addr, rx, checkpoints))
+    Ok(Started {
+        addr,
+        seen: rx,
+        checkpoints,
+        operations,
+    })
 }
 
 async fn serve(State(mock): State<Mock>, uri: Uri, body: Bytes) -> Response {
@@ -119,7 +134,11 @@ async fn serve(State(mock): State<Mock>, uri: Uri, body: Bytes) -> Response {
     }
     if path.starts_with("/2025-12-01/durable-executions/") && path.ends_with("/checkpoint") {
         let n = mock.checkpoints.fetch_add(1, Ordering::SeqCst) + 1;
-        return checkpoint_answer(&body, n).into_response();
+        let answer = checkpoint_answer(&body, n);
+        if let Ok(mut log) = mock.operations.lock() {
+            remember(&mut log, &answer);
+        }
+        return answer.into_response();
     }
     if path.starts_with("/2025-12-01/durable-executions/") && path.ends_with("/state") {
         return r#"{"Operations":[]}"#.into_response();
@@ -184,6 +203,61 @@ fn checkpoint_answer(body: &[u8], n: usize) -> String {
         "NewExecutionState": { "Operations": operations },
     })
     .to_string()
+}
+
+/// Folds a checkpoint answer's operations into `log`: a later state of an
+/// operation replaces its earlier one, keeping what only its start carried
+/// (a callback's id).
+fn remember(log: &mut Vec<serde_json::Value>, answer: &str) {
+    let answer: serde_json::Value = serde_json::from_str(answer).unwrap_or_default();
+    for operation in answer["NewExecutionState"]["Operations"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        match log.iter_mut().find(|known| known["Id"] == operation["Id"]) {
+            Some(known) => {
+                let callback = known["CallbackDetails"].clone();
+                *known = operation.clone();
+                if known["CallbackDetails"].is_null() && !callback.is_null() {
+                    known["CallbackDetails"] = callback;
+                }
+            }
+            None => log.push(operation.clone()),
+        }
+    }
+}
+
+/// The envelope of the invocation after a rejection: the execution of
+/// `approval_id` with the operations its first invocation recorded, its
+/// callback now FAILED as `hitl reject` fails it.
+fn rejection(approval_id: &str, recorded: &[serde_json::Value]) -> String {
+    let mut envelope: serde_json::Value =
+        serde_json::from_str(&invocation(approval_id)).unwrap_or_default();
+    let decision = serde_json::json!({
+        "outcome": "REJECTED",
+        "decided_by": "bench-function",
+        "comment": "not this time",
+    });
+    let mut operations = envelope["InitialExecutionState"]["Operations"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    for operation in recorded {
+        let mut operation = operation.clone();
+        if operation["Type"] == "CALLBACK" {
+            operation["Status"] = "FAILED".into();
+            operation["CallbackDetails"]["Error"] = serde_json::json!({
+                "ErrorType": "Rejected",
+                "ErrorMessage": "not this time",
+                "ErrorData": decision.to_string(),
+            });
+        }
+        operations.push(operation);
+    }
+    envelope["InitialExecutionState"]["Operations"] = operations.into();
+    envelope["CheckpointToken"] = "bench-token-rejection".into();
+    envelope.to_string()
 }
 
 /// The durable invocation envelope of a new execution of `approval_id`.
@@ -295,10 +369,10 @@ fn python_command(
 
 /// Spawn to the runtime's first `GET /next`: the Rust binary's start.
 async fn rust_start(binary: &Path, ports: &Ports) -> anyhow::Result<Duration> {
-    let (addr, mut seen, _) = start_mock(None).await?;
+    let mut mock = start_mock(None).await?;
     let started = Instant::now();
-    let mut child = rust_command(binary, ports, addr).spawn()?;
-    let ready = tokio::time::timeout(Duration::from_secs(30), seen.recv()).await;
+    let mut child = rust_command(binary, ports, mock.addr).spawn()?;
+    let ready = tokio::time::timeout(Duration::from_secs(30), mock.seen.recv()).await;
     measure::kill(&mut child);
     match ready {
         Ok(Some(Seen::Next(_, at))) => Ok(at - started),
@@ -306,19 +380,38 @@ async fn rust_start(binary: &Path, ports: &Ports) -> anyhow::Result<Duration> {
     }
 }
 
-/// One invocation of the Rust binary: its answer and its peak RSS (KiB).
+/// One invocation of a Rust binary, in a fresh process.
+struct Invocation {
+    answer: String,
+    /// Peak RSS, KiB.
+    rss: u64,
+    checkpoints: usize,
+    /// The operations it recorded, as the service would keep them.
+    recorded: Vec<serde_json::Value>,
+}
+
 async fn rust_invocation(
     binary: &Path,
     ports: &Ports,
-    id: &str,
-) -> anyhow::Result<(String, u64, usize)> {
-    let (addr, mut seen, checkpoints) = start_mock(Some(invocation(id))).await?;
-    let mut child = rust_command(binary, ports, addr).spawn()?;
-    let outcome = wait_for_answer(&mut seen, &mut child).await;
+    envelope: String,
+) -> anyhow::Result<Invocation> {
+    let mut mock = start_mock(Some(envelope)).await?;
+    let mut child = rust_command(binary, ports, mock.addr).spawn()?;
+    let outcome = wait_for_answer(&mut mock.seen, &mut child).await;
     // Waiting for its next invocation: the peak of this one is in.
     let rss = measure::peak_of_running(child.id());
     measure::kill(&mut child);
-    Ok((outcome?, rss?, checkpoints.load(Ordering::SeqCst)))
+    let recorded = mock
+        .operations
+        .lock()
+        .map(|log| log.clone())
+        .unwrap_or_default();
+    Ok(Invocation {
+        answer: outcome?,
+        rss: rss?,
+        checkpoints: mock.checkpoints.load(Ordering::SeqCst),
+        recorded,
+    })
 }
 
 async fn wait_for_answer(
@@ -368,9 +461,10 @@ fn python_start(inputs: &Inputs<'_>) -> anyhow::Result<Duration> {
 }
 
 async fn python_invocation(inputs: &Inputs<'_>, id: &str) -> anyhow::Result<(String, u64, usize)> {
-    let (addr, _seen, checkpoints) = start_mock(None).await?;
+    let mock = start_mock(None).await?;
+    let checkpoints = mock.checkpoints.clone();
     let report = inputs.pycache.with_file_name("python-invocation.time");
-    let mut command = python_command(inputs, addr, Some(&invocation(id)), Some(&report));
+    let mut command = python_command(inputs, mock.addr, Some(&invocation(id)), Some(&report));
     let finished = tokio::task::spawn_blocking(move || measure::run(&mut command, true)).await??;
     let text = finished.stdout_text();
     let answer = text.lines().nth(1).unwrap_or_default().to_owned();
@@ -415,8 +509,8 @@ pub async fn row(inputs: &Inputs<'_>) -> anyhow::Result<(Row, Vec<String>)> {
     let pid = std::process::id();
     let rust_id = format!("bench-function-rust-{pid}");
     let python_id = format!("bench-function-python-{pid}");
-    let (rust_answer, rust_rss, rust_checkpoints) =
-        rust_invocation(inputs.release_binary, inputs.ports, &rust_id).await?;
+    let first = rust_invocation(inputs.release_binary, inputs.ports, invocation(&rust_id)).await?;
+    let (rust_answer, rust_rss, rust_checkpoints) = (first.answer, first.rss, first.checkpoints);
     let (python_answer, python_rss, python_checkpoints) =
         python_invocation(inputs, &python_id).await?;
     for (side, answer) in [("ours", &rust_answer), ("the Python twin", &python_answer)] {
@@ -481,8 +575,137 @@ pub async fn row(inputs: &Inputs<'_>) -> anyhow::Result<(Row, Vec<String>)> {
     Ok((row, vec![rust_id, python_id]))
 }
 
+/// What one Rust build of the workflow measured.
+struct Build {
+    size: u64,
+    starts: Vec<Duration>,
+    first: Invocation,
+    rejected: Invocation,
+}
+
+impl Build {
+    fn summary(&self) -> String {
+        format!(
+            "{:.1} MiB binary; start {}; peak {} MiB first invocation, {} MiB rejection; {} checkpoint calls",
+            self.size as f64 / 1_048_576.0,
+            human(median(&self.starts)),
+            mib(self.first.rss),
+            mib(self.rejected.rss),
+            self.first.checkpoints + self.rejected.checkpoints,
+        )
+    }
+
+    fn figures(&self) -> serde_json::Value {
+        serde_json::json!({
+            "binary_bytes": self.size,
+            "start_ms": self.starts.iter().map(|d| millis(*d)).collect::<Vec<_>>(),
+            "start_median_ms": millis(median(&self.starts)),
+            "first_invocation_peak_rss_kib": self.first.rss,
+            "rejection_peak_rss_kib": self.rejected.rss,
+            "checkpoints_first_invocation": self.first.checkpoints,
+            "checkpoints_rejection": self.rejected.checkpoints,
+        })
+    }
+}
+
+/// A first invocation of `binary` (record, callback, publish, notify,
+/// suspend), then, in a new process, the invocation after a rejection of
+/// that callback (replay, record the outcome, end).
+async fn rejection_round_trip(
+    binary: &Path,
+    ports: &Ports,
+    id: &str,
+) -> anyhow::Result<(Invocation, Invocation)> {
+    let first = rust_invocation(binary, ports, invocation(id)).await?;
+    let answer: serde_json::Value = serde_json::from_str(&first.answer).unwrap_or_default();
+    if answer["Status"] != "PENDING" {
+        bail!(
+            "{} did not suspend on its callback: {}",
+            binary.display(),
+            first.answer
+        );
+    }
+    let rejected = rust_invocation(binary, ports, rejection(id, &first.recorded)).await?;
+    let answer: serde_json::Value = serde_json::from_str(&rejected.answer).unwrap_or_default();
+    let result: serde_json::Value =
+        serde_json::from_str(answer["Result"].as_str().unwrap_or_default()).unwrap_or_default();
+    if answer["Status"] != "SUCCEEDED" || result["status"] != "REJECTED" {
+        bail!(
+            "{} did not record the rejection: {}",
+            binary.display(),
+            rejected.answer
+        );
+    }
+    Ok((first, rejected))
+}
+
+/// The approval workflow on each Rust runtime, in one run: hitl-durable
+/// (`approval-workflow`) and AWS's official Rust SDK
+/// (`approval-workflow-official`), release builds of one source.
+pub async fn runtimes_row(
+    inputs: &Inputs<'_>,
+    official: &Path,
+) -> anyhow::Result<(Row, Vec<String>)> {
+    let mut row = Row::new(
+        "durable runtimes: the workflow on each",
+        "official SDK within 1.5× of ours",
+    );
+    let binaries = [inputs.release_binary, official];
+    let mut starts = [Vec::new(), Vec::new()];
+    // Alternating, so both see the same machine; the first of each warms the page cache.
+    for i in 0..=inputs.runs {
+        for (binary, starts) in binaries.iter().zip(starts.iter_mut()) {
+            let start = rust_start(binary, inputs.ports).await?;
+            if i > 0 {
+                starts.push(start);
+            }
+        }
+    }
+    let pid = std::process::id();
+    let ids = [
+        format!("bench-runtime-ours-{pid}"),
+        format!("bench-runtime-official-{pid}"),
+    ];
+    let mut builds = Vec::new();
+    for ((binary, starts), id) in binaries.iter().zip(starts).zip(&ids) {
+        let (first, rejected) = rejection_round_trip(binary, inputs.ports, id).await?;
+        builds.push(Build {
+            size: std::fs::metadata(binary)?.len(),
+            starts,
+            first,
+            rejected,
+        });
+    }
+    let (ours, official) = (&builds[0], &builds[1]);
+    let start_ratio =
+        median(&official.starts).as_secs_f64() / median(&ours.starts).as_secs_f64().max(1e-9);
+    let peak = |build: &Build| build.first.rss.max(build.rejected.rss);
+    let memory_ratio = peak(official) as f64 / peak(ours).max(1) as f64;
+    row.ours = format!("hitl-durable: {}", ours.summary());
+    row.theirs = format!("aws-durable-execution-sdk 0.1.0: {}", official.summary());
+    row.ratio = Some(start_ratio);
+    row.met = Some(start_ratio <= 1.5 && memory_ratio <= 1.5);
+    row.note(format!(
+        "the official SDK's start is {start_ratio:.2}× ours, its peak memory {memory_ratio:.2}× (median of {} starts each)",
+        inputs.runs
+    ));
+    row.measured = "both: stripped release builds of lambdas/approval-workflow (one source; src/main.rs on \
+         hitl-durable, src/official.rs on aws-durable-execution-sdk); start = spawn until the Lambda runtime \
+         client's first GET /runtime/invocation/next reaches the benchmark's mock runtime API; peak RSS \
+         (VmHWM) of a fresh process over one first invocation (record the request in DynamoDB Local, create \
+         the callback, publish it, notify through SNS/moto, suspend), and of another over the invocation \
+         after a rejection (the first one's operations replayed with the callback FAILED as `hitl reject` \
+         fails it; record the outcome, end); checkpoint calls of both invocations, answered by the mock"
+        .into();
+    row.figures =
+        serde_json::json!({ "hitl_durable": ours.figures(), "official": official.figures() });
+    Ok((row, ids.to_vec()))
+}
+
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     #[test]
@@ -504,5 +727,33 @@ mod tests {
         assert_eq!(ops[0]["StepDetails"]["Result"], "1");
         assert_eq!(ops[1]["CallbackDetails"]["CallbackId"], "bench-callback-3");
         assert_eq!(ops[1]["Status"], "STARTED");
+    }
+
+    #[test]
+    fn a_rejection_replays_what_the_first_invocation_recorded_with_its_callback_failed() {
+        let mut log = Vec::new();
+        for (n, updates) in [
+            json!([{"Id": "s1", "Type": "STEP", "Action": "START", "Name": "record"}]),
+            json!([
+                {"Id": "s1", "Type": "STEP", "Action": "SUCCEED", "Name": "record", "Payload": "1"},
+                {"Id": "c1", "Type": "CALLBACK", "Action": "START", "Name": "decision"},
+            ]),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let body = json!({ "Updates": updates }).to_string();
+            remember(&mut log, &checkpoint_answer(body.as_bytes(), n + 1));
+        }
+        assert_eq!(log.len(), 2, "{log:?}");
+        assert_eq!(log[0]["Status"], "SUCCEEDED");
+        let envelope: serde_json::Value = serde_json::from_str(&rejection("req-1", &log)).unwrap();
+        let ops = envelope["InitialExecutionState"]["Operations"]
+            .as_array()
+            .unwrap();
+        assert_eq!(ops[0]["Type"], "EXECUTION");
+        assert_eq!(ops[2]["Status"], "FAILED");
+        assert_eq!(ops[2]["CallbackDetails"]["CallbackId"], "bench-callback-2");
+        assert_eq!(ops[2]["CallbackDetails"]["Error"]["ErrorType"], "Rejected");
     }
 }

@@ -131,7 +131,7 @@ async fn run_rows(paths: &Paths, ports: &Ports, options: &Options) -> anyhow::Re
         "The AWS CLI reaches the local stack through profile {} alone (its `services` section): no --endpoint-url is passed.",
         local::provision::PROFILE
     );
-    eprintln!("Building hitl and approval-workflow in release mode (start time and binary size are measured on release builds)...");
+    eprintln!("Building hitl and both builds of the approval workflow in release mode (start time and binary size are measured on release builds)...");
     let status = clean_cargo_env(&mut Command::new(env!("CARGO")))
         .args([
             "build",
@@ -141,6 +141,8 @@ async fn run_rows(paths: &Paths, ports: &Ports, options: &Options) -> anyhow::Re
             "hitl",
             "--bin",
             local::provision::WORKFLOW_FUNCTION,
+            "--bin",
+            local::provision::OFFICIAL_WORKFLOW_FUNCTION,
         ])
         .current_dir(&paths.repo)
         .status()
@@ -215,6 +217,21 @@ async fn run_rows(paths: &Paths, ports: &Ports, options: &Options) -> anyhow::Re
                 "≥ 10× faster start, ≤ ½ memory",
                 async {
                     let (row, ids) = function::row(&inputs).await?;
+                    seed::delete_all(&ddb, &ids).await?;
+                    Ok(row)
+                },
+            )
+            .await,
+        );
+    }
+    if options.wants("durable runtimes") {
+        let official = release.join(local::provision::OFFICIAL_WORKFLOW_FUNCTION);
+        rows.push(
+            measured(
+                "durable runtimes: the workflow on each",
+                "official SDK within 1.5× of ours",
+                async {
+                    let (row, ids) = function::runtimes_row(&inputs, &official).await?;
                     seed::delete_all(&ddb, &ids).await?;
                     Ok(row)
                 },
