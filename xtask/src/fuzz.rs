@@ -21,7 +21,21 @@ use crate::paths::{clean_cargo_env, Paths};
 const CARGO_FUZZ_VERSION: &str = "0.13.2";
 
 /// The fuzz targets, in the order they run.
-pub const TARGETS: &[&str] = &["invocation_envelope", "record_decoder", "link_token"];
+pub const TARGETS: &[&str] = &[
+    "invocation_envelope",
+    "invocation_envelope_official",
+    "record_decoder",
+    "link_token",
+];
+
+/// The seeds of `target`: the official SDK's envelope target reads the same
+/// envelopes as ours.
+fn seeds_of(target: &str) -> &str {
+    match target {
+        "invocation_envelope_official" => "invocation_envelope",
+        other => other,
+    }
+}
 
 /// No sanitizer. The targets and the code they reach are safe Rust (the
 /// `unsafe` is in dependencies), so what AddressSanitizer adds is little
@@ -191,7 +205,7 @@ fn run_target(paths: &Paths, dir: &Path, target: &str, seconds: u64) -> anyhow::
     for d in [&corpus, &artifacts, &logs] {
         std::fs::create_dir_all(d).with_context(|| format!("creating {}", d.display()))?;
     }
-    let seeds = paths.repo.join("fuzz/seeds").join(target);
+    let seeds = paths.repo.join("fuzz/seeds").join(seeds_of(target));
     for entry in
         std::fs::read_dir(&seeds).with_context(|| format!("reading {}", seeds.display()))?
     {

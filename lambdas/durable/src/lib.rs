@@ -1,8 +1,9 @@
 //! A small runtime for AWS Lambda durable functions.
 //!
 //! It speaks the durable execution protocol for what an approval workflow
-//! needs, with an API shaped like the official SDKs' so a workflow can move to
-//! an official Rust SDK when one is published.
+//! needs. It was written before AWS published a Rust SDK; it stays while that
+//! SDK (`aws-durable-execution-sdk` 0.1.0) fails cases of the differential
+//! test that this runtime passes (the README's "Durable runtime" section).
 //!
 //! # Operations
 //!
