@@ -11,15 +11,15 @@ use std::collections::HashMap;
 use hitl_e2e::{hitl, local_ports, report, submit_and_wait, unique_id, wait_for_show};
 use serde_json::{json, Value};
 
-/// Checkpoint calls the front door has served so far.
-async fn checkpoints_served(front_door: &str) -> u64 {
-    let calls: Value = reqwest::get(format!("{front_door}/_local/calls"))
+/// The checkpoint calls the front door has seen from `execution_name`.
+async fn checkpoints_of(front_door: &str, execution_name: &str) -> u64 {
+    let counts: Value = reqwest::get(format!("{front_door}/_local/checkpoints"))
         .await
         .unwrap()
         .json()
         .await
         .unwrap();
-    calls["CheckpointDurableExecution"].as_u64().unwrap_or(0)
+    counts[execution_name].as_u64().unwrap_or(0)
 }
 
 async fn arm(front_door: &str, execution_name: &str, checkpoint: usize, when: &str) {
@@ -86,9 +86,13 @@ async fn every_checkpoint_survives_a_killed_process() {
     // The workflow's checkpoints in one undisturbed round trip (hitl-durable
     // makes 4: record-request, the callback, publish-callback, then after
     // the decision record-outcome; the official SDK checkpoints more often).
-    let before = checkpoints_served(&front_door).await;
-    round_trip(unique_id("crash-count")).await;
-    let checkpoints = checkpoints_served(&front_door).await - before;
+    let counted = unique_id("crash-count");
+    round_trip(counted.clone()).await;
+    let checkpoints = checkpoints_of(&front_door, &counted).await;
+    assert!(
+        checkpoints >= 4,
+        "{checkpoints} checkpoints in a round trip"
+    );
     report(format_args!(
         "crash recovery: {checkpoints} checkpoints in one round trip, killed before and after each"
     ));

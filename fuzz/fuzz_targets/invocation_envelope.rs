@@ -12,61 +12,22 @@
 //! and every outcome must be an envelope the runtime can send back.
 #![no_main]
 
-use std::sync::OnceLock;
+#[path = "no_network.rs"]
+mod no_network;
+
 use std::time::Duration;
 
-use aws_sdk_lambda::config::{BehaviorVersion, Credentials, Region};
-use aws_smithy_runtime_api::client::http::{
-    http_client_fn, HttpConnector, HttpConnectorFuture, SharedHttpConnector,
-};
-use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
-use aws_smithy_runtime_api::client::result::ConnectorError;
 use hitl_contract::{DecisionPayload, Outcome, SubmitRequest, Timestamp, WorkflowResult};
 use hitl_durable::{
     CallbackConfig, DurableContext, DurableError, DurableInvocation, Envelope, InvocationStatus,
     OperationType,
 };
 use libfuzzer_sys::fuzz_target;
+use no_network::{client, runtime};
 use serde::{Deserialize, Serialize};
 
 /// The longest request the workflow accepts in the template's default.
 const MAX_REQUEST_TIMEOUT: Duration = Duration::from_secs(7 * 24 * 3600);
-
-#[derive(Debug)]
-struct NoNetwork;
-
-impl HttpConnector for NoNetwork {
-    fn call(&self, _request: HttpRequest) -> HttpConnectorFuture {
-        HttpConnectorFuture::ready(Err(ConnectorError::io("no network while fuzzing".into())))
-    }
-}
-
-fn client() -> aws_sdk_lambda::Client {
-    static CLIENT: OnceLock<aws_sdk_lambda::Client> = OnceLock::new();
-    CLIENT
-        .get_or_init(|| {
-            let config = aws_sdk_lambda::Config::builder()
-                .behavior_version(BehaviorVersion::latest())
-                .region(Region::new("eu-west-1"))
-                .credentials_provider(Credentials::new("AKIDFUZZ", "fuzz", None, None, "fuzz"))
-                .http_client(http_client_fn(|_, _| SharedHttpConnector::new(NoNetwork)))
-                .retry_config(aws_sdk_lambda::config::retry::RetryConfig::disabled())
-                .build();
-            aws_sdk_lambda::Client::from_conf(config)
-        })
-        .clone()
-}
-
-fn runtime() -> &'static tokio::runtime::Runtime {
-    static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
-    RUNTIME.get_or_init(|| {
-        // Timers on, as in the Lambda runtime: the SDK's identity cache uses them.
-        tokio::runtime::Builder::new_current_thread()
-            .enable_time()
-            .build()
-            .expect("a current-thread runtime")
-    })
-}
 
 /// The approval workflow's record step result, as it checkpoints it.
 #[derive(Debug, Serialize, Deserialize)]

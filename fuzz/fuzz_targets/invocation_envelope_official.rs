@@ -8,56 +8,26 @@
 //! Nothing may panic, and every answer must serialise.
 #![no_main]
 
-use std::sync::OnceLock;
+#[path = "no_network.rs"]
+mod no_network;
+
 use std::time::Duration;
 
 use aws_durable_execution_sdk::{
     self as durable, BoxError, CallbackErrorKind, DurableContext, OperationErrorKind,
 };
-use aws_sdk_lambda::config::{BehaviorVersion, Credentials, Region};
-use aws_smithy_runtime_api::client::http::{
-    http_client_fn, HttpConnector, HttpConnectorFuture, SharedHttpConnector,
-};
-use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
-use aws_smithy_runtime_api::client::result::ConnectorError;
 use hitl_contract::{DecisionPayload, Outcome, SubmitRequest, Timestamp, WorkflowResult};
 use libfuzzer_sys::fuzz_target;
+use no_network::{client, runtime};
 
 /// The longest request the workflow accepts in the template's default.
 const MAX_REQUEST_TIMEOUT: Duration = Duration::from_secs(7 * 24 * 3600);
 
-#[derive(Debug)]
-struct NoNetwork;
-
-impl HttpConnector for NoNetwork {
-    fn call(&self, _request: HttpRequest) -> HttpConnectorFuture {
-        HttpConnectorFuture::ready(Err(ConnectorError::io("no network while fuzzing".into())))
-    }
-}
-
-fn client() -> aws_sdk_lambda::Client {
-    let config = aws_sdk_lambda::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("eu-west-1"))
-        .credentials_provider(Credentials::new("AKIDFUZZ", "fuzz", None, None, "fuzz"))
-        .http_client(http_client_fn(|_, _| SharedHttpConnector::new(NoNetwork)))
-        .retry_config(aws_sdk_lambda::config::retry::RetryConfig::disabled())
-        .build();
-    aws_sdk_lambda::Client::from_conf(config)
-}
-
-fn runtime() -> &'static tokio::runtime::Runtime {
-    static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
-    RUNTIME.get_or_init(|| {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_time()
-            .build()
-            .expect("a current-thread runtime")
-    })
-}
-
 /// The approval workflow's sequence of operations, without its AWS calls.
-async fn workflow(input: serde_json::Value, ctx: DurableContext) -> Result<WorkflowResult, BoxError> {
+async fn workflow(
+    input: serde_json::Value,
+    ctx: DurableContext,
+) -> Result<WorkflowResult, BoxError> {
     let request: SubmitRequest = serde_json::from_value(input)?;
     let valid = request.validate(MAX_REQUEST_TIMEOUT).is_ok();
     let timeout = request.timeout();
@@ -106,7 +76,10 @@ async fn workflow(input: serde_json::Value, ctx: DurableContext) -> Result<Workf
     };
     let _: Option<String> = ctx
         .run_in_child_context(|child| async move {
-            Ok(child.step(|_| async { Ok(None) }).name("audit-entry").await?)
+            Ok(child
+                .step(|_| async { Ok(None) })
+                .name("audit-entry")
+                .await?)
         })
         .name("audit")
         .await?;

@@ -70,7 +70,8 @@ pub struct CallbackFault {
 #[derive(Debug, Default)]
 pub struct Faults {
     armed: Vec<Fault>,
-    checkpoints: HashMap<String, usize>,
+    /// Checkpoint calls so far, by execution name.
+    pub checkpoints: HashMap<String, usize>,
     pub fired: Vec<Fault>,
     armed_callbacks: Vec<CallbackFault>,
     pub fired_callbacks: Vec<CallbackFault>,

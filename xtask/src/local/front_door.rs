@@ -17,7 +17,8 @@
 //!   codes are put in the `x-amzn-ErrorType` header the SDKs read, and the
 //!   `StopDurableExecution` body and list filters are translated;
 //! - it counts the Lambda API calls it serves, by operation
-//!   (`GET /_local/calls`), for the benchmark's per-round-trip figures;
+//!   (`GET /_local/calls`), for the benchmark's per-round-trip figures, and
+//!   the checkpoint calls of each execution (`GET /_local/checkpoints`);
 //! - it injects faults at checkpoints (`/_local/faults`) and on decision
 //!   callbacks (`/_local/callback-faults`), see `faults.rs`.
 
@@ -92,6 +93,7 @@ pub async fn serve(
             post(arm_callback_fault).get(fired_callback_faults),
         )
         .route("/_local/calls", get(served_calls))
+        .route("/_local/checkpoints", get(checkpoints_by_execution))
         .fallback(pass_through)
         .layer(axum::middleware::from_fn_with_state(
             door.clone(),
@@ -526,6 +528,12 @@ fn api_operation(method: &Method, path: &str, starts_execution: bool) -> Option<
 
 async fn served_calls(State(door): State<Door>) -> Response {
     axum::Json(door.calls.lock().await.clone()).into_response()
+}
+
+/// Checkpoint calls so far, by execution name: how many points a crash
+/// test can kill a function at.
+async fn checkpoints_by_execution(State(door): State<Door>) -> Response {
+    axum::Json(door.faults.lock().await.checkpoints.clone()).into_response()
 }
 
 async fn arm_fault(State(door): State<Door>, axum::Json(fault): axum::Json<Fault>) -> StatusCode {
