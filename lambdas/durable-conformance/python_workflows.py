@@ -27,8 +27,12 @@ from aws_durable_execution_sdk_python import DurableContext, durable_execution
 from aws_durable_execution_sdk_python.exceptions import CallbackError, CallbackTimeoutError
 from aws_durable_execution_sdk_python.config import (
     CallbackConfig,
+    CompletionConfig,
     Duration,
     JitterStrategy,
+    MapConfig,
+    ParallelBranch,
+    ParallelConfig,
     StepConfig,
     WaitForCallbackConfig,
 )
@@ -89,6 +93,49 @@ def child_context(ctx: DurableContext):
 def wait_for_callback(ctx: DurableContext):
     config = WaitForCallbackConfig(timeout=Duration.from_seconds(30))
     return ctx.wait_for_callback(lambda callback_id, _: None, name="approval", config=config)
+
+
+# The workflows only the official Rust SDK has twins for (src/official_only.rs).
+
+QUORUM_APPROVERS = ["bob", "carol", "dave"]
+
+
+def race(ctx: DurableContext, timer_seconds: int):
+    def timer(child: DurableContext):
+        child.wait(Duration.from_seconds(timer_seconds), name="reminder-due")
+        return "timer"
+
+    def decision(child: DurableContext):
+        config = CallbackConfig(timeout=Duration.from_seconds(600))
+        return child.create_callback(name="approval", config=config).result()
+
+    batch = ctx.parallel(
+        [ParallelBranch(timer, name="timer"), ParallelBranch(decision, name="decision")],
+        name="race",
+        config=ParallelConfig(completion_config=CompletionConfig(min_successful=1)),
+    )
+    return [item.result for item in batch.succeeded()]
+
+
+def quorum(ctx: DurableContext):
+    def approval(child: DurableContext, approver: str, _index, _items):
+        config = CallbackConfig(timeout=Duration.from_seconds(600))
+        return child.create_callback(name=f"approval-{approver}", config=config).result()
+
+    batch = ctx.map(
+        QUORUM_APPROVERS,
+        approval,
+        name="quorum",
+        config=MapConfig(
+            completion_config=CompletionConfig(min_successful=2),
+            item_namer=lambda approver, _index: f"approver-{approver}",
+        ),
+    )
+    return [item.result for item in batch.succeeded()]
+
+
+def chained_invoke(ctx: DurableContext):
+    return {"child": ctx.invoke("durable-conformance-python", {"workflow": "steps_only"}, name="child")}
 
 
 def _b64(data: bytes) -> str:
@@ -227,6 +274,10 @@ WORKFLOWS = {
     "wait_then_step": wait_then_step,
     "child_context": child_context,
     "wait_for_callback": wait_for_callback,
+    "race_timer_wins": lambda ctx: race(ctx, 2),
+    "race_callback_wins": lambda ctx: race(ctx, 300),
+    "quorum_2_of_3": quorum,
+    "chained_invoke": chained_invoke,
 }
 
 

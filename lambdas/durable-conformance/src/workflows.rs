@@ -22,7 +22,7 @@ const HEARTBEAT_SECONDS: u64 = 6;
 
 #[derive(Debug, serde::Deserialize)]
 pub struct Input {
-    workflow: String,
+    pub workflow: String,
 }
 
 /// A callback's payload as the text its sender sent (the SDK's default

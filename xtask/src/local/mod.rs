@@ -262,10 +262,31 @@ fn start_emulator(paths: &Paths, ports: &Ports) -> anyhow::Result<Service> {
                 &ports.emulator.to_string(),
             ])
             .args(["--lambda-endpoint", &front, "--local-runner-region", REGION])
+            .args(["--function-configs", &chained_invoke_targets()])
             .args(["--store-type", "filesystem", "--store-path"])
             .arg(data_dir(paths, "emulator")),
     ))?;
     Ok(emulator)
+}
+
+/// The durable functions a workflow may call with a chained invoke
+/// (`context.invoke`), in Lambda's configuration shape: the emulator fails
+/// every chained invoke of a function it was not told of.
+fn chained_invoke_targets() -> String {
+    let durable = serde_json::json!({
+        "DurableConfig": { "ExecutionTimeout": 3600, "RetentionPeriodInDays": 7 }
+    });
+    let targets: serde_json::Map<String, serde_json::Value> = [
+        provision::WORKFLOW_FUNCTION,
+        provision::OFFICIAL_WORKFLOW_FUNCTION,
+        front_door::PYTHON_CONFORMANCE,
+        "durable-conformance",
+        "durable-conformance-official",
+    ]
+    .into_iter()
+    .map(|name| (name.to_owned(), durable.clone()))
+    .collect();
+    serde_json::Value::Object(targets).to_string()
 }
 
 /// Kills a service outright (SIGKILL, no clean shutdown), as a crash would.
