@@ -8,6 +8,7 @@ mod duration;
 mod exit;
 #[cfg(test)]
 mod fixtures;
+mod identity;
 mod output;
 mod stack;
 mod stack_cache;

@@ -8,6 +8,7 @@ use aws_sdk_cloudformation::error::ProvideErrorMetadata;
 use hitl_contract::outputs;
 
 use crate::cli::GlobalArgs;
+use crate::identity::{RoleProfile, StableRoleSession};
 
 /// A problem with the stack or the AWS configuration (exit code 8).
 #[derive(Debug, thiserror::Error)]
@@ -43,7 +44,36 @@ pub async fn load_config(global: &GlobalArgs) -> SdkConfig {
     if let Some(region) = &global.region {
         loader = loader.region(aws_config::Region::new(region.clone()));
     }
+    if let Some((role, region)) = role_profile(global).await {
+        let region = global
+            .region
+            .clone()
+            .or(region)
+            .map(aws_config::Region::new);
+        loader = loader.credentials_provider(StableRoleSession::new(role, region));
+    }
     loader.load().await
+}
+
+/// The chosen profile's role chain, when its session should be named after
+/// its source identity (see [`crate::identity`]), and the profile's region.
+async fn role_profile(global: &GlobalArgs) -> Option<(RoleProfile, Option<String>)> {
+    use aws_types::os_shim_internal::{Env, Fs};
+    let name = global
+        .profile
+        .clone()
+        .or_else(|| std::env::var("AWS_PROFILE").ok())
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "default".to_owned());
+    let files = aws_runtime::env_config::file::EnvConfigFiles::default();
+    let profiles = aws_config::profile::load(&Fs::real(), &Env::real(), &files, None)
+        .await
+        .ok()?;
+    let profile = profiles.get_profile(&name)?;
+    Some((
+        RoleProfile::of(profile)?,
+        profile.get("region").map(str::to_owned),
+    ))
 }
 
 /// Loads the AWS configuration the standard way, with our two overrides.

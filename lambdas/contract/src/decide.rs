@@ -158,7 +158,7 @@ impl Decider {
         }
         if decision.outcome == Outcome::Approved
             && !self.allow_self_approval
-            && decision.decided_by == record.requester
+            && same_person(&decision.decided_by, &record.requester)
         {
             return Err(DecideError::SelfApproval {
                 approval_id: id.to_owned(),
@@ -351,6 +351,13 @@ impl SendError {
     }
 }
 
+/// Whether two names of a requester or decider are one person: IAM names
+/// (users, roles, and so the principals STS reports) and email addresses
+/// are not told apart by letter case, nor by surrounding spaces.
+pub fn same_person(a: &str, b: &str) -> bool {
+    a.trim().to_lowercase() == b.trim().to_lowercase()
+}
+
 #[cfg(test)]
 mod tests {
     //! The callback API's answers on AWS, which the local emulator does not
@@ -425,6 +432,31 @@ mod tests {
                 )
                 .build(),
         )
+    }
+
+    #[tokio::test]
+    async fn a_requester_cannot_approve_in_other_letter_case() {
+        let mut record = sample();
+        record.requester = "alice@example.com".into();
+        let get = get(record);
+        let decider = decider(&[&get], &[]);
+        let mut shouting = decision(Outcome::Approved);
+        shouting.decided_by = " ALICE@Example.com".into();
+        let err = decider.decide(&shouting, now()).await.unwrap_err();
+        assert!(matches!(err, DecideError::SelfApproval { .. }), "{err}");
+    }
+
+    #[test]
+    fn people_are_the_same_whatever_the_letter_case() {
+        assert!(same_person(
+            "arn:aws:sts::1:assumed-role/Approvers/alice",
+            "arn:aws:sts::1:assumed-role/approvers/Alice"
+        ));
+        assert!(same_person("Ünal@example.com", "ünal@EXAMPLE.com "));
+        assert!(!same_person(
+            "arn:aws:sts::1:assumed-role/approvers/alice",
+            "arn:aws:sts::1:assumed-role/approvers/bob"
+        ));
     }
 
     #[tokio::test]

@@ -1,0 +1,178 @@
+//! Who requested and who decided, through real credential chains: IAM users
+//! in moto, each reaching the stack through `role_arn` + `source_profile`
+//! profiles the way enterprise set-ups do, and STS (moto's) reporting the
+//! principal. No `--requester` and no `--as`: the caller is who their
+//! credentials say.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use hitl_e2e::{hitl_command, local_ports, report, unique_id, wait_for_show, Run};
+use serde_json::Value;
+
+const ACCOUNT: &str = "123456789012";
+
+/// An AWS config file of its own: for each person, a base profile with
+/// their IAM user's keys, and one profile per role they assume from it.
+struct Profiles {
+    file: PathBuf,
+}
+
+impl Profiles {
+    /// Creates the IAM users and roles in moto, with boto3 (the local stack's
+    /// Python SDK), and writes the profiles that use them.
+    fn create(people: &[&str], roles: &[&str]) -> Self {
+        let ports = local_ports();
+        let moto = format!("http://127.0.0.1:{}", ports["moto"]);
+        let script = r#"
+import json, sys, boto3
+moto, people, roles = sys.argv[1], sys.argv[2].split(","), sys.argv[3].split(",")
+iam = boto3.client("iam", endpoint_url=moto, region_name="us-east-1",
+                   aws_access_key_id="local", aws_secret_access_key="local")
+trust = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+    "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "sts:AssumeRole"}]})
+for role in roles:
+    try:
+        iam.create_role(RoleName=role, AssumeRolePolicyDocument=trust)
+    except iam.exceptions.EntityAlreadyExistsException:
+        pass
+keys = {}
+for person in people:
+    try:
+        iam.create_user(UserName=person)
+    except iam.exceptions.EntityAlreadyExistsException:
+        pass
+    key = iam.create_access_key(UserName=person)["AccessKey"]
+    keys[person] = [key["AccessKeyId"], key["SecretAccessKey"]]
+print(json.dumps(keys))
+"#;
+        let python = repo().join(".local-stack/venv/bin/python");
+        let output = Command::new(&python)
+            .args(["-c", script, &moto, &people.join(","), &roles.join(",")])
+            .output()
+            .unwrap_or_else(|e| panic!("running {}: {e}", python.display()));
+        assert!(
+            output.status.success(),
+            "creating IAM users: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let keys: Value = serde_json::from_slice(&output.stdout).expect("keys as JSON");
+
+        let mut text = String::new();
+        for person in people {
+            let [id, secret] = [&keys[person][0], &keys[person][1]].map(|v| v.as_str().unwrap());
+            text.push_str(&format!(
+                "[profile {person}]\nregion = us-east-1\naws_access_key_id = {id}\n\
+                 aws_secret_access_key = {secret}\nservices = local\n\n"
+            ));
+            for role in roles {
+                text.push_str(&format!(
+                    "[profile {person}-{role}]\nregion = us-east-1\n\
+                     role_arn = arn:aws:iam::{ACCOUNT}:role/{role}\nsource_profile = {person}\n\
+                     services = local\n\n"
+                ));
+            }
+        }
+        text.push_str("[services local]\n");
+        for (service, port) in [
+            ("dynamodb", "dynamodb"),
+            ("lambda", "front_door"),
+            ("cloudformation", "moto"),
+            ("sts", "moto"),
+            ("cloudwatch_logs", "moto"),
+            ("sns", "moto"),
+            ("secrets_manager", "moto"),
+        ] {
+            text.push_str(&format!(
+                "{service} =\n  endpoint_url = http://127.0.0.1:{}\n",
+                ports[port]
+            ));
+        }
+        let file = std::env::temp_dir().join(format!("{}.config", unique_id("hitl-identity")));
+        std::fs::write(&file, text).expect("writing the AWS config");
+        Self { file }
+    }
+
+    /// `hitl ARGS` as `profile` (only this file's profiles, no others).
+    fn hitl(&self, profile: &str, args: &[&str]) -> Run {
+        hitl_command(args)
+            .env("AWS_CONFIG_FILE", &self.file)
+            .env(
+                "AWS_SHARED_CREDENTIALS_FILE",
+                self.file.with_extension("none"),
+            )
+            .env("AWS_PROFILE", profile)
+            .output()
+            .expect("hitl runs")
+            .into()
+    }
+}
+
+impl Drop for Profiles {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.file);
+    }
+}
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the tests folder sits in the repository")
+        .to_owned()
+}
+
+fn session(role: &str, person: &str) -> String {
+    format!("arn:aws:sts::{ACCOUNT}:assumed-role/{role}/{person}")
+}
+
+#[test]
+fn role_sessions_are_the_person_behind_them_on_every_run() {
+    let profiles = Profiles::create(&["alice", "bob"], &["requesters", "approvers"]);
+    let id = unique_id("identity");
+
+    // Alice submits through the requesters role; her session is named after
+    // her, not after the moment (the SDK's assume-role-from-profile-<millis>).
+    let submitted = profiles.hitl(
+        "alice-requesters",
+        &[
+            "submit",
+            "--id",
+            &id,
+            "--title",
+            "Rotate the signing key",
+            "--output",
+            "json",
+        ],
+    );
+    assert_eq!(submitted.code, 0, "{submitted:?}");
+    let pending = wait_for_show(&id, "PENDING with a callback", |v| {
+        v["record"]["status"] == "PENDING" && v["record"]["callback_id"].is_string()
+    });
+    assert_eq!(
+        pending["record"]["requester"],
+        session("requesters", "alice")
+    );
+
+    // Through the same role she is the requester on every run: refused twice.
+    for _ in 0..2 {
+        let own = profiles.hitl("alice-requesters", &["approve", &id, "--output", "json"]);
+        assert_eq!(own.code, 9, "self-approval must be refused: {own:?}");
+        assert!(own.stderr.contains("cannot approve"), "{own:?}");
+    }
+
+    // Bob, through the approvers role, is someone else; his decision is
+    // recorded under his session, and running it again is the same decider.
+    let approved = profiles.hitl("bob-approvers", &["approve", &id, "--output", "json"]);
+    assert_eq!(approved.code, 0, "{approved:?}");
+    let again = profiles.hitl("bob-approvers", &["approve", &id, "--output", "json"]);
+    assert_eq!(
+        again.code, 0,
+        "the same decider repeating their decision: {again:?}"
+    );
+    let decided = wait_for_show(&id, "APPROVED", |v| v["record"]["status"] == "APPROVED");
+    assert_eq!(decided["record"]["decided_by"], session("approvers", "bob"));
+    report(format_args!(
+        "identity: requester {}, decider {}; self-approval refused on 2 of 2 runs",
+        pending["record"]["requester"], decided["record"]["decided_by"]
+    ));
+}
