@@ -7,27 +7,12 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::duration::parse_duration;
 
-const EXIT_CODES: &str = "\
-Exit codes:
-  0  success
-  1  unexpected failure (an AWS call failed; the message says which)
-  2  invalid arguments or input
-  3  no such approval request
-  4  already decided, or being decided by someone else
-  5  the request has expired (`wait` too)
-  6  the request's execution has ended without a decision: cancelled or stopped (`wait` too)
-  7  not ready yet: the workflow has not created its callback; try again
-  8  stack or AWS configuration problem (stack, outputs, credentials, region)
-  9  not allowed: requesters may not approve their own requests on this stack
- 10  `wait`: the request was rejected
- 11  `wait`: still pending when --timeout ran out";
-
 /// Human approvals for AWS Lambda durable functions.
 ///
 /// Credentials, region and endpoints come from the standard AWS settings
 /// (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL_<SERVICE>, ~/.aws/config).
 #[derive(Debug, Parser)]
-#[command(name = "hitl", version, about, after_help = EXIT_CODES)]
+#[command(name = "hitl", version, about, after_help = crate::exit::help())]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,

@@ -17,6 +17,66 @@ pub const NOT_ALLOWED: u8 = 9;
 pub const REJECTED: u8 = 10;
 pub const WAIT_TIMED_OUT: u8 = 11;
 
+/// Every exit code and what it means: the one table `hitl --help`, the man
+/// page and the README's table are made from (a test holds the README to it).
+pub const TABLE: [(u8, &str); 12] = [
+    (0, "success"),
+    (
+        FAILURE,
+        "an AWS call failed (unreachable, throttled, refused): the message says which call, \
+         the service's answer and what to do",
+    ),
+    (INVALID_INPUT, "invalid arguments or input"),
+    (NOT_FOUND, "no such approval request"),
+    (
+        ALREADY_DECIDED,
+        "already decided, or being decided by someone else; or an id already used",
+    ),
+    (EXPIRED, "the request has expired (`wait` too)"),
+    (
+        ENDED,
+        "the request's execution ended without a decision: cancelled or stopped (`wait` too)",
+    ),
+    (
+        NOT_READY,
+        "not ready yet: the workflow has not created its callback; try again",
+    ),
+    (
+        CONFIGURATION,
+        "stack or AWS configuration problem (stack, outputs, credentials, region; a failed \
+         `doctor` check)",
+    ),
+    (
+        NOT_ALLOWED,
+        "not allowed: the requester may not approve their own request (stack parameter \
+         `AllowSelfApproval`)",
+    ),
+    (REJECTED, "`wait`: the request was rejected"),
+    (
+        WAIT_TIMED_OUT,
+        "`wait`: still pending when `--timeout` ran out",
+    ),
+];
+
+/// The table as `hitl --help` ends.
+pub fn help() -> String {
+    let mut text = String::from("Exit codes:");
+    for (code, meaning) in TABLE {
+        text.push_str(&format!("\n {code:>2}  {meaning}"));
+    }
+    text
+}
+
+/// The table as the README shows it.
+#[cfg(test)]
+fn markdown() -> String {
+    let mut text = String::from("| code | meaning |\n|---|---|\n");
+    for (code, meaning) in TABLE {
+        text.push_str(&format!("| {code} | {meaning} |\n"));
+    }
+    text
+}
+
 /// An error about what the user typed or supplied (exit code 2).
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -85,4 +145,25 @@ fn store_code(err: &StoreError) -> Option<u8> {
         },
         StoreError::Record(_) | StoreError::Aws { .. } => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_readme_shows_the_exit_code_table() {
+        let readme = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md"));
+        assert!(
+            readme.contains(&markdown()),
+            "README.md's exit code table differs from exit::TABLE; replace it with:\n{}",
+            markdown()
+        );
+    }
+
+    #[test]
+    fn each_code_has_one_meaning() {
+        let codes: Vec<u8> = TABLE.iter().map(|(code, _)| *code).collect();
+        assert_eq!(codes, (0..=11).collect::<Vec<u8>>());
+    }
 }
