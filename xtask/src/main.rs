@@ -8,6 +8,8 @@ mod fuzz;
 #[cfg(test)]
 mod least_privilege;
 mod local;
+#[cfg(test)]
+mod operator_policies;
 mod paths;
 mod setup;
 

@@ -85,6 +85,40 @@ impl Template {
             .context("template.yaml has no Resources.ApprovalsTable.Properties")
     }
 
+    /// template.yaml's operator policies (its `AWS::IAM::ManagedPolicy`
+    /// resources), as moto's CloudFormation creates them for the local
+    /// stack: the same statements, their references resolved to the local
+    /// resources (no customer key, so its statements drop out).
+    pub fn operator_policies(&self) -> anyhow::Result<serde_json::Map<String, serde_json::Value>> {
+        let resources = self
+            .0
+            .get("Resources")
+            .and_then(Value::as_mapping)
+            .context("template.yaml has no Resources")?;
+        let mut policies = serde_json::Map::new();
+        for (name, resource) in resources {
+            if resource.get("Type").and_then(Value::as_str) != Some("AWS::IAM::ManagedPolicy") {
+                continue;
+            }
+            let name = name.as_str().context("a resource name that is not text")?;
+            let document = resource
+                .get("Properties")
+                .and_then(|p| p.get("PolicyDocument"))
+                .with_context(|| format!("template.yaml: {name} has no PolicyDocument"))?;
+            let document = local_value(document)
+                .with_context(|| format!("template.yaml: resolving {name} for the local stack"))?
+                .unwrap_or_default();
+            policies.insert(
+                name.to_owned(),
+                serde_json::json!({
+                    "Type": "AWS::IAM::ManagedPolicy",
+                    "Properties": { "PolicyDocument": document },
+                }),
+            );
+        }
+        Ok(policies)
+    }
+
     /// The output keys template.yaml declares.
     pub fn output_keys(&self) -> anyhow::Result<Vec<String>> {
         let outputs = self
@@ -97,6 +131,76 @@ impl Template {
             .filter_map(|k| k.as_str().map(str::to_owned))
             .collect())
     }
+}
+
+/// A template value with its intrinsic functions resolved as the local
+/// stack names things; None for `AWS::NoValue`.
+fn local_value(value: &Value) -> anyhow::Result<Option<serde_json::Value>> {
+    use serde_json::Value as Json;
+    let log_group_arn = |function: &str| {
+        format!(
+            "arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{}:*",
+            log_group(function)
+        )
+    };
+    let attribute = |name: &str| -> anyhow::Result<String> {
+        Ok(match name {
+            "ApprovalsTable.Arn" => format!("arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{TABLE}"),
+            "WorkflowLogGroup.Arn" => log_group_arn(WORKFLOW_FUNCTION),
+            "ApprovalApiLogGroup.Arn" => log_group_arn(API_FUNCTION),
+            other => anyhow::bail!("`!GetAtt {other}` has no local value"),
+        })
+    };
+    Ok(Some(match value {
+        Value::Tagged(tagged) => match (tagged.tag.to_string().as_str(), &tagged.value) {
+            ("!Ref", Value::String(name)) => match name.as_str() {
+                "AWS::NoValue" => return Ok(None),
+                // moto's CloudFormation knows its own stack.
+                "AWS::StackId" => serde_json::json!({ "Ref": "AWS::StackId" }),
+                other => anyhow::bail!("`!Ref {other}` has no local value"),
+            },
+            ("!GetAtt", Value::String(name)) => Json::String(attribute(name)?),
+            ("!Sub", Value::String(text)) => {
+                let mut text = text
+                    .replace("${AWS::Partition}", "aws")
+                    .replace("${AWS::Region}", REGION)
+                    .replace("${AWS::AccountId}", ACCOUNT)
+                    .replace("${ApprovalsTable.Arn}", &attribute("ApprovalsTable.Arn")?);
+                let workflow = "function:${AWS::StackName}-approval-workflow";
+                text = text.replace(workflow, &format!("function:{WORKFLOW_FUNCTION}"));
+                anyhow::ensure!(!text.contains("${"), "`!Sub {text}` has no local value");
+                Json::String(text)
+            }
+            // The local stack has no customer key: HasKmsKey is false.
+            ("!If", Value::Sequence(items)) if items.len() == 3 => {
+                anyhow::ensure!(
+                    items[0].as_str() == Some("HasKmsKey"),
+                    "`!If {:?}` has no local value",
+                    items[0]
+                );
+                return local_value(&items[2]);
+            }
+            (tag, _) => anyhow::bail!("`{tag}` has no local value"),
+        },
+        Value::Mapping(map) => {
+            let mut object = serde_json::Map::new();
+            for (key, child) in map {
+                let key = key.as_str().context("a key that is not text")?;
+                if let Some(child) = local_value(child)? {
+                    object.insert(key.to_owned(), child);
+                }
+            }
+            Json::Object(object)
+        }
+        Value::Sequence(items) => {
+            let mut resolved = Vec::new();
+            for item in items {
+                resolved.extend(local_value(item)?);
+            }
+            Json::Array(resolved)
+        }
+        other => serde_json::to_value(other)?,
+    }))
 }
 
 fn text<'a>(value: &'a Value, key: &str) -> anyhow::Result<&'a str> {
@@ -218,6 +322,13 @@ pub fn local_outputs(ports: &Ports) -> BTreeMap<&'static str, String> {
     ])
 }
 
+/// The operator policy an output names (`RequesterPolicyArn` names
+/// `RequesterPolicy`), which moto creates and so gives its ARN.
+fn policy_output(key: &str) -> Option<&str> {
+    key.strip_suffix("Arn")
+        .filter(|name| name.ends_with("Policy"))
+}
+
 pub fn log_group(function: &str) -> String {
     format!("/aws/lambda/{function}")
 }
@@ -230,17 +341,29 @@ pub async fn create_stack(
     ports: &Ports,
 ) -> anyhow::Result<()> {
     let values = local_outputs(ports);
+    let mut resources = template.operator_policies()?;
     let mut outputs = serde_json::Map::new();
     for key in template.output_keys()? {
-        let value = values.get(key.as_str()).with_context(|| {
-            format!("template.yaml output `{key}` has no local value; add it to the local stack")
-        })?;
+        let value = match values.get(key.as_str()) {
+            Some(value) => serde_json::json!(value),
+            None => {
+                let policy = policy_output(&key).filter(|p| resources.contains_key(*p));
+                let policy = policy.with_context(|| {
+                    format!("template.yaml output `{key}` has no local value; add it to the local stack")
+                })?;
+                serde_json::json!({ "Ref": policy })
+            }
+        };
         outputs.insert(key, serde_json::json!({ "Value": value }));
     }
+    resources.insert(
+        "Placeholder".into(),
+        serde_json::json!({ "Type": "AWS::CloudFormation::WaitConditionHandle" }),
+    );
     let body = serde_json::json!({
         "AWSTemplateFormatVersion": "2010-09-09",
-        "Description": "hitl local stack: outputs mirror template.yaml",
-        "Resources": { "Placeholder": { "Type": "AWS::CloudFormation::WaitConditionHandle" } },
+        "Description": "hitl local stack: outputs and operator policies mirror template.yaml",
+        "Resources": resources,
         "Outputs": outputs,
     });
     if client
@@ -420,12 +543,36 @@ mod tests {
     use crate::paths::Paths;
 
     #[test]
+    fn the_operator_policies_resolve_to_the_local_resources() {
+        let policies = template().operator_policies().unwrap();
+        let names: Vec<&str> = policies.keys().map(String::as_str).collect();
+        assert_eq!(
+            names,
+            ["ApproverPolicy", "AuditorPolicy", "RequesterPolicy"]
+        );
+        let text = serde_json::Value::Object(policies).to_string();
+        assert!(
+            text.contains(&format!("function:{WORKFLOW_FUNCTION}:*")),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!("table/{TABLE}/index/by-status")),
+            "{text}"
+        );
+        assert!(text.contains(r#"{"Ref":"AWS::StackId"}"#), "{text}");
+        // No customer key locally: the key statements are gone, nothing unresolved.
+        assert!(!text.contains("kms:") && !text.contains("${"), "{text}");
+    }
+
+    #[test]
     fn every_template_output_has_a_local_value_and_the_cli_reads_them_all() {
         let keys = template().output_keys().unwrap();
         let local = local_outputs(&Ports::from_base(4700));
+        let policies = template().operator_policies().unwrap();
         for key in &keys {
             assert!(
-                local.contains_key(key.as_str()),
+                local.contains_key(key.as_str())
+                    || policy_output(key).is_some_and(|p| policies.contains_key(p)),
                 "no local value for output {key}"
             );
         }
