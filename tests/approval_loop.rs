@@ -520,3 +520,96 @@ fn requesters_cannot_approve_their_own_requests_but_may_reject_them() {
     hitl(&["reject", &id, "--as", "carol", "--reason", "withdrawn"]).ok();
     wait_for_show(&id, "REJECTED", |v| v["record"]["status"] == "REJECTED");
 }
+
+/// Another durable workflow (the official Python SDK's) waits for an
+/// approval as one operation, a chained invoke of the approval workflow,
+/// and goes on with the `WorkflowResult`: deploys when approved, stops when
+/// rejected. The approver uses `hitl` as for any request.
+#[tokio::test(flavor = "multi_thread")]
+async fn another_durable_workflow_waits_for_an_approval_by_chained_invoke() {
+    use aws_smithy_types::Blob;
+    use std::time::{Duration, Instant};
+
+    let lambda = aws_sdk_lambda::Client::new(&hitl_e2e::sdk_config().await);
+    let version = lambda
+        .publish_version()
+        .function_name("approval-workflow")
+        .send()
+        .await
+        .unwrap()
+        .version
+        .unwrap();
+    for (decision, deployed) in [("approve", true), ("reject", false)] {
+        let id = unique_id(&format!("inside-{decision}"));
+        let parent = lambda
+            .invoke()
+            .function_name("durable-conformance-python")
+            .qualifier("1")
+            .invocation_type(aws_sdk_lambda::types::InvocationType::Event)
+            .durable_execution_name(format!("parent-{id}"))
+            .payload(Blob::new(
+                serde_json::json!({
+                    "workflow": "approval_inside",
+                    "function": format!("approval-workflow:{version}"),
+                    "request": {
+                        "approval_id": id,
+                        "title": "Deploy payments-api 1.4.2",
+                        "requester": "alice@example.com",
+                        "timeout_seconds": 3600,
+                    },
+                })
+                .to_string(),
+            ))
+            .send()
+            .await
+            .unwrap()
+            .durable_execution_arn
+            .unwrap();
+        let pending = {
+            let id = id.clone();
+            tokio::task::spawn_blocking(move || {
+                wait_for_show(&id, "PENDING with a callback", |v| {
+                    v["record"]["status"] == "PENDING" && v["record"]["callback_id"].is_string()
+                })
+            })
+            .await
+            .unwrap()
+        };
+        assert_eq!(pending["record"]["requester"], "alice@example.com");
+
+        let decided_at = Instant::now();
+        let decide = id.clone();
+        tokio::task::spawn_blocking(move || {
+            hitl(&[decision, &decide, "--as", "bob@example.com"]).ok()
+        })
+        .await
+        .unwrap();
+        let (status, result) = loop {
+            let execution = lambda
+                .get_durable_execution()
+                .durable_execution_arn(&parent)
+                .send()
+                .await
+                .unwrap();
+            if execution.status().as_str() != "RUNNING" {
+                let result = execution.result().unwrap_or("null").to_owned();
+                break (execution.status().as_str().to_owned(), result);
+            }
+            assert!(
+                decided_at.elapsed() < Duration::from_secs(90),
+                "the parent of {id} never resumed"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        let result: serde_json::Value = serde_json::from_str(&result).unwrap();
+        assert_eq!(status, "SUCCEEDED", "{result}");
+        assert_eq!(result["deployed"], deployed, "{result}");
+        assert_eq!(result["approval"]["approval_id"], id.as_str());
+        assert_eq!(result["approval"]["decided_by"], "bob@example.com");
+        hitl_e2e::report(format_args!(
+            "chained invoke: `hitl {decision}` to the parent workflow resumed with {} in {} ms",
+            result["approval"]["status"],
+            decided_at.elapsed().as_millis()
+        ));
+    }
+}

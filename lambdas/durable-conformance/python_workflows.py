@@ -138,6 +138,18 @@ def chained_invoke(ctx: DurableContext):
     return {"child": ctx.invoke("durable-conformance-python", {"workflow": "steps_only"}, name="child")}
 
 
+def approval_inside(ctx: DurableContext, function: str, request: dict):
+    """Another team's durable workflow that waits for a hitl approval as one
+    operation: a chained invoke of the approval workflow (README, "Approvals
+    inside other workflows"), whose WorkflowResult it receives."""
+    ctx.step(lambda _: f"prepared {request['title']}", name="prepare")
+    result = ctx.invoke(function, request, name="approval")
+    if result["status"] != "APPROVED":
+        return {"deployed": False, "approval": result}
+    ctx.step(lambda _: "deployed", name="deploy")
+    return {"deployed": True, "approval": result}
+
+
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
@@ -285,6 +297,8 @@ WORKFLOWS = {
 def handler(event, ctx: DurableContext):
     if "approval_id" in event:  # a SubmitRequest: the approval workflow's input
         return approval(ctx, event)
+    if event.get("workflow") == "approval_inside":
+        return approval_inside(ctx, event["function"], event["request"])
     return WORKFLOWS[event["workflow"]](ctx)
 
 
