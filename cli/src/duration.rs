@@ -40,27 +40,9 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs(total))
 }
 
-/// `3h 12m`, `45s`, `2d 1h`: the two largest units, for people.
+/// `3h 12m`, `45s`, `2d 1h`: a span for people, as the approval page shows it too.
 pub fn human(duration: Duration) -> String {
-    let secs = duration.as_secs();
-    let parts = [
-        (secs / 86_400, "d"),
-        (secs / 3_600 % 24, "h"),
-        (secs / 60 % 60, "m"),
-        (secs % 60, "s"),
-    ];
-    let shown: Vec<String> = parts
-        .iter()
-        .skip_while(|(v, _)| *v == 0)
-        .take(2)
-        .filter(|(v, _)| *v > 0)
-        .map(|(v, unit)| format!("{v}{unit}"))
-        .collect();
-    if shown.is_empty() {
-        "0s".into()
-    } else {
-        shown.join(" ")
-    }
+    hitl_contract::timestamp::span(duration)
 }
 
 #[cfg(test)]
@@ -86,13 +68,5 @@ mod tests {
             let err = parse_duration(zero).unwrap_err();
             assert!(err.contains("above zero"), "{zero}: {err}");
         }
-    }
-
-    #[test]
-    fn human_shows_two_largest_units() {
-        assert_eq!(human(Duration::from_secs(3 * 3600 + 12 * 60 + 5)), "3h 12m");
-        assert_eq!(human(Duration::from_secs(45)), "45s");
-        assert_eq!(human(Duration::from_secs(86_400 + 60)), "1d");
-        assert_eq!(human(Duration::ZERO), "0s");
     }
 }

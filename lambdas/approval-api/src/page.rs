@@ -82,13 +82,7 @@ fn when(time: Timestamp, now: Timestamp) -> String {
 }
 
 fn human(seconds: u64) -> String {
-    let (d, h, m) = (seconds / 86_400, seconds / 3600 % 24, seconds / 60 % 60);
-    match (d, h, m) {
-        (0, 0, 0) => format!("{seconds}s"),
-        (0, 0, m) => format!("{m}m"),
-        (0, h, m) => format!("{h}h {m}m"),
-        (d, h, _) => format!("{d}d {h}h"),
-    }
+    hitl_contract::timestamp::span(std::time::Duration::from_secs(seconds))
 }
 
 fn details(record: &ApprovalRecord, now: Timestamp) -> String {
@@ -193,7 +187,9 @@ mod tests {
     #[test]
     fn human_spans() {
         assert_eq!(human(42), "42s");
-        assert_eq!(human(125), "2m");
+        assert_eq!(human(125), "2m 5s");
+        // The CLI's reading too: a day and a minute is a day, not `1d 0h`.
+        assert_eq!(human(86_460), "1d");
         assert_eq!(human(3 * 3600 + 12 * 60), "3h 12m");
         assert_eq!(human(2 * 86_400 + 5 * 3600), "2d 5h");
     }

@@ -122,6 +122,31 @@ impl Timestamp {
     }
 }
 
+/// A span as people read it, in its two largest units from the first that
+/// is not zero: `3h 12m`, `45s`, `2d 5h`, `1d` (a zero second unit is left
+/// out). The CLI and the approval page both show spans this way.
+pub fn span(duration: std::time::Duration) -> String {
+    let secs = duration.as_secs();
+    let parts = [
+        (secs / 86_400, "d"),
+        (secs / 3_600 % 24, "h"),
+        (secs / 60 % 60, "m"),
+        (secs % 60, "s"),
+    ];
+    let shown: Vec<String> = parts
+        .iter()
+        .skip_while(|(v, _)| *v == 0)
+        .take(2)
+        .filter(|(v, _)| *v > 0)
+        .map(|(v, unit)| format!("{v}{unit}"))
+        .collect();
+    if shown.is_empty() {
+        "0s".into()
+    } else {
+        shown.join(" ")
+    }
+}
+
 impl Timestamp {
     /// The time as a person reads it, to the minute: `Tue 1 Dec 21:37 UTC`
     /// (with the year when it is not `now`'s year).
@@ -170,6 +195,18 @@ impl<'de> Deserialize<'de> for Timestamp {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn spans_show_their_two_largest_units() {
+        use std::time::Duration;
+        assert_eq!(span(Duration::from_secs(3 * 3600 + 12 * 60 + 5)), "3h 12m");
+        assert_eq!(span(Duration::from_secs(125)), "2m 5s");
+        assert_eq!(span(Duration::from_secs(45)), "45s");
+        assert_eq!(span(Duration::from_secs(86_460)), "1d");
+        assert_eq!(span(Duration::from_secs(2 * 86_400 + 5 * 3600)), "2d 5h");
+        assert_eq!(span(Duration::ZERO), "0s");
+    }
+
     use super::*;
 
     #[test]
