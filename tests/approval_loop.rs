@@ -531,14 +531,7 @@ async fn another_durable_workflow_waits_for_an_approval_by_chained_invoke() {
     use std::time::{Duration, Instant};
 
     let lambda = aws_sdk_lambda::Client::new(&hitl_e2e::sdk_config().await);
-    let version = lambda
-        .publish_version()
-        .function_name("approval-workflow")
-        .send()
-        .await
-        .unwrap()
-        .version
-        .unwrap();
+    let version = hitl_e2e::publish_workflow(&lambda).await;
     for (decision, deployed) in [("approve", true), ("reject", false)] {
         let id = unique_id(&format!("inside-{decision}"));
         let parent = lambda

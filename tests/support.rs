@@ -341,19 +341,25 @@ impl Inbox {
     }
 }
 
-/// Starts the workflow directly, as any Lambda client can (without `hitl`'s
-/// checks), on a freshly published version; returns the execution's ARN.
-pub async fn start_raw(payload: serde_json::Value, id: &str) -> (aws_sdk_lambda::Client, String) {
-    let config = sdk_config().await;
-    let lambda = aws_sdk_lambda::Client::new(&config);
-    let version = lambda
+/// Publishes a version of the workflow function, as `hitl submit` does;
+/// returns its number.
+pub async fn publish_workflow(lambda: &aws_sdk_lambda::Client) -> String {
+    lambda
         .publish_version()
         .function_name("approval-workflow")
         .send()
         .await
         .unwrap()
         .version
-        .unwrap();
+        .unwrap()
+}
+
+/// Starts the workflow directly, as any Lambda client can (without `hitl`'s
+/// checks), on a freshly published version; returns the execution's ARN.
+pub async fn start_raw(payload: serde_json::Value, id: &str) -> (aws_sdk_lambda::Client, String) {
+    let config = sdk_config().await;
+    let lambda = aws_sdk_lambda::Client::new(&config);
+    let version = publish_workflow(&lambda).await;
     let invoked = lambda
         .invoke()
         .function_name("approval-workflow")

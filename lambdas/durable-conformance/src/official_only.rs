@@ -9,9 +9,10 @@
 use std::time::Duration;
 
 use aws_durable_execution_sdk::builders::map_parallel::CompletionConfig;
-use aws_durable_execution_sdk::serdes::SerdesContext;
-use aws_durable_execution_sdk::{BoxError, Branch, DurableContext, Serdes};
+use aws_durable_execution_sdk::{BoxError, Branch, DurableContext};
 use serde_json::{json, Value};
+
+use crate::workflows::Text;
 
 /// The approvers of the quorum workflow, of whom two must answer.
 pub const QUORUM_APPROVERS: [&str; 3] = ["bob", "carol", "dave"];
@@ -25,20 +26,6 @@ pub async fn run(workflow: &str, ctx: DurableContext) -> Option<Result<Value, Bo
         "chained_invoke" => chained_invoke(ctx).await,
         _ => return None,
     })
-}
-
-/// A callback's payload as the text its sender sent.
-#[derive(Debug, Clone, Copy)]
-struct Text;
-
-impl Serdes<String> for Text {
-    async fn serialize(&self, value: String, _: SerdesContext) -> Result<String, BoxError> {
-        Ok(value)
-    }
-
-    async fn deserialize(&self, wire: String, _: SerdesContext) -> Result<String, BoxError> {
-        Ok(wire)
-    }
 }
 
 /// A timer raced against a callback: the first branch to succeed ends the

@@ -28,7 +28,7 @@ pub struct Input {
 /// A callback's payload as the text its sender sent (the SDK's default
 /// decodes it as JSON into a typed value; the twins return it verbatim).
 #[derive(Debug, Clone, Copy)]
-struct Text;
+pub struct Text;
 
 impl Serdes<String> for Text {
     async fn serialize(&self, value: String, _: SerdesContext) -> Result<String, BoxError> {
