@@ -25,6 +25,7 @@ pub async fn settings_from_env() -> Result<Settings, lambda_runtime::Error> {
     };
     let max = seconds(env::MAX_REQUEST_TIMEOUT_SECONDS)?;
     let default = seconds(env::DEFAULT_REQUEST_TIMEOUT_SECONDS)?;
+    let retention = record_retention(std::env::var(env::RECORD_RETENTION_DAYS).ok().as_deref())?;
     let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let notifier = match std::env::var(env::NOTIFICATION_TOPIC_ARN) {
         Ok(topic_arn) if !topic_arn.is_empty() => {
@@ -48,8 +49,24 @@ pub async fn settings_from_env() -> Result<Settings, lambda_runtime::Error> {
         store: ApprovalStore::new(aws_sdk_dynamodb::Client::new(&config), table),
         max_request_timeout: Duration::from_secs(max),
         default_request_timeout: Duration::from_secs(default),
+        record_retention: retention,
         notifier,
     })
+}
+
+/// The audit retention `RECORD_RETENTION_DAYS` names: whole days, at least
+/// one; the contract's default when unset.
+fn record_retention(days: Option<&str>) -> Result<Duration, String> {
+    match days.map(str::trim).filter(|d| !d.is_empty()) {
+        None => Ok(hitl_contract::record::RETENTION_AFTER_EXPIRY),
+        Some(days) => match days.parse::<u64>() {
+            Ok(days @ 1..=36_525) => Ok(Duration::from_secs(days * 86_400)),
+            _ => Err(format!(
+                "{} is `{days}`, not a number of days from 1 to 36525 (template parameter RecordRetentionDays)",
+                env::RECORD_RETENTION_DAYS
+            )),
+        },
+    }
 }
 
 /// One JSON object per line on stdout, which Lambda ships to CloudWatch Logs.
@@ -64,4 +81,29 @@ pub fn init_logging() {
         .with_span_list(false)
         .with_target(true)
         .init();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retention_is_whole_days_or_the_default() {
+        assert_eq!(
+            record_retention(Some("365")),
+            Ok(Duration::from_secs(365 * 86_400))
+        );
+        assert_eq!(
+            record_retention(None),
+            Ok(hitl_contract::record::RETENTION_AFTER_EXPIRY)
+        );
+        assert_eq!(
+            record_retention(Some("")),
+            Ok(hitl_contract::record::RETENTION_AFTER_EXPIRY)
+        );
+        for bad in ["0", "-1", "1.5", "a year", "99999999"] {
+            let err = record_retention(Some(bad)).unwrap_err();
+            assert!(err.contains("RecordRetentionDays"), "{bad}: {err}");
+        }
+    }
 }

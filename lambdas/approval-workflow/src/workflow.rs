@@ -51,6 +51,8 @@ pub struct Settings {
     pub max_request_timeout: Duration,
     /// The timeout of requests that name none.
     pub default_request_timeout: Duration,
+    /// How long records are kept after their deadline (the audit retention).
+    pub record_retention: Duration,
     /// Absent when the deployment has no notification topic.
     pub notifier: Option<std::sync::Arc<Notifier>>,
 }
@@ -104,7 +106,8 @@ pub async fn run(
     let notify_request = request.clone();
     let recording = ctx
         .step(move |_| async move {
-            Ok(record_request(&store, &request, &arn, Timestamp::now()).await?)
+            let retention = settings.record_retention;
+            Ok(record_request(&store, &request, &arn, retention, Timestamp::now()).await?)
         })
         .name("record-request")
         .await?;
@@ -238,9 +241,10 @@ async fn record_request(
     store: &ApprovalStore,
     request: &SubmitRequest,
     execution_arn: &str,
+    retention: Duration,
     now: Timestamp,
 ) -> Result<Recording, StoreError> {
-    let record = ApprovalRecord::pending(request, execution_arn, now);
+    let record = ApprovalRecord::pending(request, execution_arn, now).retained_for(retention);
     match store.create(&record).await {
         Ok(Created::New) => Ok(Recording::Recorded {
             expires_at: record.expires_at,
@@ -352,6 +356,9 @@ mod tests {
     const ARN: &str =
         "arn:aws:lambda:eu-west-1:123456789012:function:wf:1/durable-execution/req-1/a";
 
+    /// A stack's audit retention: a year.
+    const RETENTION: Duration = Duration::from_secs(365 * 86_400);
+
     fn request() -> SubmitRequest {
         SubmitRequest {
             approval_id: "req-1".into(),
@@ -392,6 +399,31 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_new_record_is_kept_for_the_stacks_retention_after_its_deadline() {
+        let now = at("2026-11-22T10:00:00Z");
+        // One hour to decide, then a year of audit.
+        let kept_until = now
+            .plus(Duration::from_secs(3600))
+            .plus(RETENTION)
+            .unix_seconds();
+        let put = mock!(aws_sdk_dynamodb::Client::put_item)
+            .match_requests(move |req| {
+                req.item().and_then(|item| item.get("ttl"))
+                    == Some(&aws_sdk_dynamodb::types::AttributeValue::N(
+                        kept_until.to_string(),
+                    ))
+            })
+            .then_output(|| {
+                aws_sdk_dynamodb::operation::put_item::PutItemOutput::builder().build()
+            });
+        let store = store(&[&put]);
+        record_request(&store, &request(), ARN, RETENTION, now)
+            .await
+            .unwrap();
+        assert_eq!(put.num_calls(), 1);
+    }
+
+    #[tokio::test]
     async fn a_retried_record_request_keeps_the_stored_deadline() {
         // The first attempt wrote the record an hour ago, then its
         // checkpoint was lost; the retry must not move the deadline.
@@ -405,9 +437,15 @@ mod tests {
         });
         let (found, read) = (get(first.clone()), get(first.clone()));
         let store = store(&[&exists, &found, &read]);
-        let recording = record_request(&store, &request(), ARN, at("2026-11-22T10:00:00Z"))
-            .await
-            .unwrap();
+        let recording = record_request(
+            &store,
+            &request(),
+            ARN,
+            RETENTION,
+            at("2026-11-22T10:00:00Z"),
+        )
+        .await
+        .unwrap();
         match recording {
             Recording::Recorded { expires_at } => {
                 assert_eq!(expires_at, first.expires_at);

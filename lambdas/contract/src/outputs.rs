@@ -41,6 +41,9 @@ pub mod env {
     pub const MAX_REQUEST_TIMEOUT_SECONDS: &str = "MAX_REQUEST_TIMEOUT_SECONDS";
     /// A request's timeout when its submitter names none, in seconds.
     pub const DEFAULT_REQUEST_TIMEOUT_SECONDS: &str = "DEFAULT_REQUEST_TIMEOUT_SECONDS";
+    /// How many days DynamoDB keeps a record after its request's deadline
+    /// (its `ttl`); 90 when unset.
+    pub const RECORD_RETENTION_DAYS: &str = "RECORD_RETENTION_DAYS";
     /// The SNS topic the workflow notifies approvers on.
     pub const NOTIFICATION_TOPIC_ARN: &str = "NOTIFICATION_TOPIC_ARN";
     /// Where approval links point: the approval page function's URL.

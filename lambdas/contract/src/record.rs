@@ -40,7 +40,8 @@ pub mod attr {
 /// The table's secondary index that lists records of one status, newest first.
 pub const STATUS_INDEX: &str = "by-status";
 
-/// How long DynamoDB keeps a record after its request expired (the `ttl` attribute).
+/// How long DynamoDB keeps a record after its request expired (the `ttl`
+/// attribute) when the stack sets no retention (`RecordRetentionDays`).
 pub const RETENTION_AFTER_EXPIRY: Duration = Duration::from_secs(90 * 24 * 3600);
 
 /// How long a claim blocks other deciders. A decision claimed but not
@@ -236,6 +237,13 @@ pub enum RecordError {
 pub type Item = HashMap<String, AttributeValue>;
 
 impl ApprovalRecord {
+    /// The record kept until `retention` after its deadline (the stack's
+    /// audit retention) instead of [`RETENTION_AFTER_EXPIRY`].
+    pub fn retained_for(mut self, retention: Duration) -> Self {
+        self.ttl = self.expires_at.plus(retention).unix_seconds();
+        self
+    }
+
     /// The record a new request starts as: pending, expiring after the
     /// request's timeout, kept by DynamoDB until its retention ends.
     pub fn pending(request: &SubmitRequest, execution_arn: &str, now: Timestamp) -> Self {

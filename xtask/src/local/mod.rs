@@ -396,6 +396,10 @@ pub fn function_env(ports: &Ports) -> Vec<(&'static str, String)> {
             env::DEFAULT_REQUEST_TIMEOUT_SECONDS,
             provision::DEFAULT_REQUEST_TIMEOUT_SECONDS.to_owned(),
         ),
+        (
+            env::RECORD_RETENTION_DAYS,
+            provision::RECORD_RETENTION_DAYS.to_owned(),
+        ),
         (env::NOTIFICATION_TOPIC_ARN, provision::topic_arn()),
         (
             env::LINKS_BASE_URL,

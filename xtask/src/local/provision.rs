@@ -39,6 +39,8 @@ pub fn workflow_binary() -> anyhow::Result<&'static str> {
 pub const API_FUNCTION: &str = "approval-api";
 pub const MAX_REQUEST_TIMEOUT_SECONDS: &str = "604800";
 pub const DEFAULT_REQUEST_TIMEOUT_SECONDS: &str = "86400";
+/// template.yaml's default `RecordRetentionDays`.
+pub const RECORD_RETENTION_DAYS: &str = "365";
 pub const ALLOW_SELF_APPROVAL: &str = "false";
 /// The link signing key's secret, by name (GetSecretValue takes names too).
 pub const LINK_SIGNING_SECRET: &str = "hitl-link-signing-key";
