@@ -7,13 +7,15 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use hitl_e2e::{hitl_command, local_ports, report, unique_id, wait_for_show, Run};
+use hitl_e2e::{hitl_command, local_ports, report, unique_id, wait_for_show, Run, PROFILE};
 use serde_json::Value;
 
 const ACCOUNT: &str = "123456789012";
 
-/// An AWS config file of its own: for each person, a base profile with
-/// their IAM user's keys, and one profile per role they assume from it.
+/// An AWS config file of its own: the local stack's (whose `services`
+/// section points every client at the local endpoints), and for each
+/// person a base profile with their IAM user's keys and one profile per
+/// role they assume from it.
 struct Profiles {
     file: PathBuf,
 }
@@ -58,35 +60,28 @@ print(json.dumps(keys))
         );
         let keys: Value = serde_json::from_slice(&output.stdout).expect("keys as JSON");
 
-        let mut text = String::new();
+        let local = std::env::var_os("AWS_CONFIG_FILE")
+            .map(PathBuf::from)
+            .or_else(|| {
+                std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".aws/config"))
+            })
+            .expect("the local stack's AWS config file");
+        let mut text = std::fs::read_to_string(&local)
+            .unwrap_or_else(|e| panic!("reading {}: {e}", local.display()));
+        text.push('\n');
         for person in people {
             let [id, secret] = [&keys[person][0], &keys[person][1]].map(|v| v.as_str().unwrap());
             text.push_str(&format!(
-                "[profile {person}]\nregion = us-east-1\naws_access_key_id = {id}\n\
-                 aws_secret_access_key = {secret}\nservices = local\n\n"
+                "[profile identity-{person}]\nregion = us-east-1\naws_access_key_id = {id}\n\
+                 aws_secret_access_key = {secret}\nservices = {PROFILE}\n\n"
             ));
             for role in roles {
                 text.push_str(&format!(
                     "[profile {person}-{role}]\nregion = us-east-1\n\
-                     role_arn = arn:aws:iam::{ACCOUNT}:role/{role}\nsource_profile = {person}\n\
-                     services = local\n\n"
+                     role_arn = arn:aws:iam::{ACCOUNT}:role/{role}\nsource_profile = identity-{person}\n\
+                     services = {PROFILE}\n\n"
                 ));
             }
-        }
-        text.push_str("[services local]\n");
-        for (service, port) in [
-            ("dynamodb", "dynamodb"),
-            ("lambda", "front_door"),
-            ("cloudformation", "moto"),
-            ("sts", "moto"),
-            ("cloudwatch_logs", "moto"),
-            ("sns", "moto"),
-            ("secrets_manager", "moto"),
-        ] {
-            text.push_str(&format!(
-                "{service} =\n  endpoint_url = http://127.0.0.1:{}\n",
-                ports[port]
-            ));
         }
         let file = std::env::temp_dir().join(format!("{}.config", unique_id("hitl-identity")));
         std::fs::write(&file, text).expect("writing the AWS config");

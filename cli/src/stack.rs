@@ -58,22 +58,31 @@ pub async fn load_config(global: &GlobalArgs) -> SdkConfig {
 /// The chosen profile's role chain, when its session should be named after
 /// its source identity (see [`crate::identity`]), and the profile's region.
 async fn role_profile(global: &GlobalArgs) -> Option<(RoleProfile, Option<String>)> {
-    use aws_types::os_shim_internal::{Env, Fs};
-    let name = global
-        .profile
-        .clone()
-        .or_else(|| std::env::var("AWS_PROFILE").ok())
-        .filter(|name| !name.is_empty())
-        .unwrap_or_else(|| "default".to_owned());
-    let files = aws_runtime::env_config::file::EnvConfigFiles::default();
-    let profiles = aws_config::profile::load(&Fs::real(), &Env::real(), &files, None)
-        .await
-        .ok()?;
+    let name = chosen_profile(global).unwrap_or_else(|| "default".to_owned());
+    let profiles = profile_files().await?;
     let profile = profiles.get_profile(&name)?;
     Some((
         RoleProfile::of(profile)?,
         profile.get("region").map(str::to_owned),
     ))
+}
+
+/// The profile --profile or AWS_PROFILE names, if any.
+fn chosen_profile(global: &GlobalArgs) -> Option<String> {
+    global
+        .profile
+        .clone()
+        .or_else(|| std::env::var("AWS_PROFILE").ok())
+        .filter(|name| !name.is_empty())
+}
+
+/// The profiles of the AWS config and credentials files, as the SDK reads them.
+async fn profile_files() -> Option<aws_config::profile::ProfileSet> {
+    use aws_types::os_shim_internal::{Env, Fs};
+    let files = aws_runtime::env_config::file::EnvConfigFiles::default();
+    aws_config::profile::load(&Fs::real(), &Env::real(), &files, None)
+        .await
+        .ok()
 }
 
 /// Loads the AWS configuration the standard way, with our two overrides.
@@ -91,16 +100,8 @@ pub async fn load_aws_config(global: &GlobalArgs) -> anyhow::Result<SdkConfig> {
 /// The profile chosen by --profile or AWS_PROFILE when no config or
 /// credentials file defines it (the SDK would quietly carry on without it).
 async fn missing_profile(global: &GlobalArgs) -> Option<String> {
-    use aws_types::os_shim_internal::{Env, Fs};
-    let name = global
-        .profile
-        .clone()
-        .or_else(|| std::env::var("AWS_PROFILE").ok())
-        .filter(|name| !name.is_empty() && name != "default")?;
-    let files = aws_runtime::env_config::file::EnvConfigFiles::default();
-    let profiles = aws_config::profile::load(&Fs::real(), &Env::real(), &files, None)
-        .await
-        .ok()?;
+    let name = chosen_profile(global).filter(|name| name != "default")?;
+    let profiles = profile_files().await?;
     profiles.get_profile(&name).is_none().then_some(name)
 }
 

@@ -149,7 +149,7 @@ fn without_placeholders(text: &str) -> String {
 
 /// The texts in a policy value: a string, a list, or an intrinsic such as
 /// `!Sub` (whose first element is the text) or `!GetAtt`.
-fn strings(value: Option<&Value>) -> Vec<String> {
+pub fn strings(value: Option<&Value>) -> Vec<String> {
     match value {
         None => Vec::new(),
         Some(Value::String(s)) => vec![s.clone()],

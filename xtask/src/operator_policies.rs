@@ -121,14 +121,7 @@ fn allowed(template: &Value, policy: &str) -> BTreeSet<String> {
         .unwrap_or_else(|| panic!("template.yaml has no policy {policy}"));
     statements
         .iter()
-        .flat_map(|statement| match &statement["Action"] {
-            Value::String(action) => vec![action.clone()],
-            Value::Sequence(actions) => actions
-                .iter()
-                .filter_map(|a| a.as_str().map(str::to_owned))
-                .collect(),
-            _ => Vec::new(),
-        })
+        .flat_map(|statement| crate::least_privilege::strings(statement.get("Action")))
         .collect()
 }
 

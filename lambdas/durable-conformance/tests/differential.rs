@@ -6,8 +6,8 @@
 //!
 //! Normalised away, as intended differences (see hitl-durable's docs):
 //! operation ids (compared by first appearance instead), callback ids,
-//! chained invokes' child execution ARNs, timestamps, event ids, `ErrorType` (a language's class name) and stack
-//! traces. Everything else is compared: event types, names, sub types,
+//! chained invokes' child execution ARNs, timestamps, event ids,
+//! `ErrorType` (a language's class name) and stack traces. Everything else is compared: event types, names, sub types,
 //! parents, order, statuses, results, error messages and data, retry details.
 //! Where branches run concurrently (parallel, map) their events interleave
 //! by timing, so those scenarios compare each operation's events by its
@@ -263,30 +263,17 @@ impl Harness {
         }
     }
 
-    /// The callback's id, once the first invocation has suspended on it: a
-    /// person answers later than a workflow runs its next steps, and an
-    /// answer racing them would make the history's order a matter of timing.
-    async fn wait_for_callback_id(&self, arn: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            let events = self.history(arn).await;
-            let suspended = events
-                .iter()
-                .any(|event| event["EventType"] == "InvocationCompleted");
-            let callback_id = events
-                .iter()
-                .find_map(|event| event["CallbackStartedDetails"]["CallbackId"].as_str());
-            if let (true, Some(id)) = (suspended, callback_id) {
-                return id.to_owned();
-            }
-            assert!(Instant::now() < deadline, "no callback started in {arn}");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    /// The id of the callback named `name`, once the execution has
-    /// suspended more than `invocations` times.
-    async fn callback_after(&self, arn: &str, name: &str, invocations: usize) -> (String, usize) {
+    /// The id of the callback named `name` (None: the first one), once the
+    /// execution has suspended more than `invocations` times: a person
+    /// answers later than a workflow runs its next steps, and an answer
+    /// racing them would make the history's order a matter of timing.
+    /// Returns how many times it had suspended.
+    async fn callback_after(
+        &self,
+        arn: &str,
+        name: Option<&str>,
+        invocations: usize,
+    ) -> (String, usize) {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             let events = self.history(arn).await;
@@ -296,14 +283,15 @@ impl Harness {
                 .count();
             let callback_id = events
                 .iter()
-                .filter(|event| event["EventType"] == "CallbackStarted" && event["Name"] == name)
+                .filter(|event| event["EventType"] == "CallbackStarted")
+                .filter(|event| name.is_none_or(|name| event["Name"] == name))
                 .find_map(|event| event["CallbackStartedDetails"]["CallbackId"].as_str());
             if let (true, Some(id)) = (suspended > invocations, callback_id) {
                 return (id.to_owned(), suspended);
             }
             assert!(
                 Instant::now() < deadline,
-                "no callback {name} after invocation {invocations} in {arn}"
+                "no callback {name:?} after invocation {invocations} in {arn}"
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -315,7 +303,8 @@ impl Harness {
             Drive::Answer(names) => {
                 let mut invocations = 0;
                 for name in names {
-                    let (callback_id, seen) = self.callback_after(arn, name, invocations).await;
+                    let (callback_id, seen) =
+                        self.callback_after(arn, Some(name), invocations).await;
                     invocations = seen;
                     self.lambda
                         .send_durable_execution_callback_success()
@@ -327,7 +316,7 @@ impl Harness {
                 }
             }
             Drive::Succeed => {
-                let callback_id = self.wait_for_callback_id(arn).await;
+                let (callback_id, _) = self.callback_after(arn, None, 0).await;
                 self.lambda
                     .send_durable_execution_callback_success()
                     .callback_id(callback_id)
@@ -337,7 +326,7 @@ impl Harness {
                     .unwrap();
             }
             Drive::Fail => {
-                let callback_id = self.wait_for_callback_id(arn).await;
+                let (callback_id, _) = self.callback_after(arn, None, 0).await;
                 self.lambda
                     .send_durable_execution_callback_failure()
                     .callback_id(callback_id)

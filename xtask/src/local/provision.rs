@@ -121,6 +121,15 @@ impl Template {
         Ok(policies)
     }
 
+    /// The resource an output is a `!Ref` of (`RequesterPolicyArn` is
+    /// `!Ref RequesterPolicy`), if it is one.
+    pub fn output_ref(&self, key: &str) -> Option<&str> {
+        match self.0.get("Outputs")?.get(key)?.get("Value")? {
+            Value::Tagged(tagged) if tagged.tag == "Ref" => tagged.value.as_str(),
+            _ => None,
+        }
+    }
+
     /// The output keys template.yaml declares.
     pub fn output_keys(&self) -> anyhow::Result<Vec<String>> {
         let outputs = self
@@ -324,13 +333,6 @@ pub fn local_outputs(ports: &Ports) -> BTreeMap<&'static str, String> {
     ])
 }
 
-/// The operator policy an output names (`RequesterPolicyArn` names
-/// `RequesterPolicy`), which moto creates and so gives its ARN.
-fn policy_output(key: &str) -> Option<&str> {
-    key.strip_suffix("Arn")
-        .filter(|name| name.ends_with("Policy"))
-}
-
 pub fn log_group(function: &str) -> String {
     format!("/aws/lambda/{function}")
 }
@@ -349,7 +351,9 @@ pub async fn create_stack(
         let value = match values.get(key.as_str()) {
             Some(value) => serde_json::json!(value),
             None => {
-                let policy = policy_output(&key).filter(|p| resources.contains_key(*p));
+                let policy = template
+                    .output_ref(&key)
+                    .filter(|p| resources.contains_key(*p));
                 let policy = policy.with_context(|| {
                     format!("template.yaml output `{key}` has no local value; add it to the local stack")
                 })?;
@@ -577,7 +581,9 @@ mod tests {
         for key in &keys {
             assert!(
                 local.contains_key(key.as_str())
-                    || policy_output(key).is_some_and(|p| policies.contains_key(p)),
+                    || template()
+                        .output_ref(key)
+                        .is_some_and(|p| policies.contains_key(p)),
                 "no local value for output {key}"
             );
         }
