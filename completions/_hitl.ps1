@@ -54,7 +54,7 @@ Register-ArgumentCompleter -Native -CommandName 'hitl' -ScriptBlock {
             [CompletionResult]::new('--title', '--title', [CompletionResultType]::ParameterName, 'What is to be approved, in one line')
             [CompletionResult]::new('--description', '--description', [CompletionResultType]::ParameterName, 'More about the request')
             [CompletionResult]::new('--amount', '--amount', [CompletionResultType]::ParameterName, 'An amount, as a non-negative decimal (e.g. 1250.50)')
-            [CompletionResult]::new('--requester', '--requester', [CompletionResultType]::ParameterName, 'Who asks; defaults to your AWS identity')
+            [CompletionResult]::new('--requester', '--requester', [CompletionResultType]::ParameterName, 'Whom you ask for: a note kept beside your AWS identity, which is the requester the workflow records')
             [CompletionResult]::new('--details-file', '--details-file', [CompletionResultType]::ParameterName, 'A JSON file with free-form details to store with the request')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long approvers have, e.g. 30m, 24h, 7d [default: the stack''s DefaultRequestTimeoutSeconds]')
             [CompletionResult]::new('--id', '--id', [CompletionResultType]::ParameterName, 'The request''s id (letters, digits, - and _); generated when absent')
@@ -74,7 +74,7 @@ Register-ArgumentCompleter -Native -CommandName 'hitl' -ScriptBlock {
         }
         'hitl;list' {
             [CompletionResult]::new('--status', '--status', [CompletionResultType]::ParameterName, 'Which requests to list')
-            [CompletionResult]::new('--requester', '--requester', [CompletionResultType]::ParameterName, 'Only requests from this requester')
+            [CompletionResult]::new('--requester', '--requester', [CompletionResultType]::ParameterName, 'Only requests from this requester (an ARN), or submitted on their behalf (`submit --requester`)')
             [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only requests created within this long (e.g. 2h, 7d)')
             [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'At most this many requests, newest first')
             [CompletionResult]::new('--stack', '--stack', [CompletionResultType]::ParameterName, 'CloudFormation stack that runs the approval workflow')
@@ -123,7 +123,7 @@ Register-ArgumentCompleter -Native -CommandName 'hitl' -ScriptBlock {
             [CompletionResult]::new('--requester', '--requester', [CompletionResultType]::ParameterName, 'With --all: only requests from this requester')
             [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'With --all: only requests created within this long (e.g. 2h)')
             [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'How many requests to decide at once')
-            [CompletionResult]::new('--as', '--as', [CompletionResultType]::ParameterName, 'Record the decision under this name instead of your AWS identity')
+            [CompletionResult]::new('--as', '--as', [CompletionResultType]::ParameterName, 'Whom you decide for: a note kept beside your AWS identity, which is who the workflow records as the decider')
             [CompletionResult]::new('--comment', '--comment', [CompletionResultType]::ParameterName, 'A comment stored with the approval')
             [CompletionResult]::new('--stack', '--stack', [CompletionResultType]::ParameterName, 'CloudFormation stack that runs the approval workflow')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format; `table` on a terminal, `json` otherwise; `jsonl` puts one object per line')
@@ -145,7 +145,7 @@ Register-ArgumentCompleter -Native -CommandName 'hitl' -ScriptBlock {
             [CompletionResult]::new('--requester', '--requester', [CompletionResultType]::ParameterName, 'With --all: only requests from this requester')
             [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'With --all: only requests created within this long (e.g. 2h)')
             [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'How many requests to decide at once')
-            [CompletionResult]::new('--as', '--as', [CompletionResultType]::ParameterName, 'Record the decision under this name instead of your AWS identity')
+            [CompletionResult]::new('--as', '--as', [CompletionResultType]::ParameterName, 'Whom you decide for: a note kept beside your AWS identity, which is who the workflow records as the decider')
             [CompletionResult]::new('--reason', '--reason', [CompletionResultType]::ParameterName, 'Why the request is rejected')
             [CompletionResult]::new('--stack', '--stack', [CompletionResultType]::ParameterName, 'CloudFormation stack that runs the approval workflow')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format; `table` on a terminal, `json` otherwise; `jsonl` puts one object per line')
@@ -165,7 +165,7 @@ Register-ArgumentCompleter -Native -CommandName 'hitl' -ScriptBlock {
         }
         'hitl;cancel' {
             [CompletionResult]::new('--reason', '--reason', [CompletionResultType]::ParameterName, 'Why the request is withdrawn')
-            [CompletionResult]::new('--as', '--as', [CompletionResultType]::ParameterName, 'Record the cancellation under this name instead of your AWS identity')
+            [CompletionResult]::new('--as', '--as', [CompletionResultType]::ParameterName, 'Whom you cancel for: a note kept beside your AWS identity, which is who the record names as the canceller')
             [CompletionResult]::new('--stack', '--stack', [CompletionResultType]::ParameterName, 'CloudFormation stack that runs the approval workflow')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format; `table` on a terminal, `json` otherwise; `jsonl` puts one object per line')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format; `table` on a terminal, `json` otherwise; `jsonl` puts one object per line')

@@ -50,7 +50,7 @@ set edit:completion:arg-completer[hitl] = {|@words|
             cand --title 'What is to be approved, in one line'
             cand --description 'More about the request'
             cand --amount 'An amount, as a non-negative decimal (e.g. 1250.50)'
-            cand --requester 'Who asks; defaults to your AWS identity'
+            cand --requester 'Whom you ask for: a note kept beside your AWS identity, which is the requester the workflow records'
             cand --details-file 'A JSON file with free-form details to store with the request'
             cand --timeout 'How long approvers have, e.g. 30m, 24h, 7d [default: the stack''s DefaultRequestTimeoutSeconds]'
             cand --id 'The request''s id (letters, digits, - and _); generated when absent'
@@ -69,7 +69,7 @@ set edit:completion:arg-completer[hitl] = {|@words|
         }
         &'hitl;list'= {
             cand --status 'Which requests to list'
-            cand --requester 'Only requests from this requester'
+            cand --requester 'Only requests from this requester (an ARN), or submitted on their behalf (`submit --requester`)'
             cand --since 'Only requests created within this long (e.g. 2h, 7d)'
             cand --limit 'At most this many requests, newest first'
             cand --stack 'CloudFormation stack that runs the approval workflow'
@@ -115,7 +115,7 @@ set edit:completion:arg-completer[hitl] = {|@words|
             cand --requester 'With --all: only requests from this requester'
             cand --since 'With --all: only requests created within this long (e.g. 2h)'
             cand --concurrency 'How many requests to decide at once'
-            cand --as 'Record the decision under this name instead of your AWS identity'
+            cand --as 'Whom you decide for: a note kept beside your AWS identity, which is who the workflow records as the decider'
             cand --comment 'A comment stored with the approval'
             cand --stack 'CloudFormation stack that runs the approval workflow'
             cand -o 'Output format; `table` on a terminal, `json` otherwise; `jsonl` puts one object per line'
@@ -136,7 +136,7 @@ set edit:completion:arg-completer[hitl] = {|@words|
             cand --requester 'With --all: only requests from this requester'
             cand --since 'With --all: only requests created within this long (e.g. 2h)'
             cand --concurrency 'How many requests to decide at once'
-            cand --as 'Record the decision under this name instead of your AWS identity'
+            cand --as 'Whom you decide for: a note kept beside your AWS identity, which is who the workflow records as the decider'
             cand --reason 'Why the request is rejected'
             cand --stack 'CloudFormation stack that runs the approval workflow'
             cand -o 'Output format; `table` on a terminal, `json` otherwise; `jsonl` puts one object per line'
@@ -155,7 +155,7 @@ set edit:completion:arg-completer[hitl] = {|@words|
         }
         &'hitl;cancel'= {
             cand --reason 'Why the request is withdrawn'
-            cand --as 'Record the cancellation under this name instead of your AWS identity'
+            cand --as 'Whom you cancel for: a note kept beside your AWS identity, which is who the record names as the canceller'
             cand --stack 'CloudFormation stack that runs the approval workflow'
             cand -o 'Output format; `table` on a terminal, `json` otherwise; `jsonl` puts one object per line'
             cand --output 'Output format; `table` on a terminal, `json` otherwise; `jsonl` puts one object per line'

@@ -53,7 +53,7 @@ complete -c hitl -n "__fish_hitl_needs_command" -f -a "help" -d 'Print this mess
 complete -c hitl -n "__fish_hitl_using_subcommand submit" -l title -d 'What is to be approved, in one line' -r
 complete -c hitl -n "__fish_hitl_using_subcommand submit" -l description -d 'More about the request' -r
 complete -c hitl -n "__fish_hitl_using_subcommand submit" -l amount -d 'An amount, as a non-negative decimal (e.g. 1250.50)' -r
-complete -c hitl -n "__fish_hitl_using_subcommand submit" -l requester -d 'Who asks; defaults to your AWS identity' -r
+complete -c hitl -n "__fish_hitl_using_subcommand submit" -l requester -d 'Whom you ask for: a note kept beside your AWS identity, which is the requester the workflow records' -r
 complete -c hitl -n "__fish_hitl_using_subcommand submit" -l details-file -d 'A JSON file with free-form details to store with the request' -r -F
 complete -c hitl -n "__fish_hitl_using_subcommand submit" -l timeout -d 'How long approvers have, e.g. 30m, 24h, 7d [default: the stack\'s DefaultRequestTimeoutSeconds]' -r
 complete -c hitl -n "__fish_hitl_using_subcommand submit" -l id -d 'The request\'s id (letters, digits, - and _); generated when absent' -r
@@ -75,7 +75,7 @@ rejected\t''
 expired\t''
 cancelled\t''
 all\t''"
-complete -c hitl -n "__fish_hitl_using_subcommand list" -l requester -d 'Only requests from this requester' -r
+complete -c hitl -n "__fish_hitl_using_subcommand list" -l requester -d 'Only requests from this requester (an ARN), or submitted on their behalf (`submit --requester`)' -r
 complete -c hitl -n "__fish_hitl_using_subcommand list" -l since -d 'Only requests created within this long (e.g. 2h, 7d)' -r
 complete -c hitl -n "__fish_hitl_using_subcommand list" -l limit -d 'At most this many requests, newest first' -r
 complete -c hitl -n "__fish_hitl_using_subcommand list" -l stack -d 'CloudFormation stack that runs the approval workflow' -r
@@ -115,7 +115,7 @@ complete -c hitl -n "__fish_hitl_using_subcommand history" -s h -l help -d 'Prin
 complete -c hitl -n "__fish_hitl_using_subcommand approve" -l requester -d 'With --all: only requests from this requester' -r
 complete -c hitl -n "__fish_hitl_using_subcommand approve" -l since -d 'With --all: only requests created within this long (e.g. 2h)' -r
 complete -c hitl -n "__fish_hitl_using_subcommand approve" -l concurrency -d 'How many requests to decide at once' -r
-complete -c hitl -n "__fish_hitl_using_subcommand approve" -l as -d 'Record the decision under this name instead of your AWS identity' -r
+complete -c hitl -n "__fish_hitl_using_subcommand approve" -l as -d 'Whom you decide for: a note kept beside your AWS identity, which is who the workflow records as the decider' -r
 complete -c hitl -n "__fish_hitl_using_subcommand approve" -l comment -d 'A comment stored with the approval' -r
 complete -c hitl -n "__fish_hitl_using_subcommand approve" -l stack -d 'CloudFormation stack that runs the approval workflow' -r
 complete -c hitl -n "__fish_hitl_using_subcommand approve" -s o -l output -d 'Output format; `table` on a terminal, `json` otherwise; `jsonl` puts one object per line' -r -f -a "table\t''
@@ -133,7 +133,7 @@ complete -c hitl -n "__fish_hitl_using_subcommand approve" -s h -l help -d 'Prin
 complete -c hitl -n "__fish_hitl_using_subcommand reject" -l requester -d 'With --all: only requests from this requester' -r
 complete -c hitl -n "__fish_hitl_using_subcommand reject" -l since -d 'With --all: only requests created within this long (e.g. 2h)' -r
 complete -c hitl -n "__fish_hitl_using_subcommand reject" -l concurrency -d 'How many requests to decide at once' -r
-complete -c hitl -n "__fish_hitl_using_subcommand reject" -l as -d 'Record the decision under this name instead of your AWS identity' -r
+complete -c hitl -n "__fish_hitl_using_subcommand reject" -l as -d 'Whom you decide for: a note kept beside your AWS identity, which is who the workflow records as the decider' -r
 complete -c hitl -n "__fish_hitl_using_subcommand reject" -l reason -d 'Why the request is rejected' -r
 complete -c hitl -n "__fish_hitl_using_subcommand reject" -l stack -d 'CloudFormation stack that runs the approval workflow' -r
 complete -c hitl -n "__fish_hitl_using_subcommand reject" -s o -l output -d 'Output format; `table` on a terminal, `json` otherwise; `jsonl` puts one object per line' -r -f -a "table\t''
@@ -149,7 +149,7 @@ complete -c hitl -n "__fish_hitl_using_subcommand reject" -l refresh -d 'Read th
 complete -c hitl -n "__fish_hitl_using_subcommand reject" -s v -l verbose -d 'Log each AWS request to stderr (-v); -vv adds the SDK\'s internals'
 complete -c hitl -n "__fish_hitl_using_subcommand reject" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hitl -n "__fish_hitl_using_subcommand cancel" -l reason -d 'Why the request is withdrawn' -r
-complete -c hitl -n "__fish_hitl_using_subcommand cancel" -l as -d 'Record the cancellation under this name instead of your AWS identity' -r
+complete -c hitl -n "__fish_hitl_using_subcommand cancel" -l as -d 'Whom you cancel for: a note kept beside your AWS identity, which is who the record names as the canceller' -r
 complete -c hitl -n "__fish_hitl_using_subcommand cancel" -l stack -d 'CloudFormation stack that runs the approval workflow' -r
 complete -c hitl -n "__fish_hitl_using_subcommand cancel" -s o -l output -d 'Output format; `table` on a terminal, `json` otherwise; `jsonl` puts one object per line' -r -f -a "table\t''
 json\t''

@@ -8,7 +8,9 @@
 use std::time::Duration;
 
 use hitl_e2e::browser::{Browser, DESKTOP, PHONE};
-use hitl_e2e::{hitl, report, sdk_config, submit_and_wait, unique_id, wait_for_show, Inbox};
+use hitl_e2e::{
+    hitl, hitl_as, principal, report, sdk_config, submit_and_wait, unique_id, wait_for_show, Inbox,
+};
 use serde_json::Value;
 
 fn record(id: &str) -> Value {
@@ -338,18 +340,16 @@ async fn a_cli_decision_and_a_press_in_the_browser_cannot_both_win() {
     browser.open(&request.approve).await;
     let id = request.id.clone();
     tokio::task::spawn_blocking(move || {
-        hitl(&["reject", &id, "--as", "bob", "--reason", "not now"]).ok()
+        hitl_as("bob", &["reject", &id, "--reason", "not now"]).ok()
     })
     .await
     .expect("rejecting");
     browser.press("button.approve").await;
-    assert_says(
-        &browser.text().await,
-        &["Already rejected", "decided by bob"],
-    );
+    let decided_by = format!("decided by {}", principal("bob"));
+    assert_says(&browser.text().await, &["Already rejected", &decided_by]);
     browser.close().await;
     let shown = settled(&request.id, "REJECTED").await;
-    assert_eq!(shown["record"]["decided_by"], "bob");
+    assert_eq!(shown["record"]["decided_by"], principal("bob"));
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -2,7 +2,7 @@
 //! stack (DynamoDB Local, the durable execution emulator, the workflow
 //! function under `cargo lambda watch`, moto).
 
-use hitl_e2e::{hitl, submit_and_wait, unique_id, wait_for_show};
+use hitl_e2e::{hitl, hitl_as, principal, submit_and_wait, unique_id, wait_for_show, OPERATOR};
 
 #[test]
 fn approve_completes_the_execution_with_the_decision() {
@@ -31,20 +31,14 @@ fn approve_completes_the_execution_with_the_decision() {
     assert_eq!(mine["status"], "PENDING");
     assert_eq!(mine["amount"], "1250.5");
 
-    let decided = hitl(&[
-        "approve",
-        &id,
-        "--as",
+    let decided = hitl_as(
         "bob@example.com",
-        "--comment",
-        "ship it",
-        "--output",
-        "json",
-    ])
+        &["approve", &id, "--comment", "ship it", "--output", "json"],
+    )
     .ok()
     .json();
     assert_eq!(decided["status"], "APPROVED");
-    assert_eq!(decided["decided_by"], "bob@example.com");
+    assert_eq!(decided["decided_by"], principal("bob@example.com"));
 
     let shown = wait_for_show(&id, "SUCCEEDED", |v| {
         v["execution"]["status"] == "SUCCEEDED"
@@ -64,7 +58,7 @@ fn approve_completes_the_execution_with_the_decision() {
     );
     let result = &shown["execution"]["result"];
     assert_eq!(result["status"], "APPROVED");
-    assert_eq!(result["decided_by"], "bob@example.com");
+    assert_eq!(result["decided_by"], principal("bob@example.com"));
     assert_eq!(result["approval_id"], id.as_str());
 
     let history = hitl(&["history", &id, "--output", "json"]).ok().json();
@@ -88,6 +82,8 @@ fn approve_completes_the_execution_with_the_decision() {
         ("StepStarted", "notify-approvers"),
         ("StepSucceeded", "notify-approvers"),
         ("CallbackSucceeded", "decision"),
+        ("StepStarted", "judge-decision"),
+        ("StepSucceeded", "judge-decision"),
         ("StepStarted", "record-outcome"),
         ("StepSucceeded", "record-outcome"),
         ("ExecutionSucceeded", ""),
@@ -123,16 +119,17 @@ fn reject_completes_the_execution_with_the_reason() {
     let id = unique_id("reject");
     submit_and_wait(&id, &["--timeout", "1h"]);
 
-    let decided = hitl(&[
-        "reject",
-        &id,
-        "--as",
+    let decided = hitl_as(
         "carol@example.com",
-        "--reason",
-        "not this week",
-        "--output",
-        "json",
-    ])
+        &[
+            "reject",
+            &id,
+            "--reason",
+            "not this week",
+            "--output",
+            "json",
+        ],
+    )
     .ok()
     .json();
     assert_eq!(decided["status"], "REJECTED");
@@ -141,7 +138,10 @@ fn reject_completes_the_execution_with_the_reason() {
         v["execution"]["status"] == "SUCCEEDED"
     });
     assert_eq!(shown["record"]["status"], "REJECTED");
-    assert_eq!(shown["record"]["decided_by"], "carol@example.com");
+    assert_eq!(
+        shown["record"]["decided_by"],
+        principal("carol@example.com")
+    );
     assert_eq!(shown["record"]["comment"], "not this week");
     assert_eq!(shown["execution"]["result"]["status"], "REJECTED");
 }
@@ -156,7 +156,7 @@ fn an_unanswered_request_expires() {
     assert!(shown["record"].get("decided_by").is_none());
     assert_eq!(shown["execution"]["result"]["status"], "EXPIRED");
 
-    let late = hitl(&["approve", &id, "--as", "bob"]);
+    let late = hitl_as("bob", &["approve", &id]);
     assert_eq!(
         late.code, 5,
         "deciding an expired request has its own exit code: {late:?}"
@@ -168,15 +168,15 @@ fn an_unanswered_request_expires() {
 fn one_decision_wins_and_the_loser_is_told() {
     let id = unique_id("twice");
     submit_and_wait(&id, &["--timeout", "1h"]);
-    hitl(&["approve", &id, "--as", "bob"]).ok();
+    hitl_as("bob", &["approve", &id]).ok();
 
-    let second = hitl(&["reject", &id, "--as", "carol"]);
+    let second = hitl_as("carol", &["reject", &id]);
     assert_eq!(second.code, 4, "{second:?}");
     assert!(second.stderr.contains("already APPROVED"), "{second:?}");
     let shown = wait_for_show(&id, "SUCCEEDED", |v| {
         v["execution"]["status"] == "SUCCEEDED"
     });
-    assert_eq!(shown["record"]["decided_by"], "bob");
+    assert_eq!(shown["record"]["decided_by"], principal("bob"));
 }
 
 #[test]
@@ -185,39 +185,35 @@ fn resubmitting_an_id_is_reported_not_duplicated() {
     let first = submit_and_wait(&id, &["--timeout", "1h"]);
     let execution = first["record"]["execution_arn"].clone();
 
-    let again = hitl(&[
-        "submit",
-        "--id",
-        &id,
-        "--requester",
+    let again = hitl_as(
         "alice@example.com",
-        "--title",
-        "Deploy payments-api 1.4.2",
-        "--output",
-        "json",
-    ])
+        &[
+            "submit",
+            "--id",
+            &id,
+            "--title",
+            "Deploy payments-api 1.4.2",
+            "--output",
+            "json",
+        ],
+    )
     .ok()
     .json();
     assert_eq!(again["outcome"], "already_submitted");
     assert_eq!(again["execution_arn"], execution);
 
-    let different = hitl(&[
-        "submit",
-        "--id",
-        &id,
-        "--requester",
+    let different = hitl_as(
         "alice@example.com",
-        "--title",
-        "Something else",
-    ]);
+        &["submit", "--id", &id, "--title", "Something else"],
+    );
     assert_eq!(different.code, 4, "{different:?}");
     assert!(different.stderr.contains("already used"), "{different:?}");
-    hitl(&["reject", &id, "--as", "cleanup"]).ok();
+    hitl_as("cleanup", &["reject", &id]).ok();
 }
 
 #[test]
 fn unknown_requests_and_stacks_get_their_own_exit_codes() {
-    let unknown = hitl(&["approve", "no-such-request", "--as", "bob"]);
+    let unknown = hitl_as("bob", &["approve", "no-such-request"]);
     assert_eq!(unknown.code, 3, "{unknown:?}");
     assert!(
         unknown
@@ -233,7 +229,7 @@ fn unknown_requests_and_stacks_get_their_own_exit_codes() {
         "{stack:?}"
     );
 
-    let invalid = hitl(&["submit", "--title", " ", "--requester", "alice"]);
+    let invalid = hitl_as("alice", &["submit", "--title", " "]);
     assert_eq!(invalid.code, 2, "{invalid:?}");
     assert!(
         invalid.stderr.contains("title must not be empty"),
@@ -242,12 +238,24 @@ fn unknown_requests_and_stacks_get_their_own_exit_codes() {
 }
 
 #[test]
-fn the_decider_defaults_to_the_callers_identity() {
+fn the_decider_is_the_callers_identity_whatever_as_says() {
     let id = unique_id("identity");
     submit_and_wait(&id, &["--timeout", "1h"]);
-    let decided = hitl(&["approve", &id, "--output", "json"]).ok().json();
+    // `--as` names the requester herself: a note, not an identity.
+    let decided = hitl(&[
+        "approve",
+        &id,
+        "--as",
+        "ALICE@example.com",
+        "--output",
+        "json",
+    ])
+    .ok()
+    .json();
     // moto's STS answers for its default user.
-    assert_eq!(decided["decided_by"], "arn:aws:sts::123456789012:user/moto");
+    assert_eq!(decided["decided_by"], OPERATOR);
+    assert_eq!(decided["decided_on_behalf_of"], "ALICE@example.com");
+    assert_eq!(decided["decision_evidence"], "sts");
 }
 
 #[test]
@@ -255,33 +263,34 @@ fn cancel_stops_the_execution_and_no_decision_can_follow() {
     let id = unique_id("cancel");
     submit_and_wait(&id, &["--timeout", "1h"]);
 
-    let cancelled = hitl(&[
-        "cancel",
-        &id,
-        "--reason",
-        "wrong ticket",
-        "--as",
+    let cancelled = hitl_as(
         "carol",
-        "--output",
-        "json",
-    ])
+        &[
+            "cancel",
+            &id,
+            "--reason",
+            "wrong ticket",
+            "--output",
+            "json",
+        ],
+    )
     .ok()
     .json();
     assert_eq!(cancelled["status"], "CANCELLED");
     assert_eq!(cancelled["comment"], "wrong ticket");
     let shown = wait_for_show(&id, "STOPPED", |v| v["execution"]["status"] == "STOPPED");
-    assert_eq!(shown["record"]["decided_by"], "carol");
+    assert_eq!(shown["record"]["decided_by"], principal("carol"));
 
-    let late = hitl(&["approve", &id, "--as", "bob"]);
+    let late = hitl_as("bob", &["approve", &id]);
     assert_eq!(
         late.code, 6,
         "a cancelled request cannot be decided: {late:?}"
     );
-    hitl(&["cancel", &id, "--as", "carol"]).ok(); // again: nothing left to do, still a success
+    hitl_as("carol", &["cancel", &id]).ok(); // again: nothing left to do, still a success
 
     let decided = unique_id("cancel-late");
     submit_and_wait(&decided, &["--timeout", "1h"]);
-    hitl(&["approve", &decided, "--as", "bob"]).ok();
+    hitl_as("bob", &["approve", &decided]).ok();
     let refused = hitl(&["cancel", &decided]);
     assert_eq!(refused.code, 4, "{refused:?}");
 }
@@ -295,7 +304,7 @@ fn wait_ends_with_the_outcome_in_its_exit_code() {
         let id = id.clone();
         std::thread::spawn(move || {
             std::thread::sleep(std::time::Duration::from_millis(1500));
-            hitl(&["approve", &id, "--as", "bob"]).ok();
+            hitl_as("bob", &["approve", &id]).ok();
         })
     };
     let waited = hitl(&["wait", &id, "--output", "json"]).ok().json();
@@ -305,11 +314,13 @@ fn wait_ends_with_the_outcome_in_its_exit_code() {
     // Rejected: 10.
     let id = unique_id("wait-no");
     submit_and_wait(&id, &["--timeout", "1h"]);
-    hitl(&["reject", &id, "--as", "bob", "--reason", "no budget"]).ok();
+    hitl_as("bob", &["reject", &id, "--reason", "no budget"]).ok();
     let rejected = hitl(&["wait", &id]);
     assert_eq!(rejected.code, 10, "{rejected:?}");
     assert!(
-        rejected.stderr.contains("rejected by bob: no budget"),
+        rejected
+            .stderr
+            .contains(&format!("rejected by {}: no budget", principal("bob"))),
         "{rejected:?}"
     );
 
@@ -318,24 +329,25 @@ fn wait_ends_with_the_outcome_in_its_exit_code() {
     submit_and_wait(&id, &["--timeout", "1h"]);
     let slow = hitl(&["wait", &id, "--timeout", "1s"]);
     assert_eq!(slow.code, 11, "{slow:?}");
-    hitl(&["cancel", &id, "--as", "cleanup"]).ok();
+    hitl_as("cleanup", &["cancel", &id]).ok();
 
     // submit --wait on a request nobody answers: it expires, 5.
     let id = unique_id("wait-expire");
-    let expired = hitl(&[
-        "submit",
-        "--id",
-        &id,
-        "--title",
-        "Nobody answers",
-        "--requester",
+    let expired = hitl_as(
         "alice",
-        "--timeout",
-        "2s",
-        "--wait",
-        "--output",
-        "json",
-    ]);
+        &[
+            "submit",
+            "--id",
+            &id,
+            "--title",
+            "Nobody answers",
+            "--timeout",
+            "2s",
+            "--wait",
+            "--output",
+            "json",
+        ],
+    );
     assert_eq!(expired.code, 5, "{expired:?}");
     assert_eq!(expired.json()["status"], "EXPIRED");
 }
@@ -348,13 +360,13 @@ fn bulk_decisions_report_each_request() {
         submit_and_wait(id, &["--timeout", "1h", "--requester", &requester]);
     }
     // Without a terminal, several decisions need --yes.
-    let unconfirmed = hitl(&["approve", &ids[0], &ids[1], "--as", "bob"]);
+    let unconfirmed = hitl_as("bob", &["approve", &ids[0], &ids[1]]);
     assert_eq!(unconfirmed.code, 2, "{unconfirmed:?}");
     assert!(unconfirmed.stderr.contains("pass --yes"), "{unconfirmed:?}");
 
     // One of them is decided by someone else first.
-    hitl(&["reject", &ids[2], "--as", "carol"]).ok();
-    let mut args = vec!["approve", "--yes", "--as", "bob", "--output", "json"];
+    hitl_as("carol", &["reject", &ids[2]]).ok();
+    let mut args = vec!["approve", "--yes", "--output", "json"];
     args.extend(ids.iter().map(String::as_str));
     let run = hitl(&args);
     assert_eq!(run.code, 4, "the first failure's exit code: {run:?}");
@@ -372,17 +384,18 @@ fn bulk_decisions_report_each_request() {
     for id in &more {
         submit_and_wait(id, &["--timeout", "1h", "--requester", &requester]);
     }
-    let all = hitl(&[
-        "reject",
-        "--all",
-        "--requester",
-        &requester,
-        "--yes",
-        "--as",
+    let all = hitl_as(
         "dave",
-        "--output",
-        "json",
-    ])
+        &[
+            "reject",
+            "--all",
+            "--requester",
+            &requester,
+            "--yes",
+            "--output",
+            "json",
+        ],
+    )
     .ok()
     .json();
     let decided: Vec<&str> = all
@@ -418,10 +431,12 @@ fn list_filters_by_requester_age_and_count_and_streams_jsonl() {
     assert_eq!(lines.len(), 2, "{}", run.stdout);
     assert_eq!(lines[0]["approval_id"], ids[2].as_str(), "newest first");
     assert_eq!(lines[1]["approval_id"], ids[1].as_str());
-    assert!(lines.iter().all(|r| r["requester"] == requester.as_str()));
+    assert!(lines
+        .iter()
+        .all(|r| r["requested_on_behalf_of"] == requester.as_str()));
 
     for id in &ids {
-        hitl(&["cancel", id, "--as", "cleanup"]).ok();
+        hitl_as("cleanup", &["cancel", id]).ok();
     }
 }
 
@@ -433,7 +448,7 @@ fn heartbeats_reach_a_pending_callback_and_not_a_decided_one() {
     assert_eq!(sent["approval_id"], id.as_str());
     assert!(sent["sent_at"].is_string(), "{sent}");
 
-    hitl(&["approve", &id, "--as", "bob@example.com"]).ok();
+    hitl_as("bob@example.com", &["approve", &id]).ok();
     let decided = hitl(&["heartbeat", &id]);
     assert_eq!(decided.code, 4, "{decided:?}");
     assert!(decided.stderr.contains("already APPROVED"), "{decided:?}");
@@ -508,7 +523,7 @@ fn doctor_passes_on_the_local_stack_and_names_what_is_wrong() {
 fn requesters_cannot_approve_their_own_requests_but_may_reject_them() {
     let id = unique_id("self");
     submit_and_wait(&id, &["--requester", "carol", "--timeout", "1h"]);
-    let refused = hitl(&["approve", &id, "--as", "carol"]);
+    let refused = hitl_as("carol", &["approve", &id]);
     assert_eq!(refused.code, 9, "{refused:?}");
     assert!(
         refused.stderr.contains("AllowSelfApproval"),
@@ -517,7 +532,7 @@ fn requesters_cannot_approve_their_own_requests_but_may_reject_them() {
     let shown = hitl(&["show", &id, "--output", "json"]).ok().json();
     assert_eq!(shown["record"]["status"], "PENDING");
     assert!(shown["record"].get("claim").is_none());
-    hitl(&["reject", &id, "--as", "carol", "--reason", "withdrawn"]).ok();
+    hitl_as("carol", &["reject", &id, "--reason", "withdrawn"]).ok();
     wait_for_show(&id, "REJECTED", |v| v["record"]["status"] == "REJECTED");
 }
 
@@ -568,15 +583,15 @@ async fn another_durable_workflow_waits_for_an_approval_by_chained_invoke() {
             .await
             .unwrap()
         };
+        // The parent names the requester without a proof: kept, as unverified.
+        assert_eq!(pending["record"]["requester_evidence"], "unverified");
         assert_eq!(pending["record"]["requester"], "alice@example.com");
 
         let decided_at = Instant::now();
         let decide = id.clone();
-        tokio::task::spawn_blocking(move || {
-            hitl(&[decision, &decide, "--as", "bob@example.com"]).ok()
-        })
-        .await
-        .unwrap();
+        tokio::task::spawn_blocking(move || hitl_as("bob@example.com", &[decision, &decide]).ok())
+            .await
+            .unwrap();
         let (status, result) = loop {
             let execution = lambda
                 .get_durable_execution()
@@ -598,7 +613,10 @@ async fn another_durable_workflow_waits_for_an_approval_by_chained_invoke() {
         assert_eq!(status, "SUCCEEDED", "{result}");
         assert_eq!(result["deployed"], deployed, "{result}");
         assert_eq!(result["approval"]["approval_id"], id.as_str());
-        assert_eq!(result["approval"]["decided_by"], "bob@example.com");
+        assert_eq!(
+            result["approval"]["decided_by"],
+            principal("bob@example.com")
+        );
         hitl_e2e::report(format_args!(
             "chained invoke: `hitl {decision}` to the parent workflow resumed with {} in {} ms",
             result["approval"]["status"],

@@ -18,8 +18,8 @@ use std::time::Duration;
 use hitl_contract::links::LinkKey;
 use hitl_contract::Timestamp;
 use hitl_e2e::{
-    assert_no_record, failure_of, hitl, hitl_command, report, sdk_config, start_raw,
-    submit_and_wait, unique_id, wait_for_show, Inbox, Run,
+    assert_no_record, failure_of, hitl, hitl_as, hitl_command, person_profile, report, sdk_config,
+    start_raw, submit_and_wait, unique_id, wait_for_show, Inbox, Run,
 };
 use serde_json::{json, Value};
 
@@ -49,6 +49,11 @@ impl CliCase {
     fn env(mut self, key: &'static str, value: impl Into<String>) -> Self {
         self.env.push((key, value.into()));
         self
+    }
+
+    /// Runs it through `person`'s own profile (one of the stack's PEOPLE).
+    fn by(self, person: &str) -> Self {
+        self.env("AWS_PROFILE", person_profile(person))
     }
 
     fn unset(mut self, key: &'static str) -> Self {
@@ -279,13 +284,13 @@ fn cli_cases(pending: &str, decided: &str) -> Vec<CliCase> {
         ),
         case(
             "approve an unknown id",
-            &["approve", "no-such-request", "--as", "bob"],
+            &["approve", "no-such-request"],
             3,
             &["no approval request", "hitl list"],
         ),
         case(
             "reject an unknown id",
-            &["reject", "no-such-request", "--as", "bob"],
+            &["reject", "no-such-request"],
             3,
             &["no approval request", "hitl list"],
         ),
@@ -303,7 +308,7 @@ fn cli_cases(pending: &str, decided: &str) -> Vec<CliCase> {
         ),
         case(
             "approve a decided request",
-            &["approve", decided, "--as", "carol"],
+            &["approve", decided],
             4,
             &["already"],
         ),
@@ -315,10 +320,11 @@ fn cli_cases(pending: &str, decided: &str) -> Vec<CliCase> {
         ),
         case(
             "self-approval",
-            &["approve", pending, "--as", "alice@example.com"],
+            &["approve", pending],
             9,
             &["cannot approve"],
-        ),
+        )
+        .by("alice@example.com"),
         // Submit arguments.
         case(
             "empty title",
@@ -948,7 +954,7 @@ async fn every_bad_input_gets_its_exit_code_or_status_and_message() {
         tokio::task::spawn_blocking(move || {
             submit_and_wait(&pending, &["--timeout", "1h"]);
             submit_and_wait(&decided, &["--timeout", "1h"]);
-            hitl(&["approve", &decided, "--as", "bob"]).ok();
+            hitl_as("bob", &["approve", &decided]).ok();
         })
         .await
         .unwrap();

@@ -16,7 +16,8 @@ use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use hitl_e2e::{
-    hitl, hitl_command, local_ports, report, sdk_config, submit_and_wait, unique_id, Inbox,
+    hitl, hitl_as, hitl_command_as, local_ports, principal, report, sdk_config, submit_and_wait,
+    unique_id, Inbox,
 };
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -82,8 +83,8 @@ async fn fired(door: &str, callback_id: &str) -> Value {
     }
 }
 
-fn spawn_hitl(args: &[&str]) -> Child {
-    hitl_command(args)
+fn spawn_hitl_as(person: &str, args: &[&str]) -> Child {
+    hitl_command_as(person, args)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -231,21 +232,25 @@ async fn a_decider_killed_between_claim_and_final_write_loses_nothing() {
     let moved = id.clone();
     blocking(move || submit_and_wait(&moved, &["--timeout", "1h"])).await;
     let callback_id = arm(&door, &id, "before", "hold").await;
-    let child = spawn_hitl(&["approve", &id, "--as", "bob"]);
+    let child = spawn_hitl_as("bob", &["approve", &id]);
     fired(&door, &callback_id).await;
     kill(child);
     let moved = id.clone();
     let end = blocking(move || {
         let record = show(&moved)["record"].clone();
         assert_eq!(record["status"], "PENDING", "{record}");
-        assert_eq!(record["claim"]["by"], "bob", "claimed, not sent: {record}");
+        assert_eq!(
+            record["claim"]["by"],
+            principal("bob"),
+            "claimed, not sent: {record}"
+        );
         // Within the lease nobody else can decide or cancel, and they are
         // told when the claim is released.
-        for args in [
-            &["reject", &moved, "--as", "carol"][..],
-            &["cancel", &moved, "--as", "ops"][..],
+        for (person, args) in [
+            ("carol", &["reject", &moved][..]),
+            ("ops", &["cancel", &moved][..]),
         ] {
-            let refused = hitl(args);
+            let refused = hitl_as(person, args);
             assert_eq!(refused.code, 4, "{args:?}: {refused:?}");
             assert!(
                 refused.stderr.contains("its claim is released at"),
@@ -253,8 +258,8 @@ async fn a_decider_killed_between_claim_and_final_write_loses_nothing() {
             );
         }
         // The same command again delivers it.
-        hitl(&["approve", &moved, "--as", "bob"]).ok();
-        judge(&moved, "APPROVED", "bob")
+        hitl_as("bob", &["approve", &moved]).ok();
+        judge(&moved, "APPROVED", &principal("bob"))
     })
     .await;
     report(format_args!(
@@ -269,13 +274,13 @@ async fn a_decider_killed_between_claim_and_final_write_loses_nothing() {
     let moved = id.clone();
     blocking(move || submit_and_wait(&moved, &["--timeout", "1h"])).await;
     let callback_id = arm(&door, &id, "after", "hold").await;
-    let child = spawn_hitl(&["reject", &id, "--as", "bob", "--reason", "not now"]);
+    let child = spawn_hitl_as("bob", &["reject", &id, "--reason", "not now"]);
     fired(&door, &callback_id).await;
     kill(child);
     let moved = id.clone();
     let end = blocking(move || {
-        let end = judge(&moved, "REJECTED", "bob");
-        let again = hitl(&["reject", &moved, "--as", "bob", "--output", "json"]).ok();
+        let end = judge(&moved, "REJECTED", &principal("bob"));
+        let again = hitl_as("bob", &["reject", &moved, "--output", "json"]).ok();
         assert_eq!(again.json()["status"], "REJECTED", "{again:?}");
         end
     })
@@ -341,14 +346,14 @@ async fn a_decider_killed_between_claim_and_final_write_loses_nothing() {
     let moved = id.clone();
     blocking(move || submit_and_wait(&moved, &["--timeout", "20s"])).await;
     let callback_id = arm(&door, &id, "before", "hold").await;
-    let child = spawn_hitl(&["approve", &id, "--as", "bob", "--comment", "ship it"]);
+    let child = spawn_hitl_as("bob", &["approve", &id, "--comment", "ship it"]);
     fired(&door, &callback_id).await;
     kill(child);
     let moved = id.clone();
     let end = blocking(move || {
         let claim = show(&moved)["record"]["claim"].clone();
-        assert_eq!(claim["by"], "bob", "{claim}");
-        let end = judge(&moved, "APPROVED", "bob");
+        assert_eq!(claim["by"], principal("bob"), "{claim}");
+        let end = judge(&moved, "APPROVED", &principal("bob"));
         let record = show(&moved)["record"].clone();
         assert_eq!(record["decided_at"], claim["at"], "{record}");
         assert_eq!(record["comment"], "ship it", "{record}");

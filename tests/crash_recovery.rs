@@ -8,7 +8,9 @@
 
 use std::collections::HashMap;
 
-use hitl_e2e::{hitl, local_ports, report, submit_and_wait, unique_id, wait_for_show};
+use hitl_e2e::{
+    hitl, hitl_as, local_ports, principal, report, submit_and_wait, unique_id, wait_for_show,
+};
 use serde_json::{json, Value};
 
 /// The checkpoint calls the front door has seen from `execution_name`.
@@ -69,7 +71,7 @@ fn history_counts(id: &str) -> HashMap<(String, String), usize> {
 async fn round_trip(id: String) -> Value {
     tokio::task::spawn_blocking(move || {
         submit_and_wait(&id, &["--timeout", "1h"]);
-        hitl(&["approve", &id, "--as", "bob", "--output", "json"]).ok();
+        hitl_as("bob", &["approve", &id, "--output", "json"]).ok();
         wait_for_show(&id, "SUCCEEDED", |v| {
             v["execution"]["status"] == "SUCCEEDED"
         })
@@ -124,7 +126,7 @@ async fn every_checkpoint_survives_a_killed_process() {
             "{point}: no process was killed: {fault}"
         );
         assert_eq!(shown["record"]["status"], "APPROVED", "{point}: {shown}");
-        assert_eq!(shown["record"]["decided_by"], "bob", "{point}");
+        assert_eq!(shown["record"]["decided_by"], principal("bob"), "{point}");
         assert_eq!(
             shown["execution"]["result"]["status"], "APPROVED",
             "{point}"

@@ -70,6 +70,8 @@ async fn pending_requests_and_executions_are_cross_checked() {
         amount: None,
         details: None,
         timeout_seconds: Some(3600),
+        requester_proof: None,
+        on_behalf_of: None,
     };
     ApprovalStore::new(aws_sdk_dynamodb::Client::new(&config), TABLE)
         .create(&ApprovalRecord::pending(

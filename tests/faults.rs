@@ -10,7 +10,9 @@
 
 use std::time::Duration;
 
-use hitl_e2e::{hitl, local_task, report, submit_and_wait, unique_id, wait_for_show, Run};
+use hitl_e2e::{
+    hitl, hitl_as, local_task, principal, report, submit_and_wait, unique_id, wait_for_show, Run,
+};
 use serde_json::{json, Value};
 
 /// Runs `f` with `service` killed, then starts the service again.
@@ -37,19 +39,20 @@ fn assert_clear_failure(run: &Run, says: &[&str]) {
 }
 
 fn submit(id: &str) -> Run {
-    hitl(&[
-        "submit",
-        "--id",
-        id,
-        "--title",
-        "Rotate the signing key",
-        "--requester",
+    hitl_as(
         "alice@example.com",
-        "--timeout",
-        "1h",
-        "--output",
-        "json",
-    ])
+        &[
+            "submit",
+            "--id",
+            id,
+            "--title",
+            "Rotate the signing key",
+            "--timeout",
+            "1h",
+            "--output",
+            "json",
+        ],
+    )
 }
 
 fn show(id: &str) -> Value {
@@ -57,14 +60,14 @@ fn show(id: &str) -> Value {
 }
 
 fn approve(id: &str, by: &str) -> Run {
-    hitl(&["approve", id, "--as", by, "--output", "json"])
+    hitl_as(by, &["approve", id, "--output", "json"])
 }
 
 #[track_caller]
 fn assert_approved(id: &str, by: &str) {
     let shown = wait_for_show(id, "SUCCEEDED", |v| v["execution"]["status"] == "SUCCEEDED");
     assert_eq!(shown["record"]["status"], "APPROVED", "{id}: {shown}");
-    assert_eq!(shown["record"]["decided_by"], by, "{id}");
+    assert_eq!(shown["record"]["decided_by"], principal(by), "{id}");
     assert_eq!(shown["execution"]["result"]["status"], "APPROVED", "{id}");
 }
 
@@ -169,7 +172,7 @@ fn killed_services_lose_nothing_and_the_same_command_then_succeeds() {
         with_service_down("emulator", || (approve(&id, "bob"), approve(&id, "carol")));
     assert_clear_failure(&refused, &["not delivered", "run the same command again"]);
     assert_eq!(other.code, 4, "a second decider cannot win: {other:?}");
-    assert_eq!(show(&id)["record"]["claim"]["by"], "bob");
+    assert_eq!(show(&id)["record"]["claim"]["by"], principal("bob"));
     approve(&id, "bob").ok();
     assert_approved(&id, "bob");
     line(format!(

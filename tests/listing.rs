@@ -23,6 +23,8 @@ async fn seed(requester: &str, count: usize) -> Vec<ApprovalRecord> {
             amount: None,
             details: None,
             timeout_seconds: Some(86_400),
+            requester_proof: None,
+            on_behalf_of: None,
         };
         let created = start.plus(Duration::from_secs(60 * n as u64));
         let mut record = ApprovalRecord::pending(&request, "arn:seeded", created);

@@ -6,7 +6,9 @@
 use std::collections::HashMap;
 use std::process::{Child, Stdio};
 
-use hitl_e2e::{hitl, hitl_command, report, submit_and_wait, unique_id, wait_for_show, Run};
+use hitl_e2e::{
+    hitl, hitl_command_as, principal, report, submit_and_wait, unique_id, wait_for_show, Run,
+};
 use serde_json::Value;
 
 const ROUNDS: usize = 50;
@@ -22,7 +24,7 @@ fn spawn_racer(id: &str, racer: usize) -> (String, &'static str, Child) {
     } else {
         ("reject", "REJECTED")
     };
-    let mut command = hitl_command(&[verb, id, "--as", &name, "--output", "json"]);
+    let mut command = hitl_command_as(&name, &[verb, id, "--output", "json"]);
     command.stdout(Stdio::piped()).stderr(Stdio::piped());
     if verb == "reject" {
         command.args(["--reason", "racing"]);
@@ -64,7 +66,7 @@ fn race(id: String) -> Round {
     let (winner, outcome, run) = winners.remove(0);
     let decided = run.json();
     assert_eq!(decided["status"], outcome, "{id}: {decided}");
-    assert_eq!(decided["decided_by"], winner.as_str(), "{id}: {decided}");
+    assert_eq!(decided["decided_by"], principal(&winner), "{id}: {decided}");
     Round {
         id,
         winner,
@@ -80,10 +82,14 @@ fn check_agreement(round: &Round) {
         v["execution"]["status"] == "SUCCEEDED"
     });
     assert_eq!(shown["record"]["status"], round.outcome, "{id}: {shown}");
-    assert_eq!(shown["record"]["decided_by"], round.winner.as_str(), "{id}");
+    assert_eq!(
+        shown["record"]["decided_by"],
+        principal(&round.winner),
+        "{id}"
+    );
     let result = &shown["execution"]["result"];
     assert_eq!(result["status"], round.outcome, "{id}: {result}");
-    assert_eq!(result["decided_by"], round.winner.as_str(), "{id}");
+    assert_eq!(result["decided_by"], principal(&round.winner), "{id}");
 
     let history = hitl(&["history", id, "--output", "jsonl"])
         .ok()

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use hitl_e2e::{hitl, sdk_config, submit_and_wait, unique_id, wait_for_show};
+use hitl_e2e::{hitl_as, sdk_config, submit_and_wait, unique_id, wait_for_show};
 
 /// The workflow's log lines about one request, from its log group.
 async fn lines_about(logs: &aws_sdk_cloudwatchlogs::Client, id: &str) -> Vec<String> {
@@ -37,7 +37,7 @@ async fn each_event_is_logged_once_across_replays() {
     let moved = id.clone();
     tokio::task::spawn_blocking(move || {
         submit_and_wait(&moved, &["--timeout", "1h"]);
-        hitl(&["approve", &moved, "--as", "bob"]).ok();
+        hitl_as("bob", &["approve", &moved]).ok();
         wait_for_show(&moved, "SUCCEEDED", |v| {
             v["execution"]["status"] == "SUCCEEDED"
         });

@@ -15,6 +15,61 @@ pub mod browser;
 
 pub const PROFILE: &str = "hitl-local";
 
+/// The local stack's account.
+pub const ACCOUNT: &str = "123456789012";
+
+/// Who [`PROFILE`]'s credentials are: moto names unknown keys this user.
+pub const OPERATOR: &str = "arn:aws:sts::123456789012:user/moto";
+
+/// The people of the local stack: IAM users in moto, each with access keys
+/// and an AWS profile of their own (see [`person_profile`]), which `cargo
+/// xtask local up` creates. Tests decide and ask as them, so the workflow
+/// verifies real principals.
+pub const PEOPLE: [&str; 31] = [
+    "alice",
+    "bob",
+    "carol",
+    "dave",
+    "erin",
+    "ops",
+    "cleanup",
+    "alice@example.com",
+    "bob@example.com",
+    "carol@example.com",
+    "hitl-bench-approver",
+    "racer-00",
+    "racer-01",
+    "racer-02",
+    "racer-03",
+    "racer-04",
+    "racer-05",
+    "racer-06",
+    "racer-07",
+    "racer-08",
+    "racer-09",
+    "racer-10",
+    "racer-11",
+    "racer-12",
+    "racer-13",
+    "racer-14",
+    "racer-15",
+    "racer-16",
+    "racer-17",
+    "racer-18",
+    "racer-19",
+];
+
+/// The AWS profile of one of [`PEOPLE`].
+pub fn person_profile(person: &str) -> String {
+    format!("{PROFILE}-{person}")
+}
+
+/// The principal STS reports for one of [`PEOPLE`]: what the workflow
+/// records as the requester or decider.
+pub fn principal(person: &str) -> String {
+    format!("arn:aws:iam::{ACCOUNT}:user/{person}")
+}
+
 fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
@@ -146,13 +201,34 @@ pub fn hitl(args: &[&str]) -> Run {
     hitl_command(args).output().expect("hitl runs").into()
 }
 
+/// Runs `hitl` as `person` (one of [`PEOPLE`]), through their own profile.
+pub fn hitl_as(person: &str, args: &[&str]) -> Run {
+    hitl_command_as(person, args)
+        .output()
+        .expect("hitl runs")
+        .into()
+}
+
 /// `hitl ARGS` as [`hitl`] runs it, to add to (environment, stdin).
 pub fn hitl_command(args: &[&str]) -> Command {
+    hitl_command_with(PROFILE, args)
+}
+
+/// `hitl ARGS` as `person` runs it.
+pub fn hitl_command_as(person: &str, args: &[&str]) -> Command {
+    assert!(
+        PEOPLE.contains(&person),
+        "`{person}` is not one of the local stack's PEOPLE"
+    );
+    hitl_command_with(&person_profile(person), args)
+}
+
+fn hitl_command_with(profile: &str, args: &[&str]) -> Command {
     let mut command = Command::new(hitl_binary());
     command
         .args(args)
         .env("HITL_CACHE_DIR", cache_dir())
-        .env("AWS_PROFILE", PROFILE)
+        .env("AWS_PROFILE", profile)
         .env_remove("AWS_REGION")
         .env_remove("AWS_DEFAULT_REGION")
         .env_remove("AWS_ACCESS_KEY_ID")
@@ -192,17 +268,30 @@ pub fn wait_for_show(id: &str, what: &str, done: impl Fn(&Value) -> bool) -> Val
 }
 
 /// Submits a request and waits until the workflow has recorded it and
-/// created its callback, so it can be decided.
+/// created its callback, so it can be decided. The requester is
+/// `alice@example.com`, or whoever `--requester` names among [`PEOPLE`]
+/// (submitting through their profile); any other `--requester` is kept as
+/// the name the request is made on behalf of.
 pub fn submit_and_wait(id: &str, extra: &[&str]) -> Value {
+    let named = extra
+        .iter()
+        .position(|a| *a == "--requester")
+        .and_then(|i| extra.get(i + 1))
+        .filter(|name| PEOPLE.contains(name));
+    let requester = named.copied().unwrap_or("alice@example.com");
     let mut args = vec!["submit", "--id", id, "--output", "json"];
-    args.extend_from_slice(extra);
-    if !extra.contains(&"--requester") {
-        args.extend_from_slice(&["--requester", "alice@example.com"]);
+    let mut rest = extra.iter();
+    while let Some(arg) = rest.next() {
+        if *arg == "--requester" && named.is_some() {
+            rest.next();
+        } else {
+            args.push(arg);
+        }
     }
     if !extra.contains(&"--title") {
         args.extend_from_slice(&["--title", "Deploy payments-api 1.4.2"]);
     }
-    let submitted = hitl(&args).ok().json();
+    let submitted = hitl_as(requester, &args).ok().json();
     assert_eq!(submitted["approval_id"], id);
     assert_eq!(submitted["outcome"], "submitted");
     wait_for_show(id, "PENDING with a callback", |v| {

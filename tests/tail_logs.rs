@@ -5,13 +5,13 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use hitl_e2e::{hitl, hitl_binary, submit_and_wait, unique_id, wait_for_show, PROFILE};
+use hitl_e2e::{hitl, hitl_as, hitl_binary, submit_and_wait, unique_id, wait_for_show, PROFILE};
 
 #[test]
 fn one_requests_lines_in_time_order() {
     let id = unique_id("tail");
     submit_and_wait(&id, &["--timeout", "1h"]);
-    hitl(&["approve", &id, "--as", "bob"]).ok();
+    hitl_as("bob", &["approve", &id]).ok();
     wait_for_show(&id, "SUCCEEDED", |v| {
         v["execution"]["status"] == "SUCCEEDED"
     });
@@ -104,5 +104,5 @@ fn follow_prints_new_lines_as_they_come() {
         first.contains("\"function\":\"workflow\"") && first.contains(&id),
         "{first}"
     );
-    hitl(&["cancel", &id, "--as", "cleanup"]).ok();
+    hitl_as("cleanup", &["cancel", &id]).ok();
 }

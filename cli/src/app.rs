@@ -7,6 +7,7 @@ use aws_config::SdkConfig;
 use hitl_contract::{ApprovalStore, Decider};
 
 use crate::cli::{GlobalArgs, OutputFormat};
+use crate::identity::Caller;
 use crate::stack::{load_aws_config, Stack};
 use crate::stack_cache::{self, Cache, Key, Resolved};
 
@@ -57,16 +58,10 @@ impl App {
             .allow_self_approval(self.stack.allow_self_approval)
     }
 
-    /// The caller's identity, as STS reports it (an ARN).
-    pub async fn caller_identity(&self) -> anyhow::Result<String> {
-        let out = aws_sdk_sts::Client::new(&self.config)
-            .get_caller_identity()
-            .send()
-            .await
-            .map_err(|e| anyhow::anyhow!(hitl_contract::sdk_error::summary(&e)))
-            .context("asking STS who you are (pass --as NAME to name yourself instead)")?;
-        out.arn
-            .context("STS returned no ARN for your identity; pass --as NAME")
+    /// The caller: the principal STS reports, and what signs their proofs
+    /// of identity (see [`crate::identity::Caller`]).
+    pub async fn caller(&self) -> anyhow::Result<Caller> {
+        Caller::of(&self.config).await
     }
 }
 

@@ -123,8 +123,9 @@ pub struct SubmitArgs {
     /// An amount, as a non-negative decimal (e.g. 1250.50).
     #[arg(long, allow_negative_numbers = true)]
     pub amount: Option<String>,
-    /// Who asks; defaults to your AWS identity.
-    #[arg(long)]
+    /// Whom you ask for: a note kept beside your AWS identity, which is the
+    /// requester the workflow records.
+    #[arg(long, value_name = "NAME")]
     pub requester: Option<String>,
     /// A JSON file with free-form details to store with the request.
     #[arg(long, value_name = "FILE")]
@@ -156,7 +157,8 @@ pub struct ListArgs {
     /// Which requests to list.
     #[arg(long, value_enum, default_value = "pending")]
     pub status: StatusFilter,
-    /// Only requests from this requester.
+    /// Only requests from this requester (an ARN), or submitted on their
+    /// behalf (`submit --requester`).
     #[arg(long)]
     pub requester: Option<String>,
     /// Only requests created within this long (e.g. 2h, 7d).
@@ -206,7 +208,8 @@ pub struct DeciderArgs {
     /// How many requests to decide at once.
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub concurrency: u16,
-    /// Record the decision under this name instead of your AWS identity.
+    /// Whom you decide for: a note kept beside your AWS identity, which is
+    /// who the workflow records as the decider.
     #[arg(long = "as", value_name = "NAME")]
     pub as_name: Option<String>,
 }
@@ -285,7 +288,8 @@ pub struct CancelArgs {
     /// Why the request is withdrawn.
     #[arg(long)]
     pub reason: Option<String>,
-    /// Record the cancellation under this name instead of your AWS identity.
+    /// Whom you cancel for: a note kept beside your AWS identity, which is
+    /// who the record names as the canceller.
     #[arg(long = "as", value_name = "NAME")]
     pub as_name: Option<String>,
 }

@@ -48,8 +48,8 @@ pub const TABLE: [(u8, &str); 12] = [
     ),
     (
         NOT_ALLOWED,
-        "not allowed: the requester may not approve their own request (stack parameter \
-         `AllowSelfApproval`)",
+        "not allowed: the workflow refused the decision (the requester may not approve their \
+         own request, stack parameter `AllowSelfApproval`; or its proof of identity failed)",
     ),
     (REJECTED, "`wait`: the request was rejected"),
     (
@@ -94,7 +94,7 @@ pub fn code_for(err: &anyhow::Error) -> u8 {
             return match e {
                 DecideError::Store(e) => store_code(e).unwrap_or(FAILURE),
                 DecideError::NotReady(_) => NOT_READY,
-                DecideError::SelfApproval { .. } => NOT_ALLOWED,
+                DecideError::SelfApproval { .. } | DecideError::Refused { .. } => NOT_ALLOWED,
                 DecideError::ExecutionClosed(_) => ENDED,
                 DecideError::Undelivered { .. } => FAILURE,
             };

@@ -32,6 +32,7 @@ pub fn record(id: &str, status: Status) -> ApprovalRecord {
         links: None,
         link_used: None,
         ttl: 0,
+        audit: Default::default(),
     }
 }
 

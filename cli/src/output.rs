@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{ContentArrangement, Table};
-use hitl_contract::{ApprovalRecord, Status, Timestamp};
+use hitl_contract::{ApprovalRecord, Evidence, Status, Timestamp};
 use serde::Serialize;
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
@@ -481,6 +481,11 @@ pub fn record_fields(r: &ApprovalRecord, now: Timestamp) -> Fields {
         .text("Status", status_label(r))
         .text("Title", &r.title)
         .whole("Requester", &r.requester)
+        .text("Verified", proven_by(Some(r.audit.requester_evidence)))
+        .text(
+            "On behalf of",
+            r.audit.requested_on_behalf_of.clone().unwrap_or_default(),
+        )
         .whole("Amount", r.amount.clone().unwrap_or_default())
         .text("Created", stamp(r.created_at, now))
         .text("Expires", stamp(r.expires_at, now));
@@ -489,9 +494,45 @@ pub fn record_fields(r: &ApprovalRecord, now: Timestamp) -> Fields {
     }
     fields
         .whole("Decided by", r.decided_by.clone().unwrap_or_default())
+        .text("Verified", proven_by(r.audit.decision_evidence))
+        .text(
+            "On behalf of",
+            r.audit.decided_on_behalf_of.clone().unwrap_or_default(),
+        )
         .lines("Comment", r.comment.clone().unwrap_or_default())
+        .lines("Refused", refusals(r))
         .whole("Execution", r.execution_arn.clone().unwrap_or_default());
     fields
+}
+
+/// How the record knows who asked or decided, in words.
+fn proven_by(evidence: Option<Evidence>) -> String {
+    match evidence {
+        Some(Evidence::Sts) => "by STS".into(),
+        Some(Evidence::ApprovalLink) => "by the approval page's voucher".into(),
+        Some(Evidence::Unverified) => "no: the name is what its sender wrote".into(),
+        None => String::new(),
+    }
+}
+
+/// The decisions the workflow refused, one a line: when, what, who, why.
+fn refusals(r: &ApprovalRecord) -> String {
+    r.audit
+        .refusals
+        .iter()
+        .map(|refusal| {
+            let who = match (&refusal.principal, &refusal.claimed_by) {
+                (Some(principal), _) => format!(" by {principal}"),
+                (None, Some(claimed)) => format!(" claiming to be {claimed}"),
+                (None, None) => String::new(),
+            };
+            format!(
+                "{} {}{who}: {}",
+                refusal.at, refusal.outcome, refusal.reason
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// The long fields of one request, below the short ones: its description
@@ -536,6 +577,7 @@ mod tests {
             links: None,
             link_used: None,
             ttl: 0,
+            audit: Default::default(),
         }
     }
 
@@ -565,6 +607,7 @@ mod tests {
             by: "arn:aws:sts::123456789012:assumed-role/Approver/bob".into(),
             comment: None,
             at: rotate.created_at.plus(Duration::from_secs(60)),
+            proof: None,
         });
         let mut done = record("apr-0b1c2d3e4f5a", Status::Approved);
         done.requester = "ops-bot@example.com".into();
@@ -627,6 +670,16 @@ mod tests {
         r.description =
             Some("Floor goes from 50 to 80 EUR.\nRollback: set it back in the console.".into());
         r.decided_by = Some("arn:aws:sts::123456789012:assumed-role/Approver/bob".into());
+        r.audit.requester_evidence = Evidence::Sts;
+        r.audit.decision_evidence = Some(Evidence::Sts);
+        r.audit.requested_on_behalf_of = Some("release-train".into());
+        r.audit.refusals.push(hitl_contract::Refusal {
+            at: r.created_at.plus(Duration::from_secs(90)),
+            outcome: hitl_contract::Outcome::Approved,
+            principal: None,
+            claimed_by: Some("ops-console".into()),
+            reason: "it carries no proof of its sender's identity".into(),
+        });
         r.comment = Some("Not before the freeze is over".into());
         r.execution_arn = Some("arn:aws:lambda:eu-west-1:123456789012:function:hitl-workflow:7/durable-execution/apr-floor-86412d10/6f0e1d2c-3b4a-5968-7a8b-9c0d1e2f3a4b".into());
         r
@@ -754,6 +807,15 @@ mod tests {
         r.amount = Some(text.into());
         r.details = Some(serde_json::json!({ "note": text, text: 1 }));
         r.decided_by = Some(text.into());
+        r.audit.requested_on_behalf_of = Some(text.into());
+        r.audit.decided_on_behalf_of = Some(text.into());
+        r.audit.refusals.push(hitl_contract::Refusal {
+            at: r.created_at,
+            outcome: hitl_contract::Outcome::Approved,
+            principal: Some(text.into()),
+            claimed_by: Some(text.into()),
+            reason: text.into(),
+        });
         r.comment = Some(text.into());
         r.execution_arn = Some(text.into());
         r.claim = Some(hitl_contract::Claim {
@@ -761,6 +823,7 @@ mod tests {
             by: text.into(),
             comment: Some(text.into()),
             at: r.created_at,
+            proof: None,
         });
         r
     }

@@ -243,6 +243,7 @@ impl Base {
             }),
             link_used: None,
             ttl: 1_803_290_400,
+            audit: Default::default(),
         };
         match self {
             Base::Pending => {}
@@ -259,6 +260,7 @@ impl Base {
                     by: "carol".into(),
                     at: created_at.plus(Duration::from_secs(60)),
                     comment: Some("not now".into()),
+                    proof: None,
                 });
             }
             Base::Empty => return Item::new(),

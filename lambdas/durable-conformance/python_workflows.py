@@ -17,7 +17,9 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import secrets
+import urllib.request
 import uuid
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -185,7 +187,9 @@ def approval(ctx: DurableContext, request: dict):
             existing = table.get_item(Key={"approval_id": approval_id}, ConsistentRead=True)["Item"]
             if existing.get("execution_arn") != arn:
                 return {"Conflict": f"approval id `{approval_id}` is already used by another request"}
-        return {"Recorded": {"expires_at": _timestamp(expires_at)}}
+        # No requester proof in this input: recorded as the name it gives.
+        requester = {"name": request["requester"], "evidence": "unverified"}
+        return {"Recorded": {"expires_at": _timestamp(expires_at), "requester": requester}}
 
     recording = ctx.step(record_request, name="record-request")
     expires_at = datetime.strptime(recording["Recorded"]["expires_at"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(
@@ -255,21 +259,47 @@ def approval(ctx: DurableContext, request: dict):
         decision = json.loads(error.data or "{}")
         decision.setdefault("comment", error.message)
 
+    def judge_decision(_):
+        # As lambdas/approval-workflow/src/judge.rs does for `hitl approve`'s
+        # proof (its binding and age checks left out): STS names the signer.
+        headers = decision["proof"]["sts"]["headers"]
+        sent = urllib.request.Request(
+            os.environ["AWS_ENDPOINT_URL_STS"].rstrip("/") + "/",
+            data=b"Action=GetCallerIdentity&Version=2011-06-15",
+            headers={name: value for name, value in headers.items() if name != "host"},
+            method="POST",
+        )
+        with urllib.request.urlopen(sent) as answer:
+            arn = re.search(r"<Arn>([^<]+)</Arn>", answer.read().decode()).group(1)
+        now = _timestamp(datetime.now(timezone.utc))
+        return {"Accepted": {"decided_by": arn, "evidence": "sts", "decided_at": now}}
+
+    accepted = {}
+    if status != "EXPIRED":
+        accepted = ctx.step(judge_decision, name="judge-decision")["Accepted"]
+
     def record_outcome(_):
         outcome = {
             "approval_id": approval_id,
             "status": status,
-            "decided_by": decision.get("decided_by"),
-            "decided_at": decision.get("decided_at") or _timestamp(datetime.now(timezone.utc)),
+            "decided_by": accepted.get("decided_by"),
+            "decided_at": accepted.get("decided_at") or _timestamp(datetime.now(timezone.utc)),
             "comment": decision.get("comment"),
         }
         outcome = {k: v for k, v in outcome.items() if v is not None}
+        # As hitl-contract's `finish`: the outcome, its evidence, no claim.
+        written = {k: v for k, v in outcome.items() if k not in ("approval_id", "status")}
+        if accepted:
+            written["decision_evidence"] = accepted["evidence"]
+        names = {"#s": "status", **{f"#{k}": k for k in written}}
+        values = {":s": status, ":pending": "PENDING", **{f":{k}": v for k, v in written.items()}}
+        sets = ", ".join(["#s = :s"] + [f"#{k} = :{k}" for k in written])
         table.update_item(
             Key={"approval_id": approval_id},
-            UpdateExpression="SET #s = :s",
+            UpdateExpression=f"SET {sets} REMOVE claim_outcome, claim_by, claim_at, claim_comment, claim_proof",
             ConditionExpression="#s = :pending",
-            ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues={":s": status, ":pending": "PENDING"},
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
         )
         return outcome
 

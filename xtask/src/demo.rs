@@ -24,8 +24,22 @@ pub fn build_hitl(paths: &Paths) -> anyhow::Result<PathBuf> {
     Ok(target_dir(paths).join("debug/hitl"))
 }
 
+/// Who asks and who decides in the demo: two of the local stack's people.
+const REQUESTER: &str = "alice@example.com";
+const APPROVER: &str = "bob@example.com";
+
 /// Runs `hitl args...` against the local profile, echoing the command line.
 fn hitl(binary: &Path, args: &[&str]) -> anyhow::Result<String> {
+    hitl_with(binary, local::provision::PROFILE, args)
+}
+
+/// Runs `hitl args...` as one of the local stack's people, through their
+/// own profile: the identity the workflow verifies and records.
+fn hitl_as(binary: &Path, person: &str, args: &[&str]) -> anyhow::Result<String> {
+    hitl_with(binary, &hitl_e2e::person_profile(person), args)
+}
+
+fn hitl_with(binary: &Path, profile: &str, args: &[&str]) -> anyhow::Result<String> {
     let shown: Vec<String> = args
         .iter()
         .map(|a| {
@@ -36,10 +50,10 @@ fn hitl(binary: &Path, args: &[&str]) -> anyhow::Result<String> {
             }
         })
         .collect();
-    println!("\n$ hitl {}", shown.join(" "));
+    println!("\n$ AWS_PROFILE={profile} hitl {}", shown.join(" "));
     let output = Command::new(binary)
         .args(args)
-        .env("AWS_PROFILE", local::provision::PROFILE)
+        .env("AWS_PROFILE", profile)
         .env_remove("AWS_REGION")
         .env_remove("AWS_ACCESS_KEY_ID")
         .env_remove("AWS_SECRET_ACCESS_KEY")
@@ -58,8 +72,9 @@ pub async fn run(paths: &Paths, base_port: u16) -> anyhow::Result<()> {
     local::up(paths, base_port).await?;
     let binary = build_hitl(paths)?;
 
-    let submitted = hitl(
+    let submitted = hitl_as(
         &binary,
+        REQUESTER,
         &[
             "submit",
             "--title",
@@ -68,8 +83,6 @@ pub async fn run(paths: &Paths, base_port: u16) -> anyhow::Result<()> {
             "Canary at 5% for an hour without errors.",
             "--amount",
             "1250.00",
-            "--requester",
-            "alice@example.com",
             "--timeout",
             "1h",
             "--output",
@@ -87,16 +100,10 @@ pub async fn run(paths: &Paths, base_port: u16) -> anyhow::Result<()> {
         record["record"]["callback_id"].is_string()
     })?;
     hitl(&binary, &["list", "--output", "table"])?;
-    hitl(
+    hitl_as(
         &binary,
-        &[
-            "approve",
-            &id,
-            "--as",
-            "bob@example.com",
-            "--comment",
-            "Canary looks healthy",
-        ],
+        APPROVER,
+        &["approve", &id, "--comment", "Canary looks healthy"],
     )?;
     wait_for(&binary, &id, "SUCCEEDED", |record| {
         record["execution"]["status"] == "SUCCEEDED"
@@ -120,16 +127,15 @@ async fn decide_through_the_link(binary: &Path) -> anyhow::Result<()> {
     let inbox = hitl_e2e::Inbox::open(&config, &id)
         .await
         .map_err(anyhow::Error::msg)?;
-    hitl(
+    hitl_as(
         binary,
+        REQUESTER,
         &[
             "submit",
             "--id",
             &id,
             "--title",
             "Rotate the payments DB password",
-            "--requester",
-            "alice@example.com",
             "--timeout",
             "2h",
         ],

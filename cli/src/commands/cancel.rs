@@ -12,15 +12,19 @@ use crate::output;
 pub const CANCELLED_ERROR_TYPE: &str = "Cancelled";
 
 pub async fn run(app: &App, args: CancelArgs) -> anyhow::Result<()> {
-    let by = match args.as_name {
-        Some(name) => name,
-        None => app.caller_identity().await?,
-    };
+    // Who cancels is the caller's verified identity; `--as` is a note.
+    let by = app.caller().await?.arn;
     // The record first: once it says CANCELLED no decision can win, and a
     // stop that fails below is finished by running the command again.
     let record = app
         .store()
-        .cancel(&args.id, &by, args.reason.as_deref(), Timestamp::now())
+        .cancel(
+            &args.id,
+            &by,
+            args.as_name.as_deref(),
+            args.reason.as_deref(),
+            Timestamp::now(),
+        )
         .await?;
     if let Some(arn) = &record.execution_arn {
         let message = args

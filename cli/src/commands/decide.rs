@@ -8,9 +8,12 @@ use serde::Serialize;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
+use hitl_contract::proof::{DecisionProof, Purpose};
+
 use crate::app::App;
 use crate::cli::{ApproveArgs, DeciderArgs, OutputFormat, RejectArgs};
 use crate::exit::{self, InvalidInput};
+use crate::identity::Caller;
 use crate::output;
 
 pub async fn approve(app: &App, args: ApproveArgs) -> anyhow::Result<()> {
@@ -38,17 +41,9 @@ async fn decide(
     outcome: Outcome,
     comment: Option<String>,
 ) -> anyhow::Result<()> {
-    let decided_by = match &who.as_name {
-        Some(name) => name.clone(),
-        None => app.caller_identity().await?,
-    };
+    let caller = app.caller().await?;
     if !who.all && who.ids.len() == 1 {
-        let decision = Decision {
-            approval_id: who.ids[0].clone(),
-            outcome,
-            decided_by,
-            comment,
-        };
+        let decision = decision(&caller, who.as_name.clone(), &who.ids[0], outcome, comment)?;
         let record = decide_one(&app.decider(), &app.lambda(), &decision, Timestamp::now()).await?;
         return report(app, &record);
     }
@@ -69,7 +64,8 @@ async fn decide(
         app,
         ids,
         outcome,
-        &decided_by,
+        &caller,
+        who.as_name.clone(),
         comment,
         usize::from(who.concurrency),
     )
@@ -103,6 +99,26 @@ async fn decide(
         }
         .into()),
     }
+}
+
+/// The caller's decision on `id`, with its proof of identity. `--as`
+/// becomes a note beside the caller's principal: no rule reads it.
+fn decision(
+    caller: &Caller,
+    on_behalf_of: Option<String>,
+    id: &str,
+    outcome: Outcome,
+    comment: Option<String>,
+) -> anyhow::Result<Decision> {
+    let proof = caller.prove(Purpose::Decide(id, outcome))?;
+    Ok(Decision {
+        approval_id: id.to_owned(),
+        outcome,
+        decided_by: caller.arn.clone(),
+        comment,
+        proof: Some(DecisionProof::Sts(proof)),
+        on_behalf_of,
+    })
 }
 
 /// Some requests of a bulk decision failed; the first failure's exit code.
@@ -197,7 +213,8 @@ async fn decide_all(
     app: &App,
     ids: Vec<String>,
     outcome: Outcome,
-    decided_by: &str,
+    caller: &Caller,
+    on_behalf_of: Option<String>,
     comment: Option<String>,
     concurrency: usize,
 ) -> Vec<BulkOutcome> {
@@ -206,16 +223,16 @@ async fn decide_all(
     let mut tasks = JoinSet::new();
     for (index, id) in ids.iter().enumerate() {
         let (decider, lambda, permits) = (decider.clone(), lambda.clone(), permits.clone());
-        let decision = Decision {
-            approval_id: id.clone(),
-            outcome,
-            decided_by: decided_by.to_owned(),
-            comment: comment.clone(),
-        };
+        let (caller, on_behalf_of, id) = (caller.clone(), on_behalf_of.clone(), id.clone());
+        let comment = comment.clone();
         tasks.spawn(async move {
             let _permit = permits.acquire_owned().await;
-            let now = Timestamp::now();
-            (index, decide_one(&decider, &lambda, &decision, now).await)
+            // Signed when it is sent: a proof lives minutes, a queue may not.
+            let result = match decision(&caller, on_behalf_of, &id, outcome, comment) {
+                Ok(decision) => decide_one(&decider, &lambda, &decision, Timestamp::now()).await,
+                Err(err) => Err(err),
+            };
+            (index, result)
         });
     }
     let mut outcomes: Vec<Option<BulkOutcome>> = ids.iter().map(|_| None).collect();
@@ -350,6 +367,8 @@ mod tests {
             outcome: Outcome::Approved,
             decided_by: "bob".into(),
             comment: None,
+            proof: None,
+            on_behalf_of: None,
         };
         decide_one(&decider, &lambda, &decision, now())
             .await

@@ -618,6 +618,7 @@ mod tests {
             by: "bob".into(),
             at: now.minus(hitl_contract::CLAIM_LEASE),
             comment: None,
+            proof: None,
         });
         let mut fresh = crate::fixtures::record("req-live", Status::Pending);
         fresh.claim = stale.claim.clone().map(|mut c| {

@@ -358,7 +358,7 @@ mod tests {
                         == Some("#status = :status AND #created >= :since")
                     && values.get(":since")
                         == Some(&AttributeValue::S("2026-11-22T10:00:00.000Z".into()))
-                    && q.filter_expression() == Some("#requester = :requester")
+                    && q.filter_expression() == Some("#requester = :requester OR #for = :requester")
                     && values.get(":requester") == Some(&AttributeValue::S("bob".into()))
             })
             .then_output(|| QueryOutput::builder().build());

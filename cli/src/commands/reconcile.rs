@@ -608,6 +608,7 @@ mod tests {
                 by: "approval link".into(),
                 at,
                 comment: None,
+                proof: None,
             });
             record
         };

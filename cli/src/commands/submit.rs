@@ -6,6 +6,7 @@ use anyhow::Context;
 use aws_sdk_lambda::error::ProvideErrorMetadata;
 use aws_sdk_lambda::types::InvocationType;
 use aws_smithy_types::Blob;
+use hitl_contract::proof::Purpose;
 use hitl_contract::{ApprovalRecord, StoreError, SubmitRequest};
 use serde::Serialize;
 
@@ -28,18 +29,20 @@ struct Submitted {
 pub async fn run(app: &App, args: SubmitArgs) -> anyhow::Result<()> {
     let wait = args.wait;
     let details = args.details_file.as_deref().map(read_details).transpose()?;
-    let requester = match args.requester {
-        Some(requester) => requester,
-        None => app.caller_identity().await?,
-    };
+    // The workflow records the principal the proof proves; `--requester`
+    // is a note beside it.
+    let caller = app.caller().await?;
+    let approval_id = args.id.unwrap_or_else(new_approval_id);
     let request = SubmitRequest {
-        approval_id: args.id.unwrap_or_else(new_approval_id),
+        requester_proof: Some(caller.prove(Purpose::Submit(&approval_id))?),
+        approval_id,
         title: args.title,
         description: args.description,
-        requester,
+        requester: caller.arn,
         amount: args.amount,
         details,
         timeout_seconds: args.timeout.map(|t| t.as_secs()),
+        on_behalf_of: args.requester,
     };
     request.validate(app.stack.max_request_timeout)?;
 
@@ -235,6 +238,8 @@ mod tests {
             amount: None,
             details: None,
             timeout_seconds: Some(3600),
+            requester_proof: None,
+            on_behalf_of: None,
         }
     }
 

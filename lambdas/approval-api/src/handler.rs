@@ -8,6 +8,7 @@
 
 use hitl_contract::links::{link_hash, LinkError, LinkKey, LinkToken};
 use hitl_contract::payload::MAX_COMMENT_LEN;
+use hitl_contract::proof::DecisionProof;
 use hitl_contract::{
     ApprovalRecord, DecideError, Decider, Decision, Outcome, Status, StoreError, Timestamp,
 };
@@ -193,17 +194,25 @@ impl ApprovalPages {
                 &format!("Comments are limited to {MAX_COMMENT_LEN} characters; shorten it and try again."),
             );
         }
-        let (_, token) = match self.check(&text, now).await {
+        let (key, token) = match self.check(&text, now).await {
             Ok(checked) => checked,
             Err(page) => return page,
+        };
+        let hash = link_hash(&text);
+        // The workflow counts the decision on the page's word, signed with
+        // the link key only the page and the workflow hold.
+        let proof = DecisionProof::ApprovalLink {
+            voucher: key.vouch(&token.approval_id, token.action, &hash),
+            link_hash: hash.clone(),
         };
         let decision = Decision {
             approval_id: token.approval_id.clone(),
             outcome: token.action,
             decided_by: self.decided_by.clone(),
             comment,
+            proof: Some(proof),
+            on_behalf_of: None,
         };
-        let hash = link_hash(&text);
         match self.decider.decide_by_link(&decision, &hash, now).await {
             Ok(record) => {
                 info!(approval_id = %record.approval_id, status = %record.status, "decided through a link");
@@ -347,6 +356,11 @@ fn decide_error_page(err: DecideError, hash: &str, action: Outcome, now: Timesta
             StatusCode::FORBIDDEN,
             "Not allowed",
             "Requesters may not approve their own requests on this deployment.",
+        ),
+        DecideError::Refused { reason, .. } => Page::message(
+            StatusCode::FORBIDDEN,
+            "Not allowed",
+            &format!("The workflow did not count this decision: {reason}."),
         ),
         DecideError::NotReady(_) => Page::message(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -536,6 +550,8 @@ mod tests {
             amount: Some("12.50".into()),
             details: Some(serde_json::json!({"note": "<b>bold</b>"})),
             timeout_seconds: Some(3600),
+            requester_proof: None,
+            on_behalf_of: None,
         };
         let mut record = ApprovalRecord::pending(&request, "arn:exec", Timestamp::now());
         record.callback_id = Some("cb-1".into());
@@ -553,15 +569,6 @@ mod tests {
         mock!(aws_sdk_dynamodb::Client::get_item).then_output(move || {
             GetItemOutput::builder()
                 .set_item(Some(item.clone()))
-                .build()
-        })
-    }
-
-    fn update(record: &ApprovalRecord) -> Rule {
-        let item = record.to_item();
-        mock!(aws_sdk_dynamodb::Client::update_item).then_output(move || {
-            UpdateItemOutput::builder()
-                .set_attributes(Some(item.clone()))
                 .build()
         })
     }
@@ -744,12 +751,26 @@ mod tests {
         let mut approved = record.clone();
         approved.status = Status::Approved;
         approved.decided_by = Some("approval link".into());
-        approved.link_used = Some(hash);
-        let finish = update(&approved);
+        approved.link_used = Some(hash.clone());
+        // The workflow records it; the page reads that back.
+        let recorded = get(&approved);
         let send = mock!(aws_sdk_lambda::Client::send_durable_execution_callback_success)
-            .match_requests(|req| req.callback_id() == Some("cb-1"))
+            .match_requests(move |req| {
+                // The page vouches, with the link key, for the link used.
+                let payload: hitl_contract::DecisionPayload =
+                    serde_json::from_slice(req.result().map(|b| b.as_ref()).unwrap_or_default())
+                        .unwrap();
+                let vouched = match payload.proof {
+                    Some(DecisionProof::ApprovalLink { link_hash, voucher }) => {
+                        link_hash == hash
+                            && key().confirms(&voucher, "apr-1", Outcome::Approved, &link_hash)
+                    }
+                    _ => false,
+                };
+                req.callback_id() == Some("cb-1") && vouched
+            })
             .then_output(|| SendDurableExecutionCallbackSuccessOutput::builder().build());
-        let pages = pages(&[&read, &claim, &finish], &[&send]);
+        let pages = pages(&[&read, &claim, &recorded], &[&send]);
         let response = pages
             .handle(post_request(&form(&approve, "fine by me")))
             .await;
@@ -764,7 +785,7 @@ mod tests {
         let query = location.strip_prefix('?').unwrap();
         assert_eq!(form_value(query.as_bytes(), "token"), Some(approve.clone()));
         assert_eq!(
-            (claim.num_calls(), send.num_calls(), finish.num_calls()),
+            (claim.num_calls(), send.num_calls(), recorded.num_calls()),
             (1, 1, 1)
         );
     }
@@ -815,6 +836,7 @@ mod tests {
             by: "approval link".into(),
             at: Timestamp::now(),
             comment: None,
+            proof: None,
         });
         let read = get(&record);
         let response = pages(&[&read], &[]).handle(get_request(&approve)).await;
@@ -867,6 +889,7 @@ mod tests {
             by: "bob".into(),
             at: Timestamp::now(),
             comment: None,
+            proof: None,
         });
         let (first, lost, second) = (get(&record), condition_failed(), get(&claimed));
         let response = pages(&[&first, &lost, &second], &[])

@@ -6,16 +6,13 @@ mod page;
 
 use std::sync::Arc;
 
+use hitl_contract::links::LINK_DECIDER;
 use hitl_contract::outputs::env;
 use hitl_contract::{ApprovalStore, Decider};
 use lambda_http::{service_fn, Error, Request};
 use tokio::sync::OnceCell;
 
 use crate::handler::{ApprovalPages, KeySource};
-
-/// Who a link decision is recorded as: the links go to the approvers'
-/// notification channel, not to a named person.
-const LINK_DECIDER: &str = "approval link";
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {

@@ -59,6 +59,13 @@ pub struct Message {
 }
 
 impl Notifier {
+    /// The link signing key, read once from Secrets Manager.
+    pub async fn link_key(&self) -> Result<&LinkKey, KeyError> {
+        self.key
+            .get_or_try_init(|| load_key(&self.secrets, &self.secret_id))
+            .await
+    }
+
     /// Mints the request's links, stores their hashes, and publishes. Run as
     /// a step: a replay returns the recorded result and sends nothing; a
     /// retry mints new links, which replace the old ones.
@@ -68,10 +75,7 @@ impl Notifier {
         request: &SubmitRequest,
         expires_at: Timestamp,
     ) -> Result<Notified, NotifyError> {
-        let key = self
-            .key
-            .get_or_try_init(|| load_key(&self.secrets, &self.secret_id))
-            .await?;
+        let key = self.link_key().await?;
         let (approve, reject) = key
             .mint_pair(&request.approval_id, expires_at)
             .map_err(|e| NotifyError::Random(e.to_string()))?;
@@ -254,6 +258,8 @@ mod tests {
             amount: Some("10".into()),
             details: Some(serde_json::json!({"ticket": "OPS-1"})),
             timeout_seconds: None,
+            requester_proof: None,
+            on_behalf_of: None,
         }
     }
 

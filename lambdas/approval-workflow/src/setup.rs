@@ -7,6 +7,7 @@ use std::time::Duration;
 use hitl_contract::outputs::env;
 use hitl_contract::ApprovalStore;
 
+use crate::judge::{Judge, Sts, Verification};
 use crate::notify::Notifier;
 use crate::workflow::Settings;
 
@@ -45,13 +46,45 @@ pub async fn settings_from_env() -> Result<Settings, lambda_runtime::Error> {
         }
         _ => None,
     };
+    let judge = Arc::new(Judge {
+        verification: verification(&config)?,
+        allow_self_approval: std::env::var(env::ALLOW_SELF_APPROVAL).is_ok_and(|v| v == "true"),
+        notifier: notifier.clone(),
+    });
     Ok(Settings {
         store: ApprovalStore::new(aws_sdk_dynamodb::Client::new(&config), table),
+        judge,
         max_request_timeout: Duration::from_secs(max),
         default_request_timeout: Duration::from_secs(default),
         record_retention: retention,
         notifier,
     })
+}
+
+/// Verification is on unless `VERIFY_DECIDERS` is `false`; proofs are sent
+/// to the regional STS endpoint, or to the one the deployment names.
+fn verification(config: &aws_config::SdkConfig) -> Result<Verification, String> {
+    match std::env::var(env::VERIFY_DECIDERS).as_deref() {
+        Ok("false") => return Ok(Verification::Off),
+        Ok("true") | Err(_) => {}
+        Ok(other) => {
+            return Err(format!(
+                "{} is `{other}`, not true or false (template parameter VerifyDeciders)",
+                env::VERIFY_DECIDERS
+            ))
+        }
+    }
+    let endpoint = match std::env::var(env::STS_ENDPOINT) {
+        Ok(endpoint) if !endpoint.is_empty() => endpoint,
+        _ => {
+            let region = config.region().ok_or_else(|| {
+                "the function has no AWS region, so it cannot tell which STS endpoint to trust"
+                    .to_owned()
+            })?;
+            hitl_contract::proof::regional_endpoint(region.as_ref())
+        }
+    };
+    Ok(Verification::On(Sts::new(endpoint)))
 }
 
 /// The audit retention `RECORD_RETENTION_DAYS` names: whole days, at least

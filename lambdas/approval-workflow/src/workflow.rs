@@ -5,8 +5,9 @@
 
 use std::time::Duration;
 
+use hitl_contract::record::MAX_REFUSALS;
 use hitl_contract::{
-    ApprovalRecord, ApprovalStore, Created, DecisionPayload, Outcome, Status, StoreError,
+    ApprovalRecord, ApprovalStore, Closing, Created, DecisionPayload, Outcome, Status, StoreError,
     SubmitRequest, Timestamp, WorkflowResult,
 };
 use serde::{Deserialize, Serialize};
@@ -18,6 +19,7 @@ use crate::durable::{
     BoxError, CallbackErrorKind, DurableContext, OperationError, OperationErrorKind, Serdes,
     TypedError,
 };
+use crate::judge::{Accepted, Judge, Requester, Verdict};
 use crate::notify::{Notified, Notifier};
 
 /// Why a workflow ends `FAILED`; the variant names the execution's
@@ -30,6 +32,8 @@ pub enum WorkflowError {
     Invalid(#[from] hitl_contract::ValidationError),
     #[error("{0}")]
     Conflict(String),
+    #[error("{0}")]
+    Unproven(String),
 }
 
 impl WorkflowError {
@@ -39,6 +43,7 @@ impl WorkflowError {
             WorkflowError::InvalidInput(_) => "InvalidInput",
             WorkflowError::Invalid(_) => "InvalidRequest",
             WorkflowError::Conflict(_) => "ApprovalIdInUse",
+            WorkflowError::Unproven(_) => "RequesterUnproven",
         };
         TypedError::with_type(error_type, self)
     }
@@ -55,14 +60,20 @@ pub struct Settings {
     pub record_retention: Duration,
     /// Absent when the deployment has no notification topic.
     pub notifier: Option<std::sync::Arc<Notifier>>,
+    pub judge: std::sync::Arc<Judge>,
 }
 
 /// The outcome of the step that writes the record. A conflict is a result,
 /// not an error, so the step is not retried for it.
 #[derive(Debug, Serialize, Deserialize)]
 enum Recording {
-    Recorded { expires_at: Timestamp },
+    Recorded {
+        expires_at: Timestamp,
+        requester: Requester,
+    },
     Conflict(String),
+    /// The request came with a proof of identity that does not hold.
+    Refused(String),
 }
 
 /// A decision callback's payload as its sender sent it. The SDK's default
@@ -104,117 +115,119 @@ pub async fn run(
     let store = settings.store.clone();
     let arn = ctx.execution_arn().to_owned();
     let notify_request = request.clone();
+    let judge = settings.judge.clone();
     let recording = ctx
         .step(move |_| async move {
+            let now = Timestamp::now();
+            let requester = match judge.requester(&request, now).await? {
+                Ok(requester) => requester,
+                Err(refused) => {
+                    return Ok(Recording::Refused(format!(
+                        "the requester's identity is not proven: {refused}"
+                    )))
+                }
+            };
             let retention = settings.record_retention;
-            Ok(record_request(&store, &request, &arn, retention, Timestamp::now()).await?)
+            Ok(record_request(&store, &request, &requester, &arn, retention, now).await?)
         })
         .name("record-request")
         .await?;
-    let expires_at = match recording {
-        Recording::Recorded { expires_at } => expires_at,
+    let (expires_at, requester) = match recording {
+        Recording::Recorded {
+            expires_at,
+            requester,
+        } => (expires_at, requester),
         Recording::Conflict(message) => {
             return Err(WorkflowError::Conflict(message).typed().into())
         }
+        Recording::Refused(message) => return Err(WorkflowError::Unproven(message).typed().into()),
     };
 
-    // The callback's own timeout enforces the deadline: the service wakes
-    // the workflow with TIMED_OUT when it passes.
-    let timeout = Duration::from_secs(Timestamp::now().seconds_until(expires_at).max(1));
-    let callback = ctx
-        .create_callback::<String>()
-        .name("decision")
-        .serdes(Verbatim)
-        .timeout(timeout)
-        .await?;
+    // Until a decision counts: each refused one is recorded, and the
+    // workflow waits on a fresh callback (bounded, see MAX_REFUSALS).
+    let mut round = 0;
+    let outcome: WorkflowResult = loop {
+        let named = |name: &str| match round {
+            0 => name.to_owned(),
+            n => format!("{name}-{n}"),
+        };
+        // The callback's own timeout enforces the deadline: the service
+        // wakes the workflow with TIMED_OUT when it passes.
+        let timeout = Duration::from_secs(Timestamp::now().seconds_until(expires_at).max(1));
+        let callback = ctx
+            .create_callback::<String>()
+            .name(named("decision"))
+            .serdes(Verbatim)
+            .timeout(timeout)
+            .await?;
 
-    let store = settings.store.clone();
-    let callback_id = callback.id().to_owned();
-    let attach_id = id.clone();
-    ctx.step(move |_| async move {
-        match store.attach_callback(&attach_id, &callback_id).await {
-            // Cancelled or decided before we got here: nothing to publish.
-            Ok(()) | Err(StoreError::NotPending(_)) => Ok(()),
-            Err(err) => Err(err.into()),
-        }
-    })
-    .name("publish-callback")
-    .await?;
-    if let Some(notifier) = settings.notifier.clone() {
-        // After the callback is published, so the links work at once. A
-        // notification that cannot be sent does not fail the request:
-        // approvers can still decide with `hitl`.
         let store = settings.store.clone();
-        let notified = ctx
-            .step(move |_| async move {
-                Ok(notifier.notify(&store, &notify_request, expires_at).await?)
-            })
-            .name("notify-approvers")
-            .await;
-        match notified {
-            Ok(Notified::Sent { message_id }) if !ctx.is_replaying() => {
-                info!(approval_id = %id, message_id = message_id.as_deref().unwrap_or(""), "approvers notified");
+        let callback_id = callback.id().to_owned();
+        let attach_id = id.clone();
+        ctx.step(move |_| async move {
+            match store.attach_callback(&attach_id, &callback_id).await {
+                // Cancelled or decided before we got here: nothing to publish.
+                Ok(()) | Err(StoreError::NotPending(_)) => Ok(()),
+                Err(err) => Err(err.into()),
             }
-            Ok(_) => {}
-            Err(err) if matches!(err.kind(), OperationErrorKind::Step(_)) => {
-                if !ctx.is_replaying() {
-                    warn!(approval_id = %id, error = %format_args!("{err:#}"), "approvers could not be notified");
-                }
-            }
-            Err(err) => return Err(err.into()),
-        }
-    }
-    if !ctx.is_replaying() {
-        info!(approval_id = %id, expires_at = %expires_at, "waiting for a decision");
-    }
-
-    // Which callback arrived decides the outcome; its payload only says who.
-    let (status, decision) = match callback.result().await {
-        Ok(payload) => (
-            Status::Approved,
-            Some(DecisionPayload::from_callback(
-                Outcome::Approved,
-                Some(&payload),
-                None,
-            )),
-        ),
-        Err(err) => match callback_failure(&err) {
-            Some(CallbackErrorKind::ExternalFailure { .. }) => {
-                let wire = err.wire();
-                (
-                    Status::Rejected,
-                    Some(DecisionPayload::from_callback(
-                        Outcome::Rejected,
-                        wire.and_then(|w| w.error_data()),
-                        wire.and_then(|w| w.error_message()),
-                    )),
-                )
-            }
-            Some(CallbackErrorKind::TimedOut { .. }) => (Status::Expired, None),
-            _ => return Err(err.into()),
-        },
-    };
-
-    let store = settings.store.clone();
-    let finish_id = id.clone();
-    // The step keeps only the outcome, not the whole record: checkpoints
-    // stay small whatever the request's details hold.
-    let outcome: WorkflowResult = ctx
-        .step(move |_| async move {
-            let record = match decision {
-                Some(decision) => record_decision(&store, &finish_id, status, &decision).await?,
-                None => record_deadline(&store, &finish_id).await?,
-            };
-            Ok(WorkflowResult {
-                approval_id: record.approval_id,
-                status: record.status,
-                decided_by: record.decided_by,
-                decided_at: record.decided_at,
-                comment: record.comment,
-            })
         })
-        .name("record-outcome")
+        .name(named("publish-callback"))
         .await?;
+        if round == 0 {
+            notify(&ctx, &settings, &notify_request, expires_at).await?;
+            if !ctx.is_replaying() {
+                info!(approval_id = %id, expires_at = %expires_at, "waiting for a decision");
+            }
+        }
+
+        // Which callback arrived says the outcome; its payload says who.
+        let Some(decision) = arrived(callback.result().await)? else {
+            break close(&ctx, &settings, &id, &requester.name, Closed::AtDeadline).await?;
+        };
+        let judge = settings.judge.clone();
+        let (judge_id, judged_requester, judged) =
+            (id.clone(), requester.name.clone(), decision.clone());
+        let verdict: Verdict = ctx
+            .step(move |_| async move {
+                let now = Timestamp::now();
+                Ok(judge
+                    .decision(&judge_id, &judged_requester, &judged, now)
+                    .await?)
+            })
+            .name(named("judge-decision"))
+            .await?;
+        let refusal = match verdict {
+            Verdict::Accepted(accepted) => {
+                let closed = Closed::Decided(accepted, decision);
+                break close(&ctx, &settings, &id, &requester.name, closed).await?;
+            }
+            Verdict::Refused(refusal) => refusal,
+        };
+        if !ctx.is_replaying() {
+            warn!(approval_id = %id, reason = %refusal.reason, "decision refused");
+        }
+        let store = settings.store.clone();
+        let refusal_id = id.clone();
+        ctx.step(move |_| async move {
+            match store.record_refusal(&refusal_id, &refusal).await {
+                Ok(_) | Err(StoreError::NotPending(_)) => Ok(()),
+                Err(err) => Err(err.into()),
+            }
+        })
+        .name(named("record-refusal"))
+        .await?;
+        round += 1;
+        if round >= MAX_REFUSALS {
+            break close(
+                &ctx,
+                &settings,
+                &id,
+                &requester.name,
+                Closed::TooManyRefusals,
+            )
+            .await?;
+        }
+    };
     if !ctx.is_replaying() {
         info!(
             approval_id = %id,
@@ -224,6 +237,109 @@ pub async fn run(
         );
     }
     Ok(outcome)
+}
+
+/// Sends the approvers their notification. After the callback is published,
+/// so the links work at once. A notification that cannot be sent does not
+/// fail the request: approvers can still decide with `hitl`.
+async fn notify(
+    ctx: &DurableContext,
+    settings: &Settings,
+    request: &SubmitRequest,
+    expires_at: Timestamp,
+) -> Result<(), OperationError> {
+    let Some(notifier) = settings.notifier.clone() else {
+        return Ok(());
+    };
+    let store = settings.store.clone();
+    let request = request.clone();
+    let id = request.approval_id.clone();
+    let notified = ctx
+        .step(move |_| async move { Ok(notifier.notify(&store, &request, expires_at).await?) })
+        .name("notify-approvers")
+        .await;
+    match notified {
+        Ok(Notified::Sent { message_id }) if !ctx.is_replaying() => {
+            info!(approval_id = %id, message_id = message_id.as_deref().unwrap_or(""), "approvers notified");
+        }
+        Ok(_) => {}
+        Err(err) if matches!(err.kind(), OperationErrorKind::Step(_)) => {
+            if !ctx.is_replaying() {
+                warn!(approval_id = %id, error = %format_args!("{err:#}"), "approvers could not be notified");
+            }
+        }
+        Err(err) => return Err(err),
+    }
+    Ok(())
+}
+
+/// The decision a callback delivered, or `None` when its deadline passed.
+// The error is the durable SDK's own, passed through as the SDK returns it.
+#[allow(clippy::result_large_err)]
+fn arrived(
+    result: Result<String, OperationError>,
+) -> Result<Option<DecisionPayload>, OperationError> {
+    match result {
+        Ok(payload) => Ok(Some(DecisionPayload::from_callback(
+            Outcome::Approved,
+            Some(&payload),
+            None,
+        ))),
+        Err(err) => match callback_failure(&err) {
+            Some(CallbackErrorKind::ExternalFailure { .. }) => {
+                let wire = err.wire();
+                Ok(Some(DecisionPayload::from_callback(
+                    Outcome::Rejected,
+                    wire.and_then(|w| w.error_data()),
+                    wire.and_then(|w| w.error_message()),
+                )))
+            }
+            Some(CallbackErrorKind::TimedOut { .. }) => Ok(None),
+            _ => Err(err),
+        },
+    }
+}
+
+/// How a request ends.
+enum Closed {
+    Decided(Accepted, DecisionPayload),
+    AtDeadline,
+    TooManyRefusals,
+}
+
+/// Records the outcome in one step. The step keeps only the outcome, not the
+/// whole record: checkpoints stay small whatever the request's details hold.
+async fn close(
+    ctx: &DurableContext,
+    settings: &Settings,
+    id: &str,
+    requester: &str,
+    closed: Closed,
+) -> Result<WorkflowResult, OperationError> {
+    let store = settings.store.clone();
+    let judge = settings.judge.clone();
+    let (id, requester) = (id.to_owned(), requester.to_owned());
+    ctx.step(move |_| async move {
+        let record = match closed {
+            Closed::Decided(accepted, decision) => {
+                record_decision(&store, &id, &accepted, &decision).await?
+            }
+            Closed::AtDeadline => record_deadline(&store, &judge, &id, &requester).await?,
+            Closed::TooManyRefusals => {
+                let closing = Closing::nobody(Status::Expired, Timestamp::now());
+                finish_or_keep(&store, &id, &closing).await?
+            }
+        };
+        Ok(WorkflowResult {
+            approval_id: record.approval_id,
+            status: record.status,
+            decided_by: record.decided_by,
+            decided_at: record.decided_at,
+            comment: record.comment,
+        })
+    })
+    .name("record-outcome")
+    .await
 }
 
 /// How a callback ended, when the error is a callback's.
@@ -240,43 +356,61 @@ fn callback_failure(err: &OperationError) -> Option<&CallbackErrorKind> {
 async fn record_request(
     store: &ApprovalStore,
     request: &SubmitRequest,
+    requester: &Requester,
     execution_arn: &str,
     retention: Duration,
     now: Timestamp,
 ) -> Result<Recording, StoreError> {
-    let record = ApprovalRecord::pending(request, execution_arn, now).retained_for(retention);
+    let mut record = ApprovalRecord::pending(request, execution_arn, now).retained_for(retention);
+    record.requester = requester.name.clone();
+    record.audit.requester_evidence = requester.evidence;
     match store.create(&record).await {
         Ok(Created::New) => Ok(Recording::Recorded {
             expires_at: record.expires_at,
+            requester: requester.clone(),
         }),
-        Ok(Created::AlreadyThere) => Ok(Recording::Recorded {
-            expires_at: store.fetch(&record.approval_id).await?.expires_at,
-        }),
+        Ok(Created::AlreadyThere) => {
+            let stored = store.fetch(&record.approval_id).await?;
+            Ok(Recording::Recorded {
+                expires_at: stored.expires_at,
+                requester: Requester {
+                    name: stored.requester,
+                    evidence: stored.audit.requester_evidence,
+                },
+            })
+        }
         Err(err @ StoreError::IdInUse(_)) => Ok(Recording::Conflict(err.to_string())),
         Err(err) => Err(err),
     }
 }
 
-/// Records the decision a callback delivered.
+/// Records the decision a callback delivered, as the judge accepted it.
 async fn record_decision(
     store: &ApprovalStore,
     id: &str,
-    status: Status,
+    accepted: &Accepted,
     decision: &DecisionPayload,
 ) -> Result<ApprovalRecord, StoreError> {
-    let decided_at = decision.decided_at.unwrap_or_else(Timestamp::now);
-    match store
-        .finish(
-            id,
-            status,
-            decision.decided_by.as_deref(),
-            decided_at,
-            decision.comment.as_deref(),
-        )
-        .await
-    {
+    let closing = Closing {
+        status: decision.outcome.status(),
+        decided_by: Some(&accepted.decided_by),
+        decided_at: accepted.decided_at,
+        comment: decision.comment.as_deref(),
+        evidence: Some(accepted.evidence),
+        on_behalf_of: decision.on_behalf_of.as_deref(),
+    };
+    finish_or_keep(store, id, &closing).await
+}
+
+/// Writes `closing`, or keeps the status a record closed meanwhile has
+/// (cancelled).
+async fn finish_or_keep(
+    store: &ApprovalStore,
+    id: &str,
+    closing: &Closing<'_>,
+) -> Result<ApprovalRecord, StoreError> {
+    match store.finish(id, closing).await {
         Ok(record) => Ok(record),
-        // Cancelled meanwhile: the record keeps the status it has.
         Err(StoreError::NotPending(record)) => Ok(*record),
         Err(err) => Err(err),
     }
@@ -290,10 +424,16 @@ const DEADLINE_ATTEMPTS: usize = 5;
 const DEADLINE_SLACK: Duration = Duration::from_secs(2);
 
 /// The callback timed out: record the decision claimed before the deadline
-/// (by its claimant, at its claim's time, with its comment), or `Expired`
-/// when nobody claimed one. A claim is never erased here, unless it was
-/// made after the deadline.
-async fn record_deadline(store: &ApprovalStore, id: &str) -> Result<ApprovalRecord, StoreError> {
+/// (by its claimant, at its claim's time, with its comment) if the judge
+/// accepts its proof, or `Expired` when nobody claimed one. A claim is never
+/// erased here, unless it was made after the deadline or the judge refused
+/// it (then the refusal is in the audit trail).
+async fn record_deadline(
+    store: &ApprovalStore,
+    judge: &Judge,
+    id: &str,
+    requester: &str,
+) -> Result<ApprovalRecord, BoxError> {
     let mut last = None;
     let mut waited = false;
     for _ in 0..DEADLINE_ATTEMPTS {
@@ -312,17 +452,39 @@ async fn record_deadline(store: &ApprovalStore, id: &str) -> Result<ApprovalReco
         }
         let written = match &record.claim {
             Some(claim) if claim.at < record.expires_at => {
+                let decision = DecisionPayload {
+                    outcome: claim.outcome,
+                    decided_by: Some(claim.by.clone()),
+                    decided_at: Some(claim.at),
+                    comment: claim.comment.clone(),
+                    proof: claim.proof.clone(),
+                    on_behalf_of: None,
+                };
+                match judge.decision(id, requester, &decision, now).await? {
+                    Verdict::Accepted(accepted) => {
+                        let closing = Closing {
+                            status: claim.outcome.status(),
+                            decided_by: Some(&accepted.decided_by),
+                            decided_at: claim.at,
+                            comment: claim.comment.as_deref(),
+                            evidence: Some(accepted.evidence),
+                            on_behalf_of: None,
+                        };
+                        store.finish(id, &closing).await
+                    }
+                    Verdict::Refused(refusal) => {
+                        store.record_refusal(id, &refusal).await?;
+                        store
+                            .finish(id, &Closing::nobody(Status::Expired, now))
+                            .await
+                    }
+                }
+            }
+            Some(_) => {
                 store
-                    .finish(
-                        id,
-                        claim.outcome.status(),
-                        Some(&claim.by),
-                        claim.at,
-                        claim.comment.as_deref(),
-                    )
+                    .finish(id, &Closing::nobody(Status::Expired, now))
                     .await
             }
-            Some(_) => store.finish(id, Status::Expired, None, now, None).await,
             None => store.expire_unclaimed(id, now).await,
         };
         match written {
@@ -330,15 +492,19 @@ async fn record_deadline(store: &ApprovalStore, id: &str) -> Result<ApprovalReco
             Err(StoreError::NotPending(record)) => return Ok(*record),
             // A claim arrived between the read and the write: read it.
             Err(err @ StoreError::ClaimedByOther { .. }) => last = Some(err),
-            Err(err) => return Err(err),
+            Err(err) => return Err(err.into()),
         }
     }
-    Err(last.unwrap_or_else(|| StoreError::Aws {
-        operation: "UpdateItem",
-        table: store.table().to_owned(),
-        message: format!("the record `{id}` kept changing at its deadline; the step is retried"),
-        status: None,
-    }))
+    Err(last
+        .unwrap_or_else(|| StoreError::Aws {
+            operation: "UpdateItem",
+            table: store.table().to_owned(),
+            message: format!(
+                "the record `{id}` kept changing at its deadline; the step is retried"
+            ),
+            status: None,
+        })
+        .into())
 }
 
 #[cfg(test)]
@@ -368,6 +534,8 @@ mod tests {
             amount: None,
             details: None,
             timeout_seconds: Some(3600),
+            requester_proof: None,
+            on_behalf_of: None,
         }
     }
 
@@ -417,7 +585,7 @@ mod tests {
                 aws_sdk_dynamodb::operation::put_item::PutItemOutput::builder().build()
             });
         let store = store(&[&put]);
-        record_request(&store, &request(), ARN, RETENTION, now)
+        record_request(&store, &request(), &requester(), ARN, RETENTION, now)
             .await
             .unwrap();
         assert_eq!(put.num_calls(), 1);
@@ -440,6 +608,7 @@ mod tests {
         let recording = record_request(
             &store,
             &request(),
+            &requester(),
             ARN,
             RETENTION,
             at("2026-11-22T10:00:00Z"),
@@ -447,12 +616,84 @@ mod tests {
         .await
         .unwrap();
         match recording {
-            Recording::Recorded { expires_at } => {
+            Recording::Recorded {
+                expires_at,
+                requester,
+            } => {
                 assert_eq!(expires_at, first.expires_at);
                 assert_eq!(expires_at, at("2026-11-22T10:00:00Z"));
+                assert_eq!(requester.name, "alice");
             }
-            Recording::Conflict(message) => panic!("{message}"),
+            other => panic!("{other:?}"),
         }
+    }
+
+    fn requester() -> Requester {
+        Requester {
+            name: "alice".into(),
+            evidence: hitl_contract::Evidence::Unverified,
+        }
+    }
+
+    /// A judge that checks nobody (a stack with `VerifyDeciders` false).
+    fn unverified() -> Judge {
+        Judge {
+            verification: crate::judge::Verification::Off,
+            allow_self_approval: false,
+            notifier: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn with_verification_on_a_claim_without_proof_expires_at_the_deadline_and_says_why() {
+        let stuck = claimed(
+            "mallory",
+            Outcome::Approved,
+            Timestamp::now().minus(Duration::from_secs(5000)),
+        );
+        let mut expired = stuck.clone();
+        expired.status = Status::Expired;
+        expired.claim = None;
+        let read = get(stuck.clone());
+        let refusal = mock!(aws_sdk_dynamodb::Client::update_item)
+            .match_requests(|req| {
+                req.update_expression()
+                    .is_some_and(|e| e.contains("list_append"))
+            })
+            .then_output(move || {
+                UpdateItemOutput::builder()
+                    .set_attributes(Some(stuck.to_item()))
+                    .build()
+            });
+        let expire = mock!(aws_sdk_dynamodb::Client::update_item)
+            .match_requests(|req| {
+                req.expression_attribute_values()
+                    .and_then(|v| v.get(":status"))
+                    .and_then(|v| v.as_s().ok())
+                    .is_some_and(|s| s == "EXPIRED")
+                    && req
+                        .expression_attribute_values()
+                        .is_some_and(|v| !v.contains_key(":dby"))
+            })
+            .then_output(move || {
+                UpdateItemOutput::builder()
+                    .set_attributes(Some(expired.to_item()))
+                    .build()
+            });
+        let store = store(&[&read, &refusal, &expire]);
+        let judge = Judge {
+            verification: crate::judge::Verification::On(crate::judge::Sts::new(
+                "http://127.0.0.1:9",
+            )),
+            allow_self_approval: false,
+            notifier: None,
+        };
+        let record = record_deadline(&store, &judge, "req-1", "alice")
+            .await
+            .unwrap();
+        assert_eq!(record.status, Status::Expired);
+        assert_eq!(record.decided_by, None);
+        assert_eq!((refusal.num_calls(), expire.num_calls()), (1, 1));
     }
 
     fn claimed(by: &str, outcome: Outcome, claim_at: Timestamp) -> ApprovalRecord {
@@ -464,6 +705,7 @@ mod tests {
             by: by.into(),
             at: claim_at,
             comment: Some("ship it".into()),
+            proof: None,
         });
         record
     }
@@ -502,7 +744,9 @@ mod tests {
                     .build()
             });
         let store = store(&[&read, &finish]);
-        let record = record_deadline(&store, "req-1").await.unwrap();
+        let record = record_deadline(&store, &unverified(), "req-1", "alice")
+            .await
+            .unwrap();
         assert_eq!(record.status, Status::Approved);
         assert_eq!(record.decided_by.as_deref(), Some("bob"));
         assert_eq!(finish.num_calls(), 1);
@@ -550,7 +794,9 @@ mod tests {
                     .build()
             });
         let store = store(&[&first, &refused, &explained, &reread, &finish]);
-        let record = record_deadline(&store, "req-1").await.unwrap();
+        let record = record_deadline(&store, &unverified(), "req-1", "alice")
+            .await
+            .unwrap();
         assert_eq!(record.status, Status::Rejected);
         assert_eq!(record.decided_by.as_deref(), Some("carol"));
         assert_eq!((refused.num_calls(), finish.num_calls()), (1, 1));
@@ -574,7 +820,9 @@ mod tests {
                     .build()
             });
         let store = store(&[&read, &expire]);
-        let record = record_deadline(&store, "req-1").await.unwrap();
+        let record = record_deadline(&store, &unverified(), "req-1", "alice")
+            .await
+            .unwrap();
         assert_eq!(record.status, Status::Expired);
     }
 }

@@ -1,8 +1,10 @@
 //! Deciding a request: the one code path every approver's client goes through.
 //!
 //! Claim, then send, then confirm. The conditional claim picks exactly one
-//! winner; the callback wakes the workflow; the final write records the
-//! status. A crash after the claim leaves a pending record that names its
+//! winner; the callback wakes the workflow, which judges the decision (is its
+//! proof of identity good, may that principal decide?) and records it or the
+//! refusal; the decider reads which. A crash after the claim leaves a
+//! pending record that names its
 //! claimant, and the same decider running the same decision again (or
 //! pressing the same link's button again) finishes it; past the claim's lease
 //! ([`crate::CLAIM_LEASE`]) another decider may take over, and whatever claim
@@ -18,6 +20,7 @@ use aws_sdk_lambda::types::ErrorObject;
 use aws_smithy_types::Blob;
 
 use crate::payload::{DecisionPayload, REJECTED_ERROR_TYPE};
+use crate::proof::DecisionProof;
 use crate::record::{ApprovalRecord, Claim, Outcome, Status};
 use crate::store::{ApprovalStore, StoreError};
 use crate::timestamp::Timestamp;
@@ -43,6 +46,8 @@ pub enum DecideError {
         approval_id: String,
         requester: String,
     },
+    #[error("the workflow refused the decision on `{approval_id}`: {reason}")]
+    Refused { approval_id: String, reason: String },
     #[error("the durable execution of `{}` no longer accepts a decision: it has ended without one; run `hitl show {}` to see why", .0.approval_id, .0.approval_id)]
     ExecutionClosed(Box<ApprovalRecord>),
 }
@@ -52,14 +57,27 @@ pub enum DecideError {
 pub struct Decision {
     pub approval_id: String,
     pub outcome: Outcome,
+    /// Who decides: the caller's AWS principal, or `approval link`. The
+    /// workflow records the one the proof proves.
     pub decided_by: String,
     pub comment: Option<String>,
+    pub proof: Option<DecisionProof>,
+    /// Whom the decider says they decide for: a note.
+    pub on_behalf_of: Option<String>,
 }
 
-/// How long a decision whose callback was refused as closed waits for the
-/// workflow to record it (an SDK retry after a first attempt that won, or the
-/// deadline passing with our claim), by default.
-const CONFIRM_WAIT: Duration = Duration::from_secs(5);
+/// How long a delivered decision waits for the workflow to record it (or
+/// the refusal), by default; also when its callback was refused as closed (an
+/// SDK retry after a first attempt that won, or the deadline passing with our
+/// claim).
+const CONFIRM_WAIT: Duration = Duration::from_secs(10);
+
+/// How often the decider reads the record while it waits for the workflow.
+const CONFIRM_POLL: Duration = Duration::from_millis(50);
+
+/// How many times one decision is sent: again when the workflow, having
+/// refused someone else's decision meanwhile, waits on a fresh callback.
+const MAX_SENDS: usize = 3;
 
 /// Decides requests: the approvals table plus the durable callback API.
 #[derive(Debug, Clone)]
@@ -174,6 +192,7 @@ impl Decider {
             by: decision.decided_by.clone(),
             at: now,
             comment: decision.comment.clone(),
+            proof: decision.proof.clone(),
         };
         let claimed = match link_hash {
             Some(hash) => self.store.claim_by_link(id, &claim, hash, now).await?,
@@ -185,31 +204,77 @@ impl Decider {
             decided_by: Some(decision.decided_by.clone()),
             decided_at: Some(now),
             comment: decision.comment.clone(),
+            proof: decision.proof.clone(),
+            on_behalf_of: decision.on_behalf_of.clone(),
         };
-        if let Err(err) = self.send(&callback_id, &payload).await {
-            return self
-                .after_refused_send(decision, &claim, claimed.expires_at, err, now)
-                .await;
-        }
-
-        let finished = self
-            .store
-            .finish(
-                id,
-                decision.outcome.status(),
-                Some(&decision.decided_by),
-                now,
-                decision.comment.as_deref(),
-            )
-            .await;
-        match finished {
-            Ok(record) => Ok(record),
-            Err(err @ StoreError::NotPending(_)) => Err(err.into()),
-            // Delivered: the workflow records the decision itself.
-            Err(err) => {
-                tracing::warn!(approval_id = %id, error = %err, "decision delivered; the final write failed and the workflow records it");
-                Ok(as_delivered(claimed, decision, now))
+        let refused_before = claimed.audit.refusals.len();
+        let mut callback_id = callback_id;
+        for _ in 0..MAX_SENDS {
+            match self.send(&callback_id, &payload).await {
+                Ok(()) => return self.confirmed(decision, claimed, refused_before).await,
+                Err(err) => {
+                    match self
+                        .after_refused_send(
+                            decision,
+                            &claim,
+                            claimed.expires_at,
+                            err,
+                            &callback_id,
+                            now,
+                        )
+                        .await?
+                    {
+                        AfterRefusal::Recorded(record) => return Ok(*record),
+                        AfterRefusal::SendTo(next) => callback_id = next,
+                    }
+                }
             }
+        }
+        Err(DecideError::Undelivered {
+            approval_id: id.to_owned(),
+            message: format!("the workflow replaced its callback {MAX_SENDS} times meanwhile"),
+            status: None,
+            released_at: claim.released_at(),
+            expires_at: claimed.expires_at,
+        })
+    }
+
+    /// The decision is delivered: wait for the workflow to record it, or to
+    /// refuse it. The workflow writes the final status, not the decider, so
+    /// the table never says decided before the workflow has judged.
+    async fn confirmed(
+        &self,
+        decision: &Decision,
+        claimed: ApprovalRecord,
+        refused_before: usize,
+    ) -> Result<ApprovalRecord, DecideError> {
+        let id = decision.approval_id.as_str();
+        let give_up = Instant::now() + self.confirm_wait;
+        loop {
+            let record = self.store.fetch(id).await?;
+            if repeats(&record, decision) {
+                return Ok(record);
+            }
+            if record.status != Status::Pending {
+                return Err(StoreError::NotPending(Box::new(record)).into());
+            }
+            let refusal = record
+                .audit
+                .refusals
+                .get(refused_before..)
+                .and_then(|new| new.iter().find(|r| r.outcome == decision.outcome));
+            if let Some(refusal) = refusal {
+                return Err(DecideError::Refused {
+                    approval_id: id.to_owned(),
+                    reason: refusal.reason.clone(),
+                });
+            }
+            if Instant::now() >= give_up {
+                // Delivered: the workflow records it when it runs.
+                tracing::warn!(approval_id = %id, "decision delivered; the workflow has not recorded it yet");
+                return Ok(as_delivered(claimed, decision));
+            }
+            tokio::time::sleep(CONFIRM_POLL).await;
         }
     }
 
@@ -253,15 +318,18 @@ impl Decider {
     /// record. A callback closed while the record holds our claim is most
     /// likely ours already (an SDK retry after a first attempt that won, or
     /// the deadline passing while the workflow records our claim): wait a
-    /// little for the workflow to record it, and then it is our win.
+    /// little for the workflow to record it, and then it is our win. If the
+    /// workflow meanwhile waits on a fresh callback (it refused another
+    /// sender's decision), ours goes there.
     async fn after_refused_send(
         &self,
         decision: &Decision,
         claim: &Claim,
         expires_at: Timestamp,
         err: SendError,
+        sent_to: &str,
         now: Timestamp,
-    ) -> Result<ApprovalRecord, DecideError> {
+    ) -> Result<AfterRefusal, DecideError> {
         let id = decision.approval_id.as_str();
         if !err.callback_closed {
             return Err(DecideError::Undelivered {
@@ -277,9 +345,14 @@ impl Decider {
         let record = loop {
             let record = self.store.fetch(id).await?;
             if repeats(&record, decision) {
-                return Ok(record);
+                return Ok(AfterRefusal::Recorded(Box::new(record)));
             }
             let ours_pending = record.status == Status::Pending && holds_claim(&record, decision);
+            if ours_pending {
+                if let Some(next) = record.callback_id.as_deref().filter(|cb| *cb != sent_to) {
+                    return Ok(AfterRefusal::SendTo(next.to_owned()));
+                }
+            }
             if !ours_pending || Instant::now() >= give_up {
                 break record;
             }
@@ -295,6 +368,14 @@ impl Decider {
     }
 }
 
+/// What to do after a callback was refused as closed.
+enum AfterRefusal {
+    /// The workflow recorded our decision.
+    Recorded(Box<ApprovalRecord>),
+    /// The workflow waits on this fresh callback: send there.
+    SendTo(String),
+}
+
 /// Whether `record` holds `decision`'s own claim: same outcome, same decider.
 fn holds_claim(record: &ApprovalRecord, decision: &Decision) -> bool {
     record
@@ -303,11 +384,11 @@ fn holds_claim(record: &ApprovalRecord, decision: &Decision) -> bool {
         .is_some_and(|c| c.outcome == decision.outcome && c.by == decision.decided_by)
 }
 
-/// The record as the workflow records a delivered decision.
-fn as_delivered(mut record: ApprovalRecord, decision: &Decision, now: Timestamp) -> ApprovalRecord {
+/// The record as the workflow will record a delivered decision.
+fn as_delivered(mut record: ApprovalRecord, decision: &Decision) -> ApprovalRecord {
     record.status = decision.outcome.status();
     record.decided_by = Some(decision.decided_by.clone());
-    record.decided_at = Some(now);
+    record.decided_at = record.claim.as_ref().map(|c| c.at);
     record.comment = decision.comment.clone();
     record.claim = None;
     record
@@ -410,6 +491,8 @@ mod tests {
             outcome,
             decided_by: "bob".into(),
             comment: Some("looks right".into()),
+            proof: None,
+            on_behalf_of: None,
         }
     }
 
@@ -460,7 +543,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn approval_claims_sends_the_decision_then_records_it() {
+    async fn approval_claims_sends_the_decision_then_reads_the_workflows_record() {
         let send = mock!(aws_sdk_lambda::Client::send_durable_execution_callback_success)
             .match_requests(|req| {
                 let payload: serde_json::Value =
@@ -472,19 +555,20 @@ mod tests {
                     && payload["comment"] == "looks right"
             })
             .then_output(|| SendDurableExecutionCallbackSuccessOutput::builder().build());
-        let (get, claim, finish) = (
+        let (get, claim, recorded) = (
             get(sample()),
             update(sample()),
-            update(decided(Status::Approved)),
+            get(decided(Status::Approved)),
         );
-        let decider = decider(&[&get, &claim, &finish], &[&send]);
+        let decider = decider(&[&get, &claim, &recorded], &[&send]);
         let record = decider
             .decide(&decision(Outcome::Approved), now())
             .await
             .unwrap();
         assert_eq!(record.status, Status::Approved);
+        // The decider writes the claim only: the workflow writes the status.
         assert_eq!(
-            (claim.num_calls(), send.num_calls(), finish.num_calls()),
+            (claim.num_calls(), send.num_calls(), recorded.num_calls()),
             (1, 1, 1)
         );
     }
@@ -501,12 +585,12 @@ mod tests {
                     && data["outcome"] == "REJECTED"
             })
             .then_output(|| SendDurableExecutionCallbackFailureOutput::builder().build());
-        let (get, claim, finish) = (
+        let (get, claim, recorded) = (
             get(sample()),
             update(sample()),
-            update(decided(Status::Rejected)),
+            get(decided(Status::Rejected)),
         );
-        let decider = decider(&[&get, &claim, &finish], &[&send]);
+        let decider = decider(&[&get, &claim, &recorded], &[&send]);
         let record = decider
             .decide(&decision(Outcome::Rejected), now())
             .await
@@ -597,6 +681,7 @@ mod tests {
             by: by.into(),
             at: now(),
             comment: None,
+            proof: None,
         });
         record
     }
@@ -606,24 +691,21 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_delivered_decision_whose_final_write_failed_is_reported_delivered() {
+    async fn a_delivered_decision_the_workflow_has_not_recorded_yet_is_reported_delivered() {
         let send = mock!(aws_sdk_lambda::Client::send_durable_execution_callback_success)
             .then_output(|| SendDurableExecutionCallbackSuccessOutput::builder().build());
-        let finish = mock!(aws_sdk_dynamodb::Client::update_item).then_http_response(|| {
-            aws_smithy_runtime_api::client::orchestrator::HttpResponse::new(
-                aws_smithy_runtime_api::http::StatusCode::try_from(500).unwrap(),
-                aws_smithy_types::body::SdkBody::from("{}"),
-            )
-        });
-        let (first, claim) = (get(sample()), update(claimed_by("bob", Outcome::Approved)));
-        let dynamodb = mock_client!(
-            aws_sdk_dynamodb,
-            RuleMode::Sequential,
-            [&first, &claim, &finish],
-            |c| c.retry_config(aws_sdk_dynamodb::config::retry::RetryConfig::disabled())
-        );
-        let lambda = mock_client!(aws_sdk_lambda, RuleMode::Sequential, [&send]);
-        let decider = Decider::new(ApprovalStore::new(dynamodb, "approvals"), lambda);
+        let ours = claimed_by("bob", Outcome::Approved);
+        let (first, claim) = (get(sample()), update(ours.clone()));
+        let still_pending = mock!(aws_sdk_dynamodb::Client::get_item)
+            .sequence()
+            .output(move || {
+                GetItemOutput::builder()
+                    .set_item(Some(ours.to_item()))
+                    .build()
+            })
+            .repeatedly()
+            .build();
+        let decider = quick(decider(&[&first, &claim, &still_pending], &[&send]));
         let record = decider
             .decide(&decision(Outcome::Approved), now())
             .await
@@ -632,7 +714,32 @@ mod tests {
         assert_eq!(record.decided_by.as_deref(), Some("bob"));
         assert_eq!(record.comment.as_deref(), Some("looks right"));
         assert!(record.claim.is_none());
-        assert_eq!((send.num_calls(), finish.num_calls()), (1, 1));
+        assert_eq!(send.num_calls(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_decision_the_workflow_refused_says_why() {
+        let send = mock!(aws_sdk_lambda::Client::send_durable_execution_callback_success)
+            .then_output(|| SendDurableExecutionCallbackSuccessOutput::builder().build());
+        let ours = claimed_by("bob", Outcome::Approved);
+        let mut refused = ours.clone();
+        refused.audit.refusals.push(crate::Refusal {
+            at: now(),
+            outcome: Outcome::Approved,
+            principal: Some("bob".into()),
+            claimed_by: Some("bob".into()),
+            reason: "STS refused its proof of identity: ExpiredToken: expired".into(),
+        });
+        let (first, claim, judged) = (get(sample()), update(ours), get(refused));
+        let decider = decider(&[&first, &claim, &judged], &[&send]);
+        let err = decider
+            .decide(&decision(Outcome::Approved), now())
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the workflow refused the decision on `req-42`: STS refused its proof of identity: ExpiredToken: expired"
+        );
     }
 
     #[tokio::test]
@@ -717,12 +824,12 @@ mod tests {
         pending.link_used = Some("a".repeat(64));
         let send = mock!(aws_sdk_lambda::Client::send_durable_execution_callback_success)
             .then_output(|| SendDurableExecutionCallbackSuccessOutput::builder().build());
-        let (read, claim, finish) = (
+        let (read, claim, recorded) = (
             get(pending.clone()),
             update(pending),
-            update(decided(Status::Approved)),
+            get(decided(Status::Approved)),
         );
-        let decider = decider(&[&read, &claim, &finish], &[&send]);
+        let decider = decider(&[&read, &claim, &recorded], &[&send]);
         let record = decider
             .decide_by_link(&decision(Outcome::Approved), &"a".repeat(64), now())
             .await

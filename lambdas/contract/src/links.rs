@@ -24,6 +24,10 @@ use sha2::{Digest, Sha256};
 use crate::record::Outcome;
 use crate::timestamp::Timestamp;
 
+/// Who a decision made through an approval link is recorded as: the links go
+/// to the approvers' notification channel, not to a named person.
+pub const LINK_DECIDER: &str = "approval link";
+
 const VERSION: &str = "v1";
 /// Random bits in a token, as bytes.
 const NONCE_LEN: usize = 16;
@@ -98,6 +102,33 @@ impl LinkKey {
         let payload = token.payload();
         let tag = self.mac(&payload).finalize().into_bytes();
         format!("{payload}.{}", B64.encode(tag))
+    }
+
+    /// The approval page's word that the link whose hash is `link_hash`
+    /// decided `approval_id` with `outcome`. It travels with the page's
+    /// callback, so the workflow can tell the decision came from the page:
+    /// only the page and the workflow hold the key.
+    pub fn vouch(&self, approval_id: &str, outcome: Outcome, link_hash: &str) -> String {
+        let tag = self
+            .mac(&voucher_payload(approval_id, outcome, link_hash))
+            .finalize()
+            .into_bytes();
+        B64.encode(tag)
+    }
+
+    /// Whether `voucher` is [`LinkKey::vouch`]'s for these (in constant time).
+    pub fn confirms(
+        &self,
+        voucher: &str,
+        approval_id: &str,
+        outcome: Outcome,
+        link_hash: &str,
+    ) -> bool {
+        B64.decode(voucher).is_ok_and(|tag| {
+            self.mac(&voucher_payload(approval_id, outcome, link_hash))
+                .verify_slice(&tag)
+                .is_ok()
+        })
     }
 
     /// Parses `text` and checks its signature (in constant time) and expiry.
@@ -228,6 +259,11 @@ pub enum KeyError {
     Weak(String),
 }
 
+/// What a voucher signs; its prefix keeps it apart from link tokens.
+fn voucher_payload(approval_id: &str, outcome: Outcome, link_hash: &str) -> String {
+    format!("vouch:{approval_id}:{outcome}:{link_hash}")
+}
+
 /// What the approvals table stores of a link: its SHA-256, hex-encoded.
 pub fn link_hash(signed: &str) -> String {
     Sha256::digest(signed.as_bytes())
@@ -250,6 +286,18 @@ mod tests {
 
     fn later() -> Timestamp {
         Timestamp::parse("2026-11-23T12:00:00Z").unwrap()
+    }
+
+    #[test]
+    fn a_voucher_confirms_only_what_it_vouched_for() {
+        let voucher = key().vouch("apr-1", Outcome::Approved, "abc");
+        assert!(key().confirms(&voucher, "apr-1", Outcome::Approved, "abc"));
+        assert!(!key().confirms(&voucher, "apr-1", Outcome::Rejected, "abc"));
+        assert!(!key().confirms(&voucher, "apr-2", Outcome::Approved, "abc"));
+        assert!(!key().confirms(&voucher, "apr-1", Outcome::Approved, "abd"));
+        assert!(!key().confirms("not base64!", "apr-1", Outcome::Approved, "abc"));
+        let other = LinkKey::new([7u8; MIN_KEY_LEN]).unwrap();
+        assert!(!other.confirms(&voucher, "apr-1", Outcome::Approved, "abc"));
     }
 
     #[test]

@@ -52,4 +52,9 @@ pub mod env {
     pub const LINK_SIGNING_SECRET: &str = "LINK_SIGNING_SECRET";
     /// `true` when requesters may approve their own requests.
     pub const ALLOW_SELF_APPROVAL: &str = "ALLOW_SELF_APPROVAL";
+    /// `false` when the workflow counts decisions it has not verified.
+    pub const VERIFY_DECIDERS: &str = "VERIFY_DECIDERS";
+    /// The STS endpoint the workflow verifies proofs at, when not the
+    /// regional one (the SDK's own variable; the local stack sets it).
+    pub const STS_ENDPOINT: &str = "AWS_ENDPOINT_URL_STS";
 }

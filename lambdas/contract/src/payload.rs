@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::proof::{DecisionProof, IdentityProof};
 use crate::record::{Outcome, Status};
 use crate::timestamp::Timestamp;
 
@@ -34,7 +35,15 @@ pub struct SubmitRequest {
     pub title: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// Who the sender says asks. The workflow records instead the principal
+    /// `requester_proof` proves, when it comes with one.
     pub requester: String,
+    /// A signed `GetCallerIdentity` for [`crate::proof::Purpose::Submit`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requester_proof: Option<IdentityProof>,
+    /// Whom the requester asks for (`hitl submit --requester`): a note.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_behalf_of: Option<String>,
     /// A non-negative decimal, as text (`"1250.50"`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amount: Option<String>,
@@ -160,6 +169,9 @@ impl SubmitRequest {
             )?;
         }
         check_text("requester", &self.requester, MAX_REQUESTER_LEN, true, &[])?;
+        if let Some(note) = &self.on_behalf_of {
+            check_text("on_behalf_of", note, MAX_REQUESTER_LEN, true, &[])?;
+        }
         if let Some(amount) = &self.amount {
             if !is_decimal(amount) {
                 return Err(ValidationError::Amount(amount.clone()));
@@ -201,8 +213,15 @@ impl SubmitRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DecisionPayload {
     pub outcome: Outcome,
+    /// Who the sender says decided; a rule reads it only when the stack's
+    /// verification is off.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decided_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proof: Option<DecisionProof>,
+    /// Whom the decider decided for (`hitl approve --as`): a note.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_behalf_of: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decided_at: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -217,6 +236,11 @@ struct LooseDecision {
     decided_by: Option<String>,
     #[serde(default)]
     decided_at: Option<String>,
+    /// A proof that does not read is no proof; the rest of the payload stays.
+    #[serde(default, deserialize_with = "lenient")]
+    proof: Option<DecisionProof>,
+    #[serde(default)]
+    on_behalf_of: Option<String>,
     #[serde(default)]
     comment: Option<String>,
 }
@@ -235,11 +259,15 @@ impl DecisionPayload {
             .unwrap_or(LooseDecision {
                 decided_by: None,
                 decided_at: None,
+                proof: None,
+                on_behalf_of: None,
                 comment: None,
             });
         Self {
             outcome,
             decided_by: loose.decided_by.filter(|s| !s.trim().is_empty()),
+            proof: loose.proof,
+            on_behalf_of: loose.on_behalf_of.filter(|s| !s.trim().is_empty()),
             decided_at: loose.decided_at.and_then(|t| Timestamp::parse(&t).ok()),
             comment: loose
                 .comment
@@ -252,6 +280,16 @@ impl DecisionPayload {
         // Serialising a struct of strings cannot fail.
         serde_json::to_string(self).unwrap_or_else(|_| String::from("{}"))
     }
+}
+
+/// Reads a value of `T`, or `None` when it does not fit.
+fn lenient<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    let value = serde_json::Value::deserialize(deserializer)?;
+    Ok(serde_json::from_value(value).ok())
 }
 
 /// What the workflow execution returns when it ends: the request's final status.
@@ -280,6 +318,8 @@ mod tests {
             amount: Some("10.5".into()),
             details: None,
             timeout_seconds: Some(3600),
+            requester_proof: None,
+            on_behalf_of: None,
         }
     }
 
@@ -462,6 +502,8 @@ mod tests {
             decided_by: Some("bob".into()),
             decided_at: Some(Timestamp::parse("2026-11-22T10:00:00Z").unwrap()),
             comment: Some("too expensive".into()),
+            proof: None,
+            on_behalf_of: None,
         };
         let back = DecisionPayload::from_callback(Outcome::Rejected, Some(&d.to_json()), None);
         assert_eq!(back, d);

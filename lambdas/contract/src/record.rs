@@ -9,6 +9,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};
 
 use crate::payload::SubmitRequest;
+use crate::proof::DecisionProof;
 use crate::timestamp::Timestamp;
 
 /// Attribute names of the DynamoDB item, in one place.
@@ -35,6 +36,12 @@ pub mod attr {
     pub const LINK_APPROVE_HASH: &str = "link_approve_hash";
     pub const LINK_REJECT_HASH: &str = "link_reject_hash";
     pub const LINK_USED_HASH: &str = "link_used_hash";
+    pub const CLAIM_PROOF: &str = "claim_proof";
+    pub const REQUESTER_EVIDENCE: &str = "requester_evidence";
+    pub const REQUESTED_ON_BEHALF_OF: &str = "requested_on_behalf_of";
+    pub const DECISION_EVIDENCE: &str = "decision_evidence";
+    pub const DECIDED_ON_BEHALF_OF: &str = "decided_on_behalf_of";
+    pub const REFUSALS: &str = "refusals";
 }
 
 /// The table's secondary index that lists records of one status, newest first.
@@ -155,6 +162,10 @@ pub struct Claim {
     pub at: Timestamp,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
+    /// The claimant's proof of identity, which the workflow checks before it
+    /// records the claim at the deadline. Never shown.
+    #[serde(skip)]
+    pub proof: Option<DecisionProof>,
 }
 
 impl Claim {
@@ -205,7 +216,86 @@ pub struct ApprovalRecord {
     pub link_used: Option<String>,
     /// Epoch seconds after which DynamoDB may delete the item.
     pub ttl: i64,
+    /// Who is proven to have asked and decided, and the attempts refused.
+    #[serde(flatten)]
+    pub audit: Audit,
 }
+
+/// How the record knows who asked or decided.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Evidence {
+    /// STS named the principal whose signed proof came with it.
+    Sts,
+    /// The approval page vouched (with the link key) that one of the
+    /// request's links was used.
+    ApprovalLink,
+    /// Nobody checked: the name is what the sender wrote (the stack's
+    /// verification is off, or a request came without a proof).
+    #[default]
+    Unverified,
+}
+
+impl Evidence {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Evidence::Sts => "sts",
+            Evidence::ApprovalLink => "approval_link",
+            Evidence::Unverified => "unverified",
+        }
+    }
+}
+
+impl FromStr for Evidence {
+    type Err = RecordError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        [Evidence::Sts, Evidence::ApprovalLink, Evidence::Unverified]
+            .into_iter()
+            .find(|e| e.as_str() == s)
+            .ok_or_else(|| RecordError::Invalid {
+                attribute: attr::REQUESTER_EVIDENCE,
+                reason: format!("unknown evidence `{s}`"),
+            })
+    }
+}
+
+/// The record's audit trail of identity: what was proven, what people said
+/// they acted for, and every decision the workflow refused.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Audit {
+    #[serde(default)]
+    pub requester_evidence: Evidence,
+    /// Whom the requester said they asked for (`hitl submit --requester`):
+    /// a note; no rule reads it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requested_on_behalf_of: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision_evidence: Option<Evidence>,
+    /// Whom the decider said they decided for (`hitl approve --as`): a note.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decided_on_behalf_of: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub refusals: Vec<Refusal>,
+}
+
+/// A decision that reached the workflow and did not count.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Refusal {
+    pub at: Timestamp,
+    pub outcome: Outcome,
+    /// The principal STS named, when the proof got that far.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub principal: Option<String>,
+    /// The name the sender's payload gave, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claimed_by: Option<String>,
+    pub reason: String,
+}
+
+/// How many refused decisions a request keeps waiting through. Each costs the
+/// execution four operations (callback, judgement, refusal, new callback id),
+/// so the bound keeps a request's history far below the service's 3,000.
+pub const MAX_REFUSALS: usize = 50;
 
 /// What the table keeps of a request's two approval links: only their hashes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -267,6 +357,10 @@ impl ApprovalRecord {
             links: None,
             link_used: None,
             ttl: expires_at.plus(RETENTION_AFTER_EXPIRY).unix_seconds(),
+            audit: Audit {
+                requested_on_behalf_of: request.on_behalf_of.clone(),
+                ..Audit::default()
+            },
         }
     }
 
@@ -305,6 +399,18 @@ impl ApprovalRecord {
                 self.links.as_ref().map(|l| l.reject.clone()),
             ),
             (attr::LINK_USED_HASH, self.link_used.clone()),
+            (
+                attr::REQUESTED_ON_BEHALF_OF,
+                self.audit.requested_on_behalf_of.clone(),
+            ),
+            (
+                attr::DECISION_EVIDENCE,
+                self.audit.decision_evidence.map(|e| e.as_str().to_owned()),
+            ),
+            (
+                attr::DECIDED_ON_BEHALF_OF,
+                self.audit.decided_on_behalf_of.clone(),
+            ),
         ];
         for (name, value) in optional {
             if let Some(value) = value {
@@ -318,6 +424,25 @@ impl ApprovalRecord {
             if let Some(comment) = &claim.comment {
                 put_s(attr::CLAIM_COMMENT, comment);
             }
+            if let Some(proof) = &claim.proof {
+                put_s(attr::CLAIM_PROOF, &proof.to_json());
+            }
+        }
+        put_s(
+            attr::REQUESTER_EVIDENCE,
+            self.audit.requester_evidence.as_str(),
+        );
+        if !self.audit.refusals.is_empty() {
+            item.insert(
+                attr::REFUSALS.to_owned(),
+                AttributeValue::L(
+                    self.audit
+                        .refusals
+                        .iter()
+                        .map(Refusal::to_attribute)
+                        .collect(),
+                ),
+            );
         }
         if let Some(amount) = &self.amount {
             item.insert(attr::AMOUNT.to_owned(), AttributeValue::N(amount.clone()));
@@ -337,7 +462,35 @@ impl ApprovalRecord {
                 by: required_s(item, attr::CLAIM_BY)?,
                 at: timestamp(item, attr::CLAIM_AT)?,
                 comment: optional_s(item, attr::CLAIM_COMMENT)?,
+                // A proof that does not read is no proof: the claim stays,
+                // and the workflow refuses it at the deadline.
+                proof: optional_s(item, attr::CLAIM_PROOF)?
+                    .and_then(|text| serde_json::from_str(&text).ok()),
             }),
+        };
+        let audit = Audit {
+            requester_evidence: optional_s(item, attr::REQUESTER_EVIDENCE)?
+                .map(|e| e.parse())
+                .transpose()?
+                .unwrap_or_default(),
+            requested_on_behalf_of: optional_s(item, attr::REQUESTED_ON_BEHALF_OF)?,
+            decision_evidence: optional_s(item, attr::DECISION_EVIDENCE)?
+                .map(|e| e.parse())
+                .transpose()?,
+            decided_on_behalf_of: optional_s(item, attr::DECIDED_ON_BEHALF_OF)?,
+            refusals: match item.get(attr::REFUSALS) {
+                None | Some(AttributeValue::Null(_)) => Vec::new(),
+                Some(AttributeValue::L(items)) => items
+                    .iter()
+                    .map(Refusal::from_attribute)
+                    .collect::<Result<_, _>>()?,
+                Some(_) => {
+                    return Err(RecordError::Invalid {
+                        attribute: attr::REFUSALS,
+                        reason: "expected a list".into(),
+                    })
+                }
+            },
         };
         let details = optional_s(item, attr::DETAILS)?
             .map(|text| serde_json::from_str(&text))
@@ -380,7 +533,29 @@ impl ApprovalRecord {
             },
             link_used: optional_s(item, attr::LINK_USED_HASH)?,
             ttl,
+            audit,
         })
+    }
+}
+
+impl Refusal {
+    /// One element of the record's `refusals` list: the refusal as JSON.
+    pub fn to_attribute(&self) -> AttributeValue {
+        // Serialising a struct of strings cannot fail.
+        AttributeValue::S(serde_json::to_string(self).unwrap_or_default())
+    }
+
+    fn from_attribute(value: &AttributeValue) -> Result<Self, RecordError> {
+        let invalid = |reason: String| RecordError::Invalid {
+            attribute: attr::REFUSALS,
+            reason,
+        };
+        match value {
+            AttributeValue::S(text) => {
+                serde_json::from_str(text).map_err(|e| invalid(e.to_string()))
+            }
+            _ => Err(invalid("expected a list of strings".into())),
+        }
     }
 }
 
@@ -454,6 +629,7 @@ pub(crate) mod tests {
             links: None,
             link_used: None,
             ttl: expires.plus(RETENTION_AFTER_EXPIRY).unix_seconds(),
+            audit: Audit::default(),
         }
     }
 
@@ -478,6 +654,7 @@ pub(crate) mod tests {
             by: "bob".into(),
             at: Timestamp::parse("2026-11-22T10:59:59Z").unwrap(),
             comment: None,
+            proof: None,
         });
         record.links = Some(LinkHashes {
             approve: "a".repeat(64),

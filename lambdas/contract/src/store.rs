@@ -8,11 +8,13 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use aws_sdk_dynamodb::Client;
 
 use crate::record::{
-    attr, ApprovalRecord, Claim, LinkHashes, RecordError, Status, CLAIM_LEASE, STATUS_INDEX,
+    attr, ApprovalRecord, Claim, Evidence, LinkHashes, RecordError, Refusal, Status, CLAIM_LEASE,
+    STATUS_INDEX,
 };
 use crate::timestamp::Timestamp;
 
@@ -33,7 +35,7 @@ pub enum StoreError {
     #[error("approval request `{}` is already being decided ({} by {} at {}); if that decision is not delivered, its claim is released at {}: try again then", .record.approval_id, .claim.outcome, .claim.by, .claim.at, .claim.released_at())]
     ClaimedByOther {
         record: Box<ApprovalRecord>,
-        claim: Claim,
+        claim: Box<Claim>,
     },
     /// The approval link that decided this request was used again.
     #[error("this link was already used: approval request `{}` is {}", .0.approval_id, .0.status)]
@@ -52,6 +54,31 @@ pub enum StoreError {
         /// The HTTP status, when the service answered at all.
         status: Option<u16>,
     },
+}
+
+/// How a request closes: what [`ApprovalStore::finish`] writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Closing<'a> {
+    pub status: Status,
+    pub decided_by: Option<&'a str>,
+    pub decided_at: Timestamp,
+    pub comment: Option<&'a str>,
+    pub evidence: Option<Evidence>,
+    pub on_behalf_of: Option<&'a str>,
+}
+
+impl Closing<'_> {
+    /// Closed by nobody at `at` (expired).
+    pub fn nobody(status: Status, at: Timestamp) -> Self {
+        Closing {
+            status,
+            decided_by: None,
+            decided_at: at,
+            comment: None,
+            evidence: None,
+            on_behalf_of: None,
+        }
+    }
 }
 
 /// What a conditional put of a new record found.
@@ -154,6 +181,19 @@ impl ApprovalStore {
         }
     }
 
+    /// An `UpdateItem` of a record that exists and is still pending (the
+    /// condition and its names and values; the caller adds the rest).
+    fn update_pending(&self, approval_id: &str) -> UpdateItemFluentBuilder {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key(attr::APPROVAL_ID, s(approval_id))
+            .condition_expression("attribute_exists(#id) AND #status = :pending")
+            .expression_attribute_names("#id", attr::APPROVAL_ID)
+            .expression_attribute_names("#status", attr::STATUS)
+            .expression_attribute_values(":pending", s(Status::Pending.as_str()))
+    }
+
     /// Stores the callback id approvers answer, while the request is pending.
     pub async fn attach_callback(
         &self,
@@ -161,17 +201,10 @@ impl ApprovalStore {
         callback_id: &str,
     ) -> Result<(), StoreError> {
         let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(attr::APPROVAL_ID, s(approval_id))
+            .update_pending(approval_id)
             .update_expression("SET #cb = :cb")
-            .condition_expression("attribute_exists(#id) AND #status = :pending")
             .expression_attribute_names("#cb", attr::CALLBACK_ID)
-            .expression_attribute_names("#id", attr::APPROVAL_ID)
-            .expression_attribute_names("#status", attr::STATUS)
             .expression_attribute_values(":cb", s(callback_id))
-            .expression_attribute_values(":pending", s(Status::Pending.as_str()))
             .send()
             .await;
         match result {
@@ -189,19 +222,12 @@ impl ApprovalStore {
         links: &LinkHashes,
     ) -> Result<(), StoreError> {
         let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(attr::APPROVAL_ID, s(approval_id))
+            .update_pending(approval_id)
             .update_expression("SET #la = :la, #lr = :lr")
-            .condition_expression("attribute_exists(#id) AND #status = :pending")
             .expression_attribute_names("#la", attr::LINK_APPROVE_HASH)
             .expression_attribute_names("#lr", attr::LINK_REJECT_HASH)
-            .expression_attribute_names("#id", attr::APPROVAL_ID)
-            .expression_attribute_names("#status", attr::STATUS)
             .expression_attribute_values(":la", s(&links.approve))
             .expression_attribute_values(":lr", s(&links.reject))
-            .expression_attribute_values(":pending", s(Status::Pending.as_str()))
             .send()
             .await;
         match result {
@@ -267,6 +293,7 @@ impl ApprovalStore {
             .expression_attribute_names("#cby", attr::CLAIM_BY)
             .expression_attribute_names("#cat", attr::CLAIM_AT)
             .expression_attribute_names("#cc", attr::CLAIM_COMMENT)
+            .expression_attribute_names("#cp", attr::CLAIM_PROOF)
             .expression_attribute_values(":pending", s(Status::Pending.as_str()))
             .expression_attribute_values(":now", s(now.to_string()))
             .expression_attribute_values(":stale", s(now.minus(CLAIM_LEASE).to_string()))
@@ -277,6 +304,10 @@ impl ApprovalStore {
         if let Some(comment) = &claim.comment {
             set.push("#cc = :cc");
             update = update.expression_attribute_values(":cc", s(comment));
+        }
+        if let Some(proof) = &claim.proof {
+            set.push("#cp = :cp");
+            update = update.expression_attribute_values(":cp", s(proof.to_json()));
         }
         if let Some(hash) = link_hash {
             set.push("#lu = :lh");
@@ -295,8 +326,15 @@ impl ApprovalStore {
                 .expression_attribute_values(":lh", s(hash));
         }
         let mut expression = format!("SET {}", set.join(", "));
-        if claim.comment.is_none() {
-            expression.push_str(" REMOVE #cc");
+        let unset: Vec<&str> = [
+            claim.comment.is_none().then_some("#cc"),
+            claim.proof.is_none().then_some("#cp"),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        if !unset.is_empty() {
+            expression.push_str(&format!(" REMOVE {}", unset.join(", ")));
         }
         let result = update
             .update_expression(expression)
@@ -317,59 +355,86 @@ impl ApprovalStore {
     }
 
     /// Moves a pending record to its final status. Writing the status it
-    /// already has is a success, so the CLI and the workflow can both confirm
-    /// the same decision.
+    /// already has is a success, so a retried step confirms its own write.
     pub async fn finish(
         &self,
         approval_id: &str,
-        status: Status,
-        decided_by: Option<&str>,
-        decided_at: Timestamp,
-        comment: Option<&str>,
+        closing: &Closing<'_>,
     ) -> Result<ApprovalRecord, StoreError> {
-        let mut set = vec!["#status = :status", "#dat = :dat"];
         let mut update = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(attr::APPROVAL_ID, s(approval_id))
-            .condition_expression("attribute_exists(#id) AND #status = :pending")
-            .expression_attribute_names("#id", attr::APPROVAL_ID)
-            .expression_attribute_names("#status", attr::STATUS)
+            .update_pending(approval_id)
             .expression_attribute_names("#dat", attr::DECIDED_AT)
             .expression_attribute_names("#co", attr::CLAIM_OUTCOME)
             .expression_attribute_names("#cby", attr::CLAIM_BY)
             .expression_attribute_names("#cat", attr::CLAIM_AT)
             .expression_attribute_names("#cc", attr::CLAIM_COMMENT)
-            .expression_attribute_values(":pending", s(Status::Pending.as_str()))
-            .expression_attribute_values(":status", s(status.as_str()))
-            .expression_attribute_values(":dat", s(decided_at.to_string()))
+            .expression_attribute_names("#cp", attr::CLAIM_PROOF)
+            .expression_attribute_values(":status", s(closing.status.as_str()))
+            .expression_attribute_values(":dat", s(closing.decided_at.to_string()))
             .return_values(ReturnValue::AllNew);
-        if let Some(by) = decided_by {
-            set.push("#dby = :dby");
-            update = update
-                .expression_attribute_names("#dby", attr::DECIDED_BY)
-                .expression_attribute_values(":dby", s(by));
+        let optional = [
+            ("#dby", ":dby", attr::DECIDED_BY, closing.decided_by),
+            ("#comment", ":comment", attr::COMMENT, closing.comment),
+            (
+                "#dev",
+                ":dev",
+                attr::DECISION_EVIDENCE,
+                closing.evidence.map(Evidence::as_str),
+            ),
+            (
+                "#dfor",
+                ":dfor",
+                attr::DECIDED_ON_BEHALF_OF,
+                closing.on_behalf_of,
+            ),
+        ];
+        let mut set = vec!["#status = :status".to_owned(), "#dat = :dat".to_owned()];
+        for (name, value, attribute, text) in optional {
+            if let Some(text) = text {
+                set.push(format!("{name} = {value}"));
+                update = update
+                    .expression_attribute_names(name, attribute)
+                    .expression_attribute_values(value, s(text));
+            }
         }
-        if let Some(comment) = comment {
-            set.push("#comment = :comment");
-            update = update
-                .expression_attribute_names("#comment", attr::COMMENT)
-                .expression_attribute_values(":comment", s(comment));
-        }
-        let expression = format!("SET {} REMOVE #co, #cby, #cat, #cc", set.join(", "));
+        let expression = format!("SET {} REMOVE #co, #cby, #cat, #cc, #cp", set.join(", "));
         match update.update_expression(expression).send().await {
             Ok(out) => Ok(ApprovalRecord::from_item(
                 &out.attributes.unwrap_or_default(),
             )?),
             Err(err) if is_condition_failure(&err) => {
                 let record = self.fetch(approval_id).await?;
-                if record.status == status {
+                if record.status == closing.status {
                     Ok(record)
                 } else {
                     Err(StoreError::NotPending(Box::new(record)))
                 }
             }
+            Err(err) => Err(self.aws_error("UpdateItem", err)),
+        }
+    }
+
+    /// Adds a refused decision to a pending record's audit trail. A record no
+    /// longer pending keeps what it has.
+    pub async fn record_refusal(
+        &self,
+        approval_id: &str,
+        refusal: &Refusal,
+    ) -> Result<ApprovalRecord, StoreError> {
+        let result = self
+            .update_pending(approval_id)
+            .update_expression("SET #rf = list_append(if_not_exists(#rf, :none), :one)")
+            .expression_attribute_names("#rf", attr::REFUSALS)
+            .expression_attribute_values(":none", AttributeValue::L(Vec::new()))
+            .expression_attribute_values(":one", AttributeValue::L(vec![refusal.to_attribute()]))
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await;
+        match result {
+            Ok(out) => Ok(ApprovalRecord::from_item(
+                &out.attributes.unwrap_or_default(),
+            )?),
+            Err(err) if is_condition_failure(&err) => Err(self.explain(approval_id).await),
             Err(err) => Err(self.aws_error("UpdateItem", err)),
         }
     }
@@ -415,7 +480,7 @@ impl ApprovalStore {
                     }
                     Some(claim) => Err(StoreError::ClaimedByOther {
                         record: Box::new(record),
-                        claim,
+                        claim: Box::new(claim),
                     }),
                     None => Err(self.why_not(record, now)),
                 }
@@ -431,17 +496,16 @@ impl ApprovalStore {
         &self,
         approval_id: &str,
         by: &str,
+        on_behalf_of: Option<&str>,
         reason: Option<&str>,
         now: Timestamp,
     ) -> Result<ApprovalRecord, StoreError> {
+        let mut set = "SET #status = :cancelled, #dby = :dby, #dat = :dat".to_owned();
         let mut update = self
             .client
             .update_item()
             .table_name(&self.table)
             .key(attr::APPROVAL_ID, s(approval_id))
-            .update_expression(
-                "SET #status = :cancelled, #dby = :dby, #dat = :dat REMOVE #co, #cby, #cat, #cc",
-            )
             .condition_expression(
                 "attribute_exists(#id) AND #status = :pending \
                  AND (attribute_not_exists(#co) OR #cat <= :stale)",
@@ -454,6 +518,7 @@ impl ApprovalStore {
             .expression_attribute_names("#cby", attr::CLAIM_BY)
             .expression_attribute_names("#cat", attr::CLAIM_AT)
             .expression_attribute_names("#cc", attr::CLAIM_COMMENT)
+            .expression_attribute_names("#cp", attr::CLAIM_PROOF)
             .expression_attribute_values(":stale", s(now.minus(CLAIM_LEASE).to_string()))
             .expression_attribute_values(":pending", s(Status::Pending.as_str()))
             .expression_attribute_values(":cancelled", s(Status::Cancelled.as_str()))
@@ -461,14 +526,18 @@ impl ApprovalStore {
             .expression_attribute_values(":dat", s(now.to_string()))
             .return_values(ReturnValue::AllNew);
         if let Some(reason) = reason {
+            set.push_str(", #comment = :comment");
             update = update
-                .update_expression(
-                    "SET #status = :cancelled, #dby = :dby, #dat = :dat, #comment = :comment \
-                     REMOVE #co, #cby, #cat, #cc",
-                )
                 .expression_attribute_names("#comment", attr::COMMENT)
                 .expression_attribute_values(":comment", s(reason));
         }
+        if let Some(name) = on_behalf_of {
+            set.push_str(", #dob = :dob");
+            update = update
+                .expression_attribute_names("#dob", attr::DECIDED_ON_BEHALF_OF)
+                .expression_attribute_values(":dob", s(name));
+        }
+        let update = update.update_expression(format!("{set} REMOVE #co, #cby, #cat, #cc, #cp"));
         match update.send().await {
             Ok(out) => Ok(ApprovalRecord::from_item(
                 &out.attributes.unwrap_or_default(),
@@ -562,7 +631,7 @@ impl ApprovalStore {
         } else if let Some(claim) = record.claim.clone() {
             StoreError::ClaimedByOther {
                 record: Box::new(record),
-                claim,
+                claim: Box::new(claim),
             }
         } else {
             // The record changed between the write and this read; the caller
@@ -584,7 +653,8 @@ impl ApprovalStore {
 pub struct ListQuery {
     /// Only records created at or after this time.
     pub created_since: Option<Timestamp>,
-    /// Only records from this requester.
+    /// Only records from this requester: the verified one, or the one it
+    /// was submitted on behalf of (a CI role asking for a person).
     pub requester: Option<String>,
     /// Items DynamoDB evaluates per page (its `Limit`); its 1 MB page cap
     /// applies either way.
@@ -626,8 +696,9 @@ impl RecordPages {
             }
             if let Some(requester) = &self.query.requester {
                 request = request
-                    .filter_expression("#requester = :requester")
+                    .filter_expression("#requester = :requester OR #for = :requester")
                     .expression_attribute_names("#requester", attr::REQUESTER)
+                    .expression_attribute_names("#for", attr::REQUESTED_ON_BEHALF_OF)
                     .expression_attribute_values(":requester", s(requester));
             }
             let out = request

@@ -22,6 +22,8 @@ fn record(id: &str, lifetime: Duration) -> ApprovalRecord {
         amount: Some("10.50".into()),
         details: Some(serde_json::json!({"ticket": "OPS-1"})),
         timeout_seconds: Some(lifetime.as_secs()),
+        requester_proof: None,
+        on_behalf_of: None,
     };
     ApprovalRecord::pending(&request, &format!("arn:exec:{id}"), Timestamp::now())
 }
@@ -32,6 +34,7 @@ fn claim(outcome: Outcome, by: &str) -> Claim {
         by: by.to_owned(),
         at: Timestamp::now(),
         comment: None,
+        proof: None,
     }
 }
 
@@ -122,19 +125,25 @@ async fn finishing_is_idempotent_and_final() {
 
     let now = Timestamp::now();
     let done = store
-        .finish(&id, Status::Approved, Some("bob"), now, Some("ok"))
+        .finish(
+            &id,
+            &closing(Status::Approved, Some("bob"), now, Some("ok")),
+        )
         .await
         .unwrap();
     assert_eq!(done.status, Status::Approved);
     assert!(done.claim.is_none(), "the claim is cleared");
     // The workflow confirming the same outcome is a success...
     store
-        .finish(&id, Status::Approved, Some("bob"), now, Some("ok"))
+        .finish(
+            &id,
+            &closing(Status::Approved, Some("bob"), now, Some("ok")),
+        )
         .await
         .unwrap();
     // ...a different outcome is not.
     let err = store
-        .finish(&id, Status::Expired, None, now, None)
+        .finish(&id, &closing(Status::Expired, None, now, None))
         .await
         .unwrap_err();
     assert!(
@@ -238,7 +247,10 @@ async fn a_link_claims_once_and_only_with_the_current_hash() {
     );
     // Once decided, links cannot be issued any more.
     store
-        .finish(&id, Status::Approved, Some("approval link"), now, None)
+        .finish(
+            &id,
+            &closing(Status::Approved, Some("approval link"), now, None),
+        )
         .await
         .unwrap();
     // And the link is used for good.
@@ -300,6 +312,7 @@ async fn a_claim_blocks_others_only_until_its_lease_passes() {
         by: by.to_owned(),
         at: t,
         comment: None,
+        proof: None,
     };
     store
         .claim(&id, &at(now, Outcome::Approved, "bob"), now)
@@ -318,7 +331,10 @@ async fn a_claim_blocks_others_only_until_its_lease_passes() {
             .contains(&format!("released at {}", now.plus(CLAIM_LEASE))),
         "{err}"
     );
-    let err = store.cancel(&id, "ops", None, almost).await.unwrap_err();
+    let err = store
+        .cancel(&id, "ops", None, None, almost)
+        .await
+        .unwrap_err();
     assert!(matches!(err, StoreError::ClaimedByOther { .. }), "{err}");
     // The claimant may still deliver it by claiming again.
     store
@@ -341,7 +357,7 @@ async fn a_claim_blocks_others_only_until_its_lease_passes() {
     // Past carol's lease, `cancel` releases the request and clears the claim.
     let later = released.plus(CLAIM_LEASE);
     let cancelled = store
-        .cancel(&id, "ops", Some("stuck"), later)
+        .cancel(&id, "ops", None, Some("stuck"), later)
         .await
         .unwrap();
     assert_eq!(cancelled.status, Status::Cancelled);
@@ -369,6 +385,7 @@ async fn another_link_takes_over_a_link_claim_only_past_its_lease() {
         by: "approval link".into(),
         at,
         comment: None,
+        proof: None,
     };
     store
         .claim_by_link(&id, &by_link(Outcome::Approved, now), &links.approve, now)
@@ -440,4 +457,18 @@ async fn the_deadline_never_erases_a_claim() {
     assert_eq!(expired.status, Status::Expired);
     // Again: already expired is a success.
     store.expire_unclaimed(&unclaimed, now).await.unwrap();
+}
+
+/// What a decider's final write records.
+fn closing<'a>(
+    status: Status,
+    decided_by: Option<&'a str>,
+    decided_at: Timestamp,
+    comment: Option<&'a str>,
+) -> hitl_contract::Closing<'a> {
+    hitl_contract::Closing {
+        decided_by,
+        comment,
+        ..hitl_contract::Closing::nobody(status, decided_at)
+    }
 }

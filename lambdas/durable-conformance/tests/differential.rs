@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_lambda::types::{ErrorObject, InvocationType};
 use aws_smithy_types::Blob;
-use hitl_e2e::{local_ports, report, sdk_config, unique_id};
+use hitl_e2e::{hitl_as, local_ports, report, sdk_config, unique_id, wait_for_show};
 use serde_json::{json, Value};
 
 /// A Rust runtime under judgement: the conformance function built on it,
@@ -106,6 +106,9 @@ enum Drive {
     /// after the execution has suspended again since the last answer, so
     /// the number of invocations does not depend on timing.
     Answer(&'static [&'static str]),
+    /// `hitl approve`, by one of the local stack's people: the approval
+    /// workflows count only decisions whose sender they verify.
+    Approve(&'static str),
 }
 
 /// How a scenario's histories are compared.
@@ -132,7 +135,7 @@ const SCENARIOS: [(&str, Drive, Order); 14] = [
     ("wait_for_callback", Drive::Succeed, Order::Strict),
     // The approval workflow itself: lambdas/approval-workflow against its
     // Python twin, on the same table.
-    ("approval", Drive::Succeed, Order::Strict),
+    ("approval", Drive::Approve("bob"), Order::Strict),
     // The shapes of what comes next: a reminder timer raced against the
     // decision (each side winning once), approver quorum, and an approval
     // called from another workflow.
@@ -297,7 +300,8 @@ impl Harness {
         }
     }
 
-    async fn drive(&self, arn: &str, drive: Drive) {
+    async fn drive(&self, run: &Run, drive: Drive) {
+        let arn = run.arn.as_str();
         match drive {
             Drive::Nothing => {}
             Drive::Answer(names) => {
@@ -314,6 +318,18 @@ impl Harness {
                         .await
                         .unwrap();
                 }
+            }
+            Drive::Approve(person) => {
+                self.callback_after(arn, None, 0).await;
+                let id = run.name.clone();
+                tokio::task::spawn_blocking(move || {
+                    wait_for_show(&id, "PENDING with a callback", |v| {
+                        v["record"]["callback_id"].is_string()
+                    });
+                    hitl_as(person, &["approve", &id]).ok();
+                })
+                .await
+                .unwrap();
             }
             Drive::Succeed => {
                 let (callback_id, _) = self.callback_after(arn, None, 0).await;
@@ -506,7 +522,7 @@ async fn histories_match_the_official_python_sdk() {
     for (workflow, drive, order, python, rust) in &scenarios {
         // The executions already run side by side: drive them one by one.
         for run in std::iter::once(python).chain(rust.iter().flatten()) {
-            harness.drive(&run.arn, *drive).await;
+            harness.drive(run, *drive).await;
         }
         let (python_end, python_events) = harness.outcome(python, *order).await;
         let mut cells = Vec::new();
@@ -597,8 +613,9 @@ fn untag(value: Value) -> Value {
     }
 }
 
-/// Replaces the side's unique execution name, any timestamp and any random
-/// id (SNS message ids), which differ between runs by nature.
+/// Replaces the side's unique execution name, any timestamp, any random
+/// id (SNS message ids) and a decision's identity proof (a signature over
+/// the time and the request), which differ between runs by nature.
 fn anonymise(value: Value, name: &str) -> Value {
     match value {
         Value::String(text) if text == name => Value::String("<name>".into()),
@@ -609,7 +626,10 @@ fn anonymise(value: Value, name: &str) -> Value {
         }
         Value::Object(map) => Value::Object(
             map.into_iter()
-                .map(|(k, v)| (k, anonymise(v, name)))
+                .map(|(k, v)| match k.as_str() {
+                    "proof" => (k, Value::String("<proof>".into())),
+                    _ => (k, anonymise(v, name)),
+                })
                 .collect(),
         ),
         other => other,

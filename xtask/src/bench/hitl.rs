@@ -3,8 +3,6 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use crate::local::provision::PROFILE;
-
 #[derive(Debug, Clone)]
 pub struct Hitl {
     pub program: PathBuf,
@@ -12,6 +10,8 @@ pub struct Hitl {
     pub cache_dir: PathBuf,
     /// Extra environment, e.g. a DynamoDB endpoint through a counting proxy.
     pub env: Vec<(String, String)>,
+    /// The AWS profile it runs with: whose identity it proves.
+    pub profile: String,
 }
 
 impl Hitl {
@@ -29,7 +29,7 @@ impl Hitl {
     fn prepare(&self, mut command: Command, args: &[&str]) -> Command {
         command
             .args(args)
-            .env("AWS_PROFILE", PROFILE)
+            .env("AWS_PROFILE", &self.profile)
             .env("HITL_CACHE_DIR", &self.cache_dir)
             .env_remove("AWS_REGION")
             .env_remove("AWS_DEFAULT_REGION")
@@ -44,6 +44,14 @@ impl Hitl {
             command.env(key, value);
         }
         command
+    }
+
+    /// The same, run by one of the local stack's people (their profile).
+    pub fn as_person(&self, person: &str) -> Self {
+        Self {
+            profile: hitl_e2e::person_profile(person),
+            ..self.clone()
+        }
     }
 
     /// The same, with some extra environment.

@@ -35,8 +35,9 @@ use crate::paths::{clean_cargo_env, Paths};
 use crate::setup;
 use report::Row;
 
-/// Who decides in the benchmark (`--as`): never a requester, as self-approval is off.
-pub const APPROVER: &str = "bench-approver";
+/// Who decides in the benchmark: one of the local stack's people, through
+/// their own profile; never the requester, as self-approval is off.
+pub const APPROVER: &str = "hitl-bench-approver";
 
 /// The requesters of the benchmark's real requests (one per row).
 const REQUESTERS: [&str; 6] = [
@@ -153,6 +154,7 @@ async fn run_rows(paths: &Paths, ports: &Ports, options: &Options) -> anyhow::Re
         program: release.join("hitl"),
         cache_dir: target_dir(paths).join("bench/hitl-cache"),
         env: Vec::new(),
+        profile: local::provision::PROFILE.to_owned(),
     };
     let ddb = aws_sdk_dynamodb::Client::new(
         &local::sdk_config(format!("http://127.0.0.1:{}", ports.dynamodb)).await,

@@ -68,7 +68,7 @@ pub async fn decide_one(
     for (mine, other) in ours_ids.iter().zip(&theirs_ids) {
         ours.push(
             run_ok(
-                &mut hitl.command(&["approve", mine, "--as", APPROVER]),
+                &mut hitl.as_person(super::APPROVER).command(&["approve", mine]),
                 false,
             )?
             .elapsed,
@@ -89,10 +89,11 @@ pub async fn decide_one(
     if ratio < 8.0 {
         row.note("short of 8×: see the figures");
     }
-    row.note("ours does more: it claims the decision first and records the outcome, 2 DynamoDB writes the AWS CLI pair skips");
+    row.note("ours does more: it claims the decision first, signs an identity proof, and waits until the workflow has verified and recorded it; the AWS CLI pair's callback carries no proof, so the workflow refuses it");
     row.measured = format!(
-        "wall time of `hitl approve ID --as NAME` (read the record, conditional claim, \
-         SendDurableExecutionCallbackSuccess, record the outcome) beside the two AWS CLI processes \
+        "wall time of `hitl approve ID` (read the record, conditional claim, \
+         SendDurableExecutionCallbackSuccess with a signed identity proof, reads until the \
+         workflow records the outcome) beside the two AWS CLI processes \
          an operator runs for the same id (`aws dynamodb get-item` of its callback id, then \
          `aws lambda send-durable-execution-callback-success --result` with the same decision payload), \
          each on its own real pending request whose execution waits on its callback; alternating, \
@@ -210,14 +211,12 @@ pub async fn decide_many(
     let submit_time = submit_started.elapsed();
 
     let ours = run_ok(
-        &mut hitl.command(&[
+        &mut hitl.as_person(super::APPROVER).command(&[
             "approve",
             "--all",
             "--requester",
             ours_requester,
             "--yes",
-            "--as",
-            APPROVER,
             "--output",
             "json",
         ]),

@@ -9,7 +9,7 @@ use super::counting::{describe, difference, total, CountingProxy, Counts};
 use super::hitl::Hitl;
 use super::measure::run_ok;
 use super::report::{human, millis, percentile, Row};
-use super::{seed, APPROVER};
+use super::seed;
 use crate::local::ports::Ports;
 use crate::paths::Paths;
 
@@ -87,7 +87,7 @@ pub async fn timed(
         seed::wait_for_callbacks(ddb, requester, 1).await?;
         let approving = Instant::now();
         run_ok(
-            &mut hitl.command(&["approve", &id, "--as", APPROVER]),
+            &mut hitl.as_person(super::APPROVER).command(&["approve", &id]),
             false,
         )?;
         poll_hitl(
@@ -231,7 +231,7 @@ pub async fn counted(
         seed::wait_for_callbacks(ddb, requester, 1).await?;
         let submitted_cli = cli_proxy.take();
         run_ok(
-            &mut hitl.command(&["approve", &id, "--as", APPROVER]),
+            &mut hitl.as_person(super::APPROVER).command(&["approve", &id]),
             false,
         )?;
         let decided_cli = cli_proxy.take();

@@ -28,6 +28,8 @@ pub fn record(id: &str, requester: &str, status: Status, created_at: Timestamp) 
         amount: Some("1250.00".into()),
         details: None,
         timeout_seconds: Some(7 * 24 * 3600),
+        requester_proof: None,
+        on_behalf_of: None,
     };
     let arn = format!(
         "arn:aws:lambda:us-east-1:123456789012:function:approval-workflow:1/durable-execution/{id}/{id}-0"
@@ -140,9 +142,10 @@ pub async fn pending_of(
             .table_name(TABLE)
             .index_name(STATUS_INDEX)
             .key_condition_expression("#s = :s")
-            .filter_expression("#r = :r")
+            .filter_expression("#r = :r OR #for = :r")
             .expression_attribute_names("#s", attr::STATUS)
             .expression_attribute_names("#r", attr::REQUESTER)
+            .expression_attribute_names("#for", attr::REQUESTED_ON_BEHALF_OF)
             .expression_attribute_values(":s", AttributeValue::S("PENDING".into()))
             .expression_attribute_values(":r", AttributeValue::S(requester.into()))
             .set_exclusive_start_key(start.take())
@@ -257,14 +260,12 @@ pub async fn wait_until_none_pending(
 /// execution keeps waiting on this benchmark's account.
 pub fn approve_leftovers(hitl: &Hitl, requester: &str) -> anyhow::Result<()> {
     measure::run_ok(
-        &mut hitl.command(&[
+        &mut hitl.as_person(super::APPROVER).command(&[
             "approve",
             "--all",
             "--requester",
             requester,
             "--yes",
-            "--as",
-            super::APPROVER,
         ]),
         false,
     )?;

@@ -261,7 +261,9 @@ async fn submit_all(
 }
 
 async fn decide_by_cli(hitl: &Hitl, id: &str) -> Attempt {
-    let command = hitl.command(&["approve", id, "--as", APPROVER, "--output", "json"]);
+    let command = hitl
+        .as_person(super::APPROVER)
+        .command(&["approve", id, "--output", "json"]);
     let output = tokio::process::Command::from(command)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -338,12 +340,14 @@ async fn check(
             last = Some(last.map_or(at, |l: hitl_contract::Timestamp| l.max(at)));
         }
         let expected_by = match winners.first() {
-            Some(Channel::Cli) => Some(APPROVER),
-            Some(Channel::Page) => Some("approval link"),
+            Some(Channel::Cli) => Some(hitl_e2e::principal(APPROVER)),
+            Some(Channel::Page) => Some(hitl_contract::links::LINK_DECIDER.to_owned()),
             None => None,
         };
         if let Some(by) = expected_by {
-            if record.status != Status::Approved || record.decided_by.as_deref() != Some(by) {
+            if record.status != Status::Approved
+                || record.decided_by.as_deref() != Some(by.as_str())
+            {
                 checked.lost += 1;
             }
         }

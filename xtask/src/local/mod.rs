@@ -413,6 +413,11 @@ pub fn function_env(ports: &Ports) -> Vec<(&'static str, String)> {
             env::ALLOW_SELF_APPROVAL,
             provision::ALLOW_SELF_APPROVAL.to_owned(),
         ),
+        (env::VERIFY_DECIDERS, provision::VERIFY_DECIDERS.to_owned()),
+        (
+            env::STS_ENDPOINT,
+            format!("http://127.0.0.1:{}", ports.moto),
+        ),
         (
             "AWS_ENDPOINT_URL_SNS",
             format!("http://127.0.0.1:{}", ports.moto),
@@ -468,7 +473,8 @@ async fn provision_all(paths: &Paths, ports: &Ports) -> anyhow::Result<()> {
     provision::create_signing_key(&aws_sdk_secretsmanager::Client::new(&moto)).await?;
     provision::create_topic(&aws_sdk_sns::Client::new(&moto)).await?;
     let config_file = provision::aws_config_file()?;
-    provision::write_profile(&config_file, ports)?;
+    let people = provision::create_people(paths, ports)?;
+    provision::write_profile(&config_file, ports, &people)?;
     eprintln!(
         "Local stack ready: stack `{}` in account {ACCOUNT}, profile `{}` written to {}.",
         provision::STACK,

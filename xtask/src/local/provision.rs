@@ -42,6 +42,9 @@ pub const DEFAULT_REQUEST_TIMEOUT_SECONDS: &str = "86400";
 /// template.yaml's default `RecordRetentionDays`.
 pub const RECORD_RETENTION_DAYS: &str = "365";
 pub const ALLOW_SELF_APPROVAL: &str = "false";
+/// template.yaml's default `VerifyDeciders`: the workflow checks every
+/// decider's proof at moto's STS.
+pub const VERIFY_DECIDERS: &str = "true";
 /// The link signing key's secret, by name (GetSecretValue takes names too).
 pub const LINK_SIGNING_SECRET: &str = "hitl-link-signing-key";
 pub const NOTIFICATION_TOPIC: &str = "hitl-notifications";
@@ -330,6 +333,7 @@ pub fn local_outputs(ports: &Ports) -> BTreeMap<&'static str, String> {
             MAX_REQUEST_TIMEOUT_SECONDS.to_owned(),
         ),
         (keys::ALLOW_SELF_APPROVAL, ALLOW_SELF_APPROVAL.to_owned()),
+        ("VerifyDeciders", VERIFY_DECIDERS.to_owned()),
     ])
 }
 
@@ -476,8 +480,52 @@ pub fn aws_config_file() -> anyhow::Result<PathBuf> {
 const BEGIN: &str = "# >>> hitl local stack (managed by `cargo xtask local up`) >>>";
 const END: &str = "# <<< hitl local stack <<<";
 
-/// The profile text: region, dummy credentials, and one endpoint per service.
-pub fn profile_text(ports: &Ports) -> String {
+/// One of the local stack's people (`hitl_e2e::PEOPLE`): an IAM user in
+/// moto and its access key.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct Person {
+    pub name: String,
+    pub key_id: String,
+    pub secret: String,
+}
+
+/// Creates the people's IAM users and one access key each in moto, with
+/// boto3 from the local stack's virtualenv (moto's STS then names each key's
+/// user, as STS does).
+pub fn create_people(paths: &crate::paths::Paths, ports: &Ports) -> anyhow::Result<Vec<Person>> {
+    const SCRIPT: &str = r#"
+import json, sys, boto3
+iam = boto3.client("iam", endpoint_url=sys.argv[1], region_name="us-east-1",
+                   aws_access_key_id="local", aws_secret_access_key="local")
+people = []
+for name in sys.argv[2:]:
+    try:
+        iam.create_user(UserName=name)
+    except iam.exceptions.EntityAlreadyExistsException:
+        for old in iam.list_access_keys(UserName=name)["AccessKeyMetadata"]:
+            iam.delete_access_key(UserName=name, AccessKeyId=old["AccessKeyId"])
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    people.append({"name": name, "key_id": key["AccessKeyId"], "secret": key["SecretAccessKey"]})
+print(json.dumps(people))
+"#;
+    let python = paths.venv_bin("python");
+    let output = std::process::Command::new(&python)
+        .args(["-c", SCRIPT, &format!("http://127.0.0.1:{}", ports.moto)])
+        .args(hitl_e2e::PEOPLE)
+        .output()
+        .with_context(|| format!("running {}", python.display()))?;
+    if !output.status.success() {
+        bail!(
+            "creating the local stack's IAM users failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    serde_json::from_slice(&output.stdout).context("reading the IAM users' keys")
+}
+
+/// The profile text: region, dummy credentials, and one endpoint per service;
+/// then one profile per person, with their own keys and the same endpoints.
+pub fn profile_text(ports: &Ports, people: &[Person]) -> String {
     let url = |port: u16| format!("http://127.0.0.1:{port}");
     let endpoints = [
         ("dynamodb", url(ports.dynamodb)),
@@ -500,6 +548,15 @@ pub fn profile_text(ports: &Ports) -> String {
     for (service, endpoint) in endpoints {
         text.push_str(&format!("{service} =\n  endpoint_url = {endpoint}\n"));
     }
+    for person in people {
+        text.push_str(&format!(
+            "\n[profile {}]\nregion = {REGION}\naws_access_key_id = {}\n\
+             aws_secret_access_key = {}\nservices = {PROFILE}\n",
+            hitl_e2e::person_profile(&person.name),
+            person.key_id,
+            person.secret
+        ));
+    }
     text.push_str(END);
     text.push('\n');
     text
@@ -507,7 +564,7 @@ pub fn profile_text(ports: &Ports) -> String {
 
 /// Writes (or rewrites) our managed block in the AWS config file, leaving
 /// everything else in it as it was.
-pub fn write_profile(path: &Path, ports: &Ports) -> anyhow::Result<()> {
+pub fn write_profile(path: &Path, ports: &Ports, people: &[Person]) -> anyhow::Result<()> {
     let existing = std::fs::read_to_string(path).unwrap_or_default();
     let mut kept = String::new();
     let mut inside = false;
@@ -530,7 +587,7 @@ pub fn write_profile(path: &Path, ports: &Ports) -> anyhow::Result<()> {
     if !kept.is_empty() && !kept.ends_with("\n\n") {
         kept.push('\n');
     }
-    kept.push_str(&profile_text(ports));
+    kept.push_str(&profile_text(ports, people));
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
@@ -622,8 +679,13 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(&path, "[profile work]\nregion = eu-west-1\n").unwrap();
         let ports = Ports::from_base(4700);
-        write_profile(&path, &ports).unwrap();
-        write_profile(&path, &Ports::from_base(4800)).unwrap();
+        let bob = Person {
+            name: "bob".into(),
+            key_id: "AKIABOB".into(),
+            secret: "s".into(),
+        };
+        write_profile(&path, &ports, &[]).unwrap();
+        write_profile(&path, &Ports::from_base(4800), &[bob]).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
         assert_eq!(text.matches(BEGIN).count(), 1);
         assert!(text.starts_with("[profile work]\nregion = eu-west-1\n"));
