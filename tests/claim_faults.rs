@@ -1,5 +1,5 @@
 //! Claim faults: a decider dies between its claim and its callback, or
-//! between the callback and its final write, and no decision is lost or
+//! after the service took its callback, and no decision is lost or
 //! stuck. The local front door stops the decision's callback at the chosen
 //! point (see xtask/src/local/faults.rs): it holds `hitl`'s request while the
 //! test kills `hitl` (SIGKILL), or kills the approval page's function.
@@ -268,8 +268,9 @@ async fn a_decider_killed_between_claim_and_final_write_loses_nothing() {
     ends.push((point, end));
 
     // 2. `hitl reject` killed after the service took its callback, before
-    //    its final write: the workflow records it; the command again says so.
-    let point = "hitl killed between send and final write";
+    //    it reads the outcome back: the workflow records it; the command again
+    //    says so.
+    let point = "hitl killed after send, before reading the outcome";
     let id = unique_id("claim-cli-after");
     let moved = id.clone();
     blocking(move || submit_and_wait(&moved, &["--timeout", "1h"])).await;
@@ -322,7 +323,7 @@ async fn a_decider_killed_between_claim_and_final_write_loses_nothing() {
 
     // 4. The page's function killed after the service took its callback:
     //    the workflow records it, and the link says it was used for it.
-    let point = "page function killed between send and final write";
+    let point = "page function killed after send, before reading the outcome";
     let (id, link) = submitted_with_link("claim-page-after").await;
     let callback_id = arm(&door, &id, "after", "crash").await;
     press(&link).await;

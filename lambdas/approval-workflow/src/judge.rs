@@ -217,3 +217,184 @@ impl Judge {
 
 /// Who an unverified decision that names nobody is recorded as.
 pub const UNNAMED_DECIDER: &str = "unknown (unverified)";
+
+#[cfg(test)]
+mod tests {
+    use std::time::SystemTime;
+
+    use aws_credential_types::Credentials;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpListener;
+
+    use super::*;
+
+    const BOB: &str = "arn:aws:iam::123456789012:user/bob";
+
+    /// A stand-in for STS on a local port: it answers one request with
+    /// `status` and `body`, and hands back the request it received.
+    async fn sts(status: u16, body: String) -> (String, tokio::task::JoinHandle<String>) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let endpoint = format!("http://{}", listener.local_addr().unwrap());
+        let served = tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut request = Vec::new();
+            let mut buf = [0; 4096];
+            while !String::from_utf8_lossy(&request).ends_with(BODY) {
+                let n = socket.read(&mut buf).await.unwrap();
+                assert!(n > 0, "the request ended early");
+                request.extend_from_slice(&buf[..n]);
+            }
+            let answer = format!(
+                "HTTP/1.1 {status} X\r\ncontent-type: text/xml\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            socket.write_all(answer.as_bytes()).await.unwrap();
+            String::from_utf8_lossy(&request).into_owned()
+        });
+        (endpoint, served)
+    }
+
+    fn answer(arn: &str) -> String {
+        format!(
+            "<GetCallerIdentityResponse><GetCallerIdentityResult><Arn>{arn}</Arn>\
+             <UserId>AIDA</UserId><Account>123456789012</Account></GetCallerIdentityResult>\
+             </GetCallerIdentityResponse>"
+        )
+    }
+
+    fn judge(endpoint: &str) -> Judge {
+        Judge {
+            verification: Verification::On(Sts::new(endpoint)),
+            allow_self_approval: false,
+            notifier: None,
+        }
+    }
+
+    /// A decision as `hitl approve` sends it, signed for `endpoint`.
+    fn approval(endpoint: &str, id: &str) -> DecisionPayload {
+        let credentials = Credentials::new("AKIDBOB", "secret", None, None, "test");
+        let proof = IdentityProof::sign(
+            &credentials,
+            "us-east-1",
+            endpoint,
+            Purpose::Decide(id, Outcome::Approved),
+            SystemTime::now(),
+        )
+        .unwrap();
+        let payload = serde_json::json!({
+            "outcome": "APPROVED",
+            "decided_by": "someone-else",
+            "proof": DecisionProof::Sts(proof),
+        });
+        DecisionPayload::from_callback(Outcome::Approved, Some(&payload.to_string()), None)
+    }
+
+    #[tokio::test]
+    async fn the_decider_is_whom_sts_names_not_whom_the_payload_names() {
+        let (endpoint, served) = sts(200, answer(BOB)).await;
+        let verdict = judge(&endpoint)
+            .decision(
+                "apr-1",
+                "alice",
+                &approval(&endpoint, "apr-1"),
+                Timestamp::now(),
+            )
+            .await
+            .unwrap();
+        let Verdict::Accepted(accepted) = verdict else {
+            panic!("refused: {verdict:?}");
+        };
+        assert_eq!(accepted.decided_by, BOB);
+        assert_eq!(accepted.evidence, Evidence::Sts);
+        let request = served.await.unwrap();
+        assert!(request.starts_with("POST / "), "{request}");
+        assert!(
+            request.contains("x-hitl-binding: decide:apr-1:APPROVED"),
+            "{request}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_signature_sts_refuses_is_a_recorded_refusal() {
+        let refusal = "<ErrorResponse><Error><Type>Sender</Type><Code>SignatureDoesNotMatch</Code>\
+                       <Message>The request signature we calculated does not match</Message>\
+                       </Error></ErrorResponse>";
+        let (endpoint, _served) = sts(403, refusal.into()).await;
+        let verdict = judge(&endpoint)
+            .decision(
+                "apr-1",
+                "alice",
+                &approval(&endpoint, "apr-1"),
+                Timestamp::now(),
+            )
+            .await
+            .unwrap();
+        let Verdict::Refused(refused) = verdict else {
+            panic!("accepted: {verdict:?}");
+        };
+        assert!(
+            refused.reason.contains("SignatureDoesNotMatch"),
+            "{refused:?}"
+        );
+        assert_eq!(refused.claimed_by.as_deref(), Some("someone-else"));
+        assert_eq!(refused.principal, None);
+    }
+
+    #[tokio::test]
+    async fn sts_throttling_is_retried_not_refused() {
+        let busy = "<ErrorResponse><Error><Code>Throttling</Code><Message>Rate exceeded</Message>\
+                    </Error></ErrorResponse>";
+        let (endpoint, _served) = sts(400, busy.into()).await;
+        let err = judge(&endpoint)
+            .decision(
+                "apr-1",
+                "alice",
+                &approval(&endpoint, "apr-1"),
+                Timestamp::now(),
+            )
+            .await
+            .unwrap_err();
+        assert!(err.is_transient(), "{err}");
+    }
+
+    #[tokio::test]
+    async fn the_requester_approving_is_refused_whatever_the_letter_case() {
+        let (endpoint, _served) = sts(200, answer(BOB)).await;
+        let verdict = judge(&endpoint)
+            .decision(
+                "apr-1",
+                "arn:aws:iam::123456789012:user/BOB",
+                &approval(&endpoint, "apr-1"),
+                Timestamp::now(),
+            )
+            .await
+            .unwrap();
+        let Verdict::Refused(refused) = verdict else {
+            panic!("accepted: {verdict:?}");
+        };
+        assert_eq!(refused.principal.as_deref(), Some(BOB));
+        assert!(refused.reason.contains("self-approval"), "{refused:?}");
+    }
+
+    #[tokio::test]
+    async fn a_proof_for_another_request_is_refused_before_sts_is_asked() {
+        // Nothing listens here: the judge must not need STS to refuse.
+        let endpoint = "http://127.0.0.1:9";
+        let verdict = judge(endpoint)
+            .decision(
+                "apr-2",
+                "alice",
+                &approval(endpoint, "apr-1"),
+                Timestamp::now(),
+            )
+            .await
+            .unwrap();
+        let Verdict::Refused(refused) = verdict else {
+            panic!("accepted: {verdict:?}");
+        };
+        assert!(
+            refused.reason.contains("decide:apr-2:APPROVED"),
+            "{refused:?}"
+        );
+    }
+}

@@ -4,7 +4,7 @@
 //! reaches the service: the points where a Lambda can die.
 //!
 //! It sees every callback a decider sends, too, so it can stop one at the
-//! points where a decider can die between its claim and its final write:
+//! points where a decider can die between its claim and reading the outcome:
 //! before the callback reaches the service, or after the service recorded
 //! it but before the decider sees the answer. There it either holds the
 //! request (the test then kills the decider, e.g. `hitl`) or kills the
