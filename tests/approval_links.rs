@@ -111,7 +111,7 @@ async fn an_approver_approves_in_a_real_browser_once_whatever_they_press_next() 
     .await;
     let browser = Browser::start().await;
 
-    // A second tab opened the reject link before anyone decided.
+    // A second tab opened the same link before anyone decided.
     let first_tab = browser.client.window().await.expect("the window");
     let second_tab = browser
         .client
@@ -124,7 +124,7 @@ async fn an_approver_approves_in_a_real_browser_once_whatever_they_press_next() 
         .switch_to_window(second_tab.clone())
         .await
         .unwrap();
-    browser.open(&request.reject).await;
+    browser.open(&request.approve).await;
     browser
         .client
         .switch_to_window(first_tab.clone())
@@ -146,7 +146,8 @@ async fn an_approver_approves_in_a_real_browser_once_whatever_they_press_next() 
             "PENDING",
         ],
     );
-    assert!(browser.has("button.approve").await && browser.has("button.reject").await);
+    // An approve link can only approve: the other action takes the other link.
+    assert!(browser.has("button.approve").await && !browser.has("button.reject").await);
     let mut shots = vec![browser.screenshot("approval-page-desktop-before").await];
     browser.resize(PHONE).await;
     shots.push(browser.screenshot("approval-page-phone-before").await);
@@ -190,8 +191,8 @@ async fn an_approver_approves_in_a_real_browser_once_whatever_they_press_next() 
     );
     assert!(!browser.has("form").await);
 
-    // The tab opened earlier still shows both buttons: pressing Approve
-    // again is refused, and the page reopened shows who decided.
+    // The tab opened earlier still shows the form: pressing Approve again
+    // is refused, and the page reopened shows who decided.
     browser.client.switch_to_window(second_tab).await.unwrap();
     assert!(browser.has("button.approve").await);
     browser.press("button.approve").await;
@@ -231,9 +232,8 @@ async fn an_approver_rejects_in_a_real_browser() {
     let browser = Browser::start().await;
     browser.open(&request.reject).await;
     assert_says(&browser.text().await, &["Drop the legacy index", "Reject"]);
-    // The reject link's own button comes first.
-    let page = browser.client.source().await.expect("the page's source");
-    assert!(page.find("class=\"reject\"") < page.find("class=\"approve\""));
+    // A reject link can only reject.
+    assert!(browser.has("button.reject").await && !browser.has("button.approve").await);
     browser.type_into("#comment", "not during the freeze").await;
     browser.press("button.reject").await;
     assert_says(

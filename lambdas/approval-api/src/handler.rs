@@ -137,7 +137,7 @@ impl ApprovalPages {
                 "This page needs the link from an approval notification; copy the whole link into your browser.",
             );
         };
-        let (key, token) = match self.check(&text, now).await {
+        let (_, token) = match self.check(&text, now).await {
             Ok(checked) => checked,
             Err(page) => return page,
         };
@@ -150,14 +150,11 @@ impl ApprovalPages {
         if let Some(page) = closed_page(&record, &hash, token.action, Visit::Opened, now) {
             return page;
         }
-        let sibling = key.sign(&token.sibling());
-        let (approve, reject) = match token.action {
-            Outcome::Approved => (text.as_str(), sibling.as_str()),
-            Outcome::Rejected => (sibling.as_str(), text.as_str()),
-        };
+        // A link decides only its own action: the page never mints the
+        // other one (that takes the notification's other link).
         Page::new(
             StatusCode::OK,
-            page::decision_form(&record, token.action, approve, reject, now),
+            page::decision_form(&record, token.action, &text, now),
         )
     }
 
@@ -644,7 +641,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn get_shows_the_request_escaped_with_both_buttons_and_writes_nothing() {
+    async fn get_shows_the_request_escaped_with_its_own_button_and_writes_nothing() {
         let (record, approve, reject) = pending("<script>alert('x')</script> deploy");
         let read = get(&record);
         let pages = pages(&[&read], &[]);
@@ -663,10 +660,15 @@ mod tests {
             !body.contains("<script") && !body.contains("<img"),
             "{body}"
         );
-        // Both buttons, the link's own action first, each with its own token.
-        let approve_at = body.find(&format!("value=\"{approve}\"")).unwrap();
-        let reject_at = body.find(&format!("value=\"{reject}\"")).unwrap();
-        assert!(approve_at < reject_at);
+        // Only the link's own action, with its own token: the page never
+        // offers the other one.
+        assert!(body.contains(&format!(
+            "class=\"approve\" type=\"submit\" name=\"token\" value=\"{approve}\""
+        )));
+        assert!(
+            !body.contains(&reject) && !body.contains("class=\"reject\""),
+            "{body}"
+        );
         assert!(body.contains("<form method=\"post\">"));
         let headers = response.headers();
         assert_eq!(headers["cache-control"], "no-store");
@@ -680,11 +682,21 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn the_reject_link_puts_reject_first() {
+    async fn the_reject_link_offers_only_reject() {
         let (record, approve, reject) = pending("t");
         let read = get(&record);
         let body = html(&pages(&[&read], &[]).handle(get_request(&reject)).await);
-        assert!(body.find(&reject).unwrap() < body.find(&approve).unwrap());
+        assert!(body.contains(&format!(
+            "class=\"reject\" type=\"submit\" name=\"token\" value=\"{reject}\""
+        )));
+        assert!(
+            !body.contains(&approve) && !body.contains("class=\"approve\""),
+            "{body}"
+        );
+        assert!(
+            body.contains("use the Approve link in the same notification"),
+            "{body}"
+        );
     }
 
     #[tokio::test]

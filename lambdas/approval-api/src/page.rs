@@ -121,35 +121,31 @@ fn details(record: &ApprovalRecord, now: Timestamp) -> String {
     html
 }
 
-/// The page behind a link: the request, and a form that decides it. The
-/// link's own action comes first; both buttons carry their own signed token.
+/// The page behind a link: the request, and a form that decides it with the
+/// link's own action only (its button carries the link's token).
 pub fn decision_form(
     record: &ApprovalRecord,
     action: Outcome,
-    approve_token: &str,
-    reject_token: &str,
+    token: &str,
     now: Timestamp,
 ) -> String {
-    let approve = format!(
-        "<button class=\"approve\" type=\"submit\" name=\"token\" value=\"{}\">Approve</button>",
-        escape(approve_token)
-    );
-    let reject = format!(
-        "<button class=\"reject\" type=\"submit\" name=\"token\" value=\"{}\">Reject</button>",
-        escape(reject_token)
-    );
-    let buttons = match action {
-        Outcome::Approved => format!("{approve}{reject}"),
-        Outcome::Rejected => format!("{reject}{approve}"),
+    let (class, label, other) = match action {
+        Outcome::Approved => ("approve", "Approve", "Reject"),
+        Outcome::Rejected => ("reject", "Reject", "Approve"),
     };
     let body = format!(
         "{}<form method=\"post\">\
          <p><label for=\"comment\">Comment (optional)</label>\
          <textarea id=\"comment\" name=\"comment\" rows=\"3\" maxlength=\"{}\"></textarea></p>\
-         {buttons}</form>\
-         <p class=\"note\">Nothing is decided until you press a button. Each link works once.</p>",
+         <button class=\"{class}\" type=\"submit\" name=\"token\" value=\"{}\">{label}</button></form>\
+         <p class=\"note\">Nothing is decided until you press the button. This link can only \
+         {action_word}; to {other_word} instead, use the {other} link in the same notification. \
+         Each link works once.</p>",
         details(record, now),
-        hitl_contract::payload::MAX_COMMENT_LEN
+        hitl_contract::payload::MAX_COMMENT_LEN,
+        escape(token),
+        action_word = label.to_lowercase(),
+        other_word = other.to_lowercase(),
     );
     document(&format!("Approval request: {}", record.title), &body)
 }
