@@ -289,18 +289,23 @@ mod tests {
         DecisionPayload::from_callback(Outcome::Approved, Some(&payload.to_string()), None)
     }
 
-    #[tokio::test]
-    async fn the_decider_is_whom_sts_names_not_whom_the_payload_names() {
-        let (endpoint, served) = sts(200, answer(BOB)).await;
-        let verdict = judge(&endpoint)
+    /// Bob's approval of `apr-1`, requested by `requester`, judged with STS
+    /// at `endpoint`.
+    async fn judged(endpoint: &str, requester: &str) -> Result<Verdict, ProofError> {
+        judge(endpoint)
             .decision(
                 "apr-1",
-                "alice",
-                &approval(&endpoint, "apr-1"),
+                requester,
+                &approval(endpoint, "apr-1"),
                 Timestamp::now(),
             )
             .await
-            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn the_decider_is_whom_sts_names_not_whom_the_payload_names() {
+        let (endpoint, served) = sts(200, answer(BOB)).await;
+        let verdict = judged(&endpoint, "alice").await.unwrap();
         let Verdict::Accepted(accepted) = verdict else {
             panic!("refused: {verdict:?}");
         };
@@ -320,15 +325,7 @@ mod tests {
                        <Message>The request signature we calculated does not match</Message>\
                        </Error></ErrorResponse>";
         let (endpoint, _served) = sts(403, refusal.into()).await;
-        let verdict = judge(&endpoint)
-            .decision(
-                "apr-1",
-                "alice",
-                &approval(&endpoint, "apr-1"),
-                Timestamp::now(),
-            )
-            .await
-            .unwrap();
+        let verdict = judged(&endpoint, "alice").await.unwrap();
         let Verdict::Refused(refused) = verdict else {
             panic!("accepted: {verdict:?}");
         };
@@ -345,28 +342,14 @@ mod tests {
         let busy = "<ErrorResponse><Error><Code>Throttling</Code><Message>Rate exceeded</Message>\
                     </Error></ErrorResponse>";
         let (endpoint, _served) = sts(400, busy.into()).await;
-        let err = judge(&endpoint)
-            .decision(
-                "apr-1",
-                "alice",
-                &approval(&endpoint, "apr-1"),
-                Timestamp::now(),
-            )
-            .await
-            .unwrap_err();
+        let err = judged(&endpoint, "alice").await.unwrap_err();
         assert!(err.is_transient(), "{err}");
     }
 
     #[tokio::test]
     async fn the_requester_approving_is_refused_whatever_the_letter_case() {
         let (endpoint, _served) = sts(200, answer(BOB)).await;
-        let verdict = judge(&endpoint)
-            .decision(
-                "apr-1",
-                "arn:aws:iam::123456789012:user/BOB",
-                &approval(&endpoint, "apr-1"),
-                Timestamp::now(),
-            )
+        let verdict = judged(&endpoint, "arn:aws:iam::123456789012:user/BOB")
             .await
             .unwrap();
         let Verdict::Refused(refused) = verdict else {
