@@ -174,8 +174,8 @@ fn shell_loop(aws: &AwsCli, requester: &str) -> std::process::Command {
         r##"set -e
 aws() {{ "$AWS_CLI" "$@"; }}
 aws dynamodb query --table-name {table} --index-name {index} \
-  --key-condition-expression '#s = :s' --filter-expression '#r = :r' \
-  --expression-attribute-names '{{"#s":"status","#r":"requester"}}' \
+  --key-condition-expression '#s = :s' --filter-expression '#r = :r OR #for = :r' \
+  --expression-attribute-names '{{"#s":"status","#r":"requester","#for":"requested_on_behalf_of"}}' \
   --expression-attribute-values '{{":s":{{"S":"PENDING"}},":r":{{"S":"{requester}"}}}}' \
   --query 'Items[].callback_id.S' --output text | tr '\t' '\n' |
 while read -r callback; do
@@ -251,9 +251,15 @@ pub async fn decide_many(
     if ratio < 20.0 {
         row.note("short of 20×: see the figures");
     }
+    row.note(
+        "ours ends when the workflow has verified and recorded every decision (the local stack's \
+         workflow takes them one invocation each); the loop's unproven callbacks are refused by \
+         the workflow, and it waits for none of them",
+    );
     row.measured = format!(
         "wall time of one `hitl approve --all --requester R --yes` over {count} real pending requests \
-         (each execution waiting on its callback; 8 at a time, each claimed, sent and recorded) beside \
+         (each execution waiting on its callback; 8 at a time, each claimed, sent with a signed \
+         identity proof and read back once the workflow has verified and recorded it) beside \
          a bash loop an operator would write: `aws dynamodb query` for the pending callback ids, then \
          `aws lambda send-durable-execution-callback-success` per request, run on {sample} other real \
          requests; theirs = query time + {count} × (loop − query) / {sample}. Submitting the {} \
