@@ -1,64 +1,55 @@
-//! Who requested and who decided, through real credential chains: IAM users
-//! in moto, each reaching the stack through `role_arn` + `source_profile`
-//! profiles the way enterprise set-ups do, and STS (moto's) reporting the
-//! principal. No `--requester` and no `--as`: the caller is who their
-//! credentials say.
+//! Who requested and who decided, through real credential chains: the local
+//! stack's IAM users in moto, each reaching the stack through `role_arn` +
+//! `source_profile` profiles the way enterprise set-ups do, and STS (moto's)
+//! reporting the principal. No `--requester` and no `--as`: the caller is
+//! who their credentials say.
 
 use std::path::PathBuf;
 use std::process::Command;
 
-use hitl_e2e::{hitl_command, local_ports, report, unique_id, wait_for_show, Run, PROFILE};
-use serde_json::Value;
-
-const ACCOUNT: &str = "123456789012";
+use hitl_e2e::{
+    hitl_command, local_ports, person_profile, report, unique_id, wait_for_show, Run, ACCOUNT,
+    PEOPLE, PROFILE,
+};
 
 /// An AWS config file of its own: the local stack's (whose `services`
-/// section points every client at the local endpoints), and for each
-/// person a base profile with their IAM user's keys and one profile per
-/// role they assume from it.
+/// section points every client at the local endpoints, and which holds each
+/// person's profile with their IAM user's keys), plus one profile per role a
+/// person assumes from their own.
 struct Profiles {
     file: PathBuf,
 }
 
 impl Profiles {
-    /// Creates the IAM users and roles in moto, with boto3 (the local stack's
-    /// Python SDK), and writes the profiles that use them.
+    /// Creates the roles in moto, with boto3 (the local stack's Python SDK),
+    /// and writes the profiles that assume them. The people are the local
+    /// stack's, whose users and keys `cargo xtask local up` created.
     fn create(people: &[&str], roles: &[&str]) -> Self {
+        assert!(people.iter().all(|p| PEOPLE.contains(p)), "{people:?}");
         let ports = local_ports();
         let moto = format!("http://127.0.0.1:{}", ports["moto"]);
         let script = r#"
 import json, sys, boto3
-moto, people, roles = sys.argv[1], sys.argv[2].split(","), sys.argv[3].split(",")
-iam = boto3.client("iam", endpoint_url=moto, region_name="us-east-1",
+iam = boto3.client("iam", endpoint_url=sys.argv[1], region_name="us-east-1",
                    aws_access_key_id="local", aws_secret_access_key="local")
 trust = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
     "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "sts:AssumeRole"}]})
-for role in roles:
+for role in sys.argv[2].split(","):
     try:
         iam.create_role(RoleName=role, AssumeRolePolicyDocument=trust)
     except iam.exceptions.EntityAlreadyExistsException:
         pass
-keys = {}
-for person in people:
-    try:
-        iam.create_user(UserName=person)
-    except iam.exceptions.EntityAlreadyExistsException:
-        pass
-    key = iam.create_access_key(UserName=person)["AccessKey"]
-    keys[person] = [key["AccessKeyId"], key["SecretAccessKey"]]
-print(json.dumps(keys))
 "#;
         let python = repo().join(".local-stack/venv/bin/python");
         let output = Command::new(&python)
-            .args(["-c", script, &moto, &people.join(","), &roles.join(",")])
+            .args(["-c", script, &moto, &roles.join(",")])
             .output()
             .unwrap_or_else(|e| panic!("running {}: {e}", python.display()));
         assert!(
             output.status.success(),
-            "creating IAM users: {}",
+            "creating IAM roles: {}",
             String::from_utf8_lossy(&output.stderr)
         );
-        let keys: Value = serde_json::from_slice(&output.stdout).expect("keys as JSON");
 
         let local = std::env::var_os("AWS_CONFIG_FILE")
             .map(PathBuf::from)
@@ -70,15 +61,11 @@ print(json.dumps(keys))
             .unwrap_or_else(|e| panic!("reading {}: {e}", local.display()));
         text.push('\n');
         for person in people {
-            let [id, secret] = [&keys[person][0], &keys[person][1]].map(|v| v.as_str().unwrap());
-            text.push_str(&format!(
-                "[profile identity-{person}]\nregion = us-east-1\naws_access_key_id = {id}\n\
-                 aws_secret_access_key = {secret}\nservices = {PROFILE}\n\n"
-            ));
+            let source = person_profile(person);
             for role in roles {
                 text.push_str(&format!(
                     "[profile {person}-{role}]\nregion = us-east-1\n\
-                     role_arn = arn:aws:iam::{ACCOUNT}:role/{role}\nsource_profile = identity-{person}\n\
+                     role_arn = arn:aws:iam::{ACCOUNT}:role/{role}\nsource_profile = {source}\n\
                      services = {PROFILE}\n\n"
                 ));
             }

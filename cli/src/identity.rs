@@ -133,6 +133,70 @@ impl ProvideCredentials for StableRoleSession {
     }
 }
 
+/// The caller of a command: their principal, as STS reports it, and the
+/// credentials that sign their proofs of identity for the workflow (see
+/// `hitl_contract::proof`).
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub arn: String,
+    credentials: aws_credential_types::Credentials,
+    region: String,
+    sts_endpoint: String,
+}
+
+impl Caller {
+    pub async fn of(config: &SdkConfig) -> anyhow::Result<Self> {
+        use anyhow::Context;
+        let out = aws_sdk_sts::Client::new(config)
+            .get_caller_identity()
+            .send()
+            .await
+            .map_err(|e| anyhow::anyhow!(hitl_contract::sdk_error::summary(&e)))
+            .context("asking STS who you are (check your AWS credentials with `hitl doctor`)")?;
+        let arn = out
+            .arn
+            .context("STS returned no ARN for your identity; check your AWS credentials")?;
+        let credentials = config
+            .credentials_provider()
+            .context("no AWS credentials are configured")?
+            .provide_credentials()
+            .await
+            .context("loading your AWS credentials to sign a proof of identity")?;
+        let region = config
+            .region()
+            .map(|r| r.as_ref().to_owned())
+            .context("no AWS region is configured; pass --region or set AWS_REGION")?;
+        Ok(Self {
+            arn,
+            credentials,
+            sts_endpoint: sts_endpoint(config, &region),
+            region,
+        })
+    }
+
+    /// A proof, for the workflow, that this caller asks for `purpose`.
+    pub fn prove(
+        &self,
+        purpose: hitl_contract::proof::Purpose<'_>,
+    ) -> anyhow::Result<hitl_contract::proof::IdentityProof> {
+        hitl_contract::proof::IdentityProof::sign(
+            &self.credentials,
+            &self.region,
+            &self.sts_endpoint,
+            purpose,
+            std::time::SystemTime::now(),
+        )
+        .map_err(|e| anyhow::anyhow!("signing a proof of identity failed: {e}"))
+    }
+}
+
+/// The STS endpoint the stack's workflow trusts: the one the AWS config
+/// names for STS (the local stack's), else the regional one.
+fn sts_endpoint(config: &SdkConfig, region: &str) -> String {
+    crate::stack_cache::custom_endpoint(config, "STS")
+        .unwrap_or_else(|| hitl_contract::proof::regional_endpoint(region))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -207,75 +271,4 @@ mod tests {
         assert_eq!(with("mfa_serial = arn:aws:iam::1:mfa/alice"), None);
         assert_eq!(profile("[profile p]\nregion = us-east-1\n"), None);
     }
-}
-
-/// The caller of a command: their principal, as STS reports it, and the
-/// credentials that sign their proofs of identity for the workflow (see
-/// `hitl_contract::proof`).
-#[derive(Debug, Clone)]
-pub struct Caller {
-    pub arn: String,
-    credentials: aws_credential_types::Credentials,
-    region: String,
-    sts_endpoint: String,
-}
-
-impl Caller {
-    pub async fn of(config: &SdkConfig) -> anyhow::Result<Self> {
-        use anyhow::Context;
-        let out = aws_sdk_sts::Client::new(config)
-            .get_caller_identity()
-            .send()
-            .await
-            .map_err(|e| anyhow::anyhow!(hitl_contract::sdk_error::summary(&e)))
-            .context("asking STS who you are (check your AWS credentials with `hitl doctor`)")?;
-        let arn = out
-            .arn
-            .context("STS returned no ARN for your identity; check your AWS credentials")?;
-        let credentials = config
-            .credentials_provider()
-            .context("no AWS credentials are configured")?
-            .provide_credentials()
-            .await
-            .context("loading your AWS credentials to sign a proof of identity")?;
-        let region = config
-            .region()
-            .map(|r| r.as_ref().to_owned())
-            .context("no AWS region is configured; pass --region or set AWS_REGION")?;
-        Ok(Self {
-            arn,
-            credentials,
-            sts_endpoint: sts_endpoint(config, &region),
-            region,
-        })
-    }
-
-    /// A proof, for the workflow, that this caller asks for `purpose`.
-    pub fn prove(
-        &self,
-        purpose: hitl_contract::proof::Purpose<'_>,
-    ) -> anyhow::Result<hitl_contract::proof::IdentityProof> {
-        hitl_contract::proof::IdentityProof::sign(
-            &self.credentials,
-            &self.region,
-            &self.sts_endpoint,
-            purpose,
-            std::time::SystemTime::now(),
-        )
-        .map_err(|e| anyhow::anyhow!("signing a proof of identity failed: {e}"))
-    }
-}
-
-/// The STS endpoint the stack's workflow trusts: the one the AWS config
-/// names for STS (the local stack's), else the regional one.
-fn sts_endpoint(config: &SdkConfig, region: &str) -> String {
-    let key = aws_types::service_config::ServiceConfigKey::builder()
-        .service_id("STS")
-        .env("AWS_ENDPOINT_URL")
-        .profile("endpoint_url")
-        .build();
-    key.ok()
-        .and_then(|key| config.service_config()?.load_config(key))
-        .or_else(|| config.endpoint_url().map(str::to_owned))
-        .unwrap_or_else(|| hitl_contract::proof::regional_endpoint(region))
 }

@@ -452,25 +452,15 @@ async fn record_deadline(
         }
         let written = match &record.claim {
             Some(claim) if claim.at < record.expires_at => {
-                let decision = DecisionPayload {
-                    outcome: claim.outcome,
-                    decided_by: Some(claim.by.clone()),
-                    decided_at: Some(claim.at),
-                    comment: claim.comment.clone(),
-                    proof: claim.proof.clone(),
-                    on_behalf_of: None,
-                };
+                let decision = DecisionPayload::claimed(claim);
                 match judge.decision(id, requester, &decision, now).await? {
                     Verdict::Accepted(accepted) => {
-                        let closing = Closing {
-                            status: claim.outcome.status(),
-                            decided_by: Some(&accepted.decided_by),
+                        // Decided when claimed, not when the deadline woke us.
+                        let accepted = Accepted {
                             decided_at: claim.at,
-                            comment: claim.comment.as_deref(),
-                            evidence: Some(accepted.evidence),
-                            on_behalf_of: None,
+                            ..accepted
                         };
-                        store.finish(id, &closing).await
+                        record_decision(store, id, &accepted, &decision).await
                     }
                     Verdict::Refused(refusal) => {
                         store.record_refusal(id, &refusal).await?;

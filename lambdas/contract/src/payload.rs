@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::proof::{DecisionProof, IdentityProof};
-use crate::record::{Outcome, Status};
+use crate::record::{Claim, Outcome, Status};
 use crate::timestamp::Timestamp;
 
 /// A request's lifetime when the submitter names none.
@@ -246,6 +246,19 @@ struct LooseDecision {
 }
 
 impl DecisionPayload {
+    /// The decision a claim stands for, as its claimant would have sent it
+    /// (the workflow judges it at the deadline when it was never sent).
+    pub fn claimed(claim: &Claim) -> Self {
+        DecisionPayload {
+            outcome: claim.outcome,
+            decided_by: Some(claim.by.clone()),
+            proof: claim.proof.clone(),
+            on_behalf_of: None,
+            decided_at: Some(claim.at),
+            comment: claim.comment.clone(),
+        }
+    }
+
     /// Reads the payload a callback delivered. The outcome is set by which
     /// callback arrived (success or failure), never by the payload, so a
     /// payload cannot turn a failure callback into an approval.

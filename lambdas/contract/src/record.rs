@@ -246,16 +246,21 @@ impl Evidence {
     }
 }
 
-impl FromStr for Evidence {
-    type Err = RecordError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        [Evidence::Sts, Evidence::ApprovalLink, Evidence::Unverified]
-            .into_iter()
-            .find(|e| e.as_str() == s)
-            .ok_or_else(|| RecordError::Invalid {
-                attribute: attr::REQUESTER_EVIDENCE,
-                reason: format!("unknown evidence `{s}`"),
+impl Evidence {
+    /// The evidence stored in `item`'s attribute `name`, if any; an unknown
+    /// value is an error naming that attribute.
+    fn read(item: &Item, name: &'static str) -> Result<Option<Self>, RecordError> {
+        optional_s(item, name)?
+            .map(|text| {
+                [Evidence::Sts, Evidence::ApprovalLink, Evidence::Unverified]
+                    .into_iter()
+                    .find(|e| e.as_str() == text)
+                    .ok_or_else(|| RecordError::Invalid {
+                        attribute: name,
+                        reason: format!("unknown evidence `{text}`"),
+                    })
             })
+            .transpose()
     }
 }
 
@@ -469,14 +474,9 @@ impl ApprovalRecord {
             }),
         };
         let audit = Audit {
-            requester_evidence: optional_s(item, attr::REQUESTER_EVIDENCE)?
-                .map(|e| e.parse())
-                .transpose()?
-                .unwrap_or_default(),
+            requester_evidence: Evidence::read(item, attr::REQUESTER_EVIDENCE)?.unwrap_or_default(),
             requested_on_behalf_of: optional_s(item, attr::REQUESTED_ON_BEHALF_OF)?,
-            decision_evidence: optional_s(item, attr::DECISION_EVIDENCE)?
-                .map(|e| e.parse())
-                .transpose()?,
+            decision_evidence: Evidence::read(item, attr::DECISION_EVIDENCE)?,
             decided_on_behalf_of: optional_s(item, attr::DECIDED_ON_BEHALF_OF)?,
             refusals: match item.get(attr::REFUSALS) {
                 None | Some(AttributeValue::Null(_)) => Vec::new(),

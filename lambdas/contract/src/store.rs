@@ -361,6 +361,25 @@ impl ApprovalStore {
         approval_id: &str,
         closing: &Closing<'_>,
     ) -> Result<ApprovalRecord, StoreError> {
+        match self.closing_update(approval_id, closing).send().await {
+            Ok(out) => Ok(ApprovalRecord::from_item(
+                &out.attributes.unwrap_or_default(),
+            )?),
+            Err(err) if is_condition_failure(&err) => {
+                let record = self.fetch(approval_id).await?;
+                if record.status == closing.status {
+                    Ok(record)
+                } else {
+                    Err(StoreError::NotPending(Box::new(record)))
+                }
+            }
+            Err(err) => Err(self.aws_error("UpdateItem", err)),
+        }
+    }
+
+    /// The `UpdateItem` that closes a pending record as `closing` says, its
+    /// claim removed; `cancel` narrows its condition.
+    fn closing_update(&self, approval_id: &str, closing: &Closing<'_>) -> UpdateItemFluentBuilder {
         let mut update = self
             .update_pending(approval_id)
             .expression_attribute_names("#dat", attr::DECIDED_AT)
@@ -398,20 +417,7 @@ impl ApprovalStore {
             }
         }
         let expression = format!("SET {} REMOVE #co, #cby, #cat, #cc, #cp", set.join(", "));
-        match update.update_expression(expression).send().await {
-            Ok(out) => Ok(ApprovalRecord::from_item(
-                &out.attributes.unwrap_or_default(),
-            )?),
-            Err(err) if is_condition_failure(&err) => {
-                let record = self.fetch(approval_id).await?;
-                if record.status == closing.status {
-                    Ok(record)
-                } else {
-                    Err(StoreError::NotPending(Box::new(record)))
-                }
-            }
-            Err(err) => Err(self.aws_error("UpdateItem", err)),
-        }
+        update.update_expression(expression)
     }
 
     /// Adds a refused decision to a pending record's audit trail. A record no
@@ -500,44 +506,22 @@ impl ApprovalStore {
         reason: Option<&str>,
         now: Timestamp,
     ) -> Result<ApprovalRecord, StoreError> {
-        let mut set = "SET #status = :cancelled, #dby = :dby, #dat = :dat".to_owned();
-        let mut update = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(attr::APPROVAL_ID, s(approval_id))
+        let closing = Closing {
+            status: Status::Cancelled,
+            decided_by: Some(by),
+            decided_at: now,
+            comment: reason,
+            evidence: None,
+            on_behalf_of,
+        };
+        // Nobody may be deciding it: no claim, or one past its lease.
+        let update = self
+            .closing_update(approval_id, &closing)
             .condition_expression(
                 "attribute_exists(#id) AND #status = :pending \
                  AND (attribute_not_exists(#co) OR #cat <= :stale)",
             )
-            .expression_attribute_names("#id", attr::APPROVAL_ID)
-            .expression_attribute_names("#status", attr::STATUS)
-            .expression_attribute_names("#dby", attr::DECIDED_BY)
-            .expression_attribute_names("#dat", attr::DECIDED_AT)
-            .expression_attribute_names("#co", attr::CLAIM_OUTCOME)
-            .expression_attribute_names("#cby", attr::CLAIM_BY)
-            .expression_attribute_names("#cat", attr::CLAIM_AT)
-            .expression_attribute_names("#cc", attr::CLAIM_COMMENT)
-            .expression_attribute_names("#cp", attr::CLAIM_PROOF)
-            .expression_attribute_values(":stale", s(now.minus(CLAIM_LEASE).to_string()))
-            .expression_attribute_values(":pending", s(Status::Pending.as_str()))
-            .expression_attribute_values(":cancelled", s(Status::Cancelled.as_str()))
-            .expression_attribute_values(":dby", s(by))
-            .expression_attribute_values(":dat", s(now.to_string()))
-            .return_values(ReturnValue::AllNew);
-        if let Some(reason) = reason {
-            set.push_str(", #comment = :comment");
-            update = update
-                .expression_attribute_names("#comment", attr::COMMENT)
-                .expression_attribute_values(":comment", s(reason));
-        }
-        if let Some(name) = on_behalf_of {
-            set.push_str(", #dob = :dob");
-            update = update
-                .expression_attribute_names("#dob", attr::DECIDED_ON_BEHALF_OF)
-                .expression_attribute_values(":dob", s(name));
-        }
-        let update = update.update_expression(format!("{set} REMOVE #co, #cby, #cat, #cc, #cp"));
+            .expression_attribute_values(":stale", s(now.minus(CLAIM_LEASE).to_string()));
         match update.send().await {
             Ok(out) => Ok(ApprovalRecord::from_item(
                 &out.attributes.unwrap_or_default(),
