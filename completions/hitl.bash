@@ -799,7 +799,7 @@ _hitl() {
             return 0
             ;;
         hitl__subcmd__submit)
-            opts="-o -v -h --title --description --amount --requester --details-file --timeout --id --wait --stack --output --profile --region --refresh --time-format --verbose --help"
+            opts="-o -v -h --title --description --amount --requester --details-file --timeout --approvers --required --id --wait --stack --output --profile --region --refresh --time-format --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -826,6 +826,14 @@ _hitl() {
                     return 0
                     ;;
                 --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --approvers)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --required)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -70,6 +70,7 @@ async fn pending_requests_and_executions_are_cross_checked() {
         amount: None,
         details: None,
         timeout_seconds: Some(3600),
+        policy: None,
         requester_proof: None,
         on_behalf_of: None,
     };

@@ -158,3 +158,63 @@ fn role_sessions_are_the_person_behind_them_on_every_run() {
         pending["record"]["requester"], decided["record"]["decided_by"]
     ));
 }
+
+#[test]
+fn two_runs_of_one_role_profile_are_one_approver_and_two_people_of_one_role_are_two() {
+    let profiles = Profiles::create(&["alice", "bob", "carol", "dave"], &["approvers"]);
+    let id = unique_id("identity-quorum");
+    let role = format!("arn:aws:iam::{ACCOUNT}:role/approvers");
+    let submitted = profiles.hitl(
+        "alice-approvers",
+        &[
+            "submit",
+            "--id",
+            &id,
+            "--title",
+            "Open the firewall to the partner VPC",
+            "--approvers",
+            &role,
+            "--required",
+            "2",
+            "--output",
+            "json",
+        ],
+    );
+    assert_eq!(submitted.code, 0, "{submitted:?}");
+    wait_for_show(&id, "PENDING with a callback", |v| {
+        v["record"]["status"] == "PENDING" && v["record"]["callback_id"].is_string()
+    });
+
+    // Dave's own user is not a session of the role; Alice's session is, but
+    // she asked.
+    let outsider = profiles.hitl(&person_profile("dave"), &["approve", &id]);
+    assert_eq!(outsider.code, 9, "{outsider:?}");
+    let own = profiles.hitl("alice-approvers", &["approve", &id]);
+    assert_eq!(own.code, 9, "{own:?}");
+
+    // Bob twice through the same profile: one approval.
+    for _ in 0..2 {
+        let bob = profiles.hitl("bob-approvers", &["approve", &id, "--output", "json"]);
+        assert_eq!(bob.code, 0, "{bob:?}");
+        assert_eq!(bob.json()["status"], "PENDING", "{bob:?}");
+    }
+    // Carol through the same role is a second person: approved.
+    let carol = profiles.hitl("carol-approvers", &["approve", &id, "--output", "json"]);
+    assert_eq!(carol.code, 0, "{carol:?}");
+    let decided = wait_for_show(&id, "APPROVED", |v| v["record"]["status"] == "APPROVED");
+    let counted: Vec<&str> = decided["record"]["approvals"]
+        .as_array()
+        .expect("approvals")
+        .iter()
+        .filter_map(|a| a["by"].as_str())
+        .collect();
+    assert_eq!(
+        counted,
+        [session("approvers", "bob"), session("approvers", "carol")],
+        "{decided}"
+    );
+    report(format_args!(
+        "identity: 2 of role approvers: bob's two runs counted once, carol's made two; \
+         dave's user and the requester's own session refused"
+    ));
+}

@@ -23,6 +23,7 @@ async fn seed(requester: &str, count: usize) -> Vec<ApprovalRecord> {
             amount: None,
             details: None,
             timeout_seconds: Some(86_400),
+            policy: None,
             requester_proof: None,
             on_behalf_of: None,
         };

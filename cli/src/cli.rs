@@ -134,6 +134,16 @@ pub struct SubmitArgs {
     /// DefaultRequestTimeoutSeconds]
     #[arg(long, value_parser = parse_duration)]
     pub timeout: Option<Duration>,
+    /// Who may decide, comma-separated: principal ARNs, role ARNs (any
+    /// session of the role) and email addresses, all within the stack's
+    /// Approvers [default: the stack's]
+    #[arg(long, value_delimiter = ',', value_name = "APPROVER")]
+    pub approvers: Vec<String>,
+    /// How many distinct approvals close the request; any one rejection
+    /// rejects it [default: the stack's RequiredApprovals, which is also the
+    /// least]
+    #[arg(long, value_name = "N")]
+    pub required: Option<u32>,
     /// The request's id (letters, digits, - and _); generated when absent.
     #[arg(long)]
     pub id: Option<String>,

@@ -49,7 +49,8 @@ pub const TABLE: [(u8, &str); 12] = [
     (
         NOT_ALLOWED,
         "not allowed: the workflow refused the decision (the requester may not approve their \
-         own request, stack parameter `AllowSelfApproval`; or its proof of identity failed)",
+         own request, stack parameter `AllowSelfApproval`; the caller is not among the \
+         request's approvers; or its proof of identity failed)",
     ),
     (REJECTED, "`wait`: the request was rejected"),
     (
@@ -94,7 +95,9 @@ pub fn code_for(err: &anyhow::Error) -> u8 {
             return match e {
                 DecideError::Store(e) => store_code(e).unwrap_or(FAILURE),
                 DecideError::NotReady(_) => NOT_READY,
-                DecideError::SelfApproval { .. } | DecideError::Refused { .. } => NOT_ALLOWED,
+                DecideError::SelfApproval { .. }
+                | DecideError::NotAnApprover { .. }
+                | DecideError::Refused { .. } => NOT_ALLOWED,
                 DecideError::ExecutionClosed(_) => ENDED,
                 DecideError::Undelivered { .. } => FAILURE,
             };
@@ -143,7 +146,7 @@ fn store_code(err: &StoreError) -> Option<u8> {
             Status::Cancelled => ENDED,
             _ => ALREADY_DECIDED,
         },
-        StoreError::Record(_) | StoreError::Aws { .. } => return None,
+        StoreError::Record(_) | StoreError::Changed(_) | StoreError::Aws { .. } => return None,
     })
 }
 

@@ -31,6 +31,7 @@ pub fn record(id: &str, status: Status) -> ApprovalRecord {
         claim: None,
         links: None,
         link_used: None,
+        policy: None,
         ttl: 0,
         audit: Default::default(),
     }

@@ -446,6 +446,12 @@ pub fn records_table(records: &[ApprovalRecord], now: Timestamp, width: Option<u
                     hitl_contract::Outcome::Approved => "APPROVING".to_owned(),
                     hitl_contract::Outcome::Rejected => "REJECTING".to_owned(),
                 },
+                // A quorum request: approvals counted of those needed.
+                (Status::Pending, None) if r.required_approvals() > 1 => format!(
+                    "PENDING {}/{}",
+                    r.audit.approvals.len(),
+                    r.required_approvals()
+                ),
                 (status, _) => status.to_string(),
             };
             vec![
@@ -488,7 +494,9 @@ pub fn record_fields(r: &ApprovalRecord, now: Timestamp) -> Fields {
         )
         .whole("Amount", r.amount.clone().unwrap_or_default())
         .text("Created", stamp(r.created_at, now))
-        .text("Expires", stamp(r.expires_at, now));
+        .text("Expires", stamp(r.expires_at, now))
+        .text("Approvers", approvers(r))
+        .lines("Approvals", approvals(r));
     if let Some(at) = r.decided_at {
         fields.text("Decided", stamp(at, now));
     }
@@ -503,6 +511,53 @@ pub fn record_fields(r: &ApprovalRecord, now: Timestamp) -> Fields {
         .lines("Refused", refusals(r))
         .whole("Execution", r.execution_arn.clone().unwrap_or_default());
     fields
+}
+
+/// Who may decide, and how many approvals close the request.
+fn approvers(r: &ApprovalRecord) -> String {
+    let Some(policy) = &r.policy else {
+        return String::new();
+    };
+    let who = if policy.is_open() {
+        "anyone but the requester".to_owned()
+    } else {
+        policy.approvers.join(", ")
+    };
+    match policy.required {
+        1 => who,
+        n => format!("{n} approvals from {who}"),
+    }
+}
+
+/// The approvals counted, one a line, under how many of how many.
+fn approvals(r: &ApprovalRecord) -> String {
+    if r.audit.approvals.is_empty() {
+        return String::new();
+    }
+    let mut lines = vec![format!(
+        "{} of {} needed",
+        r.audit.approvals.len(),
+        r.required_approvals()
+    )];
+    lines.extend(r.audit.approvals.iter().map(|a| {
+        let note = a
+            .on_behalf_of
+            .as_deref()
+            .map(|n| format!(" (on behalf of {n})"))
+            .unwrap_or_default();
+        let comment = a
+            .comment
+            .as_deref()
+            .map(|c| format!(": {c}"))
+            .unwrap_or_default();
+        format!(
+            "{} {} {}{note}{comment}",
+            a.at,
+            a.by,
+            proven_by(Some(a.evidence))
+        )
+    }));
+    lines.join("\n")
 }
 
 /// How the record knows who asked or decided, in words.
@@ -576,6 +631,7 @@ mod tests {
             claim: None,
             links: None,
             link_used: None,
+            policy: None,
             ttl: 0,
             audit: Default::default(),
         }
@@ -681,6 +737,20 @@ mod tests {
             reason: "it carries no proof of its sender's identity".into(),
         });
         r.comment = Some("Not before the freeze is over".into());
+        r.policy = Some(hitl_contract::ApproverPolicy {
+            approvers: vec![
+                "arn:aws:iam::123456789012:role/Approver".into(),
+                "carol@example.com".into(),
+            ],
+            required: 2,
+        });
+        r.audit.approvals.push(hitl_contract::Approval {
+            by: "arn:aws:iam::123456789012:user/carol@example.com".into(),
+            evidence: Evidence::Sts,
+            at: r.created_at.plus(Duration::from_secs(60)),
+            comment: Some("fine by me".into()),
+            on_behalf_of: None,
+        });
         r.execution_arn = Some("arn:aws:lambda:eu-west-1:123456789012:function:hitl-workflow:7/durable-execution/apr-floor-86412d10/6f0e1d2c-3b4a-5968-7a8b-9c0d1e2f3a4b".into());
         r
     }

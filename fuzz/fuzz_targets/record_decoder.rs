@@ -242,6 +242,7 @@ impl Base {
                 reject: "b".repeat(64),
             }),
             link_used: None,
+            policy: None,
             ttl: 1_803_290_400,
             audit: Default::default(),
         };

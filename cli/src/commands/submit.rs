@@ -7,7 +7,7 @@ use aws_sdk_lambda::error::ProvideErrorMetadata;
 use aws_sdk_lambda::types::InvocationType;
 use aws_smithy_types::Blob;
 use hitl_contract::proof::Purpose;
-use hitl_contract::{ApprovalRecord, StoreError, SubmitRequest};
+use hitl_contract::{ApprovalRecord, ApproverPolicy, StoreError, SubmitRequest};
 use serde::Serialize;
 
 use crate::app::App;
@@ -33,6 +33,7 @@ pub async fn run(app: &App, args: SubmitArgs) -> anyhow::Result<()> {
     // is a note beside it.
     let caller = app.caller().await?;
     let approval_id = args.id.unwrap_or_else(new_approval_id);
+    let policy = policy(args.approvers, args.required);
     let request = SubmitRequest {
         requester_proof: Some(caller.prove(Purpose::Submit(&approval_id))?),
         approval_id,
@@ -42,6 +43,7 @@ pub async fn run(app: &App, args: SubmitArgs) -> anyhow::Result<()> {
         amount: args.amount,
         details,
         timeout_seconds: args.timeout.map(|t| t.as_secs()),
+        policy,
         on_behalf_of: args.requester,
     };
     request.validate(app.stack.max_request_timeout)?;
@@ -196,6 +198,19 @@ fn read_details(path: &Path) -> anyhow::Result<serde_json::Value> {
 }
 
 /// Whether an existing record holds this very request (a retried submit).
+/// The request's own approver policy, when it names one; the workflow
+/// holds it within the stack's.
+fn policy(approvers: Vec<String>, required: Option<u32>) -> Option<ApproverPolicy> {
+    (!approvers.is_empty() || required.is_some()).then(|| ApproverPolicy {
+        approvers: approvers
+            .into_iter()
+            .map(|a| a.trim().to_owned())
+            .filter(|a| !a.is_empty())
+            .collect(),
+        required: required.unwrap_or(1),
+    })
+}
+
 fn same_request(existing: &ApprovalRecord, request: &SubmitRequest) -> bool {
     existing.title == request.title
         && existing.description == request.description
@@ -238,6 +253,7 @@ mod tests {
             amount: None,
             details: None,
             timeout_seconds: Some(3600),
+            policy: None,
             requester_proof: None,
             on_behalf_of: None,
         }

@@ -354,6 +354,11 @@ fn decide_error_page(err: DecideError, hash: &str, action: Outcome, now: Timesta
             "Not allowed",
             "Requesters may not approve their own requests on this deployment.",
         ),
+        DecideError::NotAnApprover { .. } => Page::message(
+            StatusCode::FORBIDDEN,
+            "Not allowed",
+            "This request names its approvers, and this link is not one of theirs.",
+        ),
         DecideError::Refused { reason, .. } => Page::message(
             StatusCode::FORBIDDEN,
             "Not allowed",
@@ -547,6 +552,7 @@ mod tests {
             amount: Some("12.50".into()),
             details: Some(serde_json::json!({"note": "<b>bold</b>"})),
             timeout_seconds: Some(3600),
+            policy: None,
             requester_proof: None,
             on_behalf_of: None,
         };
@@ -893,13 +899,14 @@ mod tests {
 
     #[tokio::test]
     async fn a_cli_decision_that_claimed_first_wins_the_race() {
-        // Read pending, then the CLI's claim lands before ours.
+        // Read pending, then the CLI's claim lands before ours; it is older
+        // than a decision takes to record, so the page does not wait for it.
         let (record, approve, _) = pending("t");
         let mut claimed = record.clone();
         claimed.claim = Some(Claim {
             outcome: Outcome::Rejected,
             by: "bob".into(),
-            at: Timestamp::now(),
+            at: Timestamp::now().minus(std::time::Duration::from_secs(30)),
             comment: None,
             proof: None,
         });

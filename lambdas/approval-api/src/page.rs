@@ -100,6 +100,24 @@ fn details(record: &ApprovalRecord, now: Timestamp) -> String {
     if record.status == Status::Pending {
         row("Expires", &when(record.expires_at, now));
     }
+    if let Some(policy) = &record.policy {
+        if !policy.is_open() {
+            row("Approvers", &policy.approvers.join(", "));
+        }
+        if policy.required > 1 {
+            let counted: Vec<&str> = record
+                .audit
+                .approvals
+                .iter()
+                .map(|a| a.by.as_str())
+                .collect();
+            let mut text = format!("{} of {} needed", counted.len(), policy.required);
+            if !counted.is_empty() {
+                let _ = write!(text, ": {}", counted.join(", "));
+            }
+            row("Approvals", &text);
+        }
+    }
     if let Some(by) = &record.decided_by {
         row("Decided by", by);
     }

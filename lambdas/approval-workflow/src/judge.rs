@@ -14,7 +14,9 @@ use hitl_contract::links::LINK_DECIDER;
 use hitl_contract::proof::{
     read_answer, DecisionProof, IdentityProof, Principal, ProofError, Purpose, BODY,
 };
-use hitl_contract::{DecisionPayload, Evidence, Outcome, Refusal, SubmitRequest, Timestamp};
+use hitl_contract::{
+    Approval, ApproverPolicy, DecisionPayload, Evidence, Outcome, Refusal, SubmitRequest, Timestamp,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::notify::Notifier;
@@ -89,6 +91,32 @@ pub enum Verdict {
     Refused(Refusal),
 }
 
+impl Accepted {
+    /// The approval as the record counts it.
+    pub fn approval(&self, decision: &DecisionPayload) -> Approval {
+        Approval {
+            by: self.decided_by.clone(),
+            evidence: self.evidence,
+            at: self.decided_at,
+            comment: decision.comment.clone(),
+            on_behalf_of: decision.on_behalf_of.clone(),
+        }
+    }
+}
+
+/// Where a request stands when a decision on it arrives: what the judge
+/// holds it against.
+#[derive(Debug, Clone, Copy)]
+pub struct Standing<'a> {
+    pub approval_id: &'a str,
+    pub requester: &'a str,
+    pub policy: &'a ApproverPolicy,
+    /// The approvals counted so far.
+    pub approvals: &'a [Approval],
+    /// The stack's own account, which the policy reads email addresses in.
+    pub account: Option<&'a str>,
+}
+
 /// The requester as the workflow records them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Requester {
@@ -136,15 +164,18 @@ impl Judge {
         }
     }
 
-    /// Whether `decision` on `approval_id` (requested by `requester`) counts.
-    /// A transient failure to ask STS is an `Err`, which the step retries.
+    /// Whether `decision` counts on a request standing as `standing` says:
+    /// its proof holds, its sender is among the request's approvers, is not
+    /// its requester (unless the stack allows self-approval), and has not
+    /// approved it already. A transient failure to ask STS is an `Err`,
+    /// which the step retries.
     pub async fn decision(
         &self,
-        approval_id: &str,
-        requester: &str,
+        standing: Standing<'_>,
         decision: &DecisionPayload,
         now: Timestamp,
     ) -> Result<Verdict, ProofError> {
+        let approval_id = standing.approval_id;
         let refuse = |principal: Option<String>, reason: String| {
             Verdict::Refused(Refusal {
                 at: now,
@@ -183,14 +214,45 @@ impl Judge {
                 (LINK_DECIDER.to_owned(), Evidence::ApprovalLink)
             }
         };
+        let policy = standing.policy;
+        if !policy.is_open() && evidence == Evidence::ApprovalLink {
+            return Ok(refuse(
+                Some(decided_by),
+                "approval links do not say whom they were sent to, and this request names its approvers; decide with `hitl`".into(),
+            ));
+        }
+        if !policy.admits(&decided_by, standing.account) {
+            return Ok(refuse(
+                Some(decided_by),
+                format!(
+                    "its sender is not among the request's approvers ({})",
+                    policy.approvers.join(", ")
+                ),
+            ));
+        }
         if decision.outcome == Outcome::Approved
             && !self.allow_self_approval
             && evidence != Evidence::ApprovalLink
-            && same_person(&decided_by, requester)
+            && same_person(&decided_by, standing.requester)
         {
             return Ok(refuse(
                 Some(decided_by),
                 "its sender requested it, and this stack does not allow self-approval (AllowSelfApproval)".into(),
+            ));
+        }
+        if decision.outcome == Outcome::Approved
+            && standing
+                .approvals
+                .iter()
+                .any(|a| same_person(&a.by, &decided_by))
+        {
+            return Ok(refuse(
+                Some(decided_by),
+                format!(
+                    "its sender's approval is already counted ({} of {} needed)",
+                    standing.approvals.len(),
+                    policy.required
+                ),
             ));
         }
         Ok(Verdict::Accepted(Accepted {
@@ -289,17 +351,109 @@ mod tests {
         DecisionPayload::from_callback(Outcome::Approved, Some(&payload.to_string()), None)
     }
 
+    fn standing<'a>(
+        id: &'a str,
+        requester: &'a str,
+        policy: &'a ApproverPolicy,
+        approvals: &'a [Approval],
+    ) -> Standing<'a> {
+        Standing {
+            approval_id: id,
+            requester,
+            policy,
+            approvals,
+            account: Some("123456789012"),
+        }
+    }
+
     /// Bob's approval of `apr-1`, requested by `requester`, judged with STS
     /// at `endpoint`.
     async fn judged(endpoint: &str, requester: &str) -> Result<Verdict, ProofError> {
+        judged_under(endpoint, requester, &ApproverPolicy::default(), &[]).await
+    }
+
+    async fn judged_under(
+        endpoint: &str,
+        requester: &str,
+        policy: &ApproverPolicy,
+        approvals: &[Approval],
+    ) -> Result<Verdict, ProofError> {
         judge(endpoint)
             .decision(
-                "apr-1",
-                requester,
+                standing("apr-1", requester, policy, approvals),
                 &approval(endpoint, "apr-1"),
                 Timestamp::now(),
             )
             .await
+    }
+
+    #[tokio::test]
+    async fn a_sender_outside_the_requests_approvers_is_refused() {
+        let (endpoint, _served) = sts(200, answer(BOB)).await;
+        let policy = ApproverPolicy {
+            approvers: vec!["carol@example.com".into()],
+            required: 1,
+        };
+        let verdict = judged_under(&endpoint, "alice", &policy, &[])
+            .await
+            .unwrap();
+        let Verdict::Refused(refused) = verdict else {
+            panic!("accepted: {verdict:?}");
+        };
+        assert_eq!(refused.principal.as_deref(), Some(BOB));
+        assert!(refused.reason.contains("not among"), "{refused:?}");
+    }
+
+    #[tokio::test]
+    async fn an_approver_named_by_address_or_role_is_admitted() {
+        for entry in ["bob@example.com", "arn:aws:iam::123456789012:user/bob"] {
+            let sso = format!(
+                "arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_Approvers_1a2b/{entry}"
+            );
+            let principal = if entry.contains('@') {
+                sso.as_str()
+            } else {
+                BOB
+            };
+            let (endpoint, _served) = sts(200, answer(principal)).await;
+            let policy = ApproverPolicy {
+                approvers: vec![entry.into()],
+                required: 2,
+            };
+            let verdict = judged_under(&endpoint, "alice", &policy, &[])
+                .await
+                .unwrap();
+            assert!(
+                matches!(verdict, Verdict::Accepted(_)),
+                "{entry}: {verdict:?}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn an_approval_already_counted_is_not_counted_again() {
+        let (endpoint, _served) = sts(200, answer(BOB)).await;
+        let policy = ApproverPolicy {
+            approvers: Vec::new(),
+            required: 2,
+        };
+        let counted = [Approval {
+            by: "arn:aws:iam::123456789012:user/Bob".into(),
+            evidence: Evidence::Sts,
+            at: Timestamp::now(),
+            comment: None,
+            on_behalf_of: None,
+        }];
+        let verdict = judged_under(&endpoint, "alice", &policy, &counted)
+            .await
+            .unwrap();
+        let Verdict::Refused(refused) = verdict else {
+            panic!("accepted: {verdict:?}");
+        };
+        assert!(
+            refused.reason.contains("already counted (1 of 2"),
+            "{refused:?}"
+        );
     }
 
     #[tokio::test]
@@ -363,10 +517,10 @@ mod tests {
     async fn a_proof_for_another_request_is_refused_before_sts_is_asked() {
         // Nothing listens here: the judge must not need STS to refuse.
         let endpoint = "http://127.0.0.1:9";
+        let open = ApproverPolicy::default();
         let verdict = judge(endpoint)
             .decision(
-                "apr-2",
-                "alice",
+                standing("apr-2", "alice", &open, &[]),
                 &approval(endpoint, "apr-1"),
                 Timestamp::now(),
             )

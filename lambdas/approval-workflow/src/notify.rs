@@ -258,6 +258,7 @@ mod tests {
             amount: Some("10".into()),
             details: Some(serde_json::json!({"ticket": "OPS-1"})),
             timeout_seconds: None,
+            policy: None,
             requester_proof: None,
             on_behalf_of: None,
         }

@@ -52,6 +52,10 @@ pub async fn settings_from_env() -> Result<Settings, lambda_runtime::Error> {
         notifier: notifier.clone(),
     });
     Ok(Settings {
+        policy: stack_policy(
+            std::env::var(env::APPROVERS).ok().as_deref(),
+            std::env::var(env::REQUIRED_APPROVALS).ok().as_deref(),
+        )?,
         store: ApprovalStore::new(aws_sdk_dynamodb::Client::new(&config), table),
         judge,
         max_request_timeout: Duration::from_secs(max),
@@ -85,6 +89,29 @@ fn verification(config: &aws_config::SdkConfig) -> Result<Verification, String> 
         }
     };
     Ok(Verification::On(Sts::new(endpoint)))
+}
+
+/// The stack's approver policy, from `APPROVERS` and `REQUIRED_APPROVALS`.
+fn stack_policy(
+    approvers: Option<&str>,
+    required: Option<&str>,
+) -> Result<hitl_contract::ApproverPolicy, String> {
+    let required = match required.map(str::trim).filter(|r| !r.is_empty()) {
+        None => 1,
+        Some(text) => text.parse::<u32>().map_err(|_| {
+            format!(
+                "{} is `{text}`, not a whole number (template parameter RequiredApprovals)",
+                env::REQUIRED_APPROVALS
+            )
+        })?,
+    };
+    hitl_contract::ApproverPolicy::from_list(approvers.unwrap_or(""), required).map_err(|e| {
+        format!(
+            "the stack's approver policy ({}, {}: template parameters Approvers, RequiredApprovals) is invalid: {e}",
+            env::APPROVERS,
+            env::REQUIRED_APPROVALS
+        )
+    })
 }
 
 /// The audit retention `RECORD_RETENTION_DAYS` names: whole days, at least
@@ -137,6 +164,28 @@ mod tests {
         for bad in ["0", "-1", "1.5", "a year", "99999999"] {
             let err = record_retention(Some(bad)).unwrap_err();
             assert!(err.contains("RecordRetentionDays"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn the_stack_policy_is_its_two_parameters_or_anyone_once() {
+        assert_eq!(
+            stack_policy(None, None),
+            Ok(hitl_contract::ApproverPolicy::default())
+        );
+        let policy = stack_policy(Some("bob@example.com,carol@example.com"), Some("2")).unwrap();
+        assert_eq!((policy.approvers.len(), policy.required), (2, 2));
+        for (approvers, required) in [
+            ("bob", "1"),
+            ("", "0"),
+            ("", "two"),
+            ("bob@example.com", "2"),
+        ] {
+            let err = stack_policy(Some(approvers), Some(required)).unwrap_err();
+            assert!(
+                err.contains("RequiredApprovals"),
+                "{approvers} {required}: {err}"
+            );
         }
     }
 }

@@ -5,10 +5,11 @@
 
 use std::time::Duration;
 
+use hitl_contract::policy::account_of;
 use hitl_contract::record::MAX_REFUSALS;
 use hitl_contract::{
-    ApprovalRecord, ApprovalStore, Closing, Created, DecisionPayload, Outcome, Status, StoreError,
-    SubmitRequest, Timestamp, WorkflowResult,
+    Approval, ApprovalRecord, ApprovalStore, ApproverPolicy, Closing, Created, DecisionPayload,
+    Outcome, Status, StoreError, SubmitRequest, Timestamp, ValidationError, WorkflowResult,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -19,7 +20,7 @@ use crate::durable::{
     BoxError, CallbackErrorKind, DurableContext, OperationError, OperationErrorKind, Serdes,
     TypedError,
 };
-use crate::judge::{Accepted, Judge, Requester, Verdict};
+use crate::judge::{Accepted, Judge, Requester, Standing, Verdict};
 use crate::notify::{Notified, Notifier};
 
 /// Why a workflow ends `FAILED`; the variant names the execution's
@@ -61,6 +62,10 @@ pub struct Settings {
     /// Absent when the deployment has no notification topic.
     pub notifier: Option<std::sync::Arc<Notifier>>,
     pub judge: std::sync::Arc<Judge>,
+    /// Who may decide and how many approvals close a request, unless the
+    /// request narrows it (template parameters `Approvers`,
+    /// `RequiredApprovals`).
+    pub policy: ApproverPolicy,
 }
 
 /// The outcome of the step that writes the record. A conflict is a result,
@@ -111,6 +116,12 @@ pub async fn run(
     request
         .validate(settings.max_request_timeout)
         .map_err(|e| WorkflowError::Invalid(e).typed())?;
+    let account = account_of(ctx.execution_arn()).map(str::to_owned);
+    let policy = settings
+        .policy
+        .narrowed_by(request.policy.as_ref(), account.as_deref())
+        .map_err(|e| WorkflowError::Invalid(ValidationError::Policy(e)).typed())?;
+    request.policy = Some(policy.clone());
 
     let store = settings.store.clone();
     let arn = ctx.execution_arn().to_owned();
@@ -143,9 +154,12 @@ pub async fn run(
         Recording::Refused(message) => return Err(WorkflowError::Unproven(message).typed().into()),
     };
 
-    // Until a decision counts: each refused one is recorded, and the
-    // workflow waits on a fresh callback (bounded, see MAX_REFUSALS).
+    // Until the request closes, each refused decision and each approval
+    // short of the policy's count is recorded, and the workflow waits on a
+    // fresh callback (bounded, see MAX_REFUSALS).
     let mut round = 0;
+    let mut approvals: Vec<Approval> = Vec::new();
+    let max_rounds = MAX_REFUSALS + policy.required as usize;
     let outcome: WorkflowResult = loop {
         let named = |name: &str| match round {
             0 => name.to_owned(),
@@ -187,37 +201,64 @@ pub async fn run(
         let judge = settings.judge.clone();
         let (judge_id, judged_requester, judged) =
             (id.clone(), requester.name.clone(), decision.clone());
+        let (judged_policy, counted, judged_account) =
+            (policy.clone(), approvals.clone(), account.clone());
         let verdict: Verdict = ctx
             .step(move |_| async move {
-                let now = Timestamp::now();
-                Ok(judge
-                    .decision(&judge_id, &judged_requester, &judged, now)
-                    .await?)
+                let standing = Standing {
+                    approval_id: &judge_id,
+                    requester: &judged_requester,
+                    policy: &judged_policy,
+                    approvals: &counted,
+                    account: judged_account.as_deref(),
+                };
+                Ok(judge.decision(standing, &judged, Timestamp::now()).await?)
             })
             .name(named("judge-decision"))
             .await?;
-        let refusal = match verdict {
+        let store = settings.store.clone();
+        let record_id = id.clone();
+        match verdict {
+            Verdict::Accepted(accepted)
+                if decision.outcome == Outcome::Approved
+                    && approvals.len() + 1 < policy.required as usize =>
+            {
+                // Counted; the request needs more approvals.
+                let approval = accepted.approval(&decision);
+                let counted = approval.clone();
+                ctx.step(move |_| async move {
+                    match store.record_approval(&record_id, &counted).await {
+                        Ok(_) | Err(StoreError::NotPending(_)) => Ok(()),
+                        Err(err) => Err(err.into()),
+                    }
+                })
+                .name(named("record-approval"))
+                .await?;
+                if !ctx.is_replaying() {
+                    info!(approval_id = %id, approver = %approval.by, counted = approvals.len() + 1, required = policy.required, "approval counted");
+                }
+                approvals.push(approval);
+            }
             Verdict::Accepted(accepted) => {
                 let closed = Closed::Decided(accepted, decision);
                 break close(&ctx, &settings, &id, &requester.name, closed).await?;
             }
-            Verdict::Refused(refusal) => refusal,
-        };
-        if !ctx.is_replaying() {
-            warn!(approval_id = %id, reason = %refusal.reason, "decision refused");
-        }
-        let store = settings.store.clone();
-        let refusal_id = id.clone();
-        ctx.step(move |_| async move {
-            match store.record_refusal(&refusal_id, &refusal).await {
-                Ok(_) | Err(StoreError::NotPending(_)) => Ok(()),
-                Err(err) => Err(err.into()),
+            Verdict::Refused(refusal) => {
+                if !ctx.is_replaying() {
+                    warn!(approval_id = %id, reason = %refusal.reason, "decision refused");
+                }
+                ctx.step(move |_| async move {
+                    match store.record_refusal(&record_id, &refusal).await {
+                        Ok(_) | Err(StoreError::NotPending(_)) => Ok(()),
+                        Err(err) => Err(err.into()),
+                    }
+                })
+                .name(named("record-refusal"))
+                .await?;
             }
-        })
-        .name(named("record-refusal"))
-        .await?;
+        }
         round += 1;
-        if round >= MAX_REFUSALS {
+        if round >= max_rounds {
             break close(
                 &ctx,
                 &settings,
@@ -391,6 +432,7 @@ async fn record_decision(
     accepted: &Accepted,
     decision: &DecisionPayload,
 ) -> Result<ApprovalRecord, StoreError> {
+    let approval = accepted.approval(decision);
     let closing = Closing {
         status: decision.outcome.status(),
         decided_by: Some(&accepted.decided_by),
@@ -398,6 +440,7 @@ async fn record_decision(
         comment: decision.comment.as_deref(),
         evidence: Some(accepted.evidence),
         on_behalf_of: decision.on_behalf_of.as_deref(),
+        approval: (decision.outcome == Outcome::Approved).then_some(&approval),
     };
     finish_or_keep(store, id, &closing).await
 }
@@ -453,14 +496,34 @@ async fn record_deadline(
         let written = match &record.claim {
             Some(claim) if claim.at < record.expires_at => {
                 let decision = DecisionPayload::claimed(claim);
-                match judge.decision(id, requester, &decision, now).await? {
+                let policy = record.policy.clone().unwrap_or_default();
+                let standing = Standing {
+                    approval_id: id,
+                    requester,
+                    policy: &policy,
+                    approvals: &record.audit.approvals,
+                    account: record.execution_arn.as_deref().and_then(account_of),
+                };
+                match judge.decision(standing, &decision, now).await? {
                     Verdict::Accepted(accepted) => {
                         // Decided when claimed, not when the deadline woke us.
                         let accepted = Accepted {
                             decided_at: claim.at,
                             ..accepted
                         };
-                        record_decision(store, id, &accepted, &decision).await
+                        let short = decision.outcome == Outcome::Approved
+                            && record.audit.approvals.len() + 1 < policy.required as usize;
+                        if short {
+                            // Counted, but too few approvals came in time.
+                            let approval = accepted.approval(&decision);
+                            let closing = Closing {
+                                approval: Some(&approval),
+                                ..Closing::nobody(Status::Expired, now)
+                            };
+                            store.finish(id, &closing).await
+                        } else {
+                            record_decision(store, id, &accepted, &decision).await
+                        }
                     }
                     Verdict::Refused(refusal) => {
                         store.record_refusal(id, &refusal).await?;
@@ -524,6 +587,7 @@ mod tests {
             amount: None,
             details: None,
             timeout_seconds: Some(3600),
+            policy: None,
             requester_proof: None,
             on_behalf_of: None,
         }

@@ -20,6 +20,7 @@ use aws_sdk_lambda::types::ErrorObject;
 use aws_smithy_types::Blob;
 
 use crate::payload::{DecisionPayload, REJECTED_ERROR_TYPE};
+use crate::policy::account_of;
 use crate::proof::DecisionProof;
 use crate::record::{ApprovalRecord, Claim, Outcome, Status};
 use crate::store::{ApprovalStore, StoreError};
@@ -45,6 +46,12 @@ pub enum DecideError {
     SelfApproval {
         approval_id: String,
         requester: String,
+    },
+    #[error("`{decider}` is not among the approvers of `{approval_id}` ({}); ask one of them, or submit the request again naming its approvers (`hitl submit --approvers`)", .approvers.join(", "))]
+    NotAnApprover {
+        approval_id: String,
+        decider: String,
+        approvers: Vec<String>,
     },
     #[error("the workflow refused the decision on `{approval_id}`: {reason}")]
     Refused { approval_id: String, reason: String },
@@ -154,8 +161,9 @@ impl Decider {
             if record.link_used.as_deref() == Some(hash) && !holds_claim(&record, decision) {
                 return Err(StoreError::LinkUsed(Box::new(record)).into());
             }
-        } else if repeats(&record, decision) {
-            // The same decider repeating the decision that won: done already.
+        } else if repeats(&record, decision) || counted(&record, decision) {
+            // The same decider repeating the decision that won, or an
+            // approval the workflow already counted: done already.
             return Ok(record);
         }
         if record.status != Status::Pending {
@@ -183,6 +191,18 @@ impl Decider {
                 requester: record.requester,
             });
         }
+        // The workflow judges this too; asking first spares a claim that
+        // would block real approvers while it is refused.
+        if let Some(policy) = record.policy.as_ref().filter(|_| link_hash.is_none()) {
+            let account = record.execution_arn.as_deref().and_then(account_of);
+            if !policy.admits(&decision.decided_by, account) {
+                return Err(DecideError::NotAnApprover {
+                    approval_id: id.to_owned(),
+                    decider: decision.decided_by.clone(),
+                    approvers: policy.approvers.clone(),
+                });
+            }
+        }
         let Some(callback_id) = record.callback_id.clone() else {
             return Err(DecideError::NotReady(id.to_owned()));
         };
@@ -194,10 +214,16 @@ impl Decider {
             comment: decision.comment.clone(),
             proof: decision.proof.clone(),
         };
-        let claimed = match link_hash {
-            Some(hash) => self.store.claim_by_link(id, &claim, hash, now).await?,
-            None => self.store.claim(id, &claim, now).await?,
-        };
+        let claimed = self.claim_when_free(id, &claim, link_hash, now).await?;
+        if counted(&claimed, decision) {
+            // Our approval was counted while we waited (a second run of the
+            // same approver): nothing to send, and the claim must not block.
+            self.store.release_claim(id, &claim).await?;
+            return Ok(ApprovalRecord {
+                claim: None,
+                ..claimed
+            });
+        }
 
         let payload = DecisionPayload {
             outcome: decision.outcome,
@@ -208,7 +234,8 @@ impl Decider {
             on_behalf_of: decision.on_behalf_of.clone(),
         };
         let refused_before = claimed.audit.refusals.len();
-        let mut callback_id = callback_id;
+        // A claim that waited for another's sees the callback that replaced it.
+        let mut callback_id = claimed.callback_id.clone().unwrap_or(callback_id);
         for _ in 0..MAX_SENDS {
             match self.send(&callback_id, &payload).await {
                 Ok(()) => return self.confirmed(decision, claimed, refused_before).await,
@@ -239,6 +266,38 @@ impl Decider {
         })
     }
 
+    /// Claims the request. While another decider's fresh claim holds it (the
+    /// workflow is judging that decision), waits for the workflow to record
+    /// it: a request that needs more approvals is then free to claim, and a
+    /// closed one says who decided. A claim older than the wait is taken as
+    /// stuck, and the answer is who holds it and until when.
+    async fn claim_when_free(
+        &self,
+        id: &str,
+        claim: &Claim,
+        link_hash: Option<&str>,
+        now: Timestamp,
+    ) -> Result<ApprovalRecord, DecideError> {
+        let give_up = Instant::now() + self.confirm_wait;
+        loop {
+            let claimed = match link_hash {
+                Some(hash) => self.store.claim_by_link(id, claim, hash, now).await,
+                None => self.store.claim(id, claim, now).await,
+            };
+            match claimed {
+                Err(StoreError::ClaimedByOther { claim: other, .. })
+                    if Instant::now() < give_up
+                        && Timestamp::now() < other.at.plus(self.confirm_wait) =>
+                {
+                    tokio::time::sleep(CONFIRM_POLL).await;
+                }
+                // Released between our write and our read: claim again.
+                Err(StoreError::Changed(_)) if Instant::now() < give_up => {}
+                claimed => return Ok(claimed?),
+            }
+        }
+    }
+
     /// The decision is delivered: wait for the workflow to record it, or to
     /// refuse it. The workflow writes the final status, not the decider, so
     /// the table never says decided before the workflow has judged.
@@ -252,7 +311,7 @@ impl Decider {
         let give_up = Instant::now() + self.confirm_wait;
         loop {
             let record = self.store.fetch(id).await?;
-            if repeats(&record, decision) {
+            if repeats(&record, decision) || counted(&record, decision) {
                 return Ok(record);
             }
             if record.status != Status::Pending {
@@ -344,7 +403,7 @@ impl Decider {
         let poll = self.confirm_wait.min(Duration::from_millis(500));
         let record = loop {
             let record = self.store.fetch(id).await?;
-            if repeats(&record, decision) {
+            if repeats(&record, decision) || counted(&record, decision) {
                 return Ok(AfterRefusal::Recorded(Box::new(record)));
             }
             let ours_pending = record.status == Status::Pending && holds_claim(&record, decision);
@@ -398,6 +457,14 @@ fn as_delivered(mut record: ApprovalRecord, decision: &Decision) -> ApprovalReco
 fn repeats(record: &ApprovalRecord, decision: &Decision) -> bool {
     record.status == decision.outcome.status()
         && record.decided_by.as_deref() == Some(decision.decided_by.as_str())
+}
+
+/// Whether `record` is pending with `decision`'s approval counted toward
+/// its policy: the approval is done, the request waits for others.
+fn counted(record: &ApprovalRecord, decision: &Decision) -> bool {
+    record.status == Status::Pending
+        && decision.outcome == Outcome::Approved
+        && record.counts_approval_of(&decision.decided_by)
 }
 
 /// A failed callback delivery, reduced to what decides the next step.
@@ -715,6 +782,106 @@ mod tests {
         assert_eq!(record.comment.as_deref(), Some("looks right"));
         assert!(record.claim.is_none());
         assert_eq!(send.num_calls(), 1);
+    }
+
+    fn quorum(required: u32, approvers: &[&str]) -> ApprovalRecord {
+        let mut record = sample();
+        record.policy = Some(crate::ApproverPolicy {
+            approvers: approvers.iter().map(|a| a.to_string()).collect(),
+            required,
+        });
+        record
+    }
+
+    fn counted_for(mut record: ApprovalRecord, by: &str) -> ApprovalRecord {
+        record.claim = None;
+        record.audit.approvals.push(crate::Approval {
+            by: by.into(),
+            evidence: crate::Evidence::Sts,
+            at: now(),
+            comment: None,
+            on_behalf_of: None,
+        });
+        record
+    }
+
+    fn claim_lost() -> Rule {
+        use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+        use aws_sdk_dynamodb::types::error::ConditionalCheckFailedException;
+        mock!(aws_sdk_dynamodb::Client::update_item).then_error(|| {
+            UpdateItemError::ConditionalCheckFailedException(
+                ConditionalCheckFailedException::builder()
+                    .meta(
+                        ErrorMetadata::builder()
+                            .code("ConditionalCheckFailedException")
+                            .build(),
+                    )
+                    .build(),
+            )
+        })
+    }
+
+    #[tokio::test]
+    async fn an_approval_short_of_the_quorum_is_done_once_the_workflow_counts_it() {
+        let send = mock!(aws_sdk_lambda::Client::send_durable_execution_callback_success)
+            .then_output(|| SendDurableExecutionCallbackSuccessOutput::builder().build());
+        let open = quorum(2, &[]);
+        let (first, claim) = (get(open.clone()), update(open.clone()));
+        let counted = get(counted_for(open, "bob"));
+        let decider = decider(&[&first, &claim, &counted], &[&send]);
+        let record = decider
+            .decide(&decision(Outcome::Approved), now())
+            .await
+            .unwrap();
+        assert_eq!(record.status, Status::Pending, "one of two approvals");
+        assert!(record.counts_approval_of("bob"));
+        // Approving again changes nothing and sends nothing.
+        let again = get(record);
+        let record = self::decider(&[&again], &[])
+            .decide(&decision(Outcome::Approved), now())
+            .await
+            .unwrap();
+        assert_eq!(record.audit.approvals.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_decider_outside_the_requests_approvers_is_told_before_any_claim() {
+        let first = get(quorum(1, &["carol@example.com"]));
+        let decider = decider(&[&first], &[]);
+        let err = decider
+            .decide(&decision(Outcome::Rejected), now())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, DecideError::NotAnApprover { .. }), "{err}");
+        assert!(err.to_string().contains("carol@example.com"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_claim_being_judged_is_waited_for_then_the_next_approval_claims() {
+        let send = mock!(aws_sdk_lambda::Client::send_durable_execution_callback_success)
+            .then_output(|| SendDurableExecutionCallbackSuccessOutput::builder().build());
+        let open = quorum(3, &[]);
+        let mut judging = open.clone();
+        judging.claim = Some(Claim {
+            outcome: Outcome::Approved,
+            by: "carol".into(),
+            at: Timestamp::now(),
+            comment: None,
+            proof: None,
+        });
+        let carol_counted = counted_for(open.clone(), "carol");
+        let (first, lost, explained) = (get(open), claim_lost(), get(judging));
+        let (claim, counted) = (
+            update(carol_counted.clone()),
+            get(counted_for(carol_counted, "bob")),
+        );
+        let decider = decider(&[&first, &lost, &explained, &claim, &counted], &[&send]);
+        let record = decider
+            .decide(&decision(Outcome::Approved), now())
+            .await
+            .unwrap();
+        assert_eq!(record.audit.approvals.len(), 2, "carol's, then bob's");
+        assert_eq!((lost.num_calls(), claim.num_calls()), (1, 1));
     }
 
     #[tokio::test]

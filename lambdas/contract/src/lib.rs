@@ -10,6 +10,7 @@ pub mod decide;
 pub mod links;
 pub mod outputs;
 pub mod payload;
+pub mod policy;
 pub mod proof;
 pub mod record;
 pub mod sdk_error;
@@ -19,8 +20,10 @@ pub mod timestamp;
 
 pub use decide::{DecideError, Decider, Decision};
 pub use payload::{DecisionPayload, SubmitRequest, ValidationError, WorkflowResult};
+pub use policy::{ApproverPolicy, PolicyError};
 pub use record::{
-    ApprovalRecord, Audit, Claim, Evidence, Outcome, RecordError, Refusal, Status, CLAIM_LEASE,
+    Approval, ApprovalRecord, Audit, Claim, Evidence, Outcome, RecordError, Refusal, Status,
+    CLAIM_LEASE,
 };
 pub use store::{ApprovalStore, Closing, Created, ListQuery, RecordPages, StoreError};
 pub use timestamp::Timestamp;

@@ -52,6 +52,12 @@ pub mod env {
     pub const LINK_SIGNING_SECRET: &str = "LINK_SIGNING_SECRET";
     /// `true` when requesters may approve their own requests.
     pub const ALLOW_SELF_APPROVAL: &str = "ALLOW_SELF_APPROVAL";
+    /// Who may decide requests that name no approvers: a comma-separated
+    /// list of principal ARNs, role ARNs and email addresses; empty for
+    /// anyone but the requester (see [`crate::policy`]).
+    pub const APPROVERS: &str = "APPROVERS";
+    /// How many distinct approvals close a request, at least.
+    pub const REQUIRED_APPROVALS: &str = "REQUIRED_APPROVALS";
     /// `false` when the workflow counts decisions it has not verified.
     pub const VERIFY_DECIDERS: &str = "VERIFY_DECIDERS";
     /// The STS endpoint the workflow verifies proofs at, when not the

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::policy::{ApproverPolicy, PolicyError};
 use crate::proof::{DecisionProof, IdentityProof};
 use crate::record::{Claim, Outcome, Status};
 use crate::timestamp::Timestamp;
@@ -52,6 +53,10 @@ pub struct SubmitRequest {
     /// How long approvers have to decide; the stack's default when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout_seconds: Option<u64>,
+    /// Who may decide and how many approvals it needs, within the stack's
+    /// policy (see [`crate::policy`]); the stack's own when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<ApproverPolicy>,
 }
 
 /// Why a submit request cannot be accepted; the message says what to change.
@@ -81,6 +86,8 @@ pub enum ValidationError {
     DetailsTooDeep(usize),
     #[error("timeout of {seconds}s is out of range: use {min}s to {max}s (the workflow function's execution timeout)")]
     Timeout { seconds: u64, min: u64, max: u64 },
+    #[error(transparent)]
+    Policy(#[from] PolicyError),
 }
 
 /// What to do about a control character in `field`.
@@ -194,6 +201,9 @@ impl SubmitRequest {
                 min: MIN_TIMEOUT.as_secs(),
                 max: max_timeout.as_secs(),
             });
+        }
+        if let Some(policy) = &self.policy {
+            policy.validate()?;
         }
         Ok(())
     }
@@ -331,6 +341,7 @@ mod tests {
             amount: Some("10.5".into()),
             details: None,
             timeout_seconds: Some(3600),
+            policy: None,
             requester_proof: None,
             on_behalf_of: None,
         }

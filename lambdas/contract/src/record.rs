@@ -9,6 +9,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};
 
 use crate::payload::SubmitRequest;
+use crate::policy::ApproverPolicy;
 use crate::proof::DecisionProof;
 use crate::timestamp::Timestamp;
 
@@ -42,6 +43,8 @@ pub mod attr {
     pub const DECISION_EVIDENCE: &str = "decision_evidence";
     pub const DECIDED_ON_BEHALF_OF: &str = "decided_on_behalf_of";
     pub const REFUSALS: &str = "refusals";
+    pub const POLICY: &str = "policy";
+    pub const APPROVALS: &str = "approvals";
 }
 
 /// The table's secondary index that lists records of one status, newest first.
@@ -214,6 +217,10 @@ pub struct ApprovalRecord {
     /// The hash of the link that decided the request, if one did.
     #[serde(skip)]
     pub link_used: Option<String>,
+    /// Who may decide and how many approvals close it; absent on records
+    /// written before policies existed (anyone but the requester, one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<ApproverPolicy>,
     /// Epoch seconds after which DynamoDB may delete the item.
     pub ttl: i64,
     /// Who is proven to have asked and decided, and the attempts refused.
@@ -279,8 +286,25 @@ pub struct Audit {
     /// Whom the decider said they decided for (`hitl approve --as`): a note.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decided_on_behalf_of: Option<String>,
+    /// Every approval the workflow counted, the closing one last.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub approvals: Vec<Approval>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub refusals: Vec<Refusal>,
+}
+
+/// An approval the workflow counted toward the request's policy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Approval {
+    /// The verified principal (or, unverified, the name the sender gave).
+    pub by: String,
+    pub evidence: Evidence,
+    /// The workflow's clock.
+    pub at: Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_behalf_of: Option<String>,
 }
 
 /// A decision that reached the workflow and did not count.
@@ -362,11 +386,26 @@ impl ApprovalRecord {
             links: None,
             link_used: None,
             ttl: expires_at.plus(RETENTION_AFTER_EXPIRY).unix_seconds(),
+            policy: request.policy.clone(),
             audit: Audit {
                 requested_on_behalf_of: request.on_behalf_of.clone(),
                 ..Audit::default()
             },
         }
+    }
+
+    /// How many approvals close the request (one on records from before
+    /// policies existed).
+    pub fn required_approvals(&self) -> u32 {
+        self.policy.as_ref().map_or(1, |p| p.required)
+    }
+
+    /// Whether the workflow already counted `principal`'s approval.
+    pub fn counts_approval_of(&self, principal: &str) -> bool {
+        self.audit
+            .approvals
+            .iter()
+            .any(|a| crate::decide::same_person(&a.by, principal))
     }
 
     /// Whether the request can no longer be decided because its time is up,
@@ -440,14 +479,17 @@ impl ApprovalRecord {
         if !self.audit.refusals.is_empty() {
             item.insert(
                 attr::REFUSALS.to_owned(),
-                AttributeValue::L(
-                    self.audit
-                        .refusals
-                        .iter()
-                        .map(Refusal::to_attribute)
-                        .collect(),
-                ),
+                AttributeValue::L(self.audit.refusals.iter().map(json_attribute).collect()),
             );
+        }
+        if !self.audit.approvals.is_empty() {
+            item.insert(
+                attr::APPROVALS.to_owned(),
+                AttributeValue::L(self.audit.approvals.iter().map(json_attribute).collect()),
+            );
+        }
+        if let Some(policy) = &self.policy {
+            item.insert(attr::POLICY.to_owned(), json_attribute(policy));
         }
         if let Some(amount) = &self.amount {
             item.insert(attr::AMOUNT.to_owned(), AttributeValue::N(amount.clone()));
@@ -478,20 +520,13 @@ impl ApprovalRecord {
             requested_on_behalf_of: optional_s(item, attr::REQUESTED_ON_BEHALF_OF)?,
             decision_evidence: Evidence::read(item, attr::DECISION_EVIDENCE)?,
             decided_on_behalf_of: optional_s(item, attr::DECIDED_ON_BEHALF_OF)?,
-            refusals: match item.get(attr::REFUSALS) {
-                None | Some(AttributeValue::Null(_)) => Vec::new(),
-                Some(AttributeValue::L(items)) => items
-                    .iter()
-                    .map(Refusal::from_attribute)
-                    .collect::<Result<_, _>>()?,
-                Some(_) => {
-                    return Err(RecordError::Invalid {
-                        attribute: attr::REFUSALS,
-                        reason: "expected a list".into(),
-                    })
-                }
-            },
+            approvals: json_list(item, attr::APPROVALS)?,
+            refusals: json_list(item, attr::REFUSALS)?,
         };
+        let policy = item
+            .get(attr::POLICY)
+            .map(|value| from_json_attribute(value, attr::POLICY))
+            .transpose()?;
         let details = optional_s(item, attr::DETAILS)?
             .map(|text| serde_json::from_str(&text))
             .transpose()
@@ -532,30 +567,46 @@ impl ApprovalRecord {
                 _ => None,
             },
             link_used: optional_s(item, attr::LINK_USED_HASH)?,
+            policy,
             ttl,
             audit,
         })
     }
 }
 
-impl Refusal {
-    /// One element of the record's `refusals` list: the refusal as JSON.
-    pub fn to_attribute(&self) -> AttributeValue {
-        // Serialising a struct of strings cannot fail.
-        AttributeValue::S(serde_json::to_string(self).unwrap_or_default())
-    }
+/// A value kept as one JSON string attribute: a policy, or one element of
+/// the record's `approvals` and `refusals` lists.
+pub fn json_attribute(value: &impl Serialize) -> AttributeValue {
+    // Serialising structs of strings and numbers cannot fail.
+    AttributeValue::S(serde_json::to_string(value).unwrap_or_default())
+}
 
-    fn from_attribute(value: &AttributeValue) -> Result<Self, RecordError> {
-        let invalid = |reason: String| RecordError::Invalid {
-            attribute: attr::REFUSALS,
-            reason,
-        };
-        match value {
-            AttributeValue::S(text) => {
-                serde_json::from_str(text).map_err(|e| invalid(e.to_string()))
-            }
-            _ => Err(invalid("expected a list of strings".into())),
-        }
+fn from_json_attribute<T: serde::de::DeserializeOwned>(
+    value: &AttributeValue,
+    attribute: &'static str,
+) -> Result<T, RecordError> {
+    let invalid = |reason: String| RecordError::Invalid { attribute, reason };
+    match value {
+        AttributeValue::S(text) => serde_json::from_str(text).map_err(|e| invalid(e.to_string())),
+        _ => Err(invalid("expected a JSON string".into())),
+    }
+}
+
+/// The list attribute `name` of JSON strings, empty when absent.
+fn json_list<T: serde::de::DeserializeOwned>(
+    item: &Item,
+    name: &'static str,
+) -> Result<Vec<T>, RecordError> {
+    match item.get(name) {
+        None | Some(AttributeValue::Null(_)) => Ok(Vec::new()),
+        Some(AttributeValue::L(items)) => items
+            .iter()
+            .map(|value| from_json_attribute(value, name))
+            .collect(),
+        Some(_) => Err(RecordError::Invalid {
+            attribute: name,
+            reason: "expected a list".into(),
+        }),
     }
 }
 
@@ -628,6 +679,7 @@ pub(crate) mod tests {
             claim: None,
             links: None,
             link_used: None,
+            policy: None,
             ttl: expires.plus(RETENTION_AFTER_EXPIRY).unix_seconds(),
             audit: Audit::default(),
         }

@@ -13,8 +13,8 @@ use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use aws_sdk_dynamodb::Client;
 
 use crate::record::{
-    attr, ApprovalRecord, Claim, Evidence, LinkHashes, RecordError, Refusal, Status, CLAIM_LEASE,
-    STATUS_INDEX,
+    attr, json_attribute, Approval, ApprovalRecord, Claim, Evidence, LinkHashes, RecordError,
+    Refusal, Status, CLAIM_LEASE, STATUS_INDEX,
 };
 use crate::timestamp::Timestamp;
 
@@ -44,6 +44,10 @@ pub enum StoreError {
     /// a newer notification, or never sent.
     #[error("this link is not (or no longer) valid for approval request `{0}`; use the newest notification's links or `hitl`")]
     LinkUnknown(String),
+    /// A conditional write failed, yet the record read just after allows it:
+    /// another writer changed it in between. Trying again is safe.
+    #[error("the record `{0}` changed during the update; try again")]
+    Changed(String),
     #[error(transparent)]
     Record(#[from] RecordError),
     #[error("DynamoDB {operation} on table `{table}` failed: {message}")]
@@ -65,6 +69,8 @@ pub struct Closing<'a> {
     pub comment: Option<&'a str>,
     pub evidence: Option<Evidence>,
     pub on_behalf_of: Option<&'a str>,
+    /// The closing approval, added to the record's counted approvals.
+    pub approval: Option<&'a Approval>,
 }
 
 impl Closing<'_> {
@@ -77,6 +83,7 @@ impl Closing<'_> {
             comment: None,
             evidence: None,
             on_behalf_of: None,
+            approval: None,
         }
     }
 }
@@ -354,6 +361,33 @@ impl ApprovalStore {
         }
     }
 
+    /// Removes `claim` from a pending record if it still holds exactly that
+    /// claim (by, outcome and time); otherwise changes nothing.
+    pub async fn release_claim(&self, approval_id: &str, claim: &Claim) -> Result<(), StoreError> {
+        let result = self
+            .update_pending(approval_id)
+            .update_expression("REMOVE #co, #cby, #cat, #cc, #cp")
+            .condition_expression(
+                "attribute_exists(#id) AND #status = :pending \
+                 AND #co = :co AND #cby = :cby AND #cat = :cat",
+            )
+            .expression_attribute_names("#co", attr::CLAIM_OUTCOME)
+            .expression_attribute_names("#cby", attr::CLAIM_BY)
+            .expression_attribute_names("#cat", attr::CLAIM_AT)
+            .expression_attribute_names("#cc", attr::CLAIM_COMMENT)
+            .expression_attribute_names("#cp", attr::CLAIM_PROOF)
+            .expression_attribute_values(":co", s(claim.outcome.status().as_str()))
+            .expression_attribute_values(":cby", s(&claim.by))
+            .expression_attribute_values(":cat", s(claim.at.to_string()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(err) if is_condition_failure(&err) => Ok(()),
+            Err(err) => Err(self.aws_error("UpdateItem", err)),
+        }
+    }
+
     /// Moves a pending record to its final status. Writing the status it
     /// already has is a success, so a retried step confirms its own write.
     pub async fn finish(
@@ -416,32 +450,124 @@ impl ApprovalStore {
                     .expression_attribute_values(value, s(text));
             }
         }
+        if let Some(approval) = closing.approval {
+            set.push("#ap = list_append(if_not_exists(#ap, :none), :ap)".to_owned());
+            update = update
+                .expression_attribute_names("#ap", attr::APPROVALS)
+                .expression_attribute_values(":none", AttributeValue::L(Vec::new()))
+                .expression_attribute_values(
+                    ":ap",
+                    AttributeValue::L(vec![json_attribute(approval)]),
+                );
+        }
         let expression = format!("SET {} REMOVE #co, #cby, #cat, #cc, #cp", set.join(", "));
         update.update_expression(expression)
     }
 
-    /// Adds a refused decision to a pending record's audit trail. A record no
-    /// longer pending keeps what it has.
+    /// Adds a refused decision to a pending record's audit trail, and
+    /// releases the claim its verified sender holds, so the next approver
+    /// need not wait out the lease. A record no longer pending keeps what it
+    /// has.
     pub async fn record_refusal(
         &self,
         approval_id: &str,
         refusal: &Refusal,
     ) -> Result<ApprovalRecord, StoreError> {
-        let result = self
-            .update_pending(approval_id)
-            .update_expression("SET #rf = list_append(if_not_exists(#rf, :none), :one)")
-            .expression_attribute_names("#rf", attr::REFUSALS)
-            .expression_attribute_values(":none", AttributeValue::L(Vec::new()))
-            .expression_attribute_values(":one", AttributeValue::L(vec![refusal.to_attribute()]))
-            .return_values(ReturnValue::AllNew)
-            .send()
-            .await;
-        match result {
-            Ok(out) => Ok(ApprovalRecord::from_item(
-                &out.attributes.unwrap_or_default(),
-            )?),
-            Err(err) if is_condition_failure(&err) => Err(self.explain(approval_id).await),
-            Err(err) => Err(self.aws_error("UpdateItem", err)),
+        let one = AttributeValue::L(vec![json_attribute(refusal)]);
+        let release = refusal.principal.as_deref().map(|by| (by, refusal.outcome));
+        self.append_releasing(approval_id, attr::REFUSALS, one, release)
+            .await
+    }
+
+    /// Counts an approval on a pending request that needs more, and
+    /// releases the approver's claim so the next approver can claim. A
+    /// retried step finds its approval counted and changes nothing.
+    pub async fn record_approval(
+        &self,
+        approval_id: &str,
+        approval: &Approval,
+    ) -> Result<ApprovalRecord, StoreError> {
+        let one = AttributeValue::L(vec![json_attribute(approval)]);
+        let release = Some((approval.by.as_str(), crate::record::Outcome::Approved));
+        self.append_releasing(approval_id, attr::APPROVALS, one, release)
+            .await
+    }
+
+    /// Appends `one` (a one-element list) to the list attribute `list` of a
+    /// pending record, unless it holds that element already. With
+    /// `release`, the same write removes the claim when `by` holds it for
+    /// that outcome; when someone else holds the claim, it stays.
+    async fn append_releasing(
+        &self,
+        approval_id: &str,
+        list: &'static str,
+        one: AttributeValue,
+        release: Option<(&str, crate::record::Outcome)>,
+    ) -> Result<ApprovalRecord, StoreError> {
+        let element = match &one {
+            AttributeValue::L(items) => items.first().cloned(),
+            _ => None,
+        };
+        let append = |releasing: bool| {
+            let mut update = self
+                .update_pending(approval_id)
+                .expression_attribute_names("#list", list)
+                .expression_attribute_values(":none", AttributeValue::L(Vec::new()))
+                .expression_attribute_values(":one", one.clone())
+                .return_values(ReturnValue::AllNew);
+            let mut condition = "attribute_exists(#id) AND #status = :pending \
+                 AND (attribute_not_exists(#list) OR NOT contains(#list, :elem))"
+                .to_owned();
+            if let Some(element) = &element {
+                update = update.expression_attribute_values(":elem", element.clone());
+            }
+            let mut expression =
+                "SET #list = list_append(if_not_exists(#list, :none), :one)".to_owned();
+            if let (true, Some((by, outcome))) = (releasing, release) {
+                condition.push_str(" AND #co = :co AND #cby = :cby");
+                expression.push_str(" REMOVE #co, #cby, #cat, #cc, #cp");
+                update = update
+                    .expression_attribute_names("#co", attr::CLAIM_OUTCOME)
+                    .expression_attribute_names("#cby", attr::CLAIM_BY)
+                    .expression_attribute_names("#cat", attr::CLAIM_AT)
+                    .expression_attribute_names("#cc", attr::CLAIM_COMMENT)
+                    .expression_attribute_names("#cp", attr::CLAIM_PROOF)
+                    .expression_attribute_values(":co", s(outcome.status().as_str()))
+                    .expression_attribute_values(":cby", s(by));
+            }
+            update
+                .update_expression(expression)
+                .condition_expression(condition)
+        };
+        let mut releasing = release.is_some();
+        loop {
+            match append(releasing).send().await {
+                Ok(out) => {
+                    return Ok(ApprovalRecord::from_item(
+                        &out.attributes.unwrap_or_default(),
+                    )?)
+                }
+                Err(err) if is_condition_failure(&err) => {
+                    let record = self.fetch(approval_id).await?;
+                    let item = record.to_item();
+                    let held = match (item.get(list), &element) {
+                        (Some(AttributeValue::L(items)), Some(element)) => items.contains(element),
+                        _ => false,
+                    };
+                    if record.status != Status::Pending {
+                        return Err(StoreError::NotPending(Box::new(record)));
+                    }
+                    if held {
+                        return Ok(record);
+                    }
+                    if !releasing {
+                        return Err(self.why_not(record, Timestamp::now()));
+                    }
+                    // Someone else holds the claim (or none is held): append only.
+                    releasing = false;
+                }
+                Err(err) => return Err(self.aws_error("UpdateItem", err)),
+            }
         }
     }
 
@@ -513,6 +639,7 @@ impl ApprovalStore {
             comment: reason,
             evidence: None,
             on_behalf_of,
+            approval: None,
         };
         // Nobody may be deciding it: no claim, or one past its lease.
         let update = self
@@ -618,14 +745,7 @@ impl ApprovalStore {
                 claim: Box::new(claim),
             }
         } else {
-            // The record changed between the write and this read; the caller
-            // may simply try again.
-            StoreError::Aws {
-                operation: "UpdateItem",
-                table: self.table.clone(),
-                message: format!("the record `{approval_id}` changed during the update; try again"),
-                status: None,
-            }
+            StoreError::Changed(approval_id)
         }
     }
 }

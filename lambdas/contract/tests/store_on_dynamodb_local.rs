@@ -22,6 +22,7 @@ fn record(id: &str, lifetime: Duration) -> ApprovalRecord {
         amount: Some("10.50".into()),
         details: Some(serde_json::json!({"ticket": "OPS-1"})),
         timeout_seconds: Some(lifetime.as_secs()),
+        policy: None,
         requester_proof: None,
         on_behalf_of: None,
     };
@@ -471,4 +472,95 @@ fn closing<'a>(
         comment,
         ..hitl_contract::Closing::nobody(status, decided_at)
     }
+}
+
+fn approval(by: &str) -> hitl_contract::Approval {
+    hitl_contract::Approval {
+        by: by.to_owned(),
+        evidence: hitl_contract::Evidence::Sts,
+        at: Timestamp::now(),
+        comment: Some("fine".into()),
+        on_behalf_of: None,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_counted_approval_releases_its_claim_once_and_a_retry_adds_nothing() {
+    let store = store().await;
+    let id = unique_id("quorum");
+    store
+        .create(&record(&id, Duration::from_secs(3600)))
+        .await
+        .unwrap();
+    store
+        .claim(&id, &claim(Outcome::Approved, "bob"), Timestamp::now())
+        .await
+        .unwrap();
+
+    let bob = approval("bob");
+    let counted = store.record_approval(&id, &bob).await.unwrap();
+    assert_eq!(counted.audit.approvals, [bob.clone()]);
+    assert_eq!(counted.claim, None, "the next approver may claim");
+    // The workflow's step retried: still one approval.
+    let retried = store.record_approval(&id, &bob).await.unwrap();
+    assert_eq!(retried.audit.approvals.len(), 1);
+
+    // Carol's claim is not bob's to release: counting him again, or
+    // refusing someone else, leaves it.
+    store
+        .claim(&id, &claim(Outcome::Approved, "carol"), Timestamp::now())
+        .await
+        .unwrap();
+    let refusal = hitl_contract::Refusal {
+        at: Timestamp::now(),
+        outcome: Outcome::Approved,
+        principal: Some("mallory".into()),
+        claimed_by: Some("carol".into()),
+        reason: "not among the approvers".into(),
+    };
+    let refused = store.record_refusal(&id, &refusal).await.unwrap();
+    assert_eq!(refused.claim.map(|c| c.by).as_deref(), Some("carol"));
+
+    // Closing with the last approval appends it and removes the claim.
+    let carol = approval("carol");
+    let closing = hitl_contract::Closing {
+        status: Status::Approved,
+        decided_by: Some("carol"),
+        decided_at: Timestamp::now(),
+        comment: None,
+        evidence: Some(hitl_contract::Evidence::Sts),
+        on_behalf_of: None,
+        approval: Some(&carol),
+    };
+    let closed = store.finish(&id, &closing).await.unwrap();
+    assert_eq!(closed.audit.approvals, [bob, carol]);
+    assert_eq!(closed.claim, None);
+    assert!(matches!(
+        store.record_approval(&id, &approval("dave")).await,
+        Err(StoreError::NotPending(_))
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refused_sender_releases_their_own_claim() {
+    let store = store().await;
+    let id = unique_id("refused");
+    store
+        .create(&record(&id, Duration::from_secs(3600)))
+        .await
+        .unwrap();
+    store
+        .claim(&id, &claim(Outcome::Approved, "erin"), Timestamp::now())
+        .await
+        .unwrap();
+    let refusal = hitl_contract::Refusal {
+        at: Timestamp::now(),
+        outcome: Outcome::Approved,
+        principal: Some("erin".into()),
+        claimed_by: Some("erin".into()),
+        reason: "its sender is not among the request's approvers".into(),
+    };
+    let refused = store.record_refusal(&id, &refusal).await.unwrap();
+    assert_eq!(refused.claim, None);
+    assert_eq!(refused.audit.refusals.len(), 1);
 }

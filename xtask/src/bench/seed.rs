@@ -28,6 +28,7 @@ pub fn record(id: &str, requester: &str, status: Status, created_at: Timestamp) 
         amount: Some("1250.00".into()),
         details: None,
         timeout_seconds: Some(7 * 24 * 3600),
+        policy: None,
         requester_proof: None,
         on_behalf_of: None,
     };
