@@ -807,6 +807,43 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn at_the_deadline_a_claim_short_of_the_quorum_is_counted_and_the_request_expires() {
+        let mut stuck = claimed(
+            "bob",
+            Outcome::Approved,
+            Timestamp::now().minus(Duration::from_secs(5000)),
+        );
+        stuck.policy = Some(ApproverPolicy {
+            approvers: Vec::new(),
+            required: 2,
+        });
+        let mut expired = stuck.clone();
+        expired.status = Status::Expired;
+        expired.claim = None;
+        let read = get(stuck);
+        let expire = mock!(aws_sdk_dynamodb::Client::update_item)
+            .match_requests(|req| {
+                let values = req.expression_attribute_values();
+                values
+                    .and_then(|v| v.get(":status"))
+                    .and_then(|v| v.as_s().ok())
+                    .is_some_and(|s| s == "EXPIRED")
+                    && values.is_some_and(|v| v.contains_key(":ap") && !v.contains_key(":dby"))
+            })
+            .then_output(move || {
+                UpdateItemOutput::builder()
+                    .set_attributes(Some(expired.to_item()))
+                    .build()
+            });
+        let store = store(&[&read, &expire]);
+        let record = record_deadline(&store, &unverified(), "req-1", "alice")
+            .await
+            .unwrap();
+        assert_eq!(record.status, Status::Expired);
+        assert_eq!(expire.num_calls(), 1, "one write: counted, and expired");
+    }
+
+    #[tokio::test]
     async fn a_claim_that_lands_during_expiry_is_recorded_not_erased() {
         let unclaimed = claimed("x", Outcome::Approved, Timestamp::now());
         let mut unclaimed = unclaimed;

@@ -499,7 +499,7 @@ async fn a_counted_approval_releases_its_claim_once_and_a_retry_adds_nothing() {
 
     let bob = approval("bob");
     let counted = store.record_approval(&id, &bob).await.unwrap();
-    assert_eq!(counted.audit.approvals, [bob.clone()]);
+    assert_eq!(counted.audit.approvals, std::slice::from_ref(&bob));
     assert_eq!(counted.claim, None, "the next approver may claim");
     // The workflow's step retried: still one approval.
     let retried = store.record_approval(&id, &bob).await.unwrap();

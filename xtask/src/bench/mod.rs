@@ -3,7 +3,7 @@
 //!
 //! | module         | concern                                               |
 //! |----------------|-------------------------------------------------------|
-//! | [`operator`]   | the CLI rows: start, decide one, list, decide many, list 100,000 |
+//! | [`operator`]   | the CLI rows: start, decide one, decide one (quorum), list, decide many, list 100,000 |
 //! | [`function`]   | the workflow function beside its Python SDK twin      |
 //! | [`round_trip`] | submit → listed → approved → SUCCEEDED, and its calls |
 //! | [`seed`]       | records written straight to DynamoDB, real requests   |
@@ -176,6 +176,16 @@ async fn run_rows(paths: &Paths, ports: &Ports, options: &Options) -> anyhow::Re
                 "decide one request by id",
                 "≥ 8× faster",
                 operator::decide_one(&hitl, &aws, &ddb, runs),
+            )
+            .await,
+        );
+    }
+    if options.wants("decide one (quorum 2 of 3)") {
+        rows.push(
+            measured(
+                "decide one (quorum 2 of 3)",
+                "≥ 8× faster",
+                operator::decide_quorum(&hitl, &aws, &ddb, runs),
             )
             .await,
         );

@@ -173,6 +173,19 @@ pub async fn submit_real(
     count: usize,
     parallel: usize,
 ) -> anyhow::Result<Vec<String>> {
+    submit_real_with(hitl, ddb, requester, count, parallel, &[]).await
+}
+
+/// [`submit_real`], each `hitl submit` given `extra` arguments too (an
+/// approver policy).
+pub async fn submit_real_with(
+    hitl: &Hitl,
+    ddb: &aws_sdk_dynamodb::Client,
+    requester: &str,
+    count: usize,
+    parallel: usize,
+    extra: &[&str],
+) -> anyhow::Result<Vec<String>> {
     // Unique per run: a stack left running keeps earlier runs' requests.
     let run = std::process::id();
     let ids: Vec<String> = (0..count)
@@ -195,6 +208,7 @@ pub async fn submit_real(
                     "--output",
                     "json",
                 ])
+                .args(extra)
                 .stdout(std::process::Stdio::null())
                 .stderr(std::process::Stdio::piped())
                 .spawn()
