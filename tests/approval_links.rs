@@ -407,3 +407,127 @@ fn urlencode(text: &str) -> String {
         })
         .collect()
 }
+
+/// Links that know whom they were sent to: on a 2-of-3 request each named
+/// address gets a notification of its own (filtered as the README tells
+/// approvers to subscribe), the requester gets none, and two approvers
+/// pressing their own links in Chromium close it, each recorded by address.
+#[tokio::test(flavor = "multi_thread")]
+async fn each_approver_gets_links_of_their_own_and_two_of_three_approve_in_a_real_browser() {
+    const BOB: &str = "bob@example.com";
+    const CAROL: &str = "carol@example.com";
+    let id = unique_id("page-quorum");
+    let config = sdk_config().await;
+    let inbox = |who: &'static str| {
+        let (config, id) = (config.clone(), id.clone());
+        async move {
+            Inbox::for_approver(&config, &id, who)
+                .await
+                .expect("subscribing an approver's inbox")
+        }
+    };
+    let (bob_inbox, carol_inbox, alice_inbox) = (
+        inbox(BOB).await,
+        inbox(CAROL).await,
+        inbox("alice@example.com").await,
+    );
+    let owned_id = id.clone();
+    tokio::task::spawn_blocking(move || {
+        // Requested by alice@example.com, who is among the approvers.
+        submit_and_wait(
+            &owned_id,
+            &[
+                "--title",
+                "Open the partner VPN",
+                "--approvers",
+                "alice@example.com,bob@example.com,carol@example.com",
+                "--required",
+                "2",
+            ],
+        )
+    })
+    .await
+    .expect("submitting");
+
+    let bob_message = bob_inbox
+        .next(Duration::from_secs(60))
+        .await
+        .expect("bob's notification");
+    let carol_message = carol_inbox
+        .next(Duration::from_secs(60))
+        .await
+        .expect("carol's notification");
+    assert!(
+        bob_message
+            .body
+            .contains("These links are bob@example.com's alone"),
+        "{bob_message:?}"
+    );
+    let bob_approve = bob_message.link("Approve:").expect("bob's approve link");
+    let carol_approve = carol_message
+        .link("Approve:")
+        .expect("carol's approve link");
+    assert_ne!(bob_approve, carol_approve);
+    assert!(
+        bob_inbox.next(Duration::from_secs(3)).await.is_err(),
+        "bob receives his own notification only"
+    );
+    assert!(
+        alice_inbox.next(Duration::from_secs(3)).await.is_err(),
+        "the requester receives no approve link for her own request"
+    );
+
+    let browser = Browser::start().await;
+    browser.open(&bob_approve).await;
+    assert_says(
+        &browser.text().await,
+        &[
+            "Open the partner VPN",
+            "This link was sent to bob@example.com",
+            "0 of 2 needed",
+        ],
+    );
+    browser.press("button.approve").await;
+    assert_says(
+        &browser.text().await,
+        &[
+            "Approval counted",
+            "1 of 2 needed: bob@example.com via link",
+        ],
+    );
+    assert!(!browser.has("form").await, "Bob's link is spent");
+    assert_eq!(record_async(&id).await["status"], "PENDING");
+
+    browser.open(&carol_approve).await;
+    assert_says(
+        &browser.text().await,
+        &["This link was sent to carol@example.com"],
+    );
+    browser.press("button.approve").await;
+    assert_says(
+        &browser.text().await,
+        &["Approved: your decision is recorded"],
+    );
+    browser.close().await;
+
+    let shown = settled(&id, "APPROVED").await;
+    let record = &shown["record"];
+    assert_eq!(record["decided_by"], CAROL);
+    assert_eq!(record["decision_evidence"], "approval_link");
+    let approvals: Vec<(&str, &str)> = record["approvals"]
+        .as_array()
+        .expect("the approvals counted")
+        .iter()
+        .map(|a| (a["by"].as_str().unwrap(), a["evidence"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        approvals,
+        [(BOB, "approval_link"), (CAROL, "approval_link")]
+    );
+    let table = hitl(&["show", &id, "--output", "table"]).ok().stdout;
+    assert!(table.contains("bob@example.com via link"), "{table}");
+    report(format!(
+        "per-approver links in Chromium: 2 of 3 approved by {BOB} and {CAROL} through their own links; \
+         the requester was sent none"
+    ));
+}

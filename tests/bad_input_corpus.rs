@@ -736,12 +736,12 @@ async fn http_cases(config: &aws_config::SdkConfig) -> usize {
 
     let key = signing_key(config).await;
     let in_an_hour = Timestamp::now().plus(Duration::from_secs(3600));
-    let (unknown_id, _) = key.mint_pair("no-such-request", in_an_hour).unwrap();
-    let (not_issued, _) = key.mint_pair(&id, in_an_hour).unwrap();
+    let (unknown_id, _) = key.mint_pair("no-such-request", None, in_an_hour).unwrap();
+    let (not_issued, _) = key.mint_pair(&id, None, in_an_hour).unwrap();
     let an_hour_ago = Timestamp::from_unix_seconds(Timestamp::now().unix_seconds() - 3600).unwrap();
-    let (expired, _) = key.mint_pair(&id, an_hour_ago).unwrap();
+    let (expired, _) = key.mint_pair(&id, None, an_hour_ago).unwrap();
     let other_key = LinkKey::new([7u8; 32]).unwrap();
-    let (foreign, _) = other_key.mint_pair(&id, in_an_hour).unwrap();
+    let (foreign, _) = other_key.mint_pair(&id, None, in_an_hour).unwrap();
     // Alter the tag's first character: every base64url character there
     // decodes (only the last one carries padding bits that may not), so the
     // token stays well-formed and only its signature is wrong.

@@ -364,6 +364,21 @@ impl Inbox {
         Self::open_filtered(config, "approval_id", approval_id).await
     }
 
+    /// Subscribes a fresh queue to the notifications about `approval_id`
+    /// for `approver`, as their email subscription is filtered (README,
+    /// "Notifications"): their own, and those for everyone.
+    pub async fn for_approver(
+        config: &aws_config::SdkConfig,
+        approval_id: &str,
+        approver: &str,
+    ) -> Result<Self, String> {
+        let filter = serde_json::json!({
+            "approval_id": [approval_id],
+            "approver": [approver, "everyone"],
+        });
+        Self::subscribe(config, &format!("{approval_id}-{approver}"), filter).await
+    }
+
     /// Subscribes a fresh queue to the notifications whose message
     /// attribute `attribute` (`approval_id`, `requester`) is `value`.
     pub async fn open_filtered(
@@ -371,9 +386,30 @@ impl Inbox {
         attribute: &str,
         value: &str,
     ) -> Result<Self, String> {
+        Self::subscribe(config, value, serde_json::json!({ attribute: [value] })).await
+    }
+
+    /// Subscribes a fresh queue named after `name` with `filter` as its
+    /// subscription's filter policy.
+    async fn subscribe(
+        config: &aws_config::SdkConfig,
+        name: &str,
+        filter: Value,
+    ) -> Result<Self, String> {
         let sqs = aws_sdk_sqs::Client::new(config);
         let sns = aws_sdk_sns::Client::new(config);
-        let name = format!("inbox-{value}");
+        // Queue names: letters, digits, `-` and `_`, at most 80.
+        let name: String = format!("inbox-{name}")
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '_' {
+                    c
+                } else {
+                    '-'
+                }
+            })
+            .take(80)
+            .collect();
         let queue_url = sqs
             .create_queue()
             .queue_name(&name)
@@ -382,7 +418,7 @@ impl Inbox {
             .map_err(|e| format!("creating queue {name}: {e:?}"))?
             .queue_url
             .ok_or("the new queue has no URL")?;
-        let filter = serde_json::json!({ attribute: [value] }).to_string();
+        let filter = filter.to_string();
         sns.subscribe()
             .topic_arn(NOTIFICATION_TOPIC_ARN)
             .protocol("sqs")

@@ -564,7 +564,9 @@ fn approvals(r: &ApprovalRecord) -> String {
 fn proven_by(evidence: Option<Evidence>) -> String {
     match evidence {
         Some(Evidence::Sts) => "by STS".into(),
-        Some(Evidence::ApprovalLink) => "by the approval page's voucher".into(),
+        Some(Evidence::ApprovalLink) => {
+            "via link: the approval page vouched for the link sent to them".into()
+        }
         Some(Evidence::Unverified) => "no: the name is what its sender wrote".into(),
         None => String::new(),
     }
@@ -629,8 +631,8 @@ mod tests {
             decided_by: (status != Status::Pending).then(|| "bob".into()),
             comment: None,
             claim: None,
-            links: None,
-            link_used: None,
+            links: Default::default(),
+            links_used: Default::default(),
             policy: None,
             ttl: 0,
             audit: Default::default(),

@@ -4,8 +4,9 @@
 //! - `LinkKey::verify` on arbitrary text never panics and never accepts a
 //!   token this key did not sign: whatever it accepts must be exactly what
 //!   `sign` makes of the token it returns.
-//! - A token minted for any id, action and deadline verifies back to the
-//!   same fields before its deadline, and is refused as expired from then on.
+//! - A token minted for any id, addressee, action and deadline verifies back
+//!   to the same fields before its deadline, and is refused as expired from
+//!   then on.
 #![no_main]
 
 use hitl_contract::links::{LinkError, LinkKey, MAX_TOKEN_LEN};
@@ -23,6 +24,7 @@ enum Input {
     /// A token we mint ourselves.
     RoundTrip {
         approval_id: String,
+        addressee: Option<String>,
         approve: bool,
         expires_seconds: i64,
         /// How far before (negative) or after the deadline it is checked.
@@ -54,10 +56,17 @@ fuzz_target!(|data: &[u8]| {
         Input::Verify { text, now_seconds } => verify(&text, now_seconds),
         Input::RoundTrip {
             approval_id,
+            addressee,
             approve,
             expires_seconds,
             check_offset,
-        } => round_trip(approval_id, approve, expires_seconds, check_offset),
+        } => round_trip(
+            approval_id,
+            addressee.as_deref(),
+            approve,
+            expires_seconds,
+            check_offset,
+        ),
     }
 });
 
@@ -97,12 +106,18 @@ fn verify_at(text: &str, now_seconds: i64) {
     }
 }
 
-fn round_trip(approval_id: String, approve: bool, expires_seconds: i64, check_offset: i32) {
+fn round_trip(
+    approval_id: String,
+    addressee: Option<&str>,
+    approve: bool,
+    expires_seconds: i64,
+    check_offset: i32,
+) {
     let Some(expires_at) = Timestamp::from_unix_seconds(expires_seconds) else {
         return;
     };
     let key = key();
-    let (approve_token, reject_token) = match key.mint_pair(&approval_id, expires_at) {
+    let (approve_token, reject_token) = match key.mint_pair(&approval_id, addressee, expires_at) {
         Ok(pair) => pair,
         Err(_) => return,
     };
@@ -137,6 +152,10 @@ fn round_trip(approval_id: String, approve: bool, expires_seconds: i64, check_of
         let back = verified.expect("a fresh token verifies");
         assert_eq!(back, token);
         assert_eq!(back.approval_id, approval_id);
+        assert_eq!(
+            back.addressee,
+            addressee.map(str::to_lowercase).filter(|a| !a.is_empty())
+        );
         assert_eq!(back.action, action);
         assert_eq!(back.expires_at.unix_seconds(), expires_seconds);
     } else {

@@ -16,7 +16,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use hitl_contract::record::{attr, Item, LinkHashes};
+use hitl_contract::record::{attr, Item};
 use hitl_contract::{ApprovalRecord, Claim, Outcome, Status, Timestamp};
 use libfuzzer_sys::arbitrary::{self, Arbitrary};
 use libfuzzer_sys::fuzz_target;
@@ -42,9 +42,8 @@ const NAMES: [&str; 23] = [
     attr::CLAIM_BY,
     attr::CLAIM_AT,
     attr::CLAIM_COMMENT,
-    attr::LINK_APPROVE_HASH,
-    attr::LINK_REJECT_HASH,
-    attr::LINK_USED_HASH,
+    attr::LINKS,
+    attr::LINKS_USED,
     "unrelated",
 ];
 
@@ -237,11 +236,8 @@ impl Base {
             decided_by: None,
             comment: None,
             claim: None,
-            links: Some(LinkHashes {
-                approve: "a".repeat(64),
-                reject: "b".repeat(64),
-            }),
-            link_used: None,
+            links: ["a".repeat(64), "b".repeat(64)].into(),
+            links_used: Default::default(),
             policy: None,
             ttl: 1_803_290_400,
             audit: Default::default(),
@@ -253,7 +249,7 @@ impl Base {
                 record.decided_at = Some(created_at.plus(Duration::from_secs(600)));
                 record.decided_by = Some("link".into());
                 record.comment = Some("ship it".into());
-                record.link_used = Some("a".repeat(64));
+                record.links_used = ["a".repeat(64)].into();
             }
             Base::Claimed => {
                 record.claim = Some(Claim {
@@ -287,6 +283,7 @@ impl Shape {
                 AttributeValue::S(self.at.render())
             }
             attr::TTL => AttributeValue::N(self.number.to_string()),
+            attr::LINKS | attr::LINKS_USED => AttributeValue::Ss(vec![self.text.clone()]),
             attr::AMOUNT => AttributeValue::N(self.text.clone()),
             // Details are JSON text.
             attr::DETAILS => {
@@ -385,8 +382,8 @@ fuzz_target!(|data: &[u8]| {
     let _ = record.is_past_expiry(now);
     let json = serde_json::to_string_pretty(&record).expect("a record serialises");
     let mut shown = record.clone();
-    shown.links = None;
-    shown.link_used = None;
+    shown.links = Default::default();
+    shown.links_used = Default::default();
     let read_back: ApprovalRecord = serde_json::from_str(&json).expect("printed JSON reads back");
     assert_eq!(read_back, shown);
 

@@ -6,7 +6,7 @@
 //! claim's conditional write: a link decides at most once, and a click and a
 //! CLI decision can never both win.
 
-use hitl_contract::links::{link_hash, LinkError, LinkKey, LinkToken};
+use hitl_contract::links::{link_hash, LinkError, LinkKey, LinkToken, LINK_DECIDER};
 use hitl_contract::payload::MAX_COMMENT_LEN;
 use hitl_contract::proof::DecisionProof;
 use hitl_contract::{
@@ -65,8 +65,6 @@ enum Visit {
 pub struct ApprovalPages {
     pub decider: Decider,
     pub key: KeySource,
-    /// Who the record names as the decider of a link decision.
-    pub decided_by: String,
 }
 
 /// A page and its status, or a redirect to another page.
@@ -147,14 +145,14 @@ impl ApprovalPages {
             Err(err) => return unavailable(&err.to_string()),
         };
         let hash = link_hash(&text);
-        if let Some(page) = closed_page(&record, &hash, token.action, Visit::Opened, now) {
+        if let Some(page) = closed_page(&record, &token, &hash, Visit::Opened, now) {
             return page;
         }
         // A link decides only its own action: the page never mints the
         // other one (that takes the notification's other link).
         Page::new(
             StatusCode::OK,
-            page::decision_form(&record, token.action, &text, now),
+            page::decision_form(&record, &token, &text, now),
         )
     }
 
@@ -196,16 +194,19 @@ impl ApprovalPages {
             Err(page) => return page,
         };
         let hash = link_hash(&text);
+        let addressee = token.addressee.as_deref();
         // The workflow counts the decision on the page's word, signed with
-        // the link key only the page and the workflow hold.
+        // the link key only the page and the workflow hold, that this link
+        // of this addressee was used.
         let proof = DecisionProof::ApprovalLink {
-            voucher: key.vouch(&token.approval_id, token.action, &hash),
+            voucher: key.vouch(&token.approval_id, token.action, &hash, addressee),
             link_hash: hash.clone(),
+            addressee: token.addressee.clone(),
         };
         let decision = Decision {
             approval_id: token.approval_id.clone(),
             outcome: token.action,
-            decided_by: self.decided_by.clone(),
+            decided_by: addressee.unwrap_or(LINK_DECIDER).to_owned(),
             comment,
             proof: Some(proof),
             on_behalf_of: None,
@@ -220,7 +221,7 @@ impl ApprovalPages {
                 // behind a proxy may not be the path this function sees.
                 Page::see_other(format!("?{query}"), &title_case(record.status))
             }
-            Err(err) => decide_error_page(err, &hash, token.action, now),
+            Err(err) => decide_error_page(err, &token, &hash, now),
         }
     }
 
@@ -258,16 +259,21 @@ impl ApprovalPages {
 /// The page for a request that this link cannot decide, or `None` when it can.
 fn closed_page(
     record: &ApprovalRecord,
+    token: &LinkToken,
     hash: &str,
-    action: Outcome,
     visit: Visit,
     now: Timestamp,
 ) -> Option<Page> {
+    let action = token.action;
+    let addressee = token.addressee.as_deref().unwrap_or(LINK_DECIDER);
     // A link whose own claim is still undelivered shows its form again:
     // pressing the button delivers it.
     let own_claim = record.status == Status::Pending
-        && record.claim.as_ref().is_some_and(|c| c.outcome == action);
-    if record.link_used.as_deref() == Some(hash) && !own_claim {
+        && record
+            .claim
+            .as_ref()
+            .is_some_and(|c| c.outcome == action && c.by == addressee);
+    if record.links_used.contains(hash) && !own_claim {
         // Opening a link whose decision stands (as the browser does right
         // after deciding) shows that decision; pressing it again is refused.
         if visit == Visit::Opened && record.status == action.status() {
@@ -281,14 +287,50 @@ fn closed_page(
                 ),
             ));
         }
+        // An approval counted toward a quorum: the request waits for more.
+        if visit == Visit::Opened
+            && action == Outcome::Approved
+            && record.status == Status::Pending
+            && record.counts_approval_of(addressee)
+        {
+            return Some(Page::new(
+                StatusCode::OK,
+                page::closed(
+                    record,
+                    "Approval counted",
+                    &format!(
+                        "your approval is counted ({} of {} needed); the request waits for the others",
+                        record.audit.approvals.len(),
+                        record.required_approvals()
+                    ),
+                    now,
+                ),
+            ));
+        }
+        if let Some(refusal) = record
+            .audit
+            .refusals
+            .iter()
+            .rev()
+            .filter(|_| visit == Visit::Opened)
+            .find(|r| r.outcome == action && r.principal.as_deref() == Some(addressee))
+        {
+            return Some(Page::new(
+                StatusCode::FORBIDDEN,
+                page::closed(
+                    record,
+                    "Not counted",
+                    &format!("the workflow refused this decision: {}", refusal.reason),
+                    now,
+                ),
+            ));
+        }
         return Some(Page::new(
             StatusCode::GONE,
             page::closed(record, "Link already used", "each link decides once", now),
         ));
     }
-    if record.status == Status::Pending
-        && record.links.as_ref().map(|l| l.for_outcome(action)) != Some(hash)
-    {
+    if record.status == Status::Pending && !record.links.contains(hash) {
         return Some(unknown_link());
     }
     match record.status {
@@ -326,13 +368,13 @@ fn closed_page(
     }
 }
 
-fn decide_error_page(err: DecideError, hash: &str, action: Outcome, now: Timestamp) -> Page {
+fn decide_error_page(err: DecideError, token: &LinkToken, hash: &str, now: Timestamp) -> Page {
     match err {
         DecideError::Store(
             StoreError::LinkUsed(record)
             | StoreError::NotPending(record)
             | StoreError::PastExpiry(record),
-        ) => closed_page(&record, hash, action, Visit::Pressed, now).unwrap_or_else(|| {
+        ) => closed_page(&record, token, hash, Visit::Pressed, now).unwrap_or_else(|| {
             Page::message(
                 StatusCode::CONFLICT,
                 "Not decided",
@@ -531,7 +573,6 @@ mod tests {
     use aws_sdk_lambda::operation::send_durable_execution_callback_success::SendDurableExecutionCallbackSuccessOutput;
     use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
     use aws_smithy_types::error::ErrorMetadata;
-    use hitl_contract::record::LinkHashes;
     use hitl_contract::{ApprovalStore, Claim, SubmitRequest};
 
     use super::*;
@@ -544,6 +585,11 @@ mod tests {
 
     /// A pending request whose links are `approve` and `reject`.
     fn pending(title: &str) -> (ApprovalRecord, String, String) {
+        pending_for(title, None)
+    }
+
+    /// A pending request whose links to `addressee` are `approve` and `reject`.
+    fn pending_for(title: &str, addressee: Option<&str>) -> (ApprovalRecord, String, String) {
         let request = SubmitRequest {
             approval_id: "apr-1".into(),
             title: title.into(),
@@ -558,12 +604,11 @@ mod tests {
         };
         let mut record = ApprovalRecord::pending(&request, "arn:exec", Timestamp::now());
         record.callback_id = Some("cb-1".into());
-        let (approve, reject) = key().mint_pair("apr-1", record.expires_at).unwrap();
+        let (approve, reject) = key()
+            .mint_pair("apr-1", addressee, record.expires_at)
+            .unwrap();
         let (approve, reject) = (key().sign(&approve), key().sign(&reject));
-        record.links = Some(LinkHashes {
-            approve: link_hash(&approve),
-            reject: link_hash(&reject),
-        });
+        record.links = [link_hash(&approve), link_hash(&reject)].into();
         (record, approve, reject)
     }
 
@@ -596,7 +641,6 @@ mod tests {
         ApprovalPages {
             decider: Decider::new(ApprovalStore::new(dynamodb, "approvals"), lambda),
             key: KeySource::Fixed(key()),
-            decided_by: "approval link".into(),
         }
     }
 
@@ -711,7 +755,7 @@ mod tests {
         let tampered = approve.replacen(".a.", ".r.", 1);
         let expired = key().sign(
             &key()
-                .mint_pair("apr-1", Timestamp::now().plus(Duration::ZERO))
+                .mint_pair("apr-1", None, Timestamp::now().plus(Duration::ZERO))
                 .unwrap()
                 .0,
         );
@@ -733,7 +777,7 @@ mod tests {
     #[tokio::test]
     async fn a_link_from_an_older_notification_is_not_current() {
         let (record, _, _) = pending("t");
-        let (older, _) = key().mint_pair("apr-1", record.expires_at).unwrap();
+        let (older, _) = key().mint_pair("apr-1", None, record.expires_at).unwrap();
         let read = get(&record);
         let response = pages(&[&read], &[])
             .handle(get_request(&key().sign(&older)))
@@ -751,12 +795,14 @@ mod tests {
         let claim = mock!(aws_sdk_dynamodb::Client::update_item)
             .match_requests(move |req| {
                 let condition = req.condition_expression().unwrap_or_default();
-                condition.contains("#lh = :lh AND attribute_not_exists(#lu)")
+                let update = req.update_expression().unwrap_or_default();
+                condition.contains("contains(#links, :lh)")
+                    && condition.contains("NOT contains(#used, :lh)")
+                    && update.ends_with("ADD #used :used")
                     && req.expression_attribute_values().unwrap()[":lh"]
                         .as_s()
                         .unwrap()
                         == &expected_hash
-                    && req.expression_attribute_names().unwrap()["#lh"] == "link_approve_hash"
             })
             .then_output({
                 let item = record.to_item();
@@ -769,7 +815,7 @@ mod tests {
         let mut approved = record.clone();
         approved.status = Status::Approved;
         approved.decided_by = Some("approval link".into());
-        approved.link_used = Some(hash.clone());
+        approved.links_used = [hash.clone()].into();
         // The workflow records it; the page reads that back.
         let recorded = get(&approved);
         let send = mock!(aws_sdk_lambda::Client::send_durable_execution_callback_success)
@@ -779,9 +825,19 @@ mod tests {
                     serde_json::from_slice(req.result().map(|b| b.as_ref()).unwrap_or_default())
                         .unwrap();
                 let vouched = match payload.proof {
-                    Some(DecisionProof::ApprovalLink { link_hash, voucher }) => {
+                    Some(DecisionProof::ApprovalLink {
+                        link_hash,
+                        voucher,
+                        addressee: None,
+                    }) => {
                         link_hash == hash
-                            && key().confirms(&voucher, "apr-1", Outcome::Approved, &link_hash)
+                            && key().confirms(
+                                &voucher,
+                                "apr-1",
+                                Outcome::Approved,
+                                &link_hash,
+                                None,
+                            )
                     }
                     _ => false,
                 };
@@ -809,12 +865,89 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn an_addressed_link_decides_as_its_addressee_and_then_shows_their_approval_counted() {
+        let bob = "bob@example.com";
+        let (mut record, approve, _) = pending_for("t", Some(bob));
+        record.policy = Some(hitl_contract::ApproverPolicy {
+            approvers: vec![bob.into(), "carol@example.com".into()],
+            required: 2,
+        });
+        let read = get(&record);
+        let response = pages(&[&read], &[]).handle(get_request(&approve)).await;
+        assert!(
+            html(&response).contains("This link was sent to <strong>bob@example.com</strong>"),
+            "{}",
+            html(&response)
+        );
+
+        let claim = mock!(aws_sdk_dynamodb::Client::update_item)
+            .match_requests(|req| {
+                req.expression_attribute_values().unwrap()[":cby"]
+                    .as_s()
+                    .unwrap()
+                    == "bob@example.com"
+            })
+            .then_output({
+                let item = record.to_item();
+                move || {
+                    UpdateItemOutput::builder()
+                        .set_attributes(Some(item.clone()))
+                        .build()
+                }
+            });
+        let mut counted = record.clone();
+        counted.links_used = [link_hash(&approve)].into();
+        counted.audit.approvals.push(hitl_contract::Approval {
+            by: bob.into(),
+            evidence: hitl_contract::Evidence::ApprovalLink,
+            at: Timestamp::now(),
+            comment: None,
+            on_behalf_of: None,
+        });
+        let recorded = get(&counted);
+        let hash = link_hash(&approve);
+        let send = mock!(aws_sdk_lambda::Client::send_durable_execution_callback_success)
+            .match_requests(move |req| {
+                let payload: hitl_contract::DecisionPayload =
+                    serde_json::from_slice(req.result().map(|b| b.as_ref()).unwrap_or_default())
+                        .unwrap();
+                payload.decided_by.as_deref() == Some("bob@example.com")
+                    && matches!(payload.proof, Some(DecisionProof::ApprovalLink { ref voucher, ref addressee, .. })
+                        if addressee.as_deref() == Some("bob@example.com")
+                            && key().confirms(voucher, "apr-1", Outcome::Approved, &hash, Some("bob@example.com")))
+            })
+            .then_output(|| SendDurableExecutionCallbackSuccessOutput::builder().build());
+        let read = get(&record);
+        let response = pages(&[&read, &claim, &recorded], &[&send])
+            .handle(post_request(&form(&approve, "")))
+            .await;
+        assert_eq!(
+            response.status(),
+            StatusCode::SEE_OTHER,
+            "{}",
+            html(&response)
+        );
+        assert_eq!(send.num_calls(), 1);
+
+        // The browser follows the redirect: Bob's approval is one of two.
+        let read = get(&counted);
+        let response = pages(&[&read], &[]).handle(get_request(&approve)).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let body = html(&response);
+        assert!(body.contains("Approval counted"), "{body}");
+        assert!(
+            body.contains("1 of 2 needed: bob@example.com via link"),
+            "{body}"
+        );
+    }
+
+    #[tokio::test]
     async fn opening_a_link_whose_decision_stands_shows_it_and_pressing_again_is_refused() {
         let (mut record, approve, _) = pending("t");
         record.status = Status::Approved;
         record.decided_by = Some("approval link".into());
         record.comment = Some("fine by me".into());
-        record.link_used = Some(link_hash(&approve));
+        record.links_used = [link_hash(&approve)].into();
         let (first, second) = (get(&record), get(&record));
         let pages = pages(&[&first, &second], &[]);
         let opened = pages.handle(get_request(&approve)).await;
@@ -836,7 +969,7 @@ mod tests {
         let (mut record, approve, _) = pending("t");
         record.status = Status::Approved;
         record.decided_by = Some("approval link".into());
-        record.link_used = Some(link_hash(&approve));
+        record.links_used = [link_hash(&approve)].into();
         let read = get(&record);
         let response = pages(&[&read], &[])
             .handle(post_request(&form(&approve, "")))
@@ -848,7 +981,7 @@ mod tests {
     #[tokio::test]
     async fn a_link_whose_own_claim_was_not_delivered_offers_its_button_again() {
         let (mut record, approve, reject) = pending("t");
-        record.link_used = Some(link_hash(&approve));
+        record.links_used = [link_hash(&approve)].into();
         record.claim = Some(Claim {
             outcome: Outcome::Approved,
             by: "approval link".into(),
@@ -874,8 +1007,8 @@ mod tests {
                 released_at: Timestamp::parse("2026-11-22T10:32:00Z").unwrap(),
                 expires_at: Timestamp::parse("2026-11-23T10:00:00Z").unwrap(),
             },
+            &key().verify(&approve, Timestamp::now()).unwrap(),
             &link_hash(&approve),
-            Outcome::Approved,
             Timestamp::now(),
         );
         assert_eq!(page.status, StatusCode::BAD_GATEWAY);

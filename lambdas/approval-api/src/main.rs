@@ -6,7 +6,6 @@ mod page;
 
 use std::sync::Arc;
 
-use hitl_contract::links::LINK_DECIDER;
 use hitl_contract::outputs::env;
 use hitl_contract::{ApprovalStore, Decider};
 use lambda_http::{service_fn, Error, Request};
@@ -43,7 +42,6 @@ async fn pages_from_env() -> Result<ApprovalPages, Error> {
             secret_id,
             loaded: OnceCell::new(),
         },
-        decided_by: LINK_DECIDER.to_owned(),
     })
 }
 

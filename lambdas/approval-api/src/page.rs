@@ -5,7 +5,8 @@ use std::sync::OnceLock;
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
-use hitl_contract::{ApprovalRecord, Outcome, Status, Timestamp};
+use hitl_contract::links::{LinkToken, LINK_DECIDER};
+use hitl_contract::{ApprovalRecord, Evidence, Outcome, Status, Timestamp};
 use sha2::{Digest, Sha256};
 
 const STYLE: &str = "\
@@ -105,11 +106,11 @@ fn details(record: &ApprovalRecord, now: Timestamp) -> String {
             row("Approvers", &policy.approvers.join(", "));
         }
         if policy.required > 1 {
-            let counted: Vec<&str> = record
+            let counted: Vec<String> = record
                 .audit
                 .approvals
                 .iter()
-                .map(|a| a.by.as_str())
+                .map(|a| named(&a.by, Some(a.evidence)))
                 .collect();
             let mut text = format!("{} of {} needed", counted.len(), policy.required);
             if !counted.is_empty() {
@@ -119,7 +120,7 @@ fn details(record: &ApprovalRecord, now: Timestamp) -> String {
         }
     }
     if let Some(by) = &record.decided_by {
-        row("Decided by", by);
+        row("Decided by", &named(by, record.audit.decision_evidence));
     }
     if let Some(comment) = &record.comment {
         row("Comment", comment);
@@ -139,20 +140,39 @@ fn details(record: &ApprovalRecord, now: Timestamp) -> String {
     html
 }
 
+/// A decider as the page names them: a link's addressee `via link`.
+fn named(by: &str, evidence: Option<Evidence>) -> String {
+    match evidence {
+        Some(Evidence::ApprovalLink) if by != LINK_DECIDER => format!("{by} via link"),
+        _ => by.to_owned(),
+    }
+}
+
 /// The page behind a link: the request, and a form that decides it with the
 /// link's own action only (its button carries the link's token).
 pub fn decision_form(
     record: &ApprovalRecord,
-    action: Outcome,
-    token: &str,
+    token: &LinkToken,
+    signed: &str,
     now: Timestamp,
 ) -> String {
-    let (class, label, other) = match action {
+    let (class, label, other) = match token.action {
         Outcome::Approved => ("approve", "Approve", "Reject"),
         Outcome::Rejected => ("reject", "Reject", "Approve"),
     };
+    let sent_to = token
+        .addressee
+        .as_deref()
+        .map(|to| {
+            format!(
+                "<p class=\"note\">This link was sent to <strong>{}</strong>: your decision is \
+                 recorded under that address.</p>",
+                escape(to)
+            )
+        })
+        .unwrap_or_default();
     let body = format!(
-        "{}<form method=\"post\">\
+        "{}{sent_to}<form method=\"post\">\
          <p><label for=\"comment\">Comment (optional)</label>\
          <textarea id=\"comment\" name=\"comment\" rows=\"3\" maxlength=\"{}\"></textarea></p>\
          <button class=\"{class}\" type=\"submit\" name=\"token\" value=\"{}\">{label}</button></form>\
@@ -161,7 +181,7 @@ pub fn decision_form(
          Each link works once.</p>",
         details(record, now),
         hitl_contract::payload::MAX_COMMENT_LEN,
-        escape(token),
+        escape(signed),
         action_word = label.to_lowercase(),
         other_word = other.to_lowercase(),
     );

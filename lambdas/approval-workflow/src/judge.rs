@@ -201,9 +201,22 @@ impl Judge {
                     Err(err) => return Ok(refuse(None, err.to_string())),
                 }
             }
-            (Verification::On(_), Some(DecisionProof::ApprovalLink { link_hash, voucher })) => {
+            (
+                Verification::On(_),
+                Some(DecisionProof::ApprovalLink {
+                    link_hash,
+                    voucher,
+                    addressee,
+                }),
+            ) => {
                 if !self
-                    .vouched(voucher, approval_id, decision.outcome, link_hash)
+                    .vouched(
+                        voucher,
+                        approval_id,
+                        decision.outcome,
+                        link_hash,
+                        addressee.as_deref(),
+                    )
                     .await
                 {
                     return Ok(refuse(
@@ -211,14 +224,16 @@ impl Judge {
                         "its approval-link voucher is not the approval page's".into(),
                     ));
                 }
-                (LINK_DECIDER.to_owned(), Evidence::ApprovalLink)
+                // The link's addressee decided: nobody else holds it.
+                let decided_by = addressee.clone().unwrap_or_else(|| LINK_DECIDER.to_owned());
+                (decided_by, Evidence::ApprovalLink)
             }
         };
         let policy = standing.policy;
-        if !policy.is_open() && evidence == Evidence::ApprovalLink {
+        if !policy.is_open() && decided_by == LINK_DECIDER && evidence == Evidence::ApprovalLink {
             return Ok(refuse(
                 Some(decided_by),
-                "approval links do not say whom they were sent to, and this request names its approvers; decide with `hitl`".into(),
+                "the link was sent to every subscriber, and this request names its approvers; use the link sent to you, or `hitl`".into(),
             ));
         }
         if !policy.admits(&decided_by, standing.account) {
@@ -232,7 +247,6 @@ impl Judge {
         }
         if decision.outcome == Outcome::Approved
             && !self.allow_self_approval
-            && evidence != Evidence::ApprovalLink
             && same_person(&decided_by, standing.requester)
         {
             return Ok(refuse(
@@ -266,12 +280,19 @@ impl Judge {
         }))
     }
 
-    async fn vouched(&self, voucher: &str, id: &str, outcome: Outcome, link_hash: &str) -> bool {
+    async fn vouched(
+        &self,
+        voucher: &str,
+        id: &str,
+        outcome: Outcome,
+        link_hash: &str,
+        addressee: Option<&str>,
+    ) -> bool {
         let Some(notifier) = &self.notifier else {
             return false;
         };
         match notifier.link_key().await {
-            Ok(key) => key.confirms(voucher, id, outcome, link_hash),
+            Ok(key) => key.confirms(voucher, id, outcome, link_hash, addressee),
             Err(_) => false,
         }
     }
@@ -285,6 +306,7 @@ mod tests {
     use std::time::SystemTime;
 
     use aws_credential_types::Credentials;
+    use hitl_contract::links::LinkKey;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio::net::TcpListener;
 
@@ -385,6 +407,92 @@ mod tests {
                 Timestamp::now(),
             )
             .await
+    }
+
+    /// The verdict on a decision made through a link sent to `addressee`
+    /// (vouched for with `vouched_for`), requested by `requester`.
+    async fn by_link(
+        addressee: Option<&str>,
+        vouched_for: Option<&str>,
+        requester: &str,
+        policy: &ApproverPolicy,
+        approvals: &[Approval],
+    ) -> Verdict {
+        let key = LinkKey::new("k".repeat(40)).unwrap();
+        let sns = aws_sdk_sns::Client::from_conf(
+            aws_sdk_sns::Config::builder()
+                .behavior_version_latest()
+                .region(aws_sdk_sns::config::Region::new("us-east-1"))
+                .build(),
+        );
+        let judge = Judge {
+            verification: Verification::On(Sts::new("http://127.0.0.1:9")),
+            allow_self_approval: false,
+            notifier: Some(Arc::new(Notifier::with_key(sns, key.clone()))),
+        };
+        let proof = DecisionProof::ApprovalLink {
+            link_hash: "h".repeat(64),
+            voucher: key.vouch("apr-1", Outcome::Approved, &"h".repeat(64), vouched_for),
+            addressee: addressee.map(str::to_owned),
+        };
+        let payload = serde_json::json!({ "outcome": "APPROVED", "proof": proof });
+        let decision =
+            DecisionPayload::from_callback(Outcome::Approved, Some(&payload.to_string()), None);
+        judge
+            .decision(
+                standing("apr-1", requester, policy, approvals),
+                &decision,
+                Timestamp::now(),
+            )
+            .await
+            .unwrap()
+    }
+
+    fn refused_because(verdict: Verdict) -> String {
+        match verdict {
+            Verdict::Refused(refusal) => refusal.reason,
+            Verdict::Accepted(accepted) => panic!("accepted: {accepted:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_link_decision_is_its_addressees_and_counts_under_their_address() {
+        const ALICE: &str = "arn:aws:iam::123456789012:user/alice@example.com";
+        let policy = ApproverPolicy {
+            approvers: vec!["bob@example.com".into(), "alice@example.com".into()],
+            required: 2,
+        };
+        let bob = Some("bob@example.com");
+        match by_link(bob, bob, ALICE, &policy, &[]).await {
+            Verdict::Accepted(accepted) => {
+                assert_eq!(accepted.decided_by, "bob@example.com");
+                assert_eq!(accepted.evidence, Evidence::ApprovalLink);
+            }
+            refused => panic!("refused: {refused:?}"),
+        }
+        // Bob's approval with his own credentials counted already.
+        let counted = Approval {
+            by: "arn:aws:iam::123456789012:user/bob@example.com".into(),
+            evidence: Evidence::Sts,
+            at: Timestamp::now(),
+            comment: None,
+            on_behalf_of: None,
+        };
+        let reason = refused_because(by_link(bob, bob, ALICE, &policy, &[counted]).await);
+        assert!(reason.contains("already counted"), "{reason}");
+        // Alice's own link (were she sent one) approving her request.
+        let alice = Some("alice@example.com");
+        let reason = refused_because(by_link(alice, alice, ALICE, &policy, &[]).await);
+        assert!(reason.contains("requested it"), "{reason}");
+        // A link vouched for someone else, or sent to everyone.
+        let reason =
+            refused_because(by_link(bob, Some("carol@example.com"), ALICE, &policy, &[]).await);
+        assert!(reason.contains("voucher"), "{reason}");
+        let reason = refused_because(by_link(None, None, ALICE, &policy, &[]).await);
+        assert!(reason.contains("every subscriber"), "{reason}");
+        let carol = Some("carol@example.com");
+        let reason = refused_because(by_link(carol, carol, ALICE, &policy, &[]).await);
+        assert!(reason.contains("not among"), "{reason}");
     }
 
     #[tokio::test]

@@ -21,7 +21,7 @@ use crate::durable::{
     TypedError,
 };
 use crate::judge::{Accepted, Judge, Requester, Standing, Verdict};
-use crate::notify::{Notified, Notifier};
+use crate::notify::{Audience, Notified, Notifier};
 
 /// Why a workflow ends `FAILED`; the variant names the execution's
 /// `ErrorType`.
@@ -188,7 +188,17 @@ pub async fn run(
         .name(named("publish-callback"))
         .await?;
         if round == 0 {
-            notify(&ctx, &settings, &notify_request, expires_at).await?;
+            let audience =
+                Audience::of(&policy, &requester.name, settings.judge.allow_self_approval);
+            notify(
+                &ctx,
+                &settings,
+                &notify_request,
+                &requester.name,
+                audience,
+                expires_at,
+            )
+            .await?;
             if !ctx.is_replaying() {
                 info!(approval_id = %id, expires_at = %expires_at, "waiting for a decision");
             }
@@ -240,7 +250,7 @@ pub async fn run(
                 approvals.push(approval);
             }
             Verdict::Accepted(accepted) => {
-                let closed = Closed::Decided(accepted, decision);
+                let closed = Closed::Decided(accepted, Box::new(decision));
                 break close(&ctx, &settings, &id, &requester.name, closed).await?;
             }
             Verdict::Refused(refusal) => {
@@ -287,6 +297,8 @@ async fn notify(
     ctx: &DurableContext,
     settings: &Settings,
     request: &SubmitRequest,
+    requester: &str,
+    audience: Audience,
     expires_at: Timestamp,
 ) -> Result<(), OperationError> {
     let Some(notifier) = settings.notifier.clone() else {
@@ -294,14 +306,23 @@ async fn notify(
     };
     let store = settings.store.clone();
     let request = request.clone();
+    let requester = requester.to_owned();
     let id = request.approval_id.clone();
     let notified = ctx
-        .step(move |_| async move { Ok(notifier.notify(&store, &request, expires_at).await?) })
+        .step(move |_| async move {
+            let notified = notifier
+                .notify(&store, &request, &requester, &audience, expires_at)
+                .await?;
+            Ok(notified)
+        })
         .name("notify-approvers")
         .await;
     match notified {
-        Ok(Notified::Sent { message_id }) if !ctx.is_replaying() => {
-            info!(approval_id = %id, message_id = message_id.as_deref().unwrap_or(""), "approvers notified");
+        Ok(Notified::Sent {
+            message_ids,
+            addressees,
+        }) if !ctx.is_replaying() => {
+            info!(approval_id = %id, messages = message_ids.len(), addressees = %addressees.join(", "), "approvers notified");
         }
         Ok(_) => {}
         Err(err) if matches!(err.kind(), OperationErrorKind::Step(_)) => {
@@ -343,7 +364,7 @@ fn arrived(
 
 /// How a request ends.
 enum Closed {
-    Decided(Accepted, DecisionPayload),
+    Decided(Accepted, Box<DecisionPayload>),
     AtDeadline,
     TooManyRefusals,
 }

@@ -158,7 +158,7 @@ impl Decider {
         let id = decision.approval_id.as_str();
         let record = self.store.fetch(id).await?;
         if let Some(hash) = link_hash {
-            if record.link_used.as_deref() == Some(hash) && !holds_claim(&record, decision) {
+            if record.links_used.contains(hash) && !holds_claim(&record, decision) {
                 return Err(StoreError::LinkUsed(Box::new(record)).into());
             }
         } else if repeats(&record, decision) || counted(&record, decision) {
@@ -172,15 +172,8 @@ impl Decider {
         if record.is_past_expiry(now) {
             return Err(StoreError::PastExpiry(Box::new(record)).into());
         }
-        if let Some(hash) = link_hash {
-            if record
-                .links
-                .as_ref()
-                .map(|l| l.for_outcome(decision.outcome))
-                != Some(hash)
-            {
-                return Err(StoreError::LinkUnknown(id.to_owned()).into());
-            }
+        if link_hash.is_some_and(|hash| !record.links.contains(hash)) {
+            return Err(StoreError::LinkUnknown(id.to_owned()).into());
         }
         if decision.outcome == Outcome::Approved
             && !self.allow_self_approval
@@ -193,7 +186,7 @@ impl Decider {
         }
         // The workflow judges this too; asking first spares a claim that
         // would block real approvers while it is refused.
-        if let Some(policy) = record.policy.as_ref().filter(|_| link_hash.is_none()) {
+        if let Some(policy) = &record.policy {
             let account = record.execution_arn.as_deref().and_then(account_of);
             if !policy.admits(&decision.decided_by, account) {
                 return Err(DecideError::NotAnApprover {
@@ -499,11 +492,22 @@ impl SendError {
     }
 }
 
-/// Whether two names of a requester or decider are one person: IAM names
-/// (users, roles, and so the principals STS reports) and email addresses
-/// are not told apart by letter case, nor by surrounding spaces.
-pub fn same_person(a: &str, b: &str) -> bool {
+/// Whether two names are one: IAM names (users, roles, and so the
+/// principals STS reports) and email addresses are not told apart by letter
+/// case, nor by surrounding spaces.
+pub fn same_name(a: &str, b: &str) -> bool {
     a.trim().to_lowercase() == b.trim().to_lowercase()
+}
+
+/// Whether two requesters or deciders are one person: the same name, or
+/// named after the same email address (an IAM user or SSO session named
+/// `bob@example.com` is the person that address's links were sent to; see
+/// [`crate::policy::email_of`]).
+pub fn same_person(a: &str, b: &str) -> bool {
+    fn person(name: &str) -> &str {
+        crate::policy::email_of(name.trim()).unwrap_or(name)
+    }
+    same_name(person(a), person(b))
 }
 
 #[cfg(test)]
@@ -606,6 +610,27 @@ mod tests {
         assert!(!same_person(
             "arn:aws:sts::1:assumed-role/approvers/alice",
             "arn:aws:sts::1:assumed-role/approvers/bob"
+        ));
+    }
+
+    #[test]
+    fn a_link_addressee_is_the_iam_user_or_sso_session_named_after_them() {
+        for principal in [
+            "arn:aws:iam::123456789012:user/Bob@example.com",
+            "arn:aws:iam::123456789012:user/team/bob@example.com",
+            "arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_Approvers_0a1b/bob@example.com",
+        ] {
+            assert!(same_person(principal, "bob@example.com"), "{principal}");
+            assert!(same_person("bob@example.com", principal), "{principal}");
+        }
+        // Whoever assumes an ordinary role names its session.
+        assert!(!same_person(
+            "arn:aws:sts::123456789012:assumed-role/approvers/bob@example.com",
+            "bob@example.com"
+        ));
+        assert!(!same_person(
+            "arn:aws:iam::123456789012:user/bob",
+            "bob@example.com"
         ));
     }
 
@@ -978,17 +1003,14 @@ mod tests {
     }
 
     fn with_links(mut record: ApprovalRecord) -> ApprovalRecord {
-        record.links = Some(crate::record::LinkHashes {
-            approve: "a".repeat(64),
-            reject: "r".repeat(64),
-        });
+        record.links = ["a".repeat(64), "r".repeat(64)].into();
         record
     }
 
     #[tokio::test]
     async fn pressing_a_used_link_again_delivers_its_own_undelivered_claim() {
         let mut pending = with_links(claimed_by("bob", Outcome::Approved));
-        pending.link_used = Some("a".repeat(64));
+        pending.links_used = ["a".repeat(64)].into();
         let send = mock!(aws_sdk_lambda::Client::send_durable_execution_callback_success)
             .then_output(|| SendDurableExecutionCallbackSuccessOutput::builder().build());
         let (read, claim, recorded) = (
@@ -1008,7 +1030,7 @@ mod tests {
     #[tokio::test]
     async fn a_used_link_whose_claim_another_decider_took_over_is_used() {
         let mut taken = with_links(claimed_by("carol", Outcome::Rejected));
-        taken.link_used = Some("a".repeat(64));
+        taken.links_used = ["a".repeat(64)].into();
         let read = get(taken);
         let decider = decider(&[&read], &[]);
         let err = decider

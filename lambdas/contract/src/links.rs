@@ -1,20 +1,22 @@
 //! Approval links: the signed, single-use tokens behind the approve and
 //! reject links in notifications.
 //!
-//! A token names one request, one action and the request's deadline, carries
-//! 128 random bits shared by the request's two links, and is signed with
-//! HMAC-SHA256 under a key generated at deploy time. The approvals table
-//! keeps only each link's SHA-256 hash, and a decision through a link writes
-//! that hash as used in the same conditional write that claims the request,
-//! so a link decides at most once.
+//! A token names one request, one action, the request's deadline and the
+//! approver it was sent to (its addressee: an email address of the
+//! request's approver policy; none when the policy is open and the links go
+//! to every subscriber), carries 128 random bits shared by that approver's
+//! two links, and is signed with HMAC-SHA256 under a key generated at
+//! deploy time. The approvals table keeps only each link's SHA-256 hash,
+//! and a decision through a link adds that hash to the used ones in the
+//! same conditional write that claims the request, so a link decides at
+//! most once.
 //!
 //! ```text
-//! v1.<approval id, base64url>.<a|r>.<expires, epoch seconds>.<nonce, base64url>.<HMAC, base64url>
+//! v2.<approval id>.<a|r>.<expires, epoch seconds>.<addressee, may be empty>.<nonce>.<HMAC>
 //! ```
 //!
-//! Because both links of a request share their nonce, whoever holds one can
-//! mint the other (the page behind a link offers both buttons); nobody
-//! without the key can mint either.
+//! (each of id, addressee, nonce and HMAC in base64url). Nobody without the
+//! key can mint a link, nor turn one approver's link into another's.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine;
@@ -24,18 +26,18 @@ use sha2::{Digest, Sha256};
 use crate::record::Outcome;
 use crate::timestamp::Timestamp;
 
-/// Who a decision made through an approval link is recorded as: the links go
-/// to the approvers' notification channel, not to a named person.
+/// Who a decision made through an unaddressed approval link (an open
+/// policy's, sent to every subscriber) is recorded as: nobody in particular.
 pub const LINK_DECIDER: &str = "approval link";
 
-const VERSION: &str = "v1";
+const VERSION: &str = "v2";
 /// Random bits in a token, as bytes.
 const NONCE_LEN: usize = 16;
 /// The shortest signing key accepted, in bytes.
 pub const MIN_KEY_LEN: usize = 32;
 /// Longer tokens are refused before any parsing (an approval id is at most
-/// 128 characters, so real tokens stay far below this).
-pub const MAX_TOKEN_LEN: usize = 512;
+/// 128 characters and an email address 254, so real tokens stay below this).
+pub const MAX_TOKEN_LEN: usize = 1024;
 
 /// Why a token was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -79,10 +81,12 @@ impl LinkKey {
         mac
     }
 
-    /// The request's two links, approve first, from fresh randomness.
+    /// One approver's two links to a request, approve first, from fresh
+    /// randomness; `addressee` is whom they are sent to (none: everyone).
     pub fn mint_pair(
         &self,
         approval_id: &str,
+        addressee: Option<&str>,
         expires_at: Timestamp,
     ) -> Result<(LinkToken, LinkToken), getrandom::Error> {
         let mut nonce = [0u8; NONCE_LEN];
@@ -90,6 +94,7 @@ impl LinkKey {
         let token = |action| LinkToken {
             approval_id: approval_id.to_owned(),
             action,
+            addressee: addressee.map(str::to_lowercase).filter(|a| !a.is_empty()),
             expires_at: Timestamp::from_unix_seconds(expires_at.unix_seconds())
                 .unwrap_or(expires_at),
             nonce,
@@ -104,13 +109,20 @@ impl LinkKey {
         format!("{payload}.{}", B64.encode(tag))
     }
 
-    /// The approval page's word that the link whose hash is `link_hash`
-    /// decided `approval_id` with `outcome`. It travels with the page's
-    /// callback, so the workflow can tell the decision came from the page:
-    /// only the page and the workflow hold the key.
-    pub fn vouch(&self, approval_id: &str, outcome: Outcome, link_hash: &str) -> String {
+    /// The approval page's word that the link whose hash is `link_hash`,
+    /// sent to `addressee`, decided `approval_id` with `outcome`. It travels
+    /// with the page's callback, so the workflow can tell the decision came
+    /// from the page and whose link it was: only the page and the workflow
+    /// hold the key.
+    pub fn vouch(
+        &self,
+        approval_id: &str,
+        outcome: Outcome,
+        link_hash: &str,
+        addressee: Option<&str>,
+    ) -> String {
         let tag = self
-            .mac(&voucher_payload(approval_id, outcome, link_hash))
+            .mac(&voucher_payload(approval_id, outcome, link_hash, addressee))
             .finalize()
             .into_bytes();
         B64.encode(tag)
@@ -123,9 +135,10 @@ impl LinkKey {
         approval_id: &str,
         outcome: Outcome,
         link_hash: &str,
+        addressee: Option<&str>,
     ) -> bool {
         B64.decode(voucher).is_ok_and(|tag| {
-            self.mac(&voucher_payload(approval_id, outcome, link_hash))
+            self.mac(&voucher_payload(approval_id, outcome, link_hash, addressee))
                 .verify_slice(&tag)
                 .is_ok()
         })
@@ -153,18 +166,22 @@ impl LinkKey {
     }
 }
 
-/// What a link says: decide `action` on `approval_id` before `expires_at`.
+/// What a link says: `addressee` may decide `action` on `approval_id`
+/// before `expires_at`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LinkToken {
     pub approval_id: String,
     pub action: Outcome,
+    /// The approver it was sent to, lowercased; none for an open policy's
+    /// links, which go to every subscriber.
+    pub addressee: Option<String>,
     /// The request's deadline, to the second.
     pub expires_at: Timestamp,
     nonce: [u8; NONCE_LEN],
 }
 
 impl LinkToken {
-    /// The request's other link: same request, nonce and deadline.
+    /// The approver's other link: same request, addressee, nonce and deadline.
     pub fn sibling(&self) -> LinkToken {
         LinkToken {
             action: match self.action {
@@ -181,9 +198,10 @@ impl LinkToken {
             Outcome::Rejected => "r",
         };
         format!(
-            "{VERSION}.{}.{action}.{}.{}",
+            "{VERSION}.{}.{action}.{}.{}.{}",
             B64.encode(self.approval_id.as_bytes()),
             self.expires_at.unix_seconds(),
+            B64.encode(self.addressee.as_deref().unwrap_or_default()),
             B64.encode(self.nonce)
         )
     }
@@ -210,6 +228,11 @@ impl LinkToken {
             .ok()
             .and_then(Timestamp::from_unix_seconds)
             .ok_or(LinkError::Malformed("its expiry is not a time"))?;
+        let addressee = B64
+            .decode(next("it names no addressee")?)
+            .ok()
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+            .ok_or(LinkError::Malformed("its addressee is not valid"))?;
         let nonce = B64
             .decode(next("it has no nonce")?)
             .ok()
@@ -221,6 +244,7 @@ impl LinkToken {
         Ok(Self {
             approval_id,
             action,
+            addressee: Some(addressee).filter(|a| !a.is_empty()),
             expires_at,
             nonce,
         })
@@ -259,9 +283,19 @@ pub enum KeyError {
     Weak(String),
 }
 
-/// What a voucher signs; its prefix keeps it apart from link tokens.
-fn voucher_payload(approval_id: &str, outcome: Outcome, link_hash: &str) -> String {
-    format!("vouch:{approval_id}:{outcome}:{link_hash}")
+/// What a voucher signs; its prefix keeps it apart from link tokens, and
+/// the id and addressee are encoded so no field can run into the next.
+fn voucher_payload(
+    approval_id: &str,
+    outcome: Outcome,
+    link_hash: &str,
+    addressee: Option<&str>,
+) -> String {
+    format!(
+        "vouch2:{}:{outcome}:{link_hash}:{}",
+        B64.encode(approval_id),
+        B64.encode(addressee.unwrap_or_default())
+    )
 }
 
 /// What the approvals table stores of a link: its SHA-256, hex-encoded.
@@ -290,28 +324,57 @@ mod tests {
 
     #[test]
     fn a_voucher_confirms_only_what_it_vouched_for() {
-        let voucher = key().vouch("apr-1", Outcome::Approved, "abc");
-        assert!(key().confirms(&voucher, "apr-1", Outcome::Approved, "abc"));
-        assert!(!key().confirms(&voucher, "apr-1", Outcome::Rejected, "abc"));
-        assert!(!key().confirms(&voucher, "apr-2", Outcome::Approved, "abc"));
-        assert!(!key().confirms(&voucher, "apr-1", Outcome::Approved, "abd"));
-        assert!(!key().confirms("not base64!", "apr-1", Outcome::Approved, "abc"));
+        let bob = Some("bob@example.com");
+        let voucher = key().vouch("apr-1", Outcome::Approved, "abc", bob);
+        assert!(key().confirms(&voucher, "apr-1", Outcome::Approved, "abc", bob));
+        assert!(!key().confirms(&voucher, "apr-1", Outcome::Rejected, "abc", bob));
+        assert!(!key().confirms(&voucher, "apr-2", Outcome::Approved, "abc", bob));
+        assert!(!key().confirms(&voucher, "apr-1", Outcome::Approved, "abd", bob));
+        let carol = Some("carol@example.com");
+        assert!(!key().confirms(&voucher, "apr-1", Outcome::Approved, "abc", carol));
+        assert!(!key().confirms(&voucher, "apr-1", Outcome::Approved, "abc", None));
+        assert!(!key().confirms("not base64!", "apr-1", Outcome::Approved, "abc", bob));
         let other = LinkKey::new([7u8; MIN_KEY_LEN]).unwrap();
-        assert!(!other.confirms(&voucher, "apr-1", Outcome::Approved, "abc"));
+        assert!(!other.confirms(&voucher, "apr-1", Outcome::Approved, "abc", bob));
     }
 
     #[test]
     fn a_signed_token_verifies_to_what_was_signed() {
-        let (approve, reject) = key().mint_pair("apr-1/ü", later()).unwrap();
-        for token in [approve, reject] {
-            let text = key().sign(&token);
-            assert_eq!(key().verify(&text, now()).unwrap(), token);
+        for addressee in [Some("Bob@Example.com"), None] {
+            let (approve, reject) = key().mint_pair("apr-1/ü", addressee, later()).unwrap();
+            for token in [approve, reject] {
+                let text = key().sign(&token);
+                assert_eq!(key().verify(&text, now()).unwrap(), token);
+                assert_eq!(
+                    token.addressee.as_deref(),
+                    addressee.map(str::to_lowercase).as_deref()
+                );
+            }
         }
     }
 
     #[test]
+    fn one_approvers_link_cannot_be_turned_into_anothers() {
+        let (bob, _) = key()
+            .mint_pair("apr-1", Some("bob@example.com"), later())
+            .unwrap();
+        let (carol, _) = key()
+            .mint_pair("apr-1", Some("carol@example.com"), later())
+            .unwrap();
+        let (bob_text, carol_text) = (key().sign(&bob), key().sign(&carol));
+        assert_ne!(bob_text, carol_text);
+        // Bob's signature over his payload with Carol's address in it.
+        let forged = bob_text.replacen(
+            &B64.encode("bob@example.com"),
+            &B64.encode("carol@example.com"),
+            1,
+        );
+        assert_eq!(key().verify(&forged, now()), Err(LinkError::BadSignature));
+    }
+
+    #[test]
     fn the_two_links_differ_only_in_their_action_and_each_is_the_others_sibling() {
-        let (approve, reject) = key().mint_pair("apr-1", later()).unwrap();
+        let (approve, reject) = key().mint_pair("apr-1", None, later()).unwrap();
         assert_eq!(approve.action, Outcome::Approved);
         assert_eq!(approve.sibling(), reject);
         assert_eq!(reject.sibling(), approve);
@@ -320,14 +383,14 @@ mod tests {
 
     #[test]
     fn every_request_gets_fresh_randomness() {
-        let (a, _) = key().mint_pair("apr-1", later()).unwrap();
-        let (b, _) = key().mint_pair("apr-1", later()).unwrap();
+        let (a, _) = key().mint_pair("apr-1", None, later()).unwrap();
+        let (b, _) = key().mint_pair("apr-1", None, later()).unwrap();
         assert_ne!(key().sign(&a), key().sign(&b));
     }
 
     #[test]
     fn any_altered_character_breaks_the_token() {
-        let (token, _) = key().mint_pair("apr-1", later()).unwrap();
+        let (token, _) = key().mint_pair("apr-1", None, later()).unwrap();
         let text = key().sign(&token);
         for i in 0..text.len() {
             let mut bytes = text.clone().into_bytes();
@@ -345,7 +408,7 @@ mod tests {
 
     #[test]
     fn a_token_from_another_key_or_action_is_refused() {
-        let (token, _) = key().mint_pair("apr-1", later()).unwrap();
+        let (token, _) = key().mint_pair("apr-1", None, later()).unwrap();
         let other = LinkKey::new("o".repeat(40)).unwrap();
         assert_eq!(
             key().verify(&other.sign(&token), now()),
@@ -364,7 +427,7 @@ mod tests {
 
     #[test]
     fn an_expired_token_is_refused_with_its_deadline() {
-        let (token, _) = key().mint_pair("apr-1", now()).unwrap();
+        let (token, _) = key().mint_pair("apr-1", None, now()).unwrap();
         assert_eq!(
             key().verify(&key().sign(&token), now()),
             Err(LinkError::Expired(now()))
@@ -378,14 +441,18 @@ mod tests {
             ".",
             "v1",
             "v1.....",
+            "v1.YQ.a.1.AAAAAAAAAAAAAAAAAAAAAA.AA",
+            "v1.YQ.a.1..AAAAAAAAAAAAAAAAAAAAAA.AA",
             "v2.YQ.a.1.AAAAAAAAAAAAAAAAAAAAAA.AA",
-            "v1.YQ.x.1.AAAAAAAAAAAAAAAAAAAAAA.AA",
-            "v1.YQ.a.nope.AAAAAAAAAAAAAAAAAAAAAA.AA",
-            "v1.YQ.a.1.AA.AA",
-            "v1.YQ.a.1.AAAAAAAAAAAAAAAAAAAAAA.x.AA",
-            "v1.__.a.1.AAAAAAAAAAAAAAAAAAAAAA.AA",
-            "v1..a.1.AAAAAAAAAAAAAAAAAAAAAA.AA",
-            "v1.YQ.a.1.AAAAAAAAAAAAAAAAAAAAAA.!!",
+            "v2.YQ.x.1..AAAAAAAAAAAAAAAAAAAAAA.AA",
+            "v2.YQ.a.nope..AAAAAAAAAAAAAAAAAAAAAA.AA",
+            "v2.YQ.a.1..AA.AA",
+            "v2.YQ.a.1..AAAAAAAAAAAAAAAAAAAAAA.x.AA",
+            "v2.__.a.1..AAAAAAAAAAAAAAAAAAAAAA.AA",
+            "v2..a.1..AAAAAAAAAAAAAAAAAAAAAA.AA",
+            "v2.YQ.a.1.!!.AAAAAAAAAAAAAAAAAAAAAA.AA",
+            "v2.YQ.a.1.__8.AAAAAAAAAAAAAAAAAAAAAA.AA",
+            "v2.YQ.a.1..AAAAAAAAAAAAAAAAAAAAAA.!!",
             "<script>alert(1)</script>",
         ] {
             assert!(

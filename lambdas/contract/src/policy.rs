@@ -20,7 +20,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::decide::same_person;
+use crate::decide::same_name;
 
 /// The most approvers a policy names.
 pub const MAX_APPROVERS: usize = 50;
@@ -101,7 +101,7 @@ impl<'a> Approver<'a> {
     /// stack's own, which email addresses are read in.
     fn admits(&self, principal: &str, account: Option<&str>) -> bool {
         match *self {
-            Approver::Principal(arn) => same_person(arn, principal),
+            Approver::Principal(arn) => same_name(arn, principal),
             Approver::Role {
                 account: role_account,
                 name,
@@ -113,21 +113,35 @@ impl<'a> Approver<'a> {
                         .split_once('/')
                         .is_some_and(|(role, _)| role.eq_ignore_ascii_case(name))
             }),
-            Approver::Email(address) => Arn::parse(principal).is_some_and(|p| {
-                let in_account = account.is_some_and(|a| a == p.account);
-                let named = match (p.service, p.kind) {
-                    ("iam", "user") => p.name.rsplit('/').next(),
-                    ("sts", "assumed-role") => p
-                        .name
-                        .split_once('/')
-                        .filter(|(role, _)| role.starts_with(SSO_ROLE_PREFIX))
-                        .map(|(_, session)| session),
-                    _ => None,
-                };
-                in_account && named.is_some_and(|n| same_person(n, address))
-            }),
+            // An approver's own link is addressed to them; their
+            // credentials are theirs only in the stack's account.
+            Approver::Email(address) => {
+                same_name(address, principal)
+                    || Arn::parse(principal).is_some_and(|p| {
+                        account.is_some_and(|a| a == p.account)
+                            && email_of(principal).is_some_and(|e| same_name(e, address))
+                    })
+            }
         }
     }
+}
+
+/// The email address a principal is named after, if it is an IAM user or
+/// an IAM Identity Center (SSO) session whose name is one: the one name a
+/// person's link and their own credentials share. Other role sessions are
+/// not read: whoever assumes a role picks its session name.
+pub fn email_of(principal: &str) -> Option<&str> {
+    let p = Arn::parse(principal)?;
+    let name = match (p.service, p.kind) {
+        ("iam", "user") => p.name.rsplit('/').next(),
+        ("sts", "assumed-role") => p
+            .name
+            .split_once('/')
+            .filter(|(role, _)| role.starts_with(SSO_ROLE_PREFIX))
+            .map(|(_, session)| session),
+        _ => None,
+    }?;
+    matches!(Approver::parse(name), Some(Approver::Email(_))).then_some(name)
 }
 
 /// The names IAM Identity Center gives the roles of its permission sets;
@@ -217,6 +231,24 @@ impl ApproverPolicy {
         Ok(())
     }
 
+    /// The email addresses the policy names, lowercased: the approvers who
+    /// get links of their own.
+    pub fn addresses(&self) -> Vec<String> {
+        self.approvers
+            .iter()
+            .filter(|entry| matches!(Approver::parse(entry), Some(Approver::Email(_))))
+            .map(|entry| entry.trim().to_lowercase())
+            .collect()
+    }
+
+    /// Whether the policy names approvers other than by address (principal
+    /// and role ARNs), who decide with `hitl`.
+    pub fn names_principals(&self) -> bool {
+        self.approvers
+            .iter()
+            .any(|entry| !matches!(Approver::parse(entry), Some(Approver::Email(_))))
+    }
+
     /// Whether anyone (but the requester) may decide.
     pub fn is_open(&self) -> bool {
         self.approvers.is_empty()
@@ -247,7 +279,7 @@ impl ApproverPolicy {
         request.validate()?;
         if !self.is_open() {
             for entry in &request.approvers {
-                let covered = self.approvers.iter().any(|s| same_person(s, entry))
+                let covered = self.approvers.iter().any(|s| same_name(s, entry))
                     || (matches!(Approver::parse(entry), Some(Approver::Principal(_)))
                         && self.admits(entry, account));
                 if !covered {
@@ -279,6 +311,23 @@ mod tests {
             approvers: approvers.iter().map(|a| a.to_string()).collect(),
             required,
         }
+    }
+
+    #[test]
+    fn an_address_admits_its_own_links_and_its_people_in_the_stacks_account() {
+        let named = policy(
+            &["Bob@Example.com", "arn:aws:iam::111122223333:role/ops"],
+            1,
+        );
+        assert_eq!(named.addresses(), ["bob@example.com"]);
+        assert!(named.names_principals());
+        assert!(!policy(&["bob@example.com"], 1).names_principals());
+        let account = Some(ACCOUNT);
+        assert!(named.admits("bob@example.com", account));
+        assert!(named.admits("arn:aws:iam::111122223333:user/bob@example.com", account));
+        assert!(!named.admits("arn:aws:iam::999988887777:user/bob@example.com", account));
+        assert!(!named.admits("carol@example.com", account));
+        assert!(!named.admits(crate::links::LINK_DECIDER, account));
     }
 
     #[test]

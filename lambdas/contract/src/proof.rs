@@ -69,9 +69,14 @@ pub struct IdentityProof {
 pub enum DecisionProof {
     /// A signed `GetCallerIdentity` (from `hitl approve` and `hitl reject`).
     Sts(IdentityProof),
-    /// The approval page's voucher for the link used (see
-    /// [`crate::links::LinkKey::vouch`]).
-    ApprovalLink { link_hash: String, voucher: String },
+    /// The approval page's voucher for the link used and whom it was sent
+    /// to (see [`crate::links::LinkKey::vouch`]).
+    ApprovalLink {
+        link_hash: String,
+        voucher: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        addressee: Option<String>,
+    },
 }
 
 impl DecisionProof {

@@ -1,6 +1,6 @@
 //! The approval record and its DynamoDB item form.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
@@ -34,9 +34,8 @@ pub mod attr {
     pub const CLAIM_BY: &str = "claim_by";
     pub const CLAIM_AT: &str = "claim_at";
     pub const CLAIM_COMMENT: &str = "claim_comment";
-    pub const LINK_APPROVE_HASH: &str = "link_approve_hash";
-    pub const LINK_REJECT_HASH: &str = "link_reject_hash";
-    pub const LINK_USED_HASH: &str = "link_used_hash";
+    pub const LINKS: &str = "links";
+    pub const LINKS_USED: &str = "links_used";
     pub const CLAIM_PROOF: &str = "claim_proof";
     pub const REQUESTER_EVIDENCE: &str = "requester_evidence";
     pub const REQUESTED_ON_BEHALF_OF: &str = "requested_on_behalf_of";
@@ -211,12 +210,13 @@ pub struct ApprovalRecord {
     pub comment: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub claim: Option<Claim>,
-    /// The hashes of the approval links last sent out (see [`crate::links`]).
+    /// The hashes of the approval links last sent out, every approver's
+    /// two (see [`crate::links`]); a string set, absent when empty.
     #[serde(skip)]
-    pub links: Option<LinkHashes>,
-    /// The hash of the link that decided the request, if one did.
+    pub links: BTreeSet<String>,
+    /// The hashes of the links used to decide: each decides once.
     #[serde(skip)]
-    pub link_used: Option<String>,
+    pub links_used: BTreeSet<String>,
     /// Who may decide and how many approvals close it; absent on records
     /// written before policies existed (anyone but the requester, one).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -326,22 +326,6 @@ pub struct Refusal {
 /// so the bound keeps a request's history far below the service's 3,000.
 pub const MAX_REFUSALS: usize = 50;
 
-/// What the table keeps of a request's two approval links: only their hashes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LinkHashes {
-    pub approve: String,
-    pub reject: String,
-}
-
-impl LinkHashes {
-    pub fn for_outcome(&self, outcome: Outcome) -> &str {
-        match outcome {
-            Outcome::Approved => &self.approve,
-            Outcome::Rejected => &self.reject,
-        }
-    }
-}
-
 #[derive(Debug, thiserror::Error)]
 pub enum RecordError {
     #[error("the approval record has no `{0}` attribute")]
@@ -383,8 +367,8 @@ impl ApprovalRecord {
             decided_by: None,
             comment: None,
             claim: None,
-            links: None,
-            link_used: None,
+            links: BTreeSet::new(),
+            links_used: BTreeSet::new(),
             ttl: expires_at.plus(RETENTION_AFTER_EXPIRY).unix_seconds(),
             policy: request.policy.clone(),
             audit: Audit {
@@ -435,15 +419,6 @@ impl ApprovalRecord {
             (attr::COMMENT, self.comment.clone()),
             (attr::DETAILS, self.details.as_ref().map(|d| d.to_string())),
             (
-                attr::LINK_APPROVE_HASH,
-                self.links.as_ref().map(|l| l.approve.clone()),
-            ),
-            (
-                attr::LINK_REJECT_HASH,
-                self.links.as_ref().map(|l| l.reject.clone()),
-            ),
-            (attr::LINK_USED_HASH, self.link_used.clone()),
-            (
                 attr::REQUESTED_ON_BEHALF_OF,
                 self.audit.requested_on_behalf_of.clone(),
             ),
@@ -493,6 +468,18 @@ impl ApprovalRecord {
         }
         if let Some(amount) = &self.amount {
             item.insert(attr::AMOUNT.to_owned(), AttributeValue::N(amount.clone()));
+        }
+        for (name, set) in [
+            (attr::LINKS, &self.links),
+            (attr::LINKS_USED, &self.links_used),
+        ] {
+            // DynamoDB holds no empty set: an empty one is left out.
+            if !set.is_empty() {
+                item.insert(
+                    name.to_owned(),
+                    AttributeValue::Ss(set.iter().cloned().collect()),
+                );
+            }
         }
         item.insert(
             attr::TTL.to_owned(),
@@ -559,14 +546,8 @@ impl ApprovalRecord {
             decided_by: optional_s(item, attr::DECIDED_BY)?,
             comment: optional_s(item, attr::COMMENT)?,
             claim,
-            links: match (
-                optional_s(item, attr::LINK_APPROVE_HASH)?,
-                optional_s(item, attr::LINK_REJECT_HASH)?,
-            ) {
-                (Some(approve), Some(reject)) => Some(LinkHashes { approve, reject }),
-                _ => None,
-            },
-            link_used: optional_s(item, attr::LINK_USED_HASH)?,
+            links: string_set(item, attr::LINKS)?,
+            links_used: string_set(item, attr::LINKS_USED)?,
             policy,
             ttl,
             audit,
@@ -606,6 +587,18 @@ fn json_list<T: serde::de::DeserializeOwned>(
         Some(_) => Err(RecordError::Invalid {
             attribute: name,
             reason: "expected a list".into(),
+        }),
+    }
+}
+
+/// The string set attribute `name`, empty when absent.
+fn string_set(item: &Item, name: &'static str) -> Result<BTreeSet<String>, RecordError> {
+    match item.get(name) {
+        None | Some(AttributeValue::Null(_)) => Ok(BTreeSet::new()),
+        Some(AttributeValue::Ss(values)) => Ok(values.iter().cloned().collect()),
+        Some(_) => Err(RecordError::Invalid {
+            attribute: name,
+            reason: "expected a string set".into(),
         }),
     }
 }
@@ -677,8 +670,8 @@ pub(crate) mod tests {
             decided_by: None,
             comment: None,
             claim: None,
-            links: None,
-            link_used: None,
+            links: BTreeSet::new(),
+            links_used: BTreeSet::new(),
             policy: None,
             ttl: expires.plus(RETENTION_AFTER_EXPIRY).unix_seconds(),
             audit: Audit::default(),
@@ -708,11 +701,8 @@ pub(crate) mod tests {
             comment: None,
             proof: None,
         });
-        record.links = Some(LinkHashes {
-            approve: "a".repeat(64),
-            reject: "b".repeat(64),
-        });
-        record.link_used = Some("a".repeat(64));
+        record.links = ["a".repeat(64), "b".repeat(64)].into();
+        record.links_used = ["a".repeat(64)].into();
         assert_eq!(
             ApprovalRecord::from_item(&record.to_item()).unwrap(),
             record

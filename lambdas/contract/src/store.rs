@@ -4,7 +4,7 @@
 //! two writers (a retried step, two approvers, the CLI and the workflow) can
 //! race freely: exactly one wins and the others learn why they lost.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
@@ -13,8 +13,8 @@ use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use aws_sdk_dynamodb::Client;
 
 use crate::record::{
-    attr, json_attribute, Approval, ApprovalRecord, Claim, Evidence, LinkHashes, RecordError,
-    Refusal, Status, CLAIM_LEASE, STATUS_INDEX,
+    attr, json_attribute, Approval, ApprovalRecord, Claim, Evidence, RecordError, Refusal, Status,
+    CLAIM_LEASE, STATUS_INDEX,
 };
 use crate::timestamp::Timestamp;
 
@@ -221,23 +221,29 @@ impl ApprovalStore {
         }
     }
 
-    /// Stores the hashes of the approval links just sent out, while the
-    /// request is pending. Links of an earlier notification stop working.
+    /// Stores the hashes of the approval links just sent out (every
+    /// approver's), while the request is pending. Links of an earlier
+    /// notification stop working.
     pub async fn issue_links(
         &self,
         approval_id: &str,
-        links: &LinkHashes,
+        links: &BTreeSet<String>,
     ) -> Result<(), StoreError> {
-        let result = self
+        let update = self
             .update_pending(approval_id)
-            .update_expression("SET #la = :la, #lr = :lr")
-            .expression_attribute_names("#la", attr::LINK_APPROVE_HASH)
-            .expression_attribute_names("#lr", attr::LINK_REJECT_HASH)
-            .expression_attribute_values(":la", s(&links.approve))
-            .expression_attribute_values(":lr", s(&links.reject))
-            .send()
-            .await;
-        match result {
+            .expression_attribute_names("#links", attr::LINKS);
+        // DynamoDB holds no empty set: no links is no attribute.
+        let update = if links.is_empty() {
+            update.update_expression("REMOVE #links")
+        } else {
+            update
+                .update_expression("SET #links = :links")
+                .expression_attribute_values(
+                    ":links",
+                    AttributeValue::Ss(links.iter().cloned().collect()),
+                )
+        };
+        match update.send().await {
             Ok(_) => Ok(()),
             Err(err) if is_condition_failure(&err) => Err(self.explain(approval_id).await),
             Err(err) => Err(self.aws_error("UpdateItem", err)),
@@ -317,20 +323,17 @@ impl ApprovalStore {
             update = update.expression_attribute_values(":cp", s(proof.to_json()));
         }
         if let Some(hash) = link_hash {
-            set.push("#lu = :lh");
+            // The link must be one of those sent out, and unused, unless
+            // this is its own undelivered claim being pressed again.
             condition.push_str(
-                " AND ((#lh = :lh AND attribute_not_exists(#lu)) \
-                 OR (#lh = :lh AND #lu = :lh AND #co = :co AND #cby = :cby) \
-                 OR (#lh = :lh AND #lu <> :lh AND #cat <= :stale))",
+                " AND contains(#links, :lh) \
+                 AND (NOT contains(#used, :lh) OR (#co = :co AND #cby = :cby))",
             );
-            let link_attr = match claim.outcome {
-                crate::record::Outcome::Approved => attr::LINK_APPROVE_HASH,
-                crate::record::Outcome::Rejected => attr::LINK_REJECT_HASH,
-            };
             update = update
-                .expression_attribute_names("#lh", link_attr)
-                .expression_attribute_names("#lu", attr::LINK_USED_HASH)
-                .expression_attribute_values(":lh", s(hash));
+                .expression_attribute_names("#links", attr::LINKS)
+                .expression_attribute_names("#used", attr::LINKS_USED)
+                .expression_attribute_values(":lh", s(hash))
+                .expression_attribute_values(":used", AttributeValue::Ss(vec![hash.to_owned()]));
         }
         let mut expression = format!("SET {}", set.join(", "));
         let unset: Vec<&str> = [
@@ -343,6 +346,9 @@ impl ApprovalStore {
         if !unset.is_empty() {
             expression.push_str(&format!(" REMOVE {}", unset.join(", ")));
         }
+        if link_hash.is_some() {
+            expression.push_str(" ADD #used :used");
+        }
         let result = update
             .update_expression(expression)
             .condition_expression(condition)
@@ -354,7 +360,7 @@ impl ApprovalStore {
                 Ok(ApprovalRecord::from_item(&item)?)
             }
             Err(err) if is_condition_failure(&err) => Err(match link_hash {
-                Some(hash) => self.explain_link(approval_id, claim, hash, now).await,
+                Some(hash) => self.explain_link(approval_id, hash, now).await,
                 None => self.explain_at(approval_id, now).await,
             }),
             Err(err) => Err(self.aws_error("UpdateItem", err)),
@@ -682,21 +688,13 @@ impl ApprovalStore {
 
     /// Why a claim through a link failed: the link was used, is not the
     /// record's, or the request cannot be decided any more.
-    async fn explain_link(
-        &self,
-        approval_id: &str,
-        claim: &Claim,
-        hash: &str,
-        now: Timestamp,
-    ) -> StoreError {
+    async fn explain_link(&self, approval_id: &str, hash: &str, now: Timestamp) -> StoreError {
         match self.get(approval_id).await {
-            Ok(Some(record)) if record.link_used.as_deref() == Some(hash) => {
+            Ok(Some(record)) if record.links_used.contains(hash) => {
                 StoreError::LinkUsed(Box::new(record))
             }
             Ok(Some(record))
-                if record.status == Status::Pending
-                    && record.links.as_ref().map(|l| l.for_outcome(claim.outcome))
-                        != Some(hash) =>
+                if record.status == Status::Pending && !record.links.contains(hash) =>
             {
                 StoreError::LinkUnknown(approval_id.to_owned())
             }

@@ -203,43 +203,41 @@ async fn listing_by_status_is_newest_first() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_link_claims_once_and_only_with_the_current_hash() {
-    use hitl_contract::record::LinkHashes;
+    use std::collections::BTreeSet;
     let store = store().await;
     let id = unique_id("link");
     store
         .create(&record(&id, Duration::from_secs(3600)))
         .await
         .unwrap();
-    let old = LinkHashes {
-        approve: "a0".repeat(32),
-        reject: "r0".repeat(32),
-    };
-    let current = LinkHashes {
-        approve: "a1".repeat(32),
-        reject: "r1".repeat(32),
-    };
-    store.issue_links(&id, &old).await.unwrap();
-    store.issue_links(&id, &current).await.unwrap();
+    let (old_approve, approve, reject) = ("a0".repeat(32), "a1".repeat(32), "r1".repeat(32));
+    store
+        .issue_links(&id, &BTreeSet::from([old_approve.clone(), "r0".repeat(32)]))
+        .await
+        .unwrap();
+    store
+        .issue_links(&id, &BTreeSet::from([approve.clone(), reject.clone()]))
+        .await
+        .unwrap();
     let by_link = claim(Outcome::Approved, "approval link");
     let now = Timestamp::now();
 
-    // A replaced link, and the reject link's hash used to approve: refused.
-    for hash in [&old.approve, &current.reject] {
-        assert!(matches!(
-            store.claim_by_link(&id, &by_link, hash, now).await,
-            Err(StoreError::LinkUnknown(_))
-        ));
-    }
+    // A replaced link: refused. (Which action a link may take is in its
+    // signature, which the page checks before it claims.)
+    assert!(matches!(
+        store.claim_by_link(&id, &by_link, &old_approve, now).await,
+        Err(StoreError::LinkUnknown(_))
+    ));
     let claimed = store
-        .claim_by_link(&id, &by_link, &current.approve, now)
+        .claim_by_link(&id, &by_link, &approve, now)
         .await
         .unwrap();
-    assert_eq!(claimed.link_used.as_deref(), Some(current.approve.as_str()));
+    assert_eq!(claimed.links_used, BTreeSet::from([approve.clone()]));
     // The same link again while its own claim is undelivered: it claims
     // again, so pressing the button again delivers the decision. (This used
     // to be refused, leaving a claim that only the deadline could resolve.)
     let again = store
-        .claim_by_link(&id, &by_link, &current.approve, now)
+        .claim_by_link(&id, &by_link, &approve, now)
         .await
         .unwrap();
     assert_eq!(
@@ -256,13 +254,13 @@ async fn a_link_claims_once_and_only_with_the_current_hash() {
         .unwrap();
     // And the link is used for good.
     assert!(matches!(
-        store
-            .claim_by_link(&id, &by_link, &current.approve, now)
-            .await,
+        store.claim_by_link(&id, &by_link, &approve, now).await,
         Err(StoreError::LinkUsed(_))
     ));
     assert!(matches!(
-        store.issue_links(&id, &current).await,
+        store
+            .issue_links(&id, &BTreeSet::from([approve.clone(), reject.clone()]))
+            .await,
         Err(StoreError::NotPending(_))
     ));
 }
@@ -367,7 +365,6 @@ async fn a_claim_blocks_others_only_until_its_lease_passes() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn another_link_takes_over_a_link_claim_only_past_its_lease() {
-    use hitl_contract::record::LinkHashes;
     use hitl_contract::CLAIM_LEASE;
     let store = store().await;
     let id = unique_id("link-lease");
@@ -375,11 +372,11 @@ async fn another_link_takes_over_a_link_claim_only_past_its_lease() {
         .create(&record(&id, Duration::from_secs(3600)))
         .await
         .unwrap();
-    let links = LinkHashes {
-        approve: "a2".repeat(32),
-        reject: "r2".repeat(32),
-    };
-    store.issue_links(&id, &links).await.unwrap();
+    let (approve, reject) = ("a2".repeat(32), "r2".repeat(32));
+    store
+        .issue_links(&id, &[approve.clone(), reject.clone()].into())
+        .await
+        .unwrap();
     let now = Timestamp::now();
     let by_link = |outcome, at| Claim {
         outcome,
@@ -389,12 +386,12 @@ async fn another_link_takes_over_a_link_claim_only_past_its_lease() {
         proof: None,
     };
     store
-        .claim_by_link(&id, &by_link(Outcome::Approved, now), &links.approve, now)
+        .claim_by_link(&id, &by_link(Outcome::Approved, now), &approve, now)
         .await
         .unwrap();
     let soon = now.plus(Duration::from_secs(1));
     let err = store
-        .claim_by_link(&id, &by_link(Outcome::Rejected, soon), &links.reject, soon)
+        .claim_by_link(&id, &by_link(Outcome::Rejected, soon), &reject, soon)
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::ClaimedByOther { .. }), "{err}");
@@ -404,18 +401,18 @@ async fn another_link_takes_over_a_link_claim_only_past_its_lease() {
         .claim_by_link(
             &id,
             &by_link(Outcome::Rejected, released),
-            &links.reject,
+            &reject,
             released,
         )
         .await
         .unwrap();
-    assert_eq!(taken.link_used.as_deref(), Some(links.reject.as_str()));
+    assert!(taken.links_used.contains(&reject), "{taken:?}");
     // The approve link's claim is gone: that link is used, not re-claimed.
     let err = store
         .claim_by_link(
             &id,
             &by_link(Outcome::Approved, released),
-            &links.approve,
+            &approve,
             released,
         )
         .await
