@@ -380,7 +380,7 @@ impl Inbox {
     }
 
     /// Subscribes a fresh queue to the notifications whose message
-    /// attribute `attribute` (`approval_id`, `requester`) is `value`.
+    /// attribute `attribute` (`approval_id`, `approver`) is `value`.
     pub async fn open_filtered(
         config: &aws_config::SdkConfig,
         attribute: &str,
@@ -391,7 +391,7 @@ impl Inbox {
 
     /// Subscribes a fresh queue named after `name` with `filter` as its
     /// subscription's filter policy.
-    async fn subscribe(
+    pub async fn subscribe(
         config: &aws_config::SdkConfig,
         name: &str,
         filter: Value,

@@ -22,7 +22,7 @@ use libfuzzer_sys::arbitrary::{self, Arbitrary};
 use libfuzzer_sys::fuzz_target;
 
 /// Every attribute the decoder reads, and one it does not.
-const NAMES: [&str; 23] = [
+const NAMES: [&str; 22] = [
     attr::APPROVAL_ID,
     attr::TITLE,
     attr::DESCRIPTION,

@@ -70,7 +70,10 @@ pub async fn row(
         .await;
     let run = std::process::id();
     let requester = format!("{REQUESTER}-{run}");
-    let inbox = Inbox::open_filtered(&config, "requester", &requester)
+    // The run's requests, by id (the `requester` attribute is the verified
+    // principal, the same for every run).
+    let filter = serde_json::json!({ "approval_id": [{ "prefix": format!("{requester}-") }] });
+    let inbox = Inbox::subscribe(&config, &requester, filter)
         .await
         .map_err(anyhow::Error::msg)?;
     let ids: Vec<String> = (0..load.requests)
