@@ -573,7 +573,7 @@ _hitl() {
             return 0
             ;;
         hitl__subcmd__history)
-            opts="-o -v -h --stack --output --profile --region --refresh --time-format --verbose --help"
+            opts="-o -v -h --audit --stack --output --profile --region --refresh --time-format --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

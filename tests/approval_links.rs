@@ -526,6 +526,28 @@ async fn each_approver_gets_links_of_their_own_and_two_of_three_approve_in_a_rea
     );
     let table = hitl(&["show", &id, "--output", "table"]).ok().stdout;
     assert!(table.contains("bob@example.com via link"), "{table}");
+    let trail = hitl(&["history", &id, "--audit", "--output", "json"])
+        .ok()
+        .json();
+    let steps: Vec<(&str, &str, &str)> = trail
+        .as_array()
+        .expect("a list of steps")
+        .iter()
+        .map(|s| {
+            let text = |key: &str| s[key].as_str().unwrap_or("");
+            (text("what"), text("by"), text("channel"))
+        })
+        .collect();
+    let alice = principal("alice@example.com");
+    assert_eq!(
+        steps,
+        [
+            ("requested", alice.as_str(), ""),
+            ("approved", BOB, "link"),
+            ("approved", CAROL, "link"),
+        ],
+        "{trail}"
+    );
     report(format!(
         "per-approver links in Chromium: 2 of 3 approved by {BOB} and {CAROL} through their own links; \
          the requester was sent none"

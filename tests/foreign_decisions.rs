@@ -6,7 +6,7 @@
 
 use aws_sdk_lambda::types::ErrorObject;
 use aws_smithy_types::Blob;
-use hitl_e2e::{hitl_as, principal, sdk_config, submit_and_wait, unique_id, wait_for_show};
+use hitl_e2e::{hitl, hitl_as, principal, sdk_config, submit_and_wait, unique_id, wait_for_show};
 use serde_json::Value;
 
 async fn lambda() -> aws_sdk_lambda::Client {
@@ -105,4 +105,36 @@ async fn unproven_decisions_sent_directly_are_refused_recorded_and_outlived() {
         Some(2),
         "the refusals stay on the record"
     );
+
+    // The audit trail, as an auditor exports it: every attempt in order.
+    let trail = hitl(&["history", &id, "--audit", "--output", "json"])
+        .ok()
+        .json();
+    let steps: Vec<(&str, &str, &str)> = trail
+        .as_array()
+        .expect("a list of steps")
+        .iter()
+        .map(|s| {
+            let text = |key: &str| s[key].as_str().unwrap_or("");
+            (text("what"), text("by"), text("channel"))
+        })
+        .collect();
+    let alice = principal("alice@example.com");
+    let bob = principal("bob");
+    assert_eq!(
+        steps,
+        [
+            ("requested", alice.as_str(), ""),
+            ("refused", "", "callback"),
+            ("refused", "", "callback"),
+            ("approved", bob.as_str(), "cli"),
+        ],
+        "{trail}"
+    );
+    assert_eq!(trail[1]["comment"], "via the console", "{trail}");
+    assert_eq!(trail[1]["claimed_by"], "ops-console", "{trail}");
+    let table = hitl(&["history", &id, "--audit", "--output", "table"])
+        .ok()
+        .stdout;
+    assert!(table.contains("to approve: "), "{table}");
 }

@@ -85,7 +85,8 @@ pub enum Command {
     List(ListArgs),
     /// Show one request and its execution.
     Show(ShowArgs),
-    /// The request's durable execution as a timeline of events.
+    /// The request's durable execution as a timeline of events, or its
+    /// audit trail (--audit).
     History(HistoryArgs),
     /// Approve a pending request.
     Approve(ApproveArgs),
@@ -196,6 +197,10 @@ pub struct HistoryArgs {
     /// The approval id.
     #[arg(value_parser = approval_id)]
     pub id: String,
+    /// The request's audit trail instead: who asked, every decision counted
+    /// or refused (and why), and how it closed, from the record alone.
+    #[arg(long)]
+    pub audit: bool,
 }
 
 #[derive(Debug, Args)]

@@ -583,8 +583,12 @@ fn refusals(r: &ApprovalRecord) -> String {
                 (None, Some(claimed)) => format!(" claiming to be {claimed}"),
                 (None, None) => String::new(),
             };
+            let via = refusal
+                .channel
+                .map(|c| format!(" via {}", c.as_str()))
+                .unwrap_or_default();
             format!(
-                "{} {}{who}: {}",
+                "{} {}{who}{via}: {}",
                 refusal.at, refusal.outcome, refusal.reason
             )
         })
@@ -737,6 +741,8 @@ mod tests {
             principal: None,
             claimed_by: Some("ops-console".into()),
             reason: "it carries no proof of its sender's identity".into(),
+            channel: Some(hitl_contract::record::Channel::Callback),
+            comment: None,
         });
         r.comment = Some("Not before the freeze is over".into());
         r.policy = Some(hitl_contract::ApproverPolicy {
@@ -887,6 +893,8 @@ mod tests {
             principal: Some(text.into()),
             claimed_by: Some(text.into()),
             reason: text.into(),
+            channel: Some(hitl_contract::record::Channel::Callback),
+            comment: None,
         });
         r.comment = Some(text.into());
         r.execution_arn = Some(text.into());

@@ -80,6 +80,7 @@ const CALLS: &[(&str, &[&str])] = &[
         "history",
         &["dynamodb:GetItem", "lambda:GetDurableExecutionHistory"],
     ),
+    ("history --audit", &["dynamodb:GetItem"]),
     (
         "tail-logs",
         &[
@@ -108,6 +109,7 @@ const POLICIES: &[(&str, &[&str])] = &[
             "show",
             "wait",
             "history",
+            "history --audit",
             "tail-logs",
         ],
     ),

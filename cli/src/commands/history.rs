@@ -1,9 +1,11 @@
-//! `hitl history ID`: the durable execution's events as a timeline.
+//! `hitl history ID`: the durable execution's events as a timeline;
+//! `hitl history ID --audit`: the request's audit trail, from its record.
 
 use anyhow::Context;
 use aws_sdk_lambda::types::{ErrorObject, Event};
 use comfy_table::Table;
-use hitl_contract::Timestamp;
+use hitl_contract::trail::{trail, Happening, Step};
+use hitl_contract::{Evidence, Timestamp};
 use serde::Serialize;
 
 use crate::app::App;
@@ -27,6 +29,13 @@ pub struct Entry {
 
 pub async fn run(app: &App, args: HistoryArgs) -> anyhow::Result<()> {
     let record = app.store().fetch(&args.id).await?;
+    if args.audit {
+        let steps = trail(&record);
+        return match app.output {
+            OutputFormat::Json | OutputFormat::Jsonl => output::print_many(app.output, &steps),
+            OutputFormat::Table => output::line(audit_table(&steps)),
+        };
+    }
     let arn = record.execution_arn.ok_or_else(|| {
         InvalidInput(format!(
             "request `{}` has no durable execution recorded",
@@ -207,6 +216,52 @@ pub fn table(entries: &[Entry]) -> Table {
     table
 }
 
+/// The audit trail; every cell made safe (names, comments and reasons are
+/// anyone's text).
+pub fn audit_table(steps: &[Step]) -> Table {
+    let mut table = output::new_table();
+    table.set_header(["AT", "WHAT", "BY", "CHANNEL", "DETAIL"]);
+    for step in steps {
+        let mut detail = Vec::new();
+        if let (Happening::Refused, Some(outcome)) = (step.what, step.outcome) {
+            let wanted = match outcome {
+                hitl_contract::Outcome::Approved => "to approve",
+                hitl_contract::Outcome::Rejected => "to reject",
+            };
+            detail.push(format!(
+                "{wanted}: {}",
+                step.reason.as_deref().unwrap_or("no reason recorded")
+            ));
+        }
+        if let Some(claimed) = &step.claimed_by {
+            detail.push(format!("claimed to be {claimed}"));
+        }
+        if step.evidence == Some(Evidence::Unverified) {
+            detail.push("unverified".into());
+        }
+        if let Some(note) = &step.on_behalf_of {
+            detail.push(format!("on behalf of {note}"));
+        }
+        if let Some(comment) = &step.comment {
+            detail.push(format!("comment: {comment}"));
+        }
+        table.add_row(
+            [
+                step.at.to_string(),
+                step.what.as_str().to_owned(),
+                step.by.clone().unwrap_or_default(),
+                step.channel
+                    .map(|c| c.as_str())
+                    .unwrap_or_default()
+                    .to_owned(),
+                detail.join("; "),
+            ]
+            .map(|cell| output::one_line(&cell).into_owned()),
+        );
+    }
+    table
+}
+
 #[cfg(test)]
 mod tests {
     use aws_sdk_lambda::types::{
@@ -363,6 +418,64 @@ mod tests {
                 detail: Some(text.into()),
             });
             let shown = table(&entries).to_string();
+            assert_eq!(crate::fixtures::raw_control(&shown), None, "{shown:?}");
+        }
+    }
+
+    /// A 2-of-3 request: one approval by CLI, the requester refused, the
+    /// closing approval through a link; every text field attacker-written.
+    fn audited(text: &str) -> hitl_contract::ApprovalRecord {
+        use hitl_contract::{Approval, Channel, Outcome, Refusal};
+        let at = |minutes: u64| {
+            Timestamp::parse(crate::fixtures::CREATED)
+                .unwrap()
+                .plus(std::time::Duration::from_secs(minutes * 60))
+        };
+        let mut record = crate::fixtures::record("apr-1", hitl_contract::Status::Approved);
+        record.requester = "arn:aws:iam::123456789012:user/alice@example.com".into();
+        record.audit.requester_evidence = Evidence::Sts;
+        record.decided_by = Some("carol@example.com".into());
+        record.decided_at = Some(at(30));
+        record.audit.decision_evidence = Some(Evidence::ApprovalLink);
+        record.audit.approvals = vec![
+            Approval {
+                by: "arn:aws:iam::123456789012:user/bob".into(),
+                evidence: Evidence::Sts,
+                at: at(10),
+                comment: Some(text.into()),
+                on_behalf_of: Some("ops team".into()),
+            },
+            Approval {
+                by: "carol@example.com".into(),
+                evidence: Evidence::ApprovalLink,
+                at: at(30),
+                comment: None,
+                on_behalf_of: None,
+            },
+        ];
+        record.audit.refusals = vec![Refusal {
+            at: at(20),
+            outcome: Outcome::Approved,
+            principal: Some(record.requester.clone()),
+            claimed_by: Some(text.into()),
+            reason: "its sender requested it, and this stack does not allow self-approval".into(),
+            channel: Some(Channel::Cli),
+            comment: None,
+        }];
+        record
+    }
+
+    #[test]
+    fn audit_trail_snapshot() {
+        let mut table = audit_table(&trail(&audited("looks good")));
+        table.set_width(160).force_no_tty();
+        insta::assert_snapshot!(table.to_string());
+    }
+
+    #[test]
+    fn no_escape_sequence_reaches_the_audit_trail() {
+        for text in crate::fixtures::CORPUS {
+            let shown = audit_table(&trail(&audited(text))).to_string();
             assert_eq!(crate::fixtures::raw_control(&shown), None, "{shown:?}");
         }
     }

@@ -15,7 +15,8 @@ use hitl_contract::proof::{
     read_answer, DecisionProof, IdentityProof, Principal, ProofError, Purpose, BODY,
 };
 use hitl_contract::{
-    Approval, ApproverPolicy, DecisionPayload, Evidence, Outcome, Refusal, SubmitRequest, Timestamp,
+    Approval, ApproverPolicy, Channel, DecisionPayload, Evidence, Outcome, Refusal, SubmitRequest,
+    Timestamp,
 };
 use serde::{Deserialize, Serialize};
 
@@ -176,6 +177,11 @@ impl Judge {
         now: Timestamp,
     ) -> Result<Verdict, ProofError> {
         let approval_id = standing.approval_id;
+        let channel = match decision.proof {
+            Some(DecisionProof::Sts(_)) => Channel::Cli,
+            Some(DecisionProof::ApprovalLink { .. }) => Channel::Link,
+            None => Channel::Callback,
+        };
         let refuse = |principal: Option<String>, reason: String| {
             Verdict::Refused(Refusal {
                 at: now,
@@ -183,6 +189,8 @@ impl Judge {
                 principal,
                 claimed_by: decision.decided_by.clone(),
                 reason,
+                channel: Some(channel),
+                comment: decision.comment.clone(),
             })
         };
         let (decided_by, evidence) = match (&self.verification, &decision.proof) {

@@ -921,6 +921,8 @@ mod tests {
             principal: Some("bob".into()),
             claimed_by: Some("bob".into()),
             reason: "STS refused its proof of identity: ExpiredToken: expired".into(),
+            channel: Some(crate::record::Channel::Cli),
+            comment: None,
         });
         let (first, claim, judged) = (get(sample()), update(ours), get(refused));
         let decider = decider(&[&first, &claim, &judged], &[&send]);

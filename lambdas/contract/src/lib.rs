@@ -17,13 +17,14 @@ pub mod sdk_error;
 pub mod store;
 pub mod text;
 pub mod timestamp;
+pub mod trail;
 
 pub use decide::{DecideError, Decider, Decision};
 pub use payload::{DecisionPayload, SubmitRequest, ValidationError, WorkflowResult};
 pub use policy::{ApproverPolicy, PolicyError};
 pub use record::{
-    Approval, ApprovalRecord, Audit, Claim, Evidence, Outcome, RecordError, Refusal, Status,
-    CLAIM_LEASE,
+    Approval, ApprovalRecord, Audit, Channel, Claim, Evidence, Outcome, RecordError, Refusal,
+    Status, CLAIM_LEASE,
 };
 pub use store::{ApprovalStore, Closing, Created, ListQuery, RecordPages, StoreError};
 pub use timestamp::Timestamp;

@@ -319,6 +319,42 @@ pub struct Refusal {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub claimed_by: Option<String>,
     pub reason: String,
+    /// How it came: absent on refusals recorded before channels were.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<Channel>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+}
+
+/// How a decision reached the workflow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    /// With an STS proof, as `hitl` sends it.
+    Cli,
+    /// Through an approval link, vouched for by the approval page.
+    Link,
+    /// A callback with no proof (any tool that can send it).
+    Callback,
+}
+
+impl Channel {
+    /// The channel a decision with this evidence came by.
+    pub fn of(evidence: Evidence) -> Self {
+        match evidence {
+            Evidence::Sts => Channel::Cli,
+            Evidence::ApprovalLink => Channel::Link,
+            Evidence::Unverified => Channel::Callback,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Cli => "cli",
+            Channel::Link => "link",
+            Channel::Callback => "callback",
+        }
+    }
 }
 
 /// How many refused decisions a request keeps waiting through. Each costs the

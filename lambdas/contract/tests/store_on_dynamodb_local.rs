@@ -514,6 +514,8 @@ async fn a_counted_approval_releases_its_claim_once_and_a_retry_adds_nothing() {
         principal: Some("mallory".into()),
         claimed_by: Some("carol".into()),
         reason: "not among the approvers".into(),
+        channel: Some(hitl_contract::record::Channel::Cli),
+        comment: None,
     };
     let refused = store.record_refusal(&id, &refusal).await.unwrap();
     assert_eq!(refused.claim.map(|c| c.by).as_deref(), Some("carol"));
@@ -556,6 +558,8 @@ async fn a_refused_sender_releases_their_own_claim() {
         principal: Some("erin".into()),
         claimed_by: Some("erin".into()),
         reason: "its sender is not among the request's approvers".into(),
+        channel: Some(hitl_contract::record::Channel::Cli),
+        comment: None,
     };
     let refused = store.record_refusal(&id, &refusal).await.unwrap();
     assert_eq!(refused.claim, None);
