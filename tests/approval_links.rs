@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use hitl_e2e::browser::{Browser, DESKTOP, PHONE};
 use hitl_e2e::{
-    hitl, hitl_as, principal, report, sdk_config, submit_and_wait, unique_id, wait_for_show, Inbox,
+    audit_steps, hitl, hitl_as, principal, report, sdk_config, submit_and_wait, unique_id,
+    wait_for_show, Inbox,
 };
 use serde_json::Value;
 
@@ -526,17 +527,10 @@ async fn each_approver_gets_links_of_their_own_and_two_of_three_approve_in_a_rea
     );
     let table = hitl(&["show", &id, "--output", "table"]).ok().stdout;
     assert!(table.contains("bob@example.com via link"), "{table}");
-    let trail = hitl(&["history", &id, "--audit", "--output", "json"])
-        .ok()
-        .json();
-    let steps: Vec<(&str, &str, &str)> = trail
-        .as_array()
-        .expect("a list of steps")
+    let (steps, trail) = audit_steps(&id);
+    let steps: Vec<(&str, &str, &str)> = steps
         .iter()
-        .map(|s| {
-            let text = |key: &str| s[key].as_str().unwrap_or("");
-            (text("what"), text("by"), text("channel"))
-        })
+        .map(|(what, by, channel)| (what.as_str(), by.as_str(), channel.as_str()))
         .collect();
     let alice = principal("alice@example.com");
     assert_eq!(

@@ -6,7 +6,9 @@
 
 use aws_sdk_lambda::types::ErrorObject;
 use aws_smithy_types::Blob;
-use hitl_e2e::{hitl, hitl_as, principal, sdk_config, submit_and_wait, unique_id, wait_for_show};
+use hitl_e2e::{
+    audit_steps, hitl, hitl_as, principal, sdk_config, submit_and_wait, unique_id, wait_for_show,
+};
 use serde_json::Value;
 
 async fn lambda() -> aws_sdk_lambda::Client {
@@ -107,17 +109,10 @@ async fn unproven_decisions_sent_directly_are_refused_recorded_and_outlived() {
     );
 
     // The audit trail, as an auditor exports it: every attempt in order.
-    let trail = hitl(&["history", &id, "--audit", "--output", "json"])
-        .ok()
-        .json();
-    let steps: Vec<(&str, &str, &str)> = trail
-        .as_array()
-        .expect("a list of steps")
+    let (steps, trail) = audit_steps(&id);
+    let steps: Vec<(&str, &str, &str)> = steps
         .iter()
-        .map(|s| {
-            let text = |key: &str| s[key].as_str().unwrap_or("");
-            (text("what"), text("by"), text("channel"))
-        })
+        .map(|(what, by, channel)| (what.as_str(), by.as_str(), channel.as_str()))
         .collect();
     let alice = principal("alice@example.com");
     let bob = principal("bob");

@@ -323,6 +323,23 @@ pub fn local_ports() -> Value {
     serde_json::from_str(&text).expect("ports.json is JSON")
 }
 
+/// `hitl history ID --audit` as (what, by, channel) per step, and the JSON.
+pub fn audit_steps(id: &str) -> (Vec<(String, String, String)>, Value) {
+    let trail = hitl(&["history", id, "--audit", "--output", "json"])
+        .ok()
+        .json();
+    let steps = trail
+        .as_array()
+        .expect("the audit trail is a list of steps")
+        .iter()
+        .map(|step| {
+            let text = |key: &str| step[key].as_str().unwrap_or("").to_owned();
+            (text("what"), text("by"), text("channel"))
+        })
+        .collect();
+    (steps, trail)
+}
+
 /// Writes a report line straight to stderr, past the test harness's output
 /// capture, so CI logs show what a suite checked even when it passes.
 pub fn report(line: impl std::fmt::Display) {

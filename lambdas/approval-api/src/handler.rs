@@ -569,10 +569,9 @@ mod tests {
 
     use aws_sdk_dynamodb::operation::get_item::GetItemOutput;
     use aws_sdk_dynamodb::operation::update_item::{UpdateItemError, UpdateItemOutput};
-    use aws_sdk_dynamodb::types::error::ConditionalCheckFailedException;
     use aws_sdk_lambda::operation::send_durable_execution_callback_success::SendDurableExecutionCallbackSuccessOutput;
     use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
-    use aws_smithy_types::error::ErrorMetadata;
+    use hitl_contract::test_util::condition_check_failed;
     use hitl_contract::{ApprovalStore, Claim, SubmitRequest};
 
     use super::*;
@@ -621,17 +620,19 @@ mod tests {
         })
     }
 
+    /// UpdateItem's answer to a claim that took: the claimed `record`.
+    fn claimed(record: &ApprovalRecord) -> impl Fn() -> UpdateItemOutput + Send + Sync + 'static {
+        let item = record.to_item();
+        move || {
+            UpdateItemOutput::builder()
+                .set_attributes(Some(item.clone()))
+                .build()
+        }
+    }
+
     fn condition_failed() -> Rule {
         mock!(aws_sdk_dynamodb::Client::update_item).then_error(|| {
-            UpdateItemError::ConditionalCheckFailedException(
-                ConditionalCheckFailedException::builder()
-                    .meta(
-                        ErrorMetadata::builder()
-                            .code("ConditionalCheckFailedException")
-                            .build(),
-                    )
-                    .build(),
-            )
+            UpdateItemError::ConditionalCheckFailedException(condition_check_failed())
         })
     }
 
@@ -804,14 +805,7 @@ mod tests {
                         .unwrap()
                         == &expected_hash
             })
-            .then_output({
-                let item = record.to_item();
-                move || {
-                    UpdateItemOutput::builder()
-                        .set_attributes(Some(item.clone()))
-                        .build()
-                }
-            });
+            .then_output(claimed(&record));
         let mut approved = record.clone();
         approved.status = Status::Approved;
         approved.decided_by = Some("approval link".into());
@@ -887,14 +881,7 @@ mod tests {
                     .unwrap()
                     == "bob@example.com"
             })
-            .then_output({
-                let item = record.to_item();
-                move || {
-                    UpdateItemOutput::builder()
-                        .set_attributes(Some(item.clone()))
-                        .build()
-                }
-            });
+            .then_output(claimed(&record));
         let mut counted = record.clone();
         counted.links_used = [link_hash(&approve)].into();
         counted.audit.approvals.push(hitl_contract::Approval {

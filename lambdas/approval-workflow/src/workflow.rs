@@ -583,12 +583,11 @@ async fn record_deadline(
 
 #[cfg(test)]
 mod tests {
-    use aws_sdk_dynamodb::error::ErrorMetadata;
     use aws_sdk_dynamodb::operation::get_item::GetItemOutput;
     use aws_sdk_dynamodb::operation::put_item::PutItemError;
     use aws_sdk_dynamodb::operation::update_item::{UpdateItemError, UpdateItemOutput};
-    use aws_sdk_dynamodb::types::error::ConditionalCheckFailedException;
     use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
+    use hitl_contract::test_util::condition_check_failed;
     use hitl_contract::Claim;
 
     use super::*;
@@ -630,12 +629,6 @@ mod tests {
         })
     }
 
-    fn meta() -> ErrorMetadata {
-        ErrorMetadata::builder()
-            .code("ConditionalCheckFailedException")
-            .build()
-    }
-
     fn store(rules: &[&Rule]) -> ApprovalStore {
         let client = mock_client!(aws_sdk_dynamodb, RuleMode::Sequential, rules);
         ApprovalStore::new(client, "approvals")
@@ -671,13 +664,8 @@ mod tests {
         // The first attempt wrote the record an hour ago, then its
         // checkpoint was lost; the retry must not move the deadline.
         let first = pending(at("2026-11-22T09:00:00Z"));
-        let exists = mock!(aws_sdk_dynamodb::Client::put_item).then_error(|| {
-            PutItemError::ConditionalCheckFailedException(
-                ConditionalCheckFailedException::builder()
-                    .meta(meta())
-                    .build(),
-            )
-        });
+        let exists = mock!(aws_sdk_dynamodb::Client::put_item)
+            .then_error(|| PutItemError::ConditionalCheckFailedException(condition_check_failed()));
         let (found, read) = (get(first.clone()), get(first.clone()));
         let store = store(&[&exists, &found, &read]);
         let recording = record_request(
@@ -886,11 +874,7 @@ mod tests {
                     .is_some()
             })
             .then_error(|| {
-                UpdateItemError::ConditionalCheckFailedException(
-                    ConditionalCheckFailedException::builder()
-                        .meta(meta())
-                        .build(),
-                )
+                UpdateItemError::ConditionalCheckFailedException(condition_check_failed())
             });
         let (explained, reread) = (get(racing.clone()), get(racing));
         let finish = mock!(aws_sdk_dynamodb::Client::update_item)

@@ -832,16 +832,9 @@ mod tests {
 
     fn claim_lost() -> Rule {
         use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
-        use aws_sdk_dynamodb::types::error::ConditionalCheckFailedException;
         mock!(aws_sdk_dynamodb::Client::update_item).then_error(|| {
             UpdateItemError::ConditionalCheckFailedException(
-                ConditionalCheckFailedException::builder()
-                    .meta(
-                        ErrorMetadata::builder()
-                            .code("ConditionalCheckFailedException")
-                            .build(),
-                    )
-                    .build(),
+                crate::test_util::condition_check_failed(),
             )
         })
     }

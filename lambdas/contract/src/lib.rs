@@ -15,6 +15,8 @@ pub mod proof;
 pub mod record;
 pub mod sdk_error;
 pub mod store;
+#[cfg(any(test, feature = "test-util"))]
+pub mod test_util;
 pub mod text;
 pub mod timestamp;
 pub mod trail;
