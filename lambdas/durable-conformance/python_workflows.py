@@ -210,13 +210,15 @@ def approval(ctx: DurableContext, request: dict):
     ctx.step(publish_callback, name="publish-callback")
 
     def notify_approvers(_):
-        # The same links as hitl-contract's links module; a shorter message.
+        # The same links as hitl-contract's links module, for an open
+        # policy (one message for everyone, unaddressed links); a shorter
+        # message.
         key = boto3.client("secretsmanager").get_secret_value(SecretId=os.environ["LINK_SIGNING_SECRET"])
         nonce = _b64(secrets.token_bytes(16))
         expiry = int(expires_at.timestamp())
 
         def sign(action):
-            payload = f"v1.{_b64(approval_id.encode())}.{action}.{expiry}.{nonce}"
+            payload = f"v2.{_b64(approval_id.encode())}.{action}.{expiry}..{nonce}"
             tag = hmac.new(key["SecretString"].encode(), payload.encode(), hashlib.sha256).digest()
             return f"{payload}.{_b64(tag)}"
 
@@ -224,28 +226,38 @@ def approval(ctx: DurableContext, request: dict):
         try:
             table.update_item(
                 Key={"approval_id": approval_id},
-                UpdateExpression="SET link_approve_hash = :a, link_reject_hash = :r",
+                UpdateExpression="SET #links = :links",
                 ConditionExpression="attribute_exists(approval_id) AND #s = :pending",
-                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeNames={"#s": "status", "#links": "links"},
                 ExpressionAttributeValues={
-                    ":a": hashlib.sha256(approve.encode()).hexdigest(),
-                    ":r": hashlib.sha256(reject.encode()).hexdigest(),
+                    ":links": {hashlib.sha256(t.encode()).hexdigest() for t in (approve, reject)},
                     ":pending": "PENDING",
                 },
             )
         except table.meta.client.exceptions.ConditionalCheckFailedException:
             return "NotNeeded"
         base = os.environ["LINKS_BASE_URL"].rstrip("/")
-        sent = boto3.client("sns").publish(
+        sent = boto3.client("sns").publish_batch(
             TopicArn=os.environ["NOTIFICATION_TOPIC_ARN"],
-            Subject=f"Approval needed: {request['title']}"[:99],
-            Message=f"Approve: {base}/decision?token={approve}\nReject:  {base}/decision?token={reject}\n",
-            MessageAttributes={
-                "approval_id": {"DataType": "String", "StringValue": approval_id},
-                "requester": {"DataType": "String", "StringValue": request["requester"]},
-            },
+            PublishBatchRequestEntries=[
+                {
+                    "Id": "m0",
+                    "Subject": f"Approval needed: {request['title']}"[:99],
+                    "Message": f"Approve: {base}/decision?token={approve}\nReject:  {base}/decision?token={reject}\n",
+                    "MessageAttributes": {
+                        "approver": {"DataType": "String", "StringValue": "everyone"},
+                        "approval_id": {"DataType": "String", "StringValue": approval_id},
+                        "requester": {"DataType": "String", "StringValue": request["requester"]},
+                    },
+                }
+            ],
         )
-        return {"Sent": {"message_id": sent["MessageId"]}}
+        return {
+            "Sent": {
+                "message_ids": [entry["MessageId"] for entry in sent["Successful"]],
+                "addressees": [],
+            }
+        }
 
     ctx.step(notify_approvers, name="notify-approvers")
     decision = {}
