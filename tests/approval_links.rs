@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use hitl_e2e::browser::{Browser, DESKTOP, PHONE};
 use hitl_e2e::{
-    audit_steps, hitl, hitl_as, principal, report, sdk_config, submit_and_wait, unique_id,
+    audit_trail, hitl, hitl_as, principal, report, sdk_config, submit_and_wait, unique_id,
     wait_for_show, Inbox,
 };
 use serde_json::Value;
@@ -527,14 +527,10 @@ async fn each_approver_gets_links_of_their_own_and_two_of_three_approve_in_a_rea
     );
     let table = hitl(&["show", &id, "--output", "table"]).ok().stdout;
     assert!(table.contains("bob@example.com via link"), "{table}");
-    let (steps, trail) = audit_steps(&id);
-    let steps: Vec<(&str, &str, &str)> = steps
-        .iter()
-        .map(|(what, by, channel)| (what.as_str(), by.as_str(), channel.as_str()))
-        .collect();
+    let trail = audit_trail(&id);
     let alice = principal("alice@example.com");
     assert_eq!(
-        steps,
+        trail.steps(),
         [
             ("requested", alice.as_str(), ""),
             ("approved", BOB, "link"),

@@ -7,7 +7,7 @@
 use aws_sdk_lambda::types::ErrorObject;
 use aws_smithy_types::Blob;
 use hitl_e2e::{
-    audit_steps, hitl, hitl_as, principal, sdk_config, submit_and_wait, unique_id, wait_for_show,
+    audit_trail, hitl, hitl_as, principal, sdk_config, submit_and_wait, unique_id, wait_for_show,
 };
 use serde_json::Value;
 
@@ -109,15 +109,11 @@ async fn unproven_decisions_sent_directly_are_refused_recorded_and_outlived() {
     );
 
     // The audit trail, as an auditor exports it: every attempt in order.
-    let (steps, trail) = audit_steps(&id);
-    let steps: Vec<(&str, &str, &str)> = steps
-        .iter()
-        .map(|(what, by, channel)| (what.as_str(), by.as_str(), channel.as_str()))
-        .collect();
+    let trail = audit_trail(&id);
     let alice = principal("alice@example.com");
     let bob = principal("bob");
     assert_eq!(
-        steps,
+        trail.steps(),
         [
             ("requested", alice.as_str(), ""),
             ("refused", "", "callback"),
@@ -126,8 +122,8 @@ async fn unproven_decisions_sent_directly_are_refused_recorded_and_outlived() {
         ],
         "{trail}"
     );
-    assert_eq!(trail[1]["comment"], "via the console", "{trail}");
-    assert_eq!(trail[1]["claimed_by"], "ops-console", "{trail}");
+    assert_eq!(trail.0[1]["comment"], "via the console", "{trail}");
+    assert_eq!(trail.0[1]["claimed_by"], "ops-console", "{trail}");
     let table = hitl(&["history", &id, "--audit", "--output", "table"])
         .ok()
         .stdout;

@@ -323,21 +323,37 @@ pub fn local_ports() -> Value {
     serde_json::from_str(&text).expect("ports.json is JSON")
 }
 
-/// `hitl history ID --audit` as (what, by, channel) per step, and the JSON.
-pub fn audit_steps(id: &str) -> (Vec<(String, String, String)>, Value) {
-    let trail = hitl(&["history", id, "--audit", "--output", "json"])
-        .ok()
-        .json();
-    let steps = trail
-        .as_array()
-        .expect("the audit trail is a list of steps")
-        .iter()
-        .map(|step| {
-            let text = |key: &str| step[key].as_str().unwrap_or("").to_owned();
-            (text("what"), text("by"), text("channel"))
-        })
-        .collect();
-    (steps, trail)
+/// `hitl history ID --audit --output json`.
+pub fn audit_trail(id: &str) -> AuditTrail {
+    AuditTrail(
+        hitl(&["history", id, "--audit", "--output", "json"])
+            .ok()
+            .json(),
+    )
+}
+
+/// A request's audit trail as `hitl history --audit` exports it.
+pub struct AuditTrail(pub Value);
+
+impl AuditTrail {
+    /// Each step's (what, by, channel), empty where a step has none.
+    pub fn steps(&self) -> Vec<(&str, &str, &str)> {
+        self.0
+            .as_array()
+            .expect("the audit trail is a list of steps")
+            .iter()
+            .map(|step| {
+                let text = |key: &str| step[key].as_str().unwrap_or("");
+                (text("what"), text("by"), text("channel"))
+            })
+            .collect()
+    }
+}
+
+impl std::fmt::Display for AuditTrail {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
 }
 
 /// Writes a report line straight to stderr, past the test harness's output
