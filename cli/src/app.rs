@@ -58,10 +58,16 @@ impl App {
             .allow_self_approval(self.stack.allow_self_approval)
     }
 
-    /// The caller: the principal STS reports, and what signs their proofs
-    /// of identity (see [`crate::identity::Caller`]).
+    /// The caller: the principal STS reports (asked once per credentials
+    /// while the stack cache holds them), and what signs their proofs of
+    /// identity (see [`crate::identity::Caller`]).
     pub async fn caller(&self) -> anyhow::Result<Caller> {
-        Caller::of(&self.config).await
+        let known = self.resolved.entry.caller.clone();
+        let caller = Caller::of(&self.config, known.clone()).await?;
+        if known.is_none() {
+            stack_cache::remember_caller(&self.resolved, &caller.arn);
+        }
+        Ok(caller)
     }
 }
 

@@ -145,17 +145,21 @@ pub struct Caller {
 }
 
 impl Caller {
-    pub async fn of(config: &SdkConfig) -> anyhow::Result<Self> {
+    /// The caller under `config`; `known` is the ARN STS already named for
+    /// these credentials, if any (else STS is asked).
+    pub async fn of(config: &SdkConfig, known: Option<String>) -> anyhow::Result<Self> {
         use anyhow::Context;
-        let out = aws_sdk_sts::Client::new(config)
-            .get_caller_identity()
-            .send()
-            .await
-            .map_err(|e| anyhow::anyhow!(hitl_contract::sdk_error::summary(&e)))
-            .context("asking STS who you are (check your AWS credentials with `hitl doctor`)")?;
-        let arn = out
-            .arn
-            .context("STS returned no ARN for your identity; check your AWS credentials")?;
+        let arn = match known {
+            Some(arn) => arn,
+            None => aws_sdk_sts::Client::new(config)
+                .get_caller_identity()
+                .send()
+                .await
+                .map_err(|e| anyhow::anyhow!(hitl_contract::sdk_error::summary(&e)))
+                .context("asking STS who you are (check your AWS credentials with `hitl doctor`)")?
+                .arn
+                .context("STS returned no ARN for your identity; check your AWS credentials")?,
+        };
         let credentials = config
             .credentials_provider()
             .context("no AWS credentials are configured")?

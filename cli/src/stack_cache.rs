@@ -5,7 +5,10 @@
 //! access key id, hashed, never stored), under `HITL_CACHE_DIR`, else
 //! `$XDG_CACHE_HOME/hitl`, else `~/.cache/hitl`. Only successful answers are
 //! cached; `--refresh` asks CloudFormation again. The endpoint is part of the
-//! key, so a local stack and AWS never share an entry.
+//! key, so a local stack and AWS never share an entry. The entry also keeps
+//! the principal STS named for those credentials (an access key id belongs
+//! to one principal), so a decision makes no `GetCallerIdentity` call of its
+//! own: the workflow learns who decided from the decision's proof anyway.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -107,6 +110,9 @@ pub struct Entry {
     pub account: Option<String>,
     pub fetched_at: Timestamp,
     pub outputs: BTreeMap<String, String>,
+    /// The caller's ARN, as STS named it for the key's credentials.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caller: Option<String>,
 }
 
 /// The cache directory.
@@ -151,11 +157,28 @@ impl Cache {
         std::fs::create_dir_all(&self.dir)
             .with_context(|| format!("creating {}", self.dir.display()))?;
         let path = self.path(key);
-        let partial = path.with_extension(format!("{}.tmp", std::process::id()));
-        std::fs::write(&partial, serde_json::to_vec_pretty(entry)?)
-            .with_context(|| format!("writing {}", partial.display()))?;
-        std::fs::rename(&partial, &path).with_context(|| format!("writing {}", path.display()))?;
+        write_entry(&path, entry)?;
         Ok(path)
+    }
+}
+
+fn write_entry(path: &std::path::Path, entry: &Entry) -> anyhow::Result<()> {
+    let partial = path.with_extension(format!("{}.tmp", std::process::id()));
+    std::fs::write(&partial, serde_json::to_vec_pretty(entry)?)
+        .with_context(|| format!("writing {}", partial.display()))?;
+    std::fs::rename(&partial, path).with_context(|| format!("writing {}", path.display()))
+}
+
+/// Keeps `caller` in the entry `resolved` came from, for the commands that
+/// follow with the same credentials. A cache that cannot be written only
+/// costs the next command a call.
+pub fn remember_caller(resolved: &Resolved, caller: &str) {
+    if let Some(path) = &resolved.cache_file {
+        let entry = Entry {
+            caller: Some(caller.to_owned()),
+            ..resolved.entry.clone()
+        };
+        let _ = write_entry(path, &entry);
     }
 }
 
@@ -216,6 +239,7 @@ pub async fn resolve(
         account: described.account,
         fetched_at: now,
         outputs: described.outputs,
+        caller: None,
     };
     // A cache that cannot be written only costs the next command a call.
     let cache_file = match (cache, key) {
@@ -304,6 +328,19 @@ mod tests {
             .unwrap();
         assert_eq!(second.source, Source::Cache);
         assert_eq!(second.stack, first.stack);
+        assert_eq!(second.entry.caller, None, "nobody asked STS yet");
+        remember_caller(&second, "arn:aws:iam::123456789012:user/bob");
+        let third = resolve(&client, Some(&cache), Some(&key), "hitl", false, at(299))
+            .await
+            .unwrap();
+        assert_eq!(
+            third.entry.caller.as_deref(),
+            Some("arn:aws:iam::123456789012:user/bob")
+        );
+        assert_eq!(
+            third.entry.fetched_at, first.entry.fetched_at,
+            "as fresh as before"
+        );
         assert_eq!(second.entry.fetched_at, at(0));
         assert_eq!(rule.num_calls(), 1);
 
@@ -346,6 +383,7 @@ mod tests {
             account: None,
             fetched_at: at(0),
             outputs: BTreeMap::new(),
+            caller: None,
         };
         cache.write(&local, &entry).unwrap();
         assert_eq!(cache.read(&local, at(1)), Some(entry));

@@ -353,13 +353,9 @@ mod tests {
                 )
             });
         let history = history(closed_by);
-        // Read, claim, then read again after the refusal: still pending, in time.
-        let (first, claimed, second) = (get(pending()), claim(pending()), get(pending()));
-        let dynamodb = mock_client!(
-            aws_sdk_dynamodb,
-            RuleMode::Sequential,
-            [&first, &claimed, &second]
-        );
+        // Claim, then read after the refusal: still pending, in time.
+        let (claimed, read) = (claim(pending()), get(pending()));
+        let dynamodb = mock_client!(aws_sdk_dynamodb, RuleMode::Sequential, [&claimed, &read]);
         let lambda = mock_client!(aws_sdk_lambda, RuleMode::Sequential, [&send, &history]);
         let decider = Decider::new(ApprovalStore::new(dynamodb, "t"), lambda.clone());
         let decision = Decision {

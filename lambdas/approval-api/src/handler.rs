@@ -571,7 +571,7 @@ mod tests {
     use aws_sdk_dynamodb::operation::update_item::{UpdateItemError, UpdateItemOutput};
     use aws_sdk_lambda::operation::send_durable_execution_callback_success::SendDurableExecutionCallbackSuccessOutput;
     use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
-    use hitl_contract::test_util::condition_check_failed;
+    use hitl_contract::test_util::condition_check_failed_on;
     use hitl_contract::{ApprovalStore, Claim, SubmitRequest};
 
     use super::*;
@@ -630,9 +630,11 @@ mod tests {
         }
     }
 
-    fn condition_failed() -> Rule {
-        mock!(aws_sdk_dynamodb::Client::update_item).then_error(|| {
-            UpdateItemError::ConditionalCheckFailedException(condition_check_failed())
+    /// A claim that lost to `record`, which DynamoDB returns with the error.
+    fn claim_lost_to(record: &ApprovalRecord) -> Rule {
+        let record = record.clone();
+        mock!(aws_sdk_dynamodb::Client::update_item).then_error(move || {
+            UpdateItemError::ConditionalCheckFailedException(condition_check_failed_on(&record))
         })
     }
 
@@ -791,7 +793,6 @@ mod tests {
     async fn post_decides_through_the_claim_that_uses_up_the_link() {
         let (record, approve, _) = pending("t");
         let hash = link_hash(&approve);
-        let read = get(&record);
         let expected_hash = hash.clone();
         let claim = mock!(aws_sdk_dynamodb::Client::update_item)
             .match_requests(move |req| {
@@ -838,7 +839,7 @@ mod tests {
                 req.callback_id() == Some("cb-1") && vouched
             })
             .then_output(|| SendDurableExecutionCallbackSuccessOutput::builder().build());
-        let pages = pages(&[&read, &claim, &recorded], &[&send]);
+        let pages = pages(&[&claim, &recorded], &[&send]);
         let response = pages
             .handle(post_request(&form(&approve, "fine by me")))
             .await;
@@ -904,8 +905,7 @@ mod tests {
                             && key().confirms(voucher, "apr-1", Outcome::Approved, &hash, Some("bob@example.com")))
             })
             .then_output(|| SendDurableExecutionCallbackSuccessOutput::builder().build());
-        let read = get(&record);
-        let response = pages(&[&read, &claim, &recorded], &[&send])
+        let response = pages(&[&claim, &recorded], &[&send])
             .handle(post_request(&form(&approve, "")))
             .await;
         assert_eq!(
@@ -935,8 +935,8 @@ mod tests {
         record.decided_by = Some("approval link".into());
         record.comment = Some("fine by me".into());
         record.links_used = [link_hash(&approve)].into();
-        let (first, second) = (get(&record), get(&record));
-        let pages = pages(&[&first, &second], &[]);
+        let (read, lost) = (get(&record), claim_lost_to(&record));
+        let pages = pages(&[&read, &lost], &[]);
         let opened = pages.handle(get_request(&approve)).await;
         assert_eq!(opened.status(), StatusCode::OK);
         let body = html(&opened);
@@ -957,8 +957,8 @@ mod tests {
         record.status = Status::Approved;
         record.decided_by = Some("approval link".into());
         record.links_used = [link_hash(&approve)].into();
-        let read = get(&record);
-        let response = pages(&[&read], &[])
+        let lost = claim_lost_to(&record);
+        let response = pages(&[&lost], &[])
             .handle(post_request(&form(&approve, "")))
             .await;
         assert_eq!(response.status(), StatusCode::GONE);
@@ -1019,10 +1019,9 @@ mod tests {
 
     #[tokio::test]
     async fn a_cli_decision_that_claimed_first_wins_the_race() {
-        // Read pending, then the CLI's claim lands before ours; it is older
-        // than a decision takes to record, so the page does not wait for it.
-        let (record, approve, _) = pending("t");
-        let mut claimed = record.clone();
+        // The CLI's claim landed before ours; it is older than a decision
+        // takes to record, so the page does not wait for it.
+        let (mut claimed, approve, _) = pending("t");
         claimed.claim = Some(Claim {
             outcome: Outcome::Rejected,
             by: "bob".into(),
@@ -1030,8 +1029,8 @@ mod tests {
             comment: None,
             proof: None,
         });
-        let (first, lost, second) = (get(&record), condition_failed(), get(&claimed));
-        let response = pages(&[&first, &lost, &second], &[])
+        let lost = claim_lost_to(&claimed);
+        let response = pages(&[&lost], &[])
             .handle(post_request(&form(&approve, "")))
             .await;
         assert_eq!(response.status(), StatusCode::CONFLICT);

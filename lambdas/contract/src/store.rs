@@ -9,7 +9,8 @@ use std::collections::{BTreeSet, HashMap};
 use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
 use aws_sdk_dynamodb::Client;
 
 use crate::record::{
@@ -58,6 +59,19 @@ pub enum StoreError {
         /// The HTTP status, when the service answered at all.
         status: Option<u16>,
     },
+}
+
+impl StoreError {
+    /// The record the error was read from, when it names one.
+    pub fn record(&self) -> Option<&ApprovalRecord> {
+        match self {
+            StoreError::NotPending(record)
+            | StoreError::PastExpiry(record)
+            | StoreError::LinkUsed(record)
+            | StoreError::ClaimedByOther { record, .. } => Some(record),
+            _ => None,
+        }
+    }
 }
 
 /// How a request closes: what [`ApprovalStore::finish`] writes.
@@ -313,7 +327,9 @@ impl ApprovalStore {
             .expression_attribute_values(":co", s(claim.outcome.status().as_str()))
             .expression_attribute_values(":cby", s(&claim.by))
             .expression_attribute_values(":cat", s(claim.at.to_string()))
-            .return_values(ReturnValue::AllNew);
+            .return_values(ReturnValue::AllNew)
+            // A lost claim explains itself from the record it lost to: no read.
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
         if let Some(comment) = &claim.comment {
             set.push("#cc = :cc");
             update = update.expression_attribute_values(":cc", s(comment));
@@ -359,10 +375,18 @@ impl ApprovalStore {
                 let item = out.attributes.unwrap_or_default();
                 Ok(ApprovalRecord::from_item(&item)?)
             }
-            Err(err) if is_condition_failure(&err) => Err(match link_hash {
-                Some(hash) => self.explain_link(approval_id, hash, now).await,
-                None => self.explain_at(approval_id, now).await,
-            }),
+            Err(err) if is_condition_failure(&err) => {
+                let record = match lost_to(&err) {
+                    Some(record) => Some(record?),
+                    // Not returned (no such record, or an older emulator): read it.
+                    None => self.get(approval_id).await?,
+                };
+                Err(match (record, link_hash) {
+                    (None, _) => StoreError::NotFound(approval_id.to_owned()),
+                    (Some(record), Some(hash)) => self.why_not_by_link(record, hash, now),
+                    (Some(record), None) => self.why_not(record, now),
+                })
+            }
             Err(err) => Err(self.aws_error("UpdateItem", err)),
         }
     }
@@ -688,19 +712,14 @@ impl ApprovalStore {
 
     /// Why a claim through a link failed: the link was used, is not the
     /// record's, or the request cannot be decided any more.
-    async fn explain_link(&self, approval_id: &str, hash: &str, now: Timestamp) -> StoreError {
-        match self.get(approval_id).await {
-            Ok(Some(record)) if record.links_used.contains(hash) => {
-                StoreError::LinkUsed(Box::new(record))
-            }
-            Ok(Some(record))
-                if record.status == Status::Pending && !record.links.contains(hash) =>
-            {
-                StoreError::LinkUnknown(approval_id.to_owned())
-            }
-            Ok(Some(record)) => self.why_not(record, now),
-            Ok(None) => StoreError::NotFound(approval_id.to_owned()),
-            Err(err) => err,
+    /// Why `record` refused a claim through the link whose hash is `hash`.
+    fn why_not_by_link(&self, record: ApprovalRecord, hash: &str, now: Timestamp) -> StoreError {
+        if record.links_used.contains(hash) {
+            StoreError::LinkUsed(Box::new(record))
+        } else if record.status == Status::Pending && !record.links.contains(hash) {
+            StoreError::LinkUnknown(record.approval_id)
+        } else {
+            self.why_not(record, now)
         }
     }
 
@@ -822,6 +841,20 @@ impl RecordPages {
             }
         }
         Ok(None)
+    }
+}
+
+/// The record a conditional `UpdateItem` lost to, when DynamoDB returned it
+/// (`ReturnValuesOnConditionCheckFailure`).
+fn lost_to(
+    err: &SdkError<UpdateItemError, HttpResponse>,
+) -> Option<Result<ApprovalRecord, StoreError>> {
+    match err.as_service_error()? {
+        UpdateItemError::ConditionalCheckFailedException(e) => e
+            .item()
+            .filter(|item| !item.is_empty())
+            .map(|item| ApprovalRecord::from_item(item).map_err(StoreError::from)),
+        _ => None,
     }
 }
 

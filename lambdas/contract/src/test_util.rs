@@ -15,3 +15,18 @@ pub fn condition_check_failed() -> ConditionalCheckFailedException {
         )
         .build()
 }
+
+/// The same answer to a write that asked for the record it lost to
+/// (`ReturnValuesOnConditionCheckFailure=ALL_OLD`), as AWS gives it.
+pub fn condition_check_failed_on(
+    record: &crate::ApprovalRecord,
+) -> ConditionalCheckFailedException {
+    ConditionalCheckFailedException::builder()
+        .set_item(Some(record.to_item()))
+        .meta(
+            ErrorMetadata::builder()
+                .code("ConditionalCheckFailedException")
+                .build(),
+        )
+        .build()
+}

@@ -111,6 +111,54 @@ async fn of_twenty_concurrent_claims_exactly_one_wins() {
     ));
 }
 
+/// A losing claim is explained from the record DynamoDB returns with its
+/// refusal (`ReturnValuesOnConditionCheckFailure`), so a decision needs no
+/// read before its claim: DynamoDB Local returns it as AWS documents.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refused_claim_comes_back_with_the_record_it_lost_to() {
+    use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+    use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
+    use hitl_contract::record::attr;
+
+    let store = store().await;
+    let id = unique_id("lost-to");
+    store
+        .create(&record(&id, Duration::from_secs(3600)))
+        .await
+        .unwrap();
+    store
+        .claim(&id, &claim(Outcome::Approved, "bob"), Timestamp::now())
+        .await
+        .unwrap();
+    let refused = aws_sdk_dynamodb::Client::new(&sdk_config().await)
+        .update_item()
+        .table_name(TABLE)
+        .key(attr::APPROVAL_ID, AttributeValue::S(id.clone()))
+        .update_expression("SET #cby = :cby")
+        .condition_expression("attribute_not_exists(#cby)")
+        .expression_attribute_names("#cby", attr::CLAIM_BY)
+        .expression_attribute_values(":cby", AttributeValue::S("carol".into()))
+        .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+        .send()
+        .await
+        .unwrap_err();
+    let Some(UpdateItemError::ConditionalCheckFailedException(e)) = refused.as_service_error()
+    else {
+        panic!("not a condition failure: {refused:?}");
+    };
+    let lost_to = ApprovalRecord::from_item(e.item().expect("the record it lost to")).unwrap();
+    assert_eq!(lost_to.claim.map(|c| c.by).as_deref(), Some("bob"));
+
+    let err = store
+        .claim(&id, &claim(Outcome::Rejected, "carol"), Timestamp::now())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::ClaimedByOther { ref claim, .. } if claim.by == "bob"),
+        "{err}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn finishing_is_idempotent_and_final() {
     let store = store().await;

@@ -3,7 +3,8 @@
 //!
 //! | module         | concern                                               |
 //! |----------------|-------------------------------------------------------|
-//! | [`operator`]   | the CLI rows: start, decide one, decide one (quorum), list, decide many, list 100,000 |
+//! | [`operator`]   | the CLI rows: start, decide one, approve → SUCCEEDED, decide one (quorum), list, decide many, list 100,000 |
+//! | [`raw_decision`] | decisions as a script sends them, proof signed as `hitl` signs it |
 //! | [`function`]   | the workflow function beside its Python SDK twin      |
 //! | [`round_trip`] | submit → listed → approved → SUCCEEDED, and its calls |
 //! | [`seed`]       | records written straight to DynamoDB, real requests   |
@@ -18,6 +19,7 @@ mod function;
 mod hitl;
 mod measure;
 mod operator;
+mod raw_decision;
 mod report;
 mod round_trip;
 mod seed;
@@ -40,9 +42,11 @@ use report::Row;
 pub const APPROVER: &str = "hitl-bench-approver";
 
 /// The requesters of the benchmark's real requests (one per row).
-const REQUESTERS: [&str; 6] = [
+const REQUESTERS: [&str; 8] = [
     "bench-one-hitl",
     "bench-one-aws",
+    "bench-fast-hitl",
+    "bench-fast-raw",
     "bench-many-hitl",
     "bench-many-aws",
     "bench-round-trip",
@@ -180,6 +184,17 @@ async fn run_rows(paths: &Paths, ports: &Ports, options: &Options) -> anyhow::Re
             .await,
         );
     }
+    if options.wants("approve → SUCCEEDED") {
+        let python = paths.venv_bin("python");
+        rows.push(
+            measured(
+                "approve → SUCCEEDED",
+                "≤ 1.3× a raw callback",
+                operator::decide_to_succeeded(&hitl, &python, &ddb, ports, runs),
+            )
+            .await,
+        );
+    }
     if options.wants("decide one (quorum 2 of 3)") {
         rows.push(
             measured(
@@ -291,7 +306,7 @@ async fn run_rows(paths: &Paths, ports: &Ports, options: &Options) -> anyhow::Re
             measured(
                 "soak: 2000 requests, 50 submitters, 20 deciders",
                 "0 double, 0 lost, 0 orphaned",
-                soak::row(&hitl, &ddb, &lambda, &python),
+                soak::row(&hitl, &ddb, &lambda, &python, ports),
             )
             .await,
         );

@@ -99,8 +99,8 @@ pub async fn decide_one(
     }
     row.note("ours does more: it claims the decision first, signs an identity proof, and waits until the workflow has verified and recorded it; the AWS CLI pair's callback carries no proof, so the workflow refuses it");
     row.measured = format!(
-        "wall time of `hitl approve ID` (read the record, conditional claim, \
-         SendDurableExecutionCallbackSuccess with a signed identity proof, reads until the \
+        "wall time of `hitl approve ID` (the conditional claim, which returns the record, then \
+         SendDurableExecutionCallbackSuccess with a signed identity proof, then reads until the \
          workflow records the outcome) beside the two AWS CLI processes \
          an operator runs for the same id (`aws dynamodb get-item` of its callback id, then \
          `aws lambda send-durable-execution-callback-success --result` with the same decision payload), \
@@ -168,7 +168,7 @@ pub async fn decide_quorum(
     row.note("ours waits, for each approval, until the workflow has verified and counted it (the first) or recorded the outcome (the second)");
     row.measured = format!(
         "wall time of two `hitl approve ID` processes in turn, by two of the three approvers a \
-         2-of-3 request names (each: read, claim, signed callback, reads until the workflow \
+         2-of-3 request names (each: claim, signed callback, reads until the workflow \
          counts or records it), beside the AWS CLI pair of `decide one` run twice on another such \
          request; alternating, median of {runs} each"
     );
@@ -425,5 +425,139 @@ pub async fn list_huge(
         "peak_rss_kib": peak_kib,
         "elapsed_ms": millis(finished.elapsed),
     });
+    Ok(row)
+}
+
+/// Times each job from its start until its execution has SUCCEEDED: `hitl
+/// approve` spawned as an operator runs it, or one raw boto3 callback from
+/// this warm process; both then poll GetDurableExecution the same way.
+const DECIDE_TO_SUCCEEDED: &str = r#"
+import json, os, subprocess, sys, time, boto3
+lam = boto3.client("lambda")
+timings = []
+for job in json.load(sys.stdin):
+    started = time.perf_counter()
+    if "argv" in job:
+        env = {k: v for k, v in os.environ.items() if k not in job["env_remove"]}
+        env.update(job["env"])
+        subprocess.run(job["argv"], env=env, stdout=subprocess.DEVNULL, check=True)
+    else:
+        lam.send_durable_execution_callback_success(
+            CallbackId=job["callback_id"], Result=job["result"].encode())
+    while lam.get_durable_execution(DurableExecutionArn=job["arn"])["Status"] != "SUCCEEDED":
+        if time.perf_counter() - started > 60:
+            sys.exit(f"{job['arn']} did not succeed within 60 s")
+        time.sleep(0.002)
+    timings.append((time.perf_counter() - started) * 1000)
+json.dump(timings, sys.stdout)
+"#;
+
+/// The job that runs `command` (its program, arguments and environment).
+fn spawn_job(command: &std::process::Command, arn: &str) -> serde_json::Value {
+    let text = |s: &std::ffi::OsStr| s.to_string_lossy().into_owned();
+    let mut argv = vec![text(command.get_program())];
+    argv.extend(command.get_args().map(text));
+    let (mut env, mut env_remove) = (serde_json::Map::new(), Vec::new());
+    for (key, value) in command.get_envs() {
+        match value {
+            Some(value) => {
+                env.insert(text(key), text(value).into());
+            }
+            None => env_remove.push(text(key)),
+        }
+    }
+    serde_json::json!({ "argv": argv, "env": env, "env_remove": env_remove, "arn": arn })
+}
+
+/// Approve → SUCCEEDED: `hitl approve ID` beside the fastest raw decision a
+/// script can send (one boto3 callback with a proven payload), each until
+/// the execution has SUCCEEDED.
+pub async fn decide_to_succeeded(
+    hitl: &Hitl,
+    python: &std::path::Path,
+    ddb: &aws_sdk_dynamodb::Client,
+    ports: &crate::local::ports::Ports,
+    runs: usize,
+) -> anyhow::Result<Row> {
+    let mut row = Row::new("approve → SUCCEEDED", "≤ 1.3× a raw callback");
+    // One more of each: the first pair warms both sides up, untimed.
+    let ours_ids = seed::submit_real(hitl, ddb, "bench-fast-hitl", runs + 1, 4).await?;
+    let theirs_ids = seed::submit_real(hitl, ddb, "bench-fast-raw", runs + 1, 4).await?;
+    let pending: std::collections::HashMap<String, hitl_contract::ApprovalRecord> = [
+        seed::pending_of(ddb, "bench-fast-hitl").await?,
+        seed::pending_of(ddb, "bench-fast-raw").await?,
+    ]
+    .into_iter()
+    .flatten()
+    .map(|r| (r.approval_id.clone(), r))
+    .collect();
+    let arn_of = |id: &str| {
+        pending
+            .get(id)
+            .and_then(|r| r.execution_arn.clone())
+            .with_context(|| format!("{id} has no execution"))
+    };
+    let approver = super::raw_decision::Approver::of(APPROVER, ports).await?;
+    let mut jobs = Vec::new();
+    for (mine, other) in ours_ids.iter().zip(&theirs_ids) {
+        jobs.push(spawn_job(
+            &hitl.as_person(APPROVER).command(&["approve", mine]),
+            &arn_of(mine)?,
+        ));
+        let callback_id = pending
+            .get(other)
+            .and_then(|r| r.callback_id.clone())
+            .with_context(|| format!("{other} has no callback"))?;
+        jobs.push(serde_json::json!({
+            "callback_id": callback_id,
+            "result": approver.approval(other)?,
+            "arn": arn_of(other)?,
+        }));
+    }
+    let mut child = super::aws_cli::environment(&mut std::process::Command::new(python))
+        .args(["-c", DECIDE_TO_SUCCEEDED])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .context("running boto3")?;
+    if let Some(mut stdin) = child.stdin.take() {
+        use std::io::Write;
+        stdin.write_all(serde_json::to_vec(&jobs)?.as_slice())?;
+    }
+    let output = tokio::task::spawn_blocking(move || child.wait_with_output()).await??;
+    if !output.status.success() {
+        bail!(
+            "the timed decisions failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let timings: Vec<f64> = serde_json::from_slice(&output.stdout)?;
+    let (ours, theirs): (Vec<Duration>, Vec<Duration>) = timings
+        .chunks(2)
+        .skip(1)
+        .map(|pair| {
+            (
+                Duration::from_secs_f64(pair[0] / 1000.0),
+                Duration::from_secs_f64(pair.get(1).copied().unwrap_or_default() / 1000.0),
+            )
+        })
+        .unzip();
+    let (o, t) = (median(&ours), median(&theirs));
+    let slower = o.as_secs_f64() / t.as_secs_f64().max(1e-9);
+    row.ours = human(o);
+    row.theirs = format!("boto3 send-callback-success: {}", human(t));
+    row.ratio = Some(t.as_secs_f64() / o.as_secs_f64().max(1e-9));
+    row.met = Some(slower <= 1.3);
+    row.note(format!("hitl takes {slower:.2}× as long"));
+    row.note("hitl's two sequential calls: the conditional claim (which returns the record) and the callback; the caller's ARN and the stack's outputs come from its cache; then it reads the record until the workflow has recorded the decision");
+    row.measured = format!(
+        "from spawning `hitl approve ID` (release build, the approver's own profile), or from \
+         sending one SendDurableExecutionCallbackSuccess from a warm boto3 client with the same \
+         payload (its identity proof signed beforehand, untimed), until GetDurableExecution \
+         reports the execution SUCCEEDED (polled every 2 ms, the same for both); each on its own \
+         real pending request, alternating, one warm-up pair untimed, median of {runs} each"
+    );
+    row.figures = serde_json::json!({ "ours_ms": ms_list(&ours), "theirs_ms": ms_list(&theirs) });
     Ok(row)
 }

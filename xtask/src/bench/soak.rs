@@ -17,6 +17,7 @@ use tokio::sync::{mpsc, Mutex, Semaphore};
 use super::hitl::Hitl;
 use super::report::Row;
 use super::{seed, APPROVER};
+use crate::local::ports::Ports;
 use crate::local::provision::{PROFILE, TABLE};
 
 pub const REQUESTER: &str = "bench-soak";
@@ -62,6 +63,7 @@ pub async fn row(
     ddb: &aws_sdk_dynamodb::Client,
     lambda: &aws_sdk_lambda::Client,
     python: &Path,
+    ports: &Ports,
 ) -> anyhow::Result<Row> {
     let load = LOAD;
     let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
@@ -161,7 +163,7 @@ pub async fn row(
 
     let checked = check(ddb, lambda, &ids, &*attempts.lock().await).await?;
     // The floor is a comparison: without it the soak's own counts still stand.
-    let floor = floor(hitl, ddb, python, load.floor_requests, load.deciders).await;
+    let floor = floor(hitl, ddb, python, ports, load.floor_requests, load.deciders).await;
 
     let per_second = load.requests as f64 / elapsed.as_secs_f64();
     let decided_per_second =
@@ -192,7 +194,7 @@ pub async fn row(
          to the approval page, and every tenth request by both at once (exactly one may win). Then every record and \
          execution is read: double = two winners, lost = a winner whose decision is not the record's and the execution's, \
          orphaned = a record and its execution that disagree (one closed, the other not). {notified} notifications read. \
-         The floor: {} requests decided by raw SendDurableExecutionCallbackSuccess calls from boto3 threads (no claim, \
+         The floor: {} requests decided by raw SendDurableExecutionCallbackSuccess calls from boto3 threads, each payload with its identity proof signed beforehand (no claim, \
          no table write by the decider), from the first call to the last record closed by its workflow.",
         load.requests, load.submitters, load.deciders, load.floor_requests
     );
@@ -404,26 +406,33 @@ async fn floor(
     hitl: &Hitl,
     ddb: &aws_sdk_dynamodb::Client,
     python: &Path,
+    ports: &Ports,
     count: usize,
     threads: usize,
 ) -> anyhow::Result<f64> {
     let requester = format!("{FLOOR_REQUESTER}-{}", std::process::id());
     seed::submit_real(hitl, ddb, &requester, count, 50).await?;
-    let callbacks: Vec<String> = seed::pending_of(ddb, &requester)
+    // Each callback with its proven payload: the workflow refuses a
+    // decision without proof and goes on waiting.
+    let approver = super::raw_decision::Approver::of(APPROVER, ports).await?;
+    let callbacks: Vec<serde_json::Value> = seed::pending_of(ddb, &requester)
         .await?
         .into_iter()
-        .filter_map(|r| r.callback_id)
-        .collect();
+        .filter_map(|r| Some((r.callback_id?, r.approval_id)))
+        .map(|(callback_id, id)| {
+            Ok(serde_json::json!({ "callback_id": callback_id, "result": approver.approval(&id)? }))
+        })
+        .collect::<anyhow::Result<_>>()?;
     let script = format!(
         r#"
 import json, sys, boto3
 from concurrent.futures import ThreadPoolExecutor
 lam = boto3.client("lambda")
-payload = json.dumps({{"outcome": "APPROVED", "decided_by": "{APPROVER}"}}).encode()
-def send(cb):
-    lam.send_durable_execution_callback_success(CallbackId=cb, Result=payload)
+def send(job):
+    lam.send_durable_execution_callback_success(
+        CallbackId=job["callback_id"], Result=job["result"].encode())
 with ThreadPoolExecutor({threads}) as pool:
-    list(pool.map(send, [l.strip() for l in sys.stdin if l.strip()]))
+    list(pool.map(send, json.load(sys.stdin)))
 "#
     );
     let started = Instant::now();
@@ -436,7 +445,7 @@ with ThreadPoolExecutor({threads}) as pool:
         .context("running boto3")?;
     if let Some(mut stdin) = child.stdin.take() {
         use std::io::Write;
-        stdin.write_all(callbacks.join("\n").as_bytes())?;
+        stdin.write_all(serde_json::to_vec(&callbacks)?.as_slice())?;
     }
     let output = tokio::task::spawn_blocking(move || child.wait_with_output()).await??;
     if !output.status.success() {
