@@ -29,6 +29,18 @@ fn record(id: &str, lifetime: Duration) -> ApprovalRecord {
     ApprovalRecord::pending(&request, &format!("arn:exec:{id}"), Timestamp::now())
 }
 
+/// Creates a pending request `id`, an hour long, and claims its approval for bob.
+async fn claimed_by_bob(store: &ApprovalStore, id: &str) {
+    store
+        .create(&record(id, Duration::from_secs(3600)))
+        .await
+        .unwrap();
+    store
+        .claim(id, &claim(Outcome::Approved, "bob"), Timestamp::now())
+        .await
+        .unwrap();
+}
+
 fn claim(outcome: Outcome, by: &str) -> Claim {
     Claim {
         outcome,
@@ -122,14 +134,7 @@ async fn a_refused_claim_comes_back_with_the_record_it_lost_to() {
 
     let store = store().await;
     let id = unique_id("lost-to");
-    store
-        .create(&record(&id, Duration::from_secs(3600)))
-        .await
-        .unwrap();
-    store
-        .claim(&id, &claim(Outcome::Approved, "bob"), Timestamp::now())
-        .await
-        .unwrap();
+    claimed_by_bob(&store, &id).await;
     let refused = aws_sdk_dynamodb::Client::new(&sdk_config().await)
         .update_item()
         .table_name(TABLE)
@@ -163,14 +168,7 @@ async fn a_refused_claim_comes_back_with_the_record_it_lost_to() {
 async fn finishing_is_idempotent_and_final() {
     let store = store().await;
     let id = unique_id("finish");
-    store
-        .create(&record(&id, Duration::from_secs(3600)))
-        .await
-        .unwrap();
-    store
-        .claim(&id, &claim(Outcome::Approved, "bob"), Timestamp::now())
-        .await
-        .unwrap();
+    claimed_by_bob(&store, &id).await;
 
     let now = Timestamp::now();
     let done = store
@@ -533,14 +531,7 @@ fn approval(by: &str) -> hitl_contract::Approval {
 async fn a_counted_approval_releases_its_claim_once_and_a_retry_adds_nothing() {
     let store = store().await;
     let id = unique_id("quorum");
-    store
-        .create(&record(&id, Duration::from_secs(3600)))
-        .await
-        .unwrap();
-    store
-        .claim(&id, &claim(Outcome::Approved, "bob"), Timestamp::now())
-        .await
-        .unwrap();
+    claimed_by_bob(&store, &id).await;
 
     let bob = approval("bob");
     let counted = store.record_approval(&id, &bob).await.unwrap();

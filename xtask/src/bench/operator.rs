@@ -514,25 +514,10 @@ pub async fn decide_to_succeeded(
             "arn": arn_of(other)?,
         }));
     }
-    let mut child = super::aws_cli::environment(&mut std::process::Command::new(python))
-        .args(["-c", DECIDE_TO_SUCCEEDED])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .context("running boto3")?;
-    if let Some(mut stdin) = child.stdin.take() {
-        use std::io::Write;
-        stdin.write_all(serde_json::to_vec(&jobs)?.as_slice())?;
-    }
-    let output = tokio::task::spawn_blocking(move || child.wait_with_output()).await??;
-    if !output.status.success() {
-        bail!(
-            "the timed decisions failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
-    let timings: Vec<f64> = serde_json::from_slice(&output.stdout)?;
+    let stdout =
+        super::raw_decision::boto3(python, DECIDE_TO_SUCCEEDED, &jobs, "the timed decisions")
+            .await?;
+    let timings: Vec<f64> = serde_json::from_slice(&stdout)?;
     let (ours, theirs): (Vec<Duration>, Vec<Duration>) = timings
         .chunks(2)
         .skip(1)

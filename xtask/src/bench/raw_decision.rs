@@ -4,9 +4,11 @@
 //! approver's own credentials, exactly as `hitl` signs it (a payload
 //! without one is refused and the execution goes on waiting).
 
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::time::SystemTime;
 
-use anyhow::Context;
+use anyhow::{bail, Context};
 use aws_config::BehaviorVersion;
 use aws_credential_types::provider::ProvideCredentials;
 use hitl_contract::proof::{DecisionProof, IdentityProof, Purpose};
@@ -71,4 +73,31 @@ impl Approver {
         }
         .to_json())
     }
+}
+
+/// Runs `script` in the local stack's Python (boto3, the local profile),
+/// `input` as JSON on its stdin; returns its stdout. `what` names the job
+/// in the error when it fails.
+pub async fn boto3(
+    python: &Path,
+    script: &str,
+    input: &impl serde::Serialize,
+    what: &str,
+) -> anyhow::Result<Vec<u8>> {
+    let mut child = super::aws_cli::environment(&mut Command::new(python))
+        .args(["-c", script])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .context("running boto3")?;
+    if let Some(mut stdin) = child.stdin.take() {
+        use std::io::Write;
+        stdin.write_all(&serde_json::to_vec(input)?)?;
+    }
+    let output = tokio::task::spawn_blocking(move || child.wait_with_output()).await??;
+    if !output.status.success() {
+        bail!("{what} failed: {}", String::from_utf8_lossy(&output.stderr));
+    }
+    Ok(output.stdout)
 }

@@ -436,24 +436,7 @@ with ThreadPoolExecutor({threads}) as pool:
 "#
     );
     let started = Instant::now();
-    let mut child = super::aws_cli::environment(&mut std::process::Command::new(python))
-        .args(["-c", &script])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .context("running boto3")?;
-    if let Some(mut stdin) = child.stdin.take() {
-        use std::io::Write;
-        stdin.write_all(serde_json::to_vec(&callbacks)?.as_slice())?;
-    }
-    let output = tokio::task::spawn_blocking(move || child.wait_with_output()).await??;
-    if !output.status.success() {
-        bail!(
-            "the raw callbacks failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
+    super::raw_decision::boto3(python, &script, &callbacks, "the raw callbacks").await?;
     seed::wait_until_none_pending(ddb, &requester, Duration::from_secs(120)).await?;
     Ok(callbacks.len() as f64 / started.elapsed().as_secs_f64())
 }
