@@ -23,7 +23,7 @@ use crate::payload::{DecisionPayload, REJECTED_ERROR_TYPE};
 use crate::policy::account_of;
 use crate::proof::DecisionProof;
 use crate::record::{ApprovalRecord, Claim, Outcome, Status};
-use crate::store::{ApprovalStore, StoreError};
+use crate::store::{ApprovalStore, Stale, StoreError};
 use crate::timestamp::Timestamp;
 
 #[derive(Debug, thiserror::Error)]
@@ -171,7 +171,26 @@ impl Decider {
         };
         // Claim first: the write returns the record it won (or lost to), so
         // a decision costs one write and one callback, with no read before.
-        let claimed = match self.claim_when_free(id, &claim, link_hash, now).await {
+        let claimed = match self
+            .claim_when_free(id, &claim, link_hash, Stale::Respect, now)
+            .await
+        {
+            // Another decider's claim past its lease: replacing it erases
+            // that undelivered decision, so only a decider the request
+            // admits may.
+            Err(DecideError::Store(StoreError::ClaimedByOther {
+                record,
+                claim: other,
+            })) if other.is_stale(now) => match self.refusal(&record, decision) {
+                Some(refused) => Err(refused),
+                None => {
+                    self.claim_when_free(id, &claim, link_hash, Stale::TakeOver, now)
+                        .await
+                }
+            },
+            claimed => claimed,
+        };
+        let claimed = match claimed {
             Ok(claimed) => claimed,
             Err(DecideError::Store(err)) => {
                 return match err.record() {
@@ -244,38 +263,42 @@ impl Decider {
         })
     }
 
-    /// What to do with a claimed decision. The workflow judges
-    /// self-approval and the policy too; judging here tells the decider at
-    /// once, without a callback that would be refused.
+    /// What to do with a claimed decision.
     fn next_step(&self, claimed: &ApprovalRecord, decision: &Decision, by_link: bool) -> NextStep {
-        let id = decision.approval_id.as_str();
         if !by_link && counted(claimed, decision) {
             // Counted while we waited (a second run of the same approver).
             return NextStep::Done;
         }
-        if decision.outcome == Outcome::Approved
-            && !self.allow_self_approval
-            && same_person(&decision.decided_by, &claimed.requester)
-        {
-            return NextStep::Refuse(DecideError::SelfApproval {
-                approval_id: id.to_owned(),
-                requester: claimed.requester.clone(),
-            });
-        }
-        if let Some(policy) = &claimed.policy {
-            let account = claimed.execution_arn.as_deref().and_then(account_of);
-            if !policy.admits(&decision.decided_by, account) {
-                return NextStep::Refuse(DecideError::NotAnApprover {
-                    approval_id: id.to_owned(),
-                    decider: decision.decided_by.clone(),
-                    approvers: policy.approvers.clone(),
-                });
-            }
+        if let Some(refused) = self.refusal(claimed, decision) {
+            return NextStep::Refuse(refused);
         }
         match &claimed.callback_id {
             Some(callback_id) => NextStep::Send(callback_id.clone()),
-            None => NextStep::Refuse(DecideError::NotReady(id.to_owned())),
+            None => NextStep::Refuse(DecideError::NotReady(decision.approval_id.clone())),
         }
+    }
+
+    /// Why `record` would refuse `decision`, if it would. The workflow
+    /// judges self-approval and the policy too; judging here tells the
+    /// decider at once, without a callback that would be refused.
+    fn refusal(&self, record: &ApprovalRecord, decision: &Decision) -> Option<DecideError> {
+        let id = decision.approval_id.as_str();
+        if decision.outcome == Outcome::Approved
+            && !self.allow_self_approval
+            && same_person(&decision.decided_by, &record.requester)
+        {
+            return Some(DecideError::SelfApproval {
+                approval_id: id.to_owned(),
+                requester: record.requester.clone(),
+            });
+        }
+        let policy = record.policy.as_ref()?;
+        let account = record.execution_arn.as_deref().and_then(account_of);
+        (!policy.admits(&decision.decided_by, account)).then(|| DecideError::NotAnApprover {
+            approval_id: id.to_owned(),
+            decider: decision.decided_by.clone(),
+            approvers: policy.approvers.clone(),
+        })
     }
 
     /// Claims the request. While another decider's fresh claim holds it (the
@@ -288,14 +311,15 @@ impl Decider {
         id: &str,
         claim: &Claim,
         link_hash: Option<&str>,
+        stale: Stale,
         now: Timestamp,
     ) -> Result<ApprovalRecord, DecideError> {
         let give_up = Instant::now() + self.confirm_wait;
         loop {
-            let claimed = match link_hash {
-                Some(hash) => self.store.claim_by_link(id, claim, hash, now).await,
-                None => self.store.claim(id, claim, now).await,
-            };
+            let claimed = self
+                .store
+                .claim_with(id, claim, link_hash, stale, now)
+                .await;
             match claimed {
                 Err(StoreError::ClaimedByOther { claim: other, .. })
                     if Instant::now() < give_up
@@ -1068,6 +1092,62 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(record.status, Status::Approved);
+    }
+
+    #[tokio::test]
+    async fn a_stale_claim_is_replaced_only_by_a_decider_who_may_decide() {
+        // Carol's claim was never delivered and its lease has passed.
+        let mut stale = sample();
+        stale.claim = Some(Claim {
+            outcome: Outcome::Rejected,
+            by: "carol".into(),
+            at: now().minus(crate::CLAIM_LEASE + Duration::from_secs(1)),
+            comment: None,
+            proof: None,
+        });
+        // The requester may not approve: carol's claim stays for the
+        // workflow to record at the deadline.
+        let mut theirs = stale.clone();
+        theirs.requester = "bob".into();
+        let lost = mock!(aws_sdk_dynamodb::Client::update_item)
+            .match_requests(|req| !req.condition_expression().unwrap_or_default().contains(":stale"))
+            .then_error({
+                let theirs = theirs.clone();
+                move || {
+                    aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(
+                        crate::test_util::condition_check_failed_on(&theirs),
+                    )
+                }
+            });
+        let err = decider(&[&lost], &[])
+            .decide(&decision(Outcome::Approved), now())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, DecideError::SelfApproval { .. }), "{err}");
+        assert_eq!(lost.num_calls(), 1, "nothing replaced carol's claim");
+
+        // An approver the request admits takes it over and delivers.
+        let send = mock!(aws_sdk_lambda::Client::send_durable_execution_callback_success)
+            .then_output(|| SendDurableExecutionCallbackSuccessOutput::builder().build());
+        let lost = claim_lost_to(stale);
+        let take_over = mock!(aws_sdk_dynamodb::Client::update_item)
+            .match_requests(|req| {
+                req.condition_expression()
+                    .unwrap_or_default()
+                    .contains("#cat <= :stale")
+            })
+            .then_output(|| {
+                UpdateItemOutput::builder()
+                    .set_attributes(Some(claimed_by("bob", Outcome::Approved).to_item()))
+                    .build()
+            });
+        let recorded = get(decided(Status::Approved));
+        let record = decider(&[&lost, &take_over, &recorded], &[&send])
+            .decide(&decision(Outcome::Approved), now())
+            .await
+            .unwrap();
+        assert_eq!(record.status, Status::Approved);
+        assert_eq!((take_over.num_calls(), send.num_calls()), (1, 1));
     }
 
     #[tokio::test]

@@ -74,6 +74,17 @@ impl StoreError {
     }
 }
 
+/// Whether a claim may replace another decider's claim whose lease has
+/// passed (see [`CLAIM_LEASE`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stale {
+    /// Replace it: that decision was never delivered.
+    TakeOver,
+    /// Keep it: the claim fails with [`StoreError::ClaimedByOther`], so the
+    /// caller can judge first whether it may replace it at all.
+    Respect,
+}
+
 /// How a request closes: what [`ApprovalStore::finish`] writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Closing<'a> {
@@ -274,7 +285,8 @@ impl ApprovalStore {
         claim: &Claim,
         now: Timestamp,
     ) -> Result<ApprovalRecord, StoreError> {
-        self.claim_with(approval_id, claim, None, now).await
+        self.claim_with(approval_id, claim, None, Stale::TakeOver, now)
+            .await
     }
 
     /// Claims a request through an approval link whose hash is `link_hash`:
@@ -290,15 +302,19 @@ impl ApprovalStore {
         link_hash: &str,
         now: Timestamp,
     ) -> Result<ApprovalRecord, StoreError> {
-        self.claim_with(approval_id, claim, Some(link_hash), now)
+        self.claim_with(approval_id, claim, Some(link_hash), Stale::TakeOver, now)
             .await
     }
 
-    async fn claim_with(
+    /// [`ApprovalStore::claim`], or [`ApprovalStore::claim_by_link`] when
+    /// `link_hash` is given, with `stale` saying whether another decider's
+    /// claim past its lease may be replaced.
+    pub async fn claim_with(
         &self,
         approval_id: &str,
         claim: &Claim,
         link_hash: Option<&str>,
+        stale: Stale,
         now: Timestamp,
     ) -> Result<ApprovalRecord, StoreError> {
         let mut set = vec!["#co = :co", "#cby = :cby", "#cat = :cat"];
@@ -306,8 +322,12 @@ impl ApprovalStore {
         // `Timestamp`): a claim made at or before `:stale` is past its lease.
         let mut condition = String::from(
             "attribute_exists(#id) AND #status = :pending AND #exp > :now \
-             AND (attribute_not_exists(#co) OR (#co = :co AND #cby = :cby) OR #cat <= :stale)",
+             AND (attribute_not_exists(#co) OR (#co = :co AND #cby = :cby)",
         );
+        condition.push_str(match stale {
+            Stale::TakeOver => " OR #cat <= :stale)",
+            Stale::Respect => ")",
+        });
         let mut update = self
             .client
             .update_item()
@@ -323,13 +343,16 @@ impl ApprovalStore {
             .expression_attribute_names("#cp", attr::CLAIM_PROOF)
             .expression_attribute_values(":pending", s(Status::Pending.as_str()))
             .expression_attribute_values(":now", s(now.to_string()))
-            .expression_attribute_values(":stale", s(now.minus(CLAIM_LEASE).to_string()))
             .expression_attribute_values(":co", s(claim.outcome.status().as_str()))
             .expression_attribute_values(":cby", s(&claim.by))
             .expression_attribute_values(":cat", s(claim.at.to_string()))
             .return_values(ReturnValue::AllNew)
             // A lost claim explains itself from the record it lost to: no read.
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        if stale == Stale::TakeOver {
+            update =
+                update.expression_attribute_values(":stale", s(now.minus(CLAIM_LEASE).to_string()));
+        }
         if let Some(comment) = &claim.comment {
             set.push("#cc = :cc");
             update = update.expression_attribute_values(":cc", s(comment));
