@@ -207,7 +207,7 @@ impl Decider {
             }
             Err(err) => return Err(err),
         };
-        let callback_id = match self.next_step(&claimed, decision, link_hash.is_some()) {
+        let mut callback_id = match self.next_step(&claimed, decision, link_hash.is_some()) {
             NextStep::Send(callback_id) => callback_id,
             // Nothing to send: the claim must not block anyone.
             NextStep::Done => {
@@ -232,7 +232,6 @@ impl Decider {
             on_behalf_of: decision.on_behalf_of.clone(),
         };
         let refused_before = claimed.audit.refusals.len();
-        let mut callback_id = callback_id;
         for _ in 0..MAX_SENDS {
             match self.send(&callback_id, &payload).await {
                 Ok(()) => return self.confirmed(decision, claimed, refused_before).await,
