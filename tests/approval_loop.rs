@@ -86,6 +86,10 @@ fn approve_completes_the_execution_with_the_decision() {
         ("StepSucceeded", "judge-decision"),
         ("StepStarted", "record-outcome"),
         ("StepSucceeded", "record-outcome"),
+        ("StepStarted", "publish-outcome-event"),
+        ("StepSucceeded", "publish-outcome-event"),
+        ("StepStarted", "notify-requester"),
+        ("StepSucceeded", "notify-requester"),
         ("ExecutionSucceeded", ""),
     ];
     let expected: Vec<(String, String)> = expected
@@ -259,7 +263,7 @@ fn the_decider_is_the_callers_identity_whatever_as_says() {
 }
 
 #[test]
-fn cancel_stops_the_execution_and_no_decision_can_follow() {
+fn cancel_ends_the_execution_and_no_decision_can_follow() {
     let id = unique_id("cancel");
     submit_and_wait(&id, &["--timeout", "1h"]);
 
@@ -278,7 +282,12 @@ fn cancel_stops_the_execution_and_no_decision_can_follow() {
     .json();
     assert_eq!(cancelled["status"], "CANCELLED");
     assert_eq!(cancelled["comment"], "wrong ticket");
-    let shown = wait_for_show(&id, "STOPPED", |v| v["execution"]["status"] == "STOPPED");
+    // The workflow is told through its callback and closes the request
+    // itself, so the execution succeeds with the cancellation as its result.
+    let shown = wait_for_show(&id, "an ended execution", |v| {
+        v["execution"]["status"] == "SUCCEEDED"
+    });
+    assert_eq!(shown["execution"]["result"]["status"], "CANCELLED");
     assert_eq!(shown["record"]["decided_by"], principal("carol"));
 
     let late = hitl_as("bob", &["approve", &id]);

@@ -86,13 +86,15 @@ async fn every_checkpoint_survives_a_killed_process() {
     let front_door = format!("http://127.0.0.1:{}", ports["front_door"]);
 
     // The workflow's checkpoints in one undisturbed round trip (hitl-durable
-    // makes 4: record-request, the callback, publish-callback, then after
-    // the decision record-outcome; the official SDK checkpoints more often).
+    // makes 8: record-request, the callback, publish-callback,
+    // notify-approvers, then after the decision judge-decision,
+    // record-outcome, publish-outcome-event and notify-requester; the
+    // official SDK checkpoints more often).
     let counted = unique_id("crash-count");
     round_trip(counted.clone()).await;
     let checkpoints = checkpoints_of(&front_door, &counted).await;
     assert!(
-        checkpoints >= 4,
+        checkpoints >= 8,
         "{checkpoints} checkpoints in a round trip"
     );
     report(format_args!(
@@ -152,7 +154,13 @@ async fn every_checkpoint_survives_a_killed_process() {
             1,
             "{point}: one decision"
         );
-        for step in ["record-request", "publish-callback", "record-outcome"] {
+        for step in [
+            "record-request",
+            "publish-callback",
+            "record-outcome",
+            "publish-outcome-event",
+            "notify-requester",
+        ] {
             assert_eq!(
                 count("StepSucceeded", step),
                 1,

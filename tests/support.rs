@@ -379,6 +379,8 @@ pub struct Inbox {
 pub struct Notification {
     pub subject: String,
     pub body: String,
+    /// Its message attributes' string values.
+    pub attributes: std::collections::BTreeMap<String, String>,
 }
 
 impl Notification {
@@ -429,33 +431,13 @@ impl Inbox {
         name: &str,
         filter: Value,
     ) -> Result<Self, String> {
-        let sqs = aws_sdk_sqs::Client::new(config);
-        let sns = aws_sdk_sns::Client::new(config);
-        // Queue names: letters, digits, `-` and `_`, at most 80.
-        let name: String = format!("inbox-{name}")
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '_' {
-                    c
-                } else {
-                    '-'
-                }
-            })
-            .take(80)
-            .collect();
-        let queue_url = sqs
-            .create_queue()
-            .queue_name(&name)
-            .send()
-            .await
-            .map_err(|e| format!("creating queue {name}: {e:?}"))?
-            .queue_url
-            .ok_or("the new queue has no URL")?;
+        let (sqs, queue_url, queue_arn) = queue(config, &format!("inbox-{name}")).await?;
         let filter = filter.to_string();
-        sns.subscribe()
+        aws_sdk_sns::Client::new(config)
+            .subscribe()
             .topic_arn(NOTIFICATION_TOPIC_ARN)
             .protocol("sqs")
-            .endpoint(format!("arn:aws:sqs:us-east-1:123456789012:{name}"))
+            .endpoint(queue_arn)
             .attributes("FilterPolicy", filter)
             .send()
             .await
@@ -463,8 +445,61 @@ impl Inbox {
         Ok(Self { sqs, queue_url })
     }
 
+    /// A fresh queue that an EventBridge rule on the local stack's bus
+    /// fills with hitl's `Approval Decided` events about `approval_id`, as
+    /// a consumer's rule would (README, "Events").
+    pub async fn events(config: &aws_config::SdkConfig, approval_id: &str) -> Result<Self, String> {
+        let (sqs, queue_url, queue_arn) = queue(config, &format!("events-{approval_id}")).await?;
+        let events = aws_sdk_eventbridge::Client::new(config);
+        let rule: String = format!("events-{approval_id}").chars().take(64).collect();
+        let pattern = serde_json::json!({
+            "source": ["hitl"],
+            "detail-type": ["Approval Decided"],
+            "detail": {"approval_id": [approval_id]},
+        });
+        events
+            .put_rule()
+            .name(&rule)
+            .event_pattern(pattern.to_string())
+            .send()
+            .await
+            .map_err(|e| format!("creating rule {rule}: {e:?}"))?;
+        events
+            .put_targets()
+            .rule(&rule)
+            .targets(
+                aws_sdk_eventbridge::types::Target::builder()
+                    .id("queue")
+                    .arn(queue_arn)
+                    .build()
+                    .map_err(|e| e.to_string())?,
+            )
+            .send()
+            .await
+            .map_err(|e| format!("targeting rule {rule}: {e:?}"))?;
+        Ok(Self { sqs, queue_url })
+    }
+
     /// The next notification, waiting up to `timeout`.
     pub async fn next(&self, timeout: Duration) -> Result<Notification, String> {
+        // SNS wraps the message in a JSON envelope with its subject.
+        let envelope = self.next_message(timeout).await?;
+        let attributes = envelope["MessageAttributes"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter_map(|(name, value)| Some((name.clone(), value["Value"].as_str()?.to_owned())))
+            .collect();
+        Ok(Notification {
+            subject: envelope["Subject"].as_str().unwrap_or_default().to_owned(),
+            body: envelope["Message"].as_str().unwrap_or_default().to_owned(),
+            attributes,
+        })
+    }
+
+    /// The next message's body as JSON (an SNS envelope, or an EventBridge
+    /// event), waiting up to `timeout`.
+    pub async fn next_message(&self, timeout: Duration) -> Result<Value, String> {
         let deadline = Instant::now() + timeout;
         while Instant::now() < deadline {
             let out = self
@@ -486,17 +521,42 @@ impl Inbox {
                         .await
                         .map_err(|e| format!("deleting a message: {e:?}"))?;
                 }
-                // SNS wraps the message in a JSON envelope with its subject.
-                let envelope: Value = serde_json::from_str(message.body().unwrap_or_default())
-                    .map_err(|e| format!("the queued message is not SNS JSON: {e}"))?;
-                return Ok(Notification {
-                    subject: envelope["Subject"].as_str().unwrap_or_default().to_owned(),
-                    body: envelope["Message"].as_str().unwrap_or_default().to_owned(),
-                });
+                return serde_json::from_str(message.body().unwrap_or_default())
+                    .map_err(|e| format!("the queued message is not JSON: {e}"));
             }
         }
-        Err(format!("no notification within {timeout:?}"))
+        Err(format!("no message within {timeout:?}"))
     }
+}
+
+/// A fresh SQS queue named after `name`: its client, URL and ARN.
+async fn queue(
+    config: &aws_config::SdkConfig,
+    name: &str,
+) -> Result<(aws_sdk_sqs::Client, String, String), String> {
+    let sqs = aws_sdk_sqs::Client::new(config);
+    // Queue names: letters, digits, `-` and `_`, at most 80.
+    let name: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .take(80)
+        .collect();
+    let queue_url = sqs
+        .create_queue()
+        .queue_name(&name)
+        .send()
+        .await
+        .map_err(|e| format!("creating queue {name}: {e:?}"))?
+        .queue_url
+        .ok_or("the new queue has no URL")?;
+    let arn = format!("arn:aws:sqs:us-east-1:{ACCOUNT}:{name}");
+    Ok((sqs, queue_url, arn))
 }
 
 /// Publishes a version of the workflow function, as `hitl submit` does;

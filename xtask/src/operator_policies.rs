@@ -39,6 +39,10 @@ const CALLS: &[(&str, &[&str])] = &[
         "wait",
         &["dynamodb:GetItem", "lambda:GetDurableExecutionHistory"],
     ),
+    // `cancel` also tries `lambda:SendDurableExecutionCallbackFailure`, so
+    // the workflow closes and announces the cancellation, and stops the
+    // execution when that is refused: RequesterPolicy leaves it out on
+    // purpose (README, "When a request closes").
     (
         "cancel",
         &[

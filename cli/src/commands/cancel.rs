@@ -1,15 +1,18 @@
-//! `hitl cancel ID`: withdraw a pending request and stop its execution.
+//! `hitl cancel ID`: withdraw a pending request and end its execution.
+//!
+//! The workflow is told through the decision callback it waits on (a
+//! failure of type [`CANCELLED_ERROR_TYPE`]), so it closes the request
+//! itself and announces the cancellation like any other outcome. Only when
+//! no callback takes it is the execution stopped, with no announcement.
 
 use anyhow::Context;
 use aws_sdk_lambda::types::{ErrorObject, ExecutionStatus};
-use hitl_contract::Timestamp;
+use hitl_contract::payload::CANCELLED_ERROR_TYPE;
+use hitl_contract::{ApprovalRecord, Timestamp};
 
 use crate::app::App;
 use crate::cli::{CancelArgs, OutputFormat};
 use crate::output;
-
-/// The error a cancelled execution is stopped with.
-pub const CANCELLED_ERROR_TYPE: &str = "Cancelled";
 
 pub async fn run(app: &App, args: CancelArgs) -> anyhow::Result<()> {
     // Who cancels is the caller's verified identity; `--as` is a note.
@@ -26,15 +29,13 @@ pub async fn run(app: &App, args: CancelArgs) -> anyhow::Result<()> {
             Timestamp::now(),
         )
         .await?;
-    if let Some(arn) = &record.execution_arn {
-        let message = args
-            .reason
-            .clone()
-            .unwrap_or_else(|| format!("Cancelled by {by}"));
-        stop(&app.lambda(), arn, &message)
-            .await
-            .with_context(|| format!("request `{}` is cancelled, but stopping its execution failed; run `hitl cancel {}` again", args.id, args.id))?;
-    }
+    let message = args
+        .reason
+        .clone()
+        .unwrap_or_else(|| format!("Cancelled by {by}"));
+    end(&app.lambda(), &record, &message)
+        .await
+        .with_context(|| format!("request `{}` is cancelled, but stopping its execution failed; run `hitl cancel {}` again", args.id, args.id))?;
     match app.output {
         OutputFormat::Json | OutputFormat::Jsonl => output::print_one(app.output, &record),
         OutputFormat::Table => output::line(format_args!(
@@ -45,16 +46,47 @@ pub async fn run(app: &App, args: CancelArgs) -> anyhow::Result<()> {
     }
 }
 
-/// Stops the execution unless it has already ended.
-pub async fn stop(lambda: &aws_sdk_lambda::Client, arn: &str, message: &str) -> anyhow::Result<()> {
-    let error = ErrorObject::builder()
+/// Ends the cancelled request's execution: through the callback the record
+/// names, else by stopping it. A record without a callback needs neither:
+/// its workflow finds it cancelled when it publishes one, and closes.
+async fn end(
+    lambda: &aws_sdk_lambda::Client,
+    record: &ApprovalRecord,
+    message: &str,
+) -> anyhow::Result<()> {
+    let Some(arn) = &record.execution_arn else {
+        return Ok(());
+    };
+    let Some(callback_id) = &record.callback_id else {
+        return Ok(());
+    };
+    let told = lambda
+        .send_durable_execution_callback_failure()
+        .callback_id(callback_id)
+        .error(cancellation(message))
+        .send()
+        .await;
+    match told {
+        Ok(_) => Ok(()),
+        // The callback is gone (a newer one replaced it, or it timed out):
+        // stopping is the sure way left.
+        Err(_) => stop(lambda, arn, message).await,
+    }
+}
+
+fn cancellation(message: &str) -> ErrorObject {
+    ErrorObject::builder()
         .error_type(CANCELLED_ERROR_TYPE)
         .error_message(message)
-        .build();
+        .build()
+}
+
+/// Stops the execution unless it has already ended.
+async fn stop(lambda: &aws_sdk_lambda::Client, arn: &str, message: &str) -> anyhow::Result<()> {
     let stopped = lambda
         .stop_durable_execution()
         .durable_execution_arn(arn)
-        .error(error)
+        .error(cancellation(message))
         .send()
         .await;
     let Err(err) = stopped else { return Ok(()) };
@@ -73,6 +105,9 @@ pub async fn stop(lambda: &aws_sdk_lambda::Client, arn: &str, message: &str) -> 
 #[cfg(test)]
 mod tests {
     use aws_sdk_lambda::operation::get_durable_execution::GetDurableExecutionOutput;
+    use aws_sdk_lambda::operation::send_durable_execution_callback_failure::{
+        SendDurableExecutionCallbackFailureError, SendDurableExecutionCallbackFailureOutput,
+    };
     use aws_sdk_lambda::operation::stop_durable_execution::{
         StopDurableExecutionError, StopDurableExecutionOutput,
     };
@@ -99,6 +134,60 @@ mod tests {
                 .message("ended")
                 .build(),
         )
+    }
+
+    fn cancelled(callback_id: Option<&str>) -> ApprovalRecord {
+        let mut record = crate::fixtures::record("req-1", hitl_contract::Status::Cancelled);
+        record.execution_arn = Some("arn".into());
+        record.callback_id = callback_id.map(str::to_owned);
+        record
+    }
+
+    #[tokio::test]
+    async fn the_workflow_is_told_through_its_callback() {
+        let told = mock!(aws_sdk_lambda::Client::send_durable_execution_callback_failure)
+            .match_requests(|req| {
+                req.callback_id() == Some("cb-1")
+                    && req.error().and_then(|e| e.error_type()) == Some(CANCELLED_ERROR_TYPE)
+                    && req.error().and_then(|e| e.error_message()) == Some("wrong ticket")
+            })
+            .then_output(|| SendDurableExecutionCallbackFailureOutput::builder().build());
+        let client = mock_client!(aws_sdk_lambda, RuleMode::Sequential, [&told]);
+        end(&client, &cancelled(Some("cb-1")), "wrong ticket")
+            .await
+            .unwrap();
+        assert_eq!(told.num_calls(), 1);
+    }
+
+    /// AWS answers a callback that already ended with
+    /// `CallbackTimeoutException`: the execution is stopped instead.
+    #[tokio::test]
+    async fn a_callback_that_is_gone_means_a_stop() {
+        let told = mock!(aws_sdk_lambda::Client::send_durable_execution_callback_failure)
+            .then_error(|| {
+                SendDurableExecutionCallbackFailureError::CallbackTimeoutException(
+                    aws_sdk_lambda::types::error::CallbackTimeoutException::builder()
+                        .message("timed out")
+                        .build(),
+                )
+            });
+        let stop_rule = mock!(aws_sdk_lambda::Client::stop_durable_execution).then_output(|| {
+            StopDurableExecutionOutput::builder()
+                .stop_timestamp(DateTime::from_secs(1))
+                .build()
+                .unwrap()
+        });
+        let client = mock_client!(aws_sdk_lambda, RuleMode::Sequential, [&told, &stop_rule]);
+        end(&client, &cancelled(Some("cb-old")), "late")
+            .await
+            .unwrap();
+        assert_eq!(stop_rule.num_calls(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_record_without_a_callback_is_left_to_its_workflow() {
+        let client = mock_client!(aws_sdk_lambda, RuleMode::Sequential, []);
+        end(&client, &cancelled(None), "early").await.unwrap();
     }
 
     #[tokio::test]

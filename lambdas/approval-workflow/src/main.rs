@@ -5,6 +5,7 @@
 
 use hitl_durable::sdk as durable;
 
+mod announce;
 mod judge;
 mod notify;
 mod setup;

@@ -214,6 +214,10 @@ impl Notifier {
                         APPROVER_ATTRIBUTE,
                         string_attribute(letter.addressee.as_deref().unwrap_or(EVERYONE))?,
                     )
+                    .message_attributes(
+                        hitl_contract::event::EVENT_ATTRIBUTE,
+                        string_attribute(hitl_contract::event::REQUESTED)?,
+                    )
                     .message_attributes("approval_id", string_attribute(&request.approval_id)?)
                     .message_attributes("requester", string_attribute(requester)?)
                     .build()
@@ -391,12 +395,12 @@ fn plain(text: &str) -> String {
 }
 
 /// One-line requester text (a requester, an amount) kept on its line.
-fn one_line(text: &str) -> String {
+pub(crate) fn one_line(text: &str) -> String {
     plain(&text.replace(is_line_break, " "))
 }
 
 /// `text` quoted: each of its lines behind `  > `, ending in a line break.
-fn quote(text: &str) -> String {
+pub(crate) fn quote(text: &str) -> String {
     text.split(is_line_break)
         .map(|line| format!("{}\n", format!("  > {}", plain(line)).trim_end()))
         .collect()
@@ -415,7 +419,7 @@ fn quote_cut(text: &str, max: usize, whole: &str) -> String {
 }
 
 /// An SNS subject: printable ASCII on one line, starting with a letter.
-fn subject(text: &str) -> String {
+pub(crate) fn subject(text: &str) -> String {
     let clean: String = text
         .chars()
         .map(|c| {

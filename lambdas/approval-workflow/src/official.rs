@@ -5,6 +5,7 @@
 
 use aws_durable_execution_sdk as durable;
 
+mod announce;
 mod judge;
 mod notify;
 mod setup;

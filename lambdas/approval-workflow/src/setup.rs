@@ -7,6 +7,7 @@ use std::time::Duration;
 use hitl_contract::outputs::env;
 use hitl_contract::ApprovalStore;
 
+use crate::announce::Announcer;
 use crate::judge::{Judge, Sts, Verification};
 use crate::notify::Notifier;
 use crate::workflow::Settings;
@@ -46,6 +47,13 @@ pub async fn settings_from_env() -> Result<Settings, lambda_runtime::Error> {
         }
         _ => None,
     };
+    let announcer = match std::env::var(env::EVENT_BUS_NAME) {
+        Ok(bus) if !bus.is_empty() => Some(Arc::new(Announcer {
+            events: aws_sdk_eventbridge::Client::new(&config),
+            bus,
+        })),
+        _ => None,
+    };
     let judge = Arc::new(Judge {
         verification: verification(&config)?,
         allow_self_approval: std::env::var(env::ALLOW_SELF_APPROVAL).is_ok_and(|v| v == "true"),
@@ -62,6 +70,7 @@ pub async fn settings_from_env() -> Result<Settings, lambda_runtime::Error> {
         default_request_timeout: Duration::from_secs(default),
         record_retention: retention,
         notifier,
+        announcer,
     })
 }
 

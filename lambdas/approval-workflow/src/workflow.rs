@@ -5,6 +5,8 @@
 
 use std::time::Duration;
 
+use hitl_contract::event::Closed;
+use hitl_contract::payload::CANCELLED_ERROR_TYPE;
 use hitl_contract::policy::account_of;
 use hitl_contract::record::MAX_REFUSALS;
 use hitl_contract::{
@@ -15,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tracing::{info, warn};
 
+use crate::announce::Announcer;
 use crate::durable::serdes::SerdesContext;
 use crate::durable::{
     BoxError, CallbackErrorKind, DurableContext, OperationError, OperationErrorKind, Serdes,
@@ -61,6 +64,8 @@ pub struct Settings {
     pub record_retention: Duration,
     /// Absent when the deployment has no notification topic.
     pub notifier: Option<std::sync::Arc<Notifier>>,
+    /// Absent when the deployment names no event bus.
+    pub announcer: Option<std::sync::Arc<Announcer>>,
     pub judge: std::sync::Arc<Judge>,
     /// Who may decide and how many approvals close a request, unless the
     /// request narrows it (template parameters `Approvers`,
@@ -160,7 +165,7 @@ pub async fn run(
     let mut round = 0;
     let mut approvals: Vec<Approval> = Vec::new();
     let max_rounds = MAX_REFUSALS + policy.required as usize;
-    let outcome: WorkflowResult = loop {
+    let closed: Closed = loop {
         let named = |name: &str| match round {
             0 => name.to_owned(),
             n => format!("{name}-{n}"),
@@ -178,15 +183,20 @@ pub async fn run(
         let store = settings.store.clone();
         let callback_id = callback.id().to_owned();
         let attach_id = id.clone();
-        ctx.step(move |_| async move {
-            match store.attach_callback(&attach_id, &callback_id).await {
-                // Cancelled or decided before we got here: nothing to publish.
-                Ok(()) | Err(StoreError::NotPending(_)) => Ok(()),
-                Err(err) => Err(err.into()),
-            }
-        })
-        .name(named("publish-callback"))
-        .await?;
+        let pending: bool = ctx
+            .step(move |_| async move {
+                match store.attach_callback(&attach_id, &callback_id).await {
+                    Ok(()) => Ok(true),
+                    // Cancelled before we got here: nothing to publish.
+                    Err(StoreError::NotPending(_)) => Ok(false),
+                    Err(err) => Err(err.into()),
+                }
+            })
+            .name(named("publish-callback"))
+            .await?;
+        if !pending {
+            break close(&ctx, &settings, &id, &requester.name, Ending::Meanwhile).await?;
+        }
         if round == 0 {
             let audience =
                 Audience::of(&policy, &requester.name, settings.judge.allow_self_approval);
@@ -205,8 +215,27 @@ pub async fn run(
         }
 
         // Which callback arrived says the outcome; its payload says who.
-        let Some(decision) = arrived(callback.result().await)? else {
-            break close(&ctx, &settings, &id, &requester.name, Closed::AtDeadline).await?;
+        let decision = match arrived(callback.result().await)? {
+            Arrival::Decision(decision) => decision,
+            Arrival::Deadline => {
+                break close(&ctx, &settings, &id, &requester.name, Ending::AtDeadline).await?
+            }
+            Arrival::Cancellation(decision) => {
+                // `hitl cancel` wrote CANCELLED first; a sender who did not
+                // is judged as the rejection their callback is.
+                let store = settings.store.clone();
+                let cancelled_id = id.clone();
+                let cancelled: bool = ctx
+                    .step(move |_| async move {
+                        Ok(store.fetch(&cancelled_id).await?.status == Status::Cancelled)
+                    })
+                    .name(named("check-cancellation"))
+                    .await?;
+                if cancelled {
+                    break close(&ctx, &settings, &id, &requester.name, Ending::Meanwhile).await?;
+                }
+                decision
+            }
         };
         let judge = settings.judge.clone();
         let (judge_id, judged_requester, judged) =
@@ -250,8 +279,8 @@ pub async fn run(
                 approvals.push(approval);
             }
             Verdict::Accepted(accepted) => {
-                let closed = Closed::Decided(accepted, Box::new(decision));
-                break close(&ctx, &settings, &id, &requester.name, closed).await?;
+                let ending = Ending::Decided(accepted, Box::new(decision));
+                break close(&ctx, &settings, &id, &requester.name, ending).await?;
             }
             Verdict::Refused(refusal) => {
                 if !ctx.is_replaying() {
@@ -274,7 +303,7 @@ pub async fn run(
                 &settings,
                 &id,
                 &requester.name,
-                Closed::TooManyRefusals,
+                Ending::TooManyRefusals,
             )
             .await?;
         }
@@ -282,12 +311,68 @@ pub async fn run(
     if !ctx.is_replaying() {
         info!(
             approval_id = %id,
-            status = %outcome.status,
-            decided_by = outcome.decided_by.as_deref().unwrap_or(""),
+            status = %closed.status,
+            decided_by = closed.decided_by.as_deref().unwrap_or(""),
             "request closed"
         );
     }
-    Ok(outcome)
+    announce(&ctx, &settings, &closed).await?;
+    Ok(closed.result())
+}
+
+/// Tells whoever waits for the outcome: the event on the bus, then the
+/// requester. Each is a step of its own, so one that fails for good (it is
+/// logged) neither fails the request nor stops the other.
+async fn announce(
+    ctx: &DurableContext,
+    settings: &Settings,
+    closed: &Closed,
+) -> Result<(), OperationError> {
+    let id = &closed.approval_id;
+    if let Some(announcer) = settings.announcer.clone() {
+        let event = closed.clone();
+        let published = ctx
+            .step(move |_| async move { Ok(announcer.announce(&event).await?) })
+            .name("publish-outcome-event")
+            .await;
+        if let Some(event_id) = best_effort(ctx, published, id, "the outcome event")? {
+            if !ctx.is_replaying() {
+                info!(approval_id = %id, event_id = %event_id, "outcome event published");
+            }
+        }
+    }
+    if let Some(notifier) = settings.notifier.clone() {
+        let event = closed.clone();
+        let told = ctx
+            .step(move |_| async move { Ok(notifier.tell_requester(&event).await?) })
+            .name("notify-requester")
+            .await;
+        if best_effort(ctx, told, id, "the requester's message")?.is_some() && !ctx.is_replaying() {
+            info!(approval_id = %id, "requester notified");
+        }
+    }
+    Ok(())
+}
+
+/// A step that tells someone: its value, or `None` (logged) when it failed
+/// for good; the durable runtime's own errors pass through.
+#[allow(clippy::result_large_err)]
+fn best_effort<T>(
+    ctx: &DurableContext,
+    result: Result<T, OperationError>,
+    id: &str,
+    what: &str,
+) -> Result<Option<T>, OperationError> {
+    match result {
+        Ok(value) => Ok(Some(value)),
+        Err(err) if matches!(err.kind(), OperationErrorKind::Step(_)) => {
+            if !ctx.is_replaying() {
+                warn!(approval_id = %id, error = %format_args!("{err:#}"), "{what} could not be sent");
+            }
+            Ok(None)
+        }
+        Err(err) => Err(err),
+    }
 }
 
 /// Sends the approvers their notification. After the callback is published,
@@ -317,32 +402,32 @@ async fn notify(
         })
         .name("notify-approvers")
         .await;
-    match notified {
-        Ok(Notified::Sent {
-            message_ids,
-            addressees,
-        }) if !ctx.is_replaying() => {
+    if let Some(Notified::Sent {
+        message_ids,
+        addressees,
+    }) = best_effort(ctx, notified, &id, "the approvers' notification")?
+    {
+        if !ctx.is_replaying() {
             info!(approval_id = %id, messages = message_ids.len(), addressees = %addressees.join(", "), "approvers notified");
         }
-        Ok(_) => {}
-        Err(err) if matches!(err.kind(), OperationErrorKind::Step(_)) => {
-            if !ctx.is_replaying() {
-                warn!(approval_id = %id, error = %format_args!("{err:#}"), "approvers could not be notified");
-            }
-        }
-        Err(err) => return Err(err),
     }
     Ok(())
 }
 
-/// The decision a callback delivered, or `None` when its deadline passed.
+/// What ended a wait on the decision callback.
+enum Arrival {
+    Decision(DecisionPayload),
+    /// A failure sent with the error type `hitl cancel` uses: a cancellation
+    /// when the record says so, else the rejection it carries.
+    Cancellation(DecisionPayload),
+    Deadline,
+}
+
 // The error is the durable SDK's own, passed through as the SDK returns it.
 #[allow(clippy::result_large_err)]
-fn arrived(
-    result: Result<String, OperationError>,
-) -> Result<Option<DecisionPayload>, OperationError> {
+fn arrived(result: Result<String, OperationError>) -> Result<Arrival, OperationError> {
     match result {
-        Ok(payload) => Ok(Some(DecisionPayload::from_callback(
+        Ok(payload) => Ok(Arrival::Decision(DecisionPayload::from_callback(
             Outcome::Approved,
             Some(&payload),
             None,
@@ -350,54 +435,60 @@ fn arrived(
         Err(err) => match callback_failure(&err) {
             Some(CallbackErrorKind::ExternalFailure { .. }) => {
                 let wire = err.wire();
-                Ok(Some(DecisionPayload::from_callback(
+                let decision = DecisionPayload::from_callback(
                     Outcome::Rejected,
                     wire.and_then(|w| w.error_data()),
                     wire.and_then(|w| w.error_message()),
-                )))
+                );
+                Ok(
+                    match wire.and_then(|w| w.error_type()) == Some(CANCELLED_ERROR_TYPE) {
+                        true => Arrival::Cancellation(decision),
+                        false => Arrival::Decision(decision),
+                    },
+                )
             }
-            Some(CallbackErrorKind::TimedOut { .. }) => Ok(None),
+            Some(CallbackErrorKind::TimedOut { .. }) => Ok(Arrival::Deadline),
             _ => Err(err),
         },
     }
 }
 
 /// How a request ends.
-enum Closed {
+enum Ending {
     Decided(Accepted, Box<DecisionPayload>),
     AtDeadline,
     TooManyRefusals,
+    /// Closed by someone else meanwhile (cancelled): the record says how.
+    Meanwhile,
 }
 
-/// Records the outcome in one step. The step keeps only the outcome, not the
-/// whole record: checkpoints stay small whatever the request's details hold.
+/// Records the outcome in one step. The step keeps only the outcome (the
+/// event announcing it), not the whole record: checkpoints stay small
+/// whatever the request's description and details hold.
 async fn close(
     ctx: &DurableContext,
     settings: &Settings,
     id: &str,
     requester: &str,
-    closed: Closed,
-) -> Result<WorkflowResult, OperationError> {
+    ending: Ending,
+) -> Result<Closed, OperationError> {
     let store = settings.store.clone();
     let judge = settings.judge.clone();
     let (id, requester) = (id.to_owned(), requester.to_owned());
     ctx.step(move |_| async move {
-        let record = match closed {
-            Closed::Decided(accepted, decision) => {
+        let record = match ending {
+            Ending::Decided(accepted, decision) => {
                 record_decision(&store, &id, &accepted, &decision).await?
             }
-            Closed::AtDeadline => record_deadline(&store, &judge, &id, &requester).await?,
-            Closed::TooManyRefusals => {
+            Ending::AtDeadline => record_deadline(&store, &judge, &id, &requester).await?,
+            Ending::TooManyRefusals => {
                 let closing = Closing::nobody(Status::Expired, Timestamp::now());
                 finish_or_keep(&store, &id, &closing).await?
             }
+            Ending::Meanwhile => store.fetch(&id).await?,
         };
-        Ok(WorkflowResult {
-            approval_id: record.approval_id,
-            status: record.status,
-            decided_by: record.decided_by,
-            decided_at: record.decided_at,
-            comment: record.comment,
+        Closed::of(&record).ok_or_else(|| -> BoxError {
+            format!("the record `{id}` is still PENDING after its outcome was written; the step is retried").into()
         })
     })
     .name("record-outcome")

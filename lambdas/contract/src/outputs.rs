@@ -46,6 +46,9 @@ pub mod env {
     pub const RECORD_RETENTION_DAYS: &str = "RECORD_RETENTION_DAYS";
     /// The SNS topic the workflow notifies approvers on.
     pub const NOTIFICATION_TOPIC_ARN: &str = "NOTIFICATION_TOPIC_ARN";
+    /// The EventBridge bus (name or ARN) the workflow announces closed
+    /// requests on; no events when unset.
+    pub const EVENT_BUS_NAME: &str = "EVENT_BUS_NAME";
     /// Where approval links point: the approval page function's URL.
     pub const LINKS_BASE_URL: &str = "LINKS_BASE_URL";
     /// The Secrets Manager secret (ARN or name) holding the link signing key.

@@ -28,6 +28,10 @@ pub const MAX_DETAILS_BYTES: usize = 32 * 1024;
 /// `details` attribute is the first of them.
 pub const MAX_DETAILS_DEPTH: usize = 31;
 
+/// The error type of the callback failure `hitl cancel` sends: the workflow
+/// closes the request as cancelled when its record says so.
+pub const CANCELLED_ERROR_TYPE: &str = "Cancelled";
+
 /// The input of one workflow execution: a request for approval.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -401,6 +401,7 @@ pub fn function_env(ports: &Ports) -> Vec<(&'static str, String)> {
             provision::RECORD_RETENTION_DAYS.to_owned(),
         ),
         (env::NOTIFICATION_TOPIC_ARN, provision::topic_arn()),
+        (env::EVENT_BUS_NAME, provision::EVENT_BUS.to_owned()),
         (
             env::LINKS_BASE_URL,
             provision::function_url(ports, provision::API_FUNCTION),
@@ -420,6 +421,10 @@ pub fn function_env(ports: &Ports) -> Vec<(&'static str, String)> {
         ),
         (
             "AWS_ENDPOINT_URL_SNS",
+            format!("http://127.0.0.1:{}", ports.moto),
+        ),
+        (
+            "AWS_ENDPOINT_URL_EVENTBRIDGE",
             format!("http://127.0.0.1:{}", ports.moto),
         ),
         (

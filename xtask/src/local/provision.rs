@@ -48,6 +48,9 @@ pub const VERIFY_DECIDERS: &str = "true";
 /// The link signing key's secret, by name (GetSecretValue takes names too).
 pub const LINK_SIGNING_SECRET: &str = "hitl-link-signing-key";
 pub const NOTIFICATION_TOPIC: &str = "hitl-notifications";
+/// The bus the workflow announces outcomes on (template.yaml's
+/// `EventBusName` default: the account's own).
+pub const EVENT_BUS: &str = "default";
 /// The workflow's dead-letter topic. Locally nothing publishes to it: the
 /// durable execution emulator has no dead-letter queue.
 pub const FAILURE_TOPIC: &str = "hitl-workflow-failures";
@@ -334,6 +337,7 @@ pub fn local_outputs(ports: &Ports) -> BTreeMap<&'static str, String> {
         ),
         (keys::ALLOW_SELF_APPROVAL, ALLOW_SELF_APPROVAL.to_owned()),
         ("VerifyDeciders", VERIFY_DECIDERS.to_owned()),
+        ("EventBusName", EVENT_BUS.to_owned()),
     ])
 }
 
@@ -538,6 +542,7 @@ pub fn profile_text(ports: &Ports, people: &[Person]) -> String {
         ("cloudwatch-logs", url(ports.moto)),
         ("sns", url(ports.moto)),
         ("sqs", url(ports.moto)),
+        ("eventbridge", url(ports.moto)),
         ("secrets_manager", url(ports.moto)),
         ("secrets-manager", url(ports.moto)),
     ];
