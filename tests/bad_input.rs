@@ -1,7 +1,7 @@
 //! Bad input that gets past the CLI (any Lambda client can start the
 //! workflow) ends the execution FAILED with a clear error and writes nothing.
 
-use hitl_e2e::{assert_no_record, failure_of, start_raw, unique_id};
+use hitl_e2e::{assert_no_record, failure_of, sdk_config, start_raw, unique_id};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn bad_submit_payloads_fail_the_execution_and_write_nothing() {
@@ -38,4 +38,38 @@ async fn bad_submit_payloads_fail_the_execution_and_write_nothing() {
         assert!(text.contains(message), "{text:?} should say {message:?}");
         assert_no_record(&id).await;
     }
+}
+
+/// AWS runs a durable function only by a qualified ARN: a version, an alias,
+/// or `$LATEST` (accepted, and discouraged in production); an unqualified
+/// name is refused before anything starts.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_durable_start_takes_latest_and_refuses_an_unqualified_name() {
+    let config = sdk_config().await;
+    let lambda = aws_sdk_lambda::Client::new(&config);
+    let start = |id: &str, qualifier: Option<&str>| {
+        lambda
+            .invoke()
+            .function_name("approval-workflow")
+            .set_qualifier(qualifier.map(str::to_owned))
+            .invocation_type(aws_sdk_lambda::types::InvocationType::Event)
+            .durable_execution_name(id)
+            .payload(aws_smithy_types::Blob::new(
+                serde_json::json!({"approval_id": id, "title": "", "requester": "r"}).to_string(),
+            ))
+            .send()
+    };
+
+    let unqualified = unique_id("unqualified");
+    let refused = start(&unqualified, None).await.unwrap_err();
+    let status = refused.raw_response().map(|r| r.status().as_u16());
+    assert_eq!(status, Some(400), "{refused:?}");
+    assert_no_record(&unqualified).await;
+
+    let latest = unique_id("latest");
+    let started = start(&latest, Some("$LATEST")).await.unwrap();
+    let arn = started.durable_execution_arn.unwrap();
+    // The workflow ran and refused the empty title: it started on $LATEST.
+    let (error_type, _) = failure_of(&lambda, &arn).await;
+    assert_eq!(error_type, "InvalidRequest");
 }

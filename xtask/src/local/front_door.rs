@@ -7,6 +7,8 @@
 //! - `Invoke` with a durable execution name starts an execution on the
 //!   durable emulator (`/start-durable-execution`) and answers 202 with the
 //!   `X-Amz-Durable-Execution-Arn` header, deduplicating by name as AWS does;
+//!   like AWS it takes a version, an alias or `$LATEST` and refuses an
+//!   unqualified name (`tests/bad_input.rs` checks both);
 //! - `Invoke` without one (the emulator calling the function) goes to
 //!   `cargo lambda watch`, which routes by the unqualified function name
 //!   (or, for the Python conformance twins, to `python_workflows.py`);
@@ -195,11 +197,13 @@ async fn start_execution(
         .get("X-Amz-Invocation-Type")
         .and_then(|v| v.to_str().ok())
         .is_some_and(|t| t == "Event");
-    let Some(qualifier) = qualifier.filter(|q| q != "$LATEST") else {
+    // As AWS: a durable function runs only qualified, by a version, an
+    // alias or `$LATEST` (which AWS accepts and discourages in production).
+    let Some(qualifier) = qualifier else {
         return error(
             StatusCode::BAD_REQUEST,
             "InvalidParameterValueException",
-            "a durable function must be invoked with a qualified ARN (a published version or alias)",
+            "a durable function must be invoked with a qualified ARN (a published version, an alias or $LATEST)",
         );
     };
     let mut started = door.started.lock().await;
