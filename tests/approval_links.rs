@@ -141,7 +141,7 @@ async fn an_approver_approves_in_a_real_browser_once_whatever_they_press_next() 
             TITLE,
             "Black Friday traffic: raise the limit from 2k to 5k requests/s until Monday.",
             "<script>alert(1)</script> stays text.",
-            "1250.5",
+            "1250.50",
             "alice@example.com",
             "Expires",
             "PENDING",

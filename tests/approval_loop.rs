@@ -29,7 +29,7 @@ fn approve_completes_the_execution_with_the_decision() {
         .find(|r| r["approval_id"] == id.as_str())
         .unwrap_or_else(|| panic!("{id} is not listed as pending: {listed}"));
     assert_eq!(mine["status"], "PENDING");
-    assert_eq!(mine["amount"], "1250.5");
+    assert_eq!(mine["amount"], "1250.50", "as submitted");
 
     let decided = hitl_as(
         "bob@example.com",

@@ -20,6 +20,9 @@ pub mod attr {
     pub const DESCRIPTION: &str = "description";
     pub const REQUESTER: &str = "requester";
     pub const AMOUNT: &str = "amount";
+    /// The amount as it was submitted (`1250.00`): DynamoDB keeps a number
+    /// without its trailing zeros, and people read it as they wrote it.
+    pub const AMOUNT_AS_SUBMITTED: &str = "amount_as_submitted";
     pub const DETAILS: &str = "details";
     pub const STATUS: &str = "status";
     pub const CALLBACK_ID: &str = "callback_id";
@@ -504,6 +507,10 @@ impl ApprovalRecord {
         }
         if let Some(amount) = &self.amount {
             item.insert(attr::AMOUNT.to_owned(), AttributeValue::N(amount.clone()));
+            item.insert(
+                attr::AMOUNT_AS_SUBMITTED.to_owned(),
+                AttributeValue::S(amount.clone()),
+            );
         }
         for (name, set) in [
             (attr::LINKS, &self.links),
@@ -569,7 +576,11 @@ impl ApprovalRecord {
             title: required_s(item, attr::TITLE)?,
             description: optional_s(item, attr::DESCRIPTION)?,
             requester: required_s(item, attr::REQUESTER)?,
-            amount: optional_n(item, attr::AMOUNT)?,
+            // Records written before it kept only the number.
+            amount: match optional_s(item, attr::AMOUNT_AS_SUBMITTED)? {
+                Some(text) => Some(text),
+                None => optional_n(item, attr::AMOUNT)?,
+            },
             details,
             status: required_s(item, attr::STATUS)?.parse()?,
             callback_id: optional_s(item, attr::CALLBACK_ID)?,
@@ -745,6 +756,20 @@ pub(crate) mod tests {
         );
     }
 
+    /// DynamoDB stores `1250.50` as the number `1250.5`; the record reads
+    /// as submitted, and a record written before the text was kept reads
+    /// the number.
+    #[test]
+    fn an_amount_reads_as_it_was_submitted() {
+        let mut item = sample().to_item();
+        item.insert(attr::AMOUNT.to_owned(), AttributeValue::N("1250.5".into()));
+        let record = ApprovalRecord::from_item(&item).unwrap();
+        assert_eq!(record.amount.as_deref(), Some("1250.50"));
+        item.remove(attr::AMOUNT_AS_SUBMITTED);
+        let older = ApprovalRecord::from_item(&item).unwrap();
+        assert_eq!(older.amount.as_deref(), Some("1250.5"));
+    }
+
     #[test]
     fn item_round_trip_minimal() {
         let mut record = sample();
@@ -755,6 +780,7 @@ pub(crate) mod tests {
         record.execution_arn = None;
         let item = record.to_item();
         assert!(!item.contains_key(attr::AMOUNT));
+        assert!(!item.contains_key(attr::AMOUNT_AS_SUBMITTED));
         assert_eq!(ApprovalRecord::from_item(&item).unwrap(), record);
     }
 
