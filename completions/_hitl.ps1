@@ -59,6 +59,7 @@ Register-ArgumentCompleter -Native -CommandName 'hitl' -ScriptBlock {
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long approvers have, e.g. 30m, 24h, 7d [default: the stack''s DefaultRequestTimeoutSeconds]')
             [CompletionResult]::new('--approvers', '--approvers', [CompletionResultType]::ParameterName, 'Who may decide, comma-separated: principal ARNs, role ARNs (any session of the role) and email addresses, all within the stack''s Approvers [default: the stack''s]')
             [CompletionResult]::new('--required', '--required', [CompletionResultType]::ParameterName, 'How many distinct approvals close the request; any one rejection rejects it [default: the stack''s RequiredApprovals, which is also the least]')
+            [CompletionResult]::new('--remind', '--remind', [CompletionResultType]::ParameterName, 'When to remind approvers who have not decided: times before the deadline, comma-separated (e.g. 2h,30m), or `none` [default: the stack''s ReminderSchedule]')
             [CompletionResult]::new('--id', '--id', [CompletionResultType]::ParameterName, 'The request''s id (letters, digits, - and _); generated when absent')
             [CompletionResult]::new('--stack', '--stack', [CompletionResultType]::ParameterName, 'CloudFormation stack that runs the approval workflow')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format; `table` on a terminal, `json` otherwise; `jsonl` puts one object per line')

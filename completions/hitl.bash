@@ -799,7 +799,7 @@ _hitl() {
             return 0
             ;;
         hitl__subcmd__submit)
-            opts="-o -v -h --title --description --amount --requester --details-file --timeout --approvers --required --id --wait --stack --output --profile --region --refresh --time-format --verbose --help"
+            opts="-o -v -h --title --description --amount --requester --details-file --timeout --approvers --required --remind --id --wait --stack --output --profile --region --refresh --time-format --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -834,6 +834,10 @@ _hitl() {
                     return 0
                     ;;
                 --required)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --remind)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

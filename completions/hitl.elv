@@ -55,6 +55,7 @@ set edit:completion:arg-completer[hitl] = {|@words|
             cand --timeout 'How long approvers have, e.g. 30m, 24h, 7d [default: the stack''s DefaultRequestTimeoutSeconds]'
             cand --approvers 'Who may decide, comma-separated: principal ARNs, role ARNs (any session of the role) and email addresses, all within the stack''s Approvers [default: the stack''s]'
             cand --required 'How many distinct approvals close the request; any one rejection rejects it [default: the stack''s RequiredApprovals, which is also the least]'
+            cand --remind 'When to remind approvers who have not decided: times before the deadline, comma-separated (e.g. 2h,30m), or `none` [default: the stack''s ReminderSchedule]'
             cand --id 'The request''s id (letters, digits, - and _); generated when absent'
             cand --stack 'CloudFormation stack that runs the approval workflow'
             cand -o 'Output format; `table` on a terminal, `json` otherwise; `jsonl` puts one object per line'

@@ -58,6 +58,7 @@ complete -c hitl -n "__fish_hitl_using_subcommand submit" -l details-file -d 'A 
 complete -c hitl -n "__fish_hitl_using_subcommand submit" -l timeout -d 'How long approvers have, e.g. 30m, 24h, 7d [default: the stack\'s DefaultRequestTimeoutSeconds]' -r
 complete -c hitl -n "__fish_hitl_using_subcommand submit" -l approvers -d 'Who may decide, comma-separated: principal ARNs, role ARNs (any session of the role) and email addresses, all within the stack\'s Approvers [default: the stack\'s]' -r
 complete -c hitl -n "__fish_hitl_using_subcommand submit" -l required -d 'How many distinct approvals close the request; any one rejection rejects it [default: the stack\'s RequiredApprovals, which is also the least]' -r
+complete -c hitl -n "__fish_hitl_using_subcommand submit" -l remind -d 'When to remind approvers who have not decided: times before the deadline, comma-separated (e.g. 2h,30m), or `none` [default: the stack\'s ReminderSchedule]' -r
 complete -c hitl -n "__fish_hitl_using_subcommand submit" -l id -d 'The request\'s id (letters, digits, - and _); generated when absent' -r
 complete -c hitl -n "__fish_hitl_using_subcommand submit" -l stack -d 'CloudFormation stack that runs the approval workflow' -r
 complete -c hitl -n "__fish_hitl_using_subcommand submit" -s o -l output -d 'Output format; `table` on a terminal, `json` otherwise; `jsonl` puts one object per line' -r -f -a "table\t''

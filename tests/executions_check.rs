@@ -73,6 +73,7 @@ async fn pending_requests_and_executions_are_cross_checked() {
         policy: None,
         requester_proof: None,
         on_behalf_of: None,
+        reminders: None,
     };
     ApprovalStore::new(aws_sdk_dynamodb::Client::new(&config), TABLE)
         .create(&ApprovalRecord::pending(

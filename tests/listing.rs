@@ -26,6 +26,7 @@ async fn seed(requester: &str, count: usize) -> Vec<ApprovalRecord> {
             policy: None,
             requester_proof: None,
             on_behalf_of: None,
+            reminders: None,
         };
         let created = start.plus(Duration::from_secs(60 * n as u64));
         let mut record = ApprovalRecord::pending(&request, "arn:seeded", created);

@@ -145,6 +145,11 @@ pub struct SubmitArgs {
     /// least]
     #[arg(long, value_name = "N")]
     pub required: Option<u32>,
+    /// When to remind approvers who have not decided: times before the
+    /// deadline, comma-separated (e.g. 2h,30m), or `none` [default: the
+    /// stack's ReminderSchedule]
+    #[arg(long, value_name = "TIMES", value_parser = parse_reminders)]
+    pub remind: Option<Reminders>,
     /// The request's id (letters, digits, - and _); generated when absent.
     #[arg(long)]
     pub id: Option<String>,
@@ -307,6 +312,22 @@ pub struct CancelArgs {
     /// who the record names as the canceller.
     #[arg(long = "as", value_name = "NAME")]
     pub as_name: Option<String>,
+}
+
+/// `--remind`: seconds before the deadline, earliest reminder first;
+/// empty for none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reminders(pub Vec<u64>);
+
+fn parse_reminders(text: &str) -> Result<Reminders, String> {
+    use hitl_contract::reminder::{offsets, parse_schedule, Before};
+    let schedule = parse_schedule(text)?;
+    if schedule.iter().any(|b| matches!(b, Before::Percent(_))) {
+        return Err(format!(
+            "`{text}`: give times before the deadline, such as 2h,30m (shares of the timeout are for the stack's ReminderSchedule)"
+        ));
+    }
+    Ok(Reminders(offsets(&schedule, std::time::Duration::MAX)))
 }
 
 /// An approval id as `hitl submit` and the workflow accept them: anything

@@ -32,6 +32,8 @@ pub fn record(id: &str, status: Status) -> ApprovalRecord {
         links: Default::default(),
         links_used: Default::default(),
         policy: None,
+        reminders: Vec::new(),
+        reminded: Vec::new(),
         ttl: 0,
         audit: Default::default(),
     }

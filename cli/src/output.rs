@@ -495,6 +495,7 @@ pub fn record_fields(r: &ApprovalRecord, now: Timestamp) -> Fields {
         .whole("Amount", r.amount.clone().unwrap_or_default())
         .text("Created", stamp(r.created_at, now))
         .text("Expires", stamp(r.expires_at, now))
+        .lines("Reminders", reminders(r, now))
         .text("Approvers", approvers(r))
         .lines("Approvals", approvals(r));
     if let Some(at) = r.decided_at {
@@ -511,6 +512,23 @@ pub fn record_fields(r: &ApprovalRecord, now: Timestamp) -> Fields {
         .lines("Refused", refusals(r))
         .whole("Execution", r.execution_arn.clone().unwrap_or_default());
     fields
+}
+
+/// The reminders sent, one a line, and the next one due while the request
+/// is pending.
+fn reminders(r: &ApprovalRecord, now: Timestamp) -> String {
+    let mut lines: Vec<String> = r
+        .reminded
+        .iter()
+        .map(|at| format!("sent {}", stamp(*at, now)))
+        .collect();
+    let next = hitl_contract::reminder::due(r.expires_at, &r.reminders)
+        .into_iter()
+        .find(|due| !r.reminded.contains(due) && *due > now);
+    if let (Status::Pending, Some(next)) = (r.status, next) {
+        lines.push(format!("next {}", stamp(next, now)));
+    }
+    lines.join("\n")
 }
 
 /// Who may decide, and how many approvals close the request.
@@ -638,6 +656,8 @@ mod tests {
             links: Default::default(),
             links_used: Default::default(),
             policy: None,
+            reminders: Vec::new(),
+            reminded: Vec::new(),
             ttl: 0,
             audit: Default::default(),
         }
@@ -781,6 +801,25 @@ mod tests {
         );
         record_text(&mut fields, &r);
         fields.render(Some(width))
+    }
+
+    #[test]
+    fn show_lists_the_reminders_sent_and_the_next_one_due() {
+        let now = Timestamp::parse("2026-11-22T12:48:00Z").unwrap();
+        let mut r = shown();
+        r.status = Status::Pending;
+        r.expires_at = Timestamp::parse("2026-11-22T14:00:00Z").unwrap();
+        r.reminders = vec![7_200, 3_600];
+        r.reminded = vec![Timestamp::parse("2026-11-22T12:00:00Z").unwrap()];
+        assert_eq!(
+            reminders(&r, now),
+            "sent 2026-11-22T12:00:00.000Z (48m ago)\nnext 2026-11-22T13:00:00.000Z (in 12m)"
+        );
+        r.status = Status::Approved;
+        assert_eq!(
+            reminders(&r, now),
+            "sent 2026-11-22T12:00:00.000Z (48m ago)"
+        );
     }
 
     #[test]

@@ -45,6 +45,7 @@ pub async fn run(app: &App, args: SubmitArgs) -> anyhow::Result<()> {
         timeout_seconds: args.timeout.map(|t| t.as_secs()),
         policy,
         on_behalf_of: args.requester,
+        reminders: args.remind.map(|r| r.0),
     };
     request.validate(app.stack.max_request_timeout)?;
 
@@ -256,6 +257,7 @@ mod tests {
             policy: None,
             requester_proof: None,
             on_behalf_of: None,
+            reminders: None,
         }
     }
 

@@ -600,6 +600,7 @@ mod tests {
             policy: None,
             requester_proof: None,
             on_behalf_of: None,
+            reminders: None,
         };
         let mut record = ApprovalRecord::pending(&request, "arn:exec", Timestamp::now());
         record.callback_id = Some("cb-1".into());

@@ -102,6 +102,25 @@ impl Audience {
     }
 }
 
+impl Audience {
+    /// Those of the audience who have not approved yet (a reminder's).
+    pub fn not_yet(self, approvals: &[hitl_contract::Approval]) -> Self {
+        match self {
+            Audience::Everyone => Audience::Everyone,
+            Audience::Approvers {
+                addresses,
+                principals,
+            } => Audience::Approvers {
+                addresses: addresses
+                    .into_iter()
+                    .filter(|address| !approvals.iter().any(|a| same_person(&a.by, address)))
+                    .collect(),
+                principals,
+            },
+        }
+    }
+}
+
 /// One message to publish: whom it is for and the links in it.
 struct Letter {
     addressee: Option<String>,
@@ -113,6 +132,15 @@ struct Letter {
 pub struct Message {
     pub subject: String,
     pub body: String,
+}
+
+/// Why a notification goes out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Occasion {
+    /// The request was made.
+    Request,
+    /// A reminder to those who have not decided, with this long left.
+    Reminder { left: std::time::Duration },
 }
 
 /// What a message says about deciding: the addressee's links, or `hitl`.
@@ -137,7 +165,8 @@ impl Notifier {
 
     /// Mints each addressee's links, stores their hashes, and publishes.
     /// Run as a step: a replay returns the recorded result and sends
-    /// nothing; a retry mints new links, which replace the old ones.
+    /// nothing; a retry mints new links, which replace the old ones (a
+    /// reminder's are added beside the first notification's).
     pub async fn notify(
         &self,
         store: &ApprovalStore,
@@ -145,6 +174,7 @@ impl Notifier {
         requester: &str,
         audience: &Audience,
         expires_at: Timestamp,
+        occasion: Occasion,
     ) -> Result<Notified, NotifyError> {
         let key = self.link_key().await?;
         let mint = |addressee: Option<&str>| -> Result<(String, String), NotifyError> {
@@ -182,7 +212,11 @@ impl Notifier {
             .filter_map(|letter| letter.links.as_ref())
             .flat_map(|(approve, reject)| [link_hash(approve), link_hash(reject)])
             .collect();
-        match store.issue_links(&request.approval_id, &hashes).await {
+        let stored = match occasion {
+            Occasion::Request => store.issue_links(&request.approval_id, &hashes).await,
+            Occasion::Reminder { .. } => store.add_links(&request.approval_id, &hashes).await,
+        };
+        match stored {
             Ok(()) => {}
             Err(StoreError::NotPending(_)) => return Ok(Notified::NotNeeded),
             Err(err) => return Err(err.into()),
@@ -202,7 +236,7 @@ impl Notifier {
                 },
                 None => Deciding::WithHitl,
             };
-            let message = compose(request, requester, expires_at, deciding);
+            let message = compose(request, requester, expires_at, deciding, occasion);
             entries.push(
                 PublishBatchRequestEntry::builder()
                     .id(format!("m{i}"))
@@ -216,7 +250,10 @@ impl Notifier {
                     )
                     .message_attributes(
                         hitl_contract::event::EVENT_ATTRIBUTE,
-                        string_attribute(hitl_contract::event::REQUESTED)?,
+                        string_attribute(match occasion {
+                            Occasion::Request => hitl_contract::event::REQUESTED,
+                            Occasion::Reminder { .. } => hitl_contract::event::REMINDER,
+                        })?,
                     )
                     .message_attributes("approval_id", string_attribute(&request.approval_id)?)
                     .message_attributes("requester", string_attribute(requester)?)
@@ -316,10 +353,22 @@ pub fn compose(
     requester: &str,
     expires_at: Timestamp,
     deciding: Deciding<'_>,
+    occasion: Occasion,
 ) -> Message {
     let id = &request.approval_id;
-    let subject = subject(&format!("Approval needed: {}", request.title));
-    let mut body = String::from("A request needs your approval:\n\n");
+    let (subject, mut body) = match occasion {
+        Occasion::Request => (
+            subject(&format!("Approval needed: {}", request.title)),
+            String::from("A request needs your approval:\n\n"),
+        ),
+        Occasion::Reminder { left } => (
+            subject(&format!("Reminder: approval needed: {}", request.title)),
+            format!(
+                "Reminder: a request still needs your approval, and {} are left to decide:\n\n",
+                hitl_contract::timestamp::span(left)
+            ),
+        ),
+    };
     body.push_str(&quote(&request.title));
     body.push_str(&format!("\nRequested by: {}\n", one_line(requester)));
     if let Some(amount) = &request.amount {
@@ -455,6 +504,7 @@ mod tests {
             policy: None,
             requester_proof: None,
             on_behalf_of: None,
+            reminders: None,
         }
     }
 
@@ -518,6 +568,7 @@ mod tests {
                 reject: "https://a/R",
                 addressee: Some("bob@example.com"),
             },
+            Occasion::Request,
         );
         assert!(
             message
@@ -533,7 +584,7 @@ mod tests {
     fn a_message_without_links_says_how_to_decide_with_hitl() {
         let mut long = request();
         long.description = Some("d".repeat(MAX_DESCRIPTION_CHARS + 1));
-        let message = compose(&long, ALICE, at(), Deciding::WithHitl);
+        let message = compose(&long, ALICE, at(), Deciding::WithHitl, Occasion::Request);
         assert!(!message.body.contains("Approve:"), "{}", message.body);
         assert!(message
             .body
@@ -606,7 +657,14 @@ mod tests {
             false,
         );
         let notified = notifier
-            .notify(&store, &request(), ALICE, &audience, at())
+            .notify(
+                &store,
+                &request(),
+                ALICE,
+                &audience,
+                at(),
+                Occasion::Request,
+            )
             .await
             .unwrap();
         assert!(
@@ -660,6 +718,7 @@ mod tests {
             "alice",
             at(),
             links("https://a/decision?token=A", "https://a/decision?token=R"),
+            Occasion::Request,
         );
         assert_eq!(message.subject, "Approval needed: Rotate the DB password");
         for expected in [
@@ -682,12 +741,47 @@ mod tests {
     }
 
     #[test]
+    fn a_reminder_says_it_is_one_and_how_long_is_left() {
+        let message = compose(
+            &request(),
+            "alice",
+            at(),
+            links("https://a/A", "https://a/R"),
+            Occasion::Reminder {
+                left: std::time::Duration::from_secs(5_400),
+            },
+        );
+        assert_eq!(
+            message.subject,
+            "Reminder: approval needed: Rotate the DB password"
+        );
+        assert!(
+            message.body.starts_with(
+                "Reminder: a request still needs your approval, and 1h 30m are left to decide:\n\n  > Rotate the DB password\n"
+            ),
+            "{}",
+            message.body
+        );
+        assert!(
+            message.body.contains("Approve: https://a/A"),
+            "{}",
+            message.body
+        );
+    }
+
+    #[test]
     fn the_largest_request_fits_sns_limits() {
         let mut big = request();
         big.title = "ü\n".repeat(100);
         big.description = Some("d".repeat(hitl_contract::payload::MAX_DESCRIPTION_LEN));
         big.details = Some(serde_json::json!({"blob": "x".repeat(30_000)}));
-        let message = compose(&big, "alice", at(), links("https://a/1", "https://a/2"));
+        let message = compose(
+            &big,
+            "alice",
+            at(),
+            links("https://a/1", "https://a/2"),
+            Occasion::Request,
+        );
         assert!(message.subject.len() < 100);
         assert!(message.subject.is_ascii() && !message.subject.contains('\n'));
         assert!(message.body.len() < 16 * 1024, "{}", message.body.len());
@@ -707,7 +801,13 @@ mod tests {
             "fine\n{forged}\nReject:  https://evil.example/r\r{forged}\u{2028}{forged}\n\u{202e}gnp.exe"
         ));
         evil.details = Some(serde_json::json!({ "k": format!("\n{forged}") }));
-        let message = compose(&evil, forged, at(), links("https://a/A", "https://a/R"));
+        let message = compose(
+            &evil,
+            forged,
+            at(),
+            links("https://a/A", "https://a/R"),
+            Occasion::Request,
+        );
         let starting = |label: &str| {
             message
                 .body

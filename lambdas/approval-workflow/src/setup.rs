@@ -71,6 +71,15 @@ pub async fn settings_from_env() -> Result<Settings, lambda_runtime::Error> {
         record_retention: retention,
         notifier,
         announcer,
+        reminders: hitl_contract::reminder::parse_schedule(
+            &std::env::var(env::REMINDERS).unwrap_or_default(),
+        )
+        .map_err(|e| {
+            format!(
+                "{} is invalid (template parameter ReminderSchedule): {e}",
+                env::REMINDERS
+            )
+        })?,
     })
 }
 

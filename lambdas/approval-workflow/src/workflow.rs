@@ -9,6 +9,7 @@ use hitl_contract::event::Closed;
 use hitl_contract::payload::CANCELLED_ERROR_TYPE;
 use hitl_contract::policy::account_of;
 use hitl_contract::record::MAX_REFUSALS;
+use hitl_contract::reminder;
 use hitl_contract::{
     Approval, ApprovalRecord, ApprovalStore, ApproverPolicy, Closing, Created, DecisionPayload,
     Outcome, Status, StoreError, SubmitRequest, Timestamp, ValidationError, WorkflowResult,
@@ -24,7 +25,7 @@ use crate::durable::{
     TypedError,
 };
 use crate::judge::{Accepted, Judge, Requester, Standing, Verdict};
-use crate::notify::{Audience, Notified, Notifier};
+use crate::notify::{Audience, Notified, Notifier, Occasion};
 
 /// Why a workflow ends `FAILED`; the variant names the execution's
 /// `ErrorType`.
@@ -71,6 +72,9 @@ pub struct Settings {
     /// request narrows it (template parameters `Approvers`,
     /// `RequiredApprovals`).
     pub policy: ApproverPolicy,
+    /// When to remind approvers of requests that name no times (template
+    /// parameter `ReminderSchedule`).
+    pub reminders: Vec<reminder::Before>,
 }
 
 /// The outcome of the step that writes the record. A conflict is a result,
@@ -118,6 +122,10 @@ pub async fn run(
     request
         .timeout_seconds
         .get_or_insert(settings.default_request_timeout.as_secs());
+    let timeout = request.timeout();
+    request
+        .reminders
+        .get_or_insert_with(|| reminder::offsets(&settings.reminders, timeout));
     request
         .validate(settings.max_request_timeout)
         .map_err(|e| WorkflowError::Invalid(e).typed())?;
@@ -162,17 +170,33 @@ pub async fn run(
     // Until the request closes, each refused decision and each approval
     // short of the policy's count is recorded, and the workflow waits on a
     // fresh callback (bounded, see MAX_REFUSALS).
+    // A reminder is a wake-up: the callback times out when one is due, and
+    // the workflow reminds and waits on a fresh callback (a decider who
+    // claimed with the old one sends to the new one, see `Decider`).
+    let reminders_due = match settings.notifier {
+        Some(_) => reminder::due(
+            expires_at,
+            notify_request.reminders.as_deref().unwrap_or_default(),
+        ),
+        None => Vec::new(),
+    };
+    let mut next_reminder = 0;
     let mut round = 0;
     let mut approvals: Vec<Approval> = Vec::new();
-    let max_rounds = MAX_REFUSALS + policy.required as usize;
+    let max_rounds = MAX_REFUSALS + policy.required as usize + reminders_due.len();
     let closed: Closed = loop {
         let named = |name: &str| match round {
             0 => name.to_owned(),
             n => format!("{name}-{n}"),
         };
-        // The callback's own timeout enforces the deadline: the service
-        // wakes the workflow with TIMED_OUT when it passes.
-        let timeout = Duration::from_secs(Timestamp::now().seconds_until(expires_at).max(1));
+        // The callback's own timeout enforces the deadline (or wakes the
+        // workflow for the next reminder): the service wakes the workflow
+        // with TIMED_OUT when it passes.
+        let wake = reminders_due
+            .get(next_reminder)
+            .copied()
+            .unwrap_or(expires_at);
+        let timeout = Duration::from_secs(Timestamp::now().seconds_until_ceil(wake).max(1));
         let callback = ctx
             .create_callback::<String>()
             .name(named("decision"))
@@ -217,6 +241,23 @@ pub async fn run(
         // Which callback arrived says the outcome; its payload says who.
         let decision = match arrived(callback.result().await)? {
             Arrival::Decision(decision) => decision,
+            Arrival::Deadline if next_reminder < reminders_due.len() => {
+                let due = reminders_due[next_reminder];
+                remind(
+                    &ctx,
+                    &settings,
+                    &notify_request,
+                    &requester.name,
+                    &policy,
+                    due,
+                    expires_at,
+                    &named("remind"),
+                )
+                .await?;
+                next_reminder += 1;
+                round += 1;
+                continue;
+            }
             Arrival::Deadline => {
                 break close(&ctx, &settings, &id, &requester.name, Ending::AtDeadline).await?
             }
@@ -396,7 +437,14 @@ async fn notify(
     let notified = ctx
         .step(move |_| async move {
             let notified = notifier
-                .notify(&store, &request, &requester, &audience, expires_at)
+                .notify(
+                    &store,
+                    &request,
+                    &requester,
+                    &audience,
+                    expires_at,
+                    Occasion::Request,
+                )
                 .await?;
             Ok(notified)
         })
@@ -409,6 +457,61 @@ async fn notify(
     {
         if !ctx.is_replaying() {
             info!(approval_id = %id, messages = message_ids.len(), addressees = %addressees.join(", "), "approvers notified");
+        }
+    }
+    Ok(())
+}
+
+/// Reminds the approvers who have not decided, once for the reminder due
+/// at `due` (the step marks it sent on the record, so a retry sends it at
+/// most once more and a replay never). Nothing goes out once the request is
+/// closed or its deadline has passed; a reminder that cannot be sent does
+/// not fail the request.
+#[allow(clippy::too_many_arguments)]
+async fn remind(
+    ctx: &DurableContext,
+    settings: &Settings,
+    request: &SubmitRequest,
+    requester: &str,
+    policy: &ApproverPolicy,
+    due: Timestamp,
+    expires_at: Timestamp,
+    name: &str,
+) -> Result<(), OperationError> {
+    let Some(notifier) = settings.notifier.clone() else {
+        return Ok(());
+    };
+    let store = settings.store.clone();
+    let request = request.clone();
+    let requester = requester.to_owned();
+    let id = request.approval_id.clone();
+    let audience = Audience::of(policy, &requester, settings.judge.allow_self_approval);
+    let reminded = ctx
+        .step(move |_| async move {
+            let now = Timestamp::now();
+            if now >= expires_at {
+                return Ok(Notified::NotNeeded);
+            }
+            let record = match store.record_reminder(&request.approval_id, due).await {
+                Ok(record) => record,
+                Err(StoreError::NotPending(_)) => return Ok(Notified::NotNeeded),
+                Err(err) => return Err(err.into()),
+            };
+            let audience = audience.not_yet(&record.audit.approvals);
+            let left = Duration::from_secs(now.seconds_until(expires_at));
+            let occasion = Occasion::Reminder { left };
+            Ok(notifier
+                .notify(
+                    &store, &request, &requester, &audience, expires_at, occasion,
+                )
+                .await?)
+        })
+        .name(name)
+        .await;
+    if let Some(Notified::Sent { addressees, .. }) = best_effort(ctx, reminded, &id, "a reminder")?
+    {
+        if !ctx.is_replaying() {
+            info!(approval_id = %id, due = %due, addressees = %addressees.join(", "), "approvers reminded");
         }
     }
     Ok(())
@@ -701,6 +804,7 @@ mod tests {
             policy: None,
             requester_proof: None,
             on_behalf_of: None,
+            reminders: None,
         }
     }
 

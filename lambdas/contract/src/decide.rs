@@ -1001,6 +1001,30 @@ mod tests {
         assert_eq!((still_ours.num_calls(), recorded.num_calls()), (1, 1));
     }
 
+    /// A reminder woke the workflow between our claim and our callback: it
+    /// waits on a fresh callback, which the record names, and ours goes there.
+    #[tokio::test]
+    async fn a_decision_claimed_before_a_reminder_goes_to_the_fresh_callback() {
+        let old = claimed_by("bob", Outcome::Approved);
+        let mut fresh = old.clone();
+        fresh.callback_id = Some("cb-after-the-reminder".into());
+        let first = old.callback_id.clone();
+        let to_old = mock!(aws_sdk_lambda::Client::send_durable_execution_callback_success)
+            .match_requests(move |req| req.callback_id() == first.as_deref())
+            .then_error(callback_timeout);
+        let to_fresh = mock!(aws_sdk_lambda::Client::send_durable_execution_callback_success)
+            .match_requests(|req| req.callback_id() == Some("cb-after-the-reminder"))
+            .then_output(|| SendDurableExecutionCallbackSuccessOutput::builder().build());
+        let (claim, read, recorded) = (update(old), get(fresh), get(decided(Status::Approved)));
+        let decider = quick(decider(&[&claim, &read, &recorded], &[&to_old, &to_fresh]));
+        let record = decider
+            .decide(&decision(Outcome::Approved), now())
+            .await
+            .unwrap();
+        assert_eq!(record.status, Status::Approved);
+        assert_eq!((to_old.num_calls(), to_fresh.num_calls()), (1, 1));
+    }
+
     #[tokio::test]
     async fn a_closed_callback_someone_else_won_is_not_ours() {
         let send = mock!(aws_sdk_lambda::Client::send_durable_execution_callback_success)

@@ -24,6 +24,8 @@ pub const DETAIL_TYPE: &str = "Approval Decided";
 pub const EVENT_ATTRIBUTE: &str = "event";
 /// Its value on an approver's notification.
 pub const REQUESTED: &str = "requested";
+/// Its value on a reminder to approvers who have not decided.
+pub const REMINDER: &str = "reminder";
 /// Its value on the requester's message that their request closed.
 pub const CLOSED: &str = "closed";
 

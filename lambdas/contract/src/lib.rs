@@ -14,6 +14,7 @@ pub mod payload;
 pub mod policy;
 pub mod proof;
 pub mod record;
+pub mod reminder;
 pub mod sdk_error;
 pub mod store;
 #[cfg(any(test, feature = "test-util"))]

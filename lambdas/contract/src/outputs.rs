@@ -49,6 +49,10 @@ pub mod env {
     /// The EventBridge bus (name or ARN) the workflow announces closed
     /// requests on; no events when unset.
     pub const EVENT_BUS_NAME: &str = "EVENT_BUS_NAME";
+    /// When to remind approvers of requests that name no times: times
+    /// before the deadline and shares of the timeout (`50%,1h`); none when
+    /// unset (see [`crate::reminder`]).
+    pub const REMINDERS: &str = "REMINDERS";
     /// Where approval links point: the approval page function's URL.
     pub const LINKS_BASE_URL: &str = "LINKS_BASE_URL";
     /// The Secrets Manager secret (ARN or name) holding the link signing key.

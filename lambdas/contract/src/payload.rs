@@ -61,6 +61,11 @@ pub struct SubmitRequest {
     /// policy (see [`crate::policy`]); the stack's own when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policy: Option<ApproverPolicy>,
+    /// When pending approvers are reminded, in seconds before the deadline
+    /// (empty: never); the stack's schedule when absent (see
+    /// [`crate::reminder`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reminders: Option<Vec<u64>>,
 }
 
 /// Why a submit request cannot be accepted; the message says what to change.
@@ -92,6 +97,10 @@ pub enum ValidationError {
     Timeout { seconds: u64, min: u64, max: u64 },
     #[error(transparent)]
     Policy(#[from] PolicyError),
+    #[error("a reminder {before}s before the deadline falls outside the request's {timeout}s: remind from 1s to {}s before it", timeout.saturating_sub(1))]
+    Reminder { before: u64, timeout: u64 },
+    #[error("{count} reminders; at most {max}", max = crate::reminder::MAX_REMINDERS)]
+    TooManyReminders { count: usize },
 }
 
 /// What to do about a control character in `field`.
@@ -208,6 +217,19 @@ impl SubmitRequest {
         }
         if let Some(policy) = &self.policy {
             policy.validate()?;
+        }
+        if let Some(reminders) = &self.reminders {
+            if reminders.len() > crate::reminder::MAX_REMINDERS {
+                return Err(ValidationError::TooManyReminders {
+                    count: reminders.len(),
+                });
+            }
+            if let Some(&before) = reminders.iter().find(|&&b| b == 0 || b >= seconds) {
+                return Err(ValidationError::Reminder {
+                    before,
+                    timeout: seconds,
+                });
+            }
         }
         Ok(())
     }
@@ -348,7 +370,26 @@ mod tests {
             policy: None,
             requester_proof: None,
             on_behalf_of: None,
+            reminders: None,
         }
+    }
+
+    #[test]
+    fn reminders_fall_within_the_request() {
+        let mut r = request();
+        r.reminders = Some(vec![1_800, 60]);
+        r.validate(MAX).unwrap();
+        for bad in [vec![3_600], vec![0], vec![7_200, 60]] {
+            r.reminders = Some(bad.clone());
+            let err = r.validate(MAX).unwrap_err().to_string();
+            assert!(err.contains("remind from 1s to 3599s"), "{bad:?}: {err}");
+        }
+        r.reminders = Some(vec![60; 11]);
+        assert!(r
+            .validate(MAX)
+            .unwrap_err()
+            .to_string()
+            .contains("at most 10"));
     }
 
     const MAX: Duration = Duration::from_secs(7 * 86_400);

@@ -47,6 +47,8 @@ pub mod attr {
     pub const REFUSALS: &str = "refusals";
     pub const POLICY: &str = "policy";
     pub const APPROVALS: &str = "approvals";
+    pub const REMINDERS: &str = "reminders";
+    pub const REMINDED: &str = "reminded";
 }
 
 /// The table's secondary index that lists records of one status, newest first.
@@ -224,6 +226,13 @@ pub struct ApprovalRecord {
     /// written before policies existed (anyone but the requester, one).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policy: Option<ApproverPolicy>,
+    /// When pending approvers are reminded, in seconds before the deadline
+    /// (see [`crate::reminder`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reminders: Vec<u64>,
+    /// The reminders sent so far, each by the time it was due.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reminded: Vec<Timestamp>,
     /// Epoch seconds after which DynamoDB may delete the item.
     pub ttl: i64,
     /// Who is proven to have asked and decided, and the attempts refused.
@@ -410,6 +419,8 @@ impl ApprovalRecord {
             links_used: BTreeSet::new(),
             ttl: expires_at.plus(RETENTION_AFTER_EXPIRY).unix_seconds(),
             policy: request.policy.clone(),
+            reminders: request.reminders.clone().unwrap_or_default(),
+            reminded: Vec::new(),
             audit: Audit {
                 requested_on_behalf_of: request.on_behalf_of.clone(),
                 ..Audit::default()
@@ -505,6 +516,15 @@ impl ApprovalRecord {
         if let Some(policy) = &self.policy {
             item.insert(attr::POLICY.to_owned(), json_attribute(policy));
         }
+        if !self.reminders.is_empty() {
+            item.insert(attr::REMINDERS.to_owned(), json_attribute(&self.reminders));
+        }
+        if !self.reminded.is_empty() {
+            item.insert(
+                attr::REMINDED.to_owned(),
+                AttributeValue::L(self.reminded.iter().map(json_attribute).collect()),
+            );
+        }
         if let Some(amount) = &self.amount {
             item.insert(attr::AMOUNT.to_owned(), AttributeValue::N(amount.clone()));
             item.insert(
@@ -596,6 +616,12 @@ impl ApprovalRecord {
             links: string_set(item, attr::LINKS)?,
             links_used: string_set(item, attr::LINKS_USED)?,
             policy,
+            reminders: item
+                .get(attr::REMINDERS)
+                .map(|value| from_json_attribute(value, attr::REMINDERS))
+                .transpose()?
+                .unwrap_or_default(),
+            reminded: json_list(item, attr::REMINDED)?,
             ttl,
             audit,
         })
@@ -720,6 +746,8 @@ pub(crate) mod tests {
             links: BTreeSet::new(),
             links_used: BTreeSet::new(),
             policy: None,
+            reminders: Vec::new(),
+            reminded: Vec::new(),
             ttl: expires.plus(RETENTION_AFTER_EXPIRY).unix_seconds(),
             audit: Audit::default(),
         }
@@ -750,6 +778,8 @@ pub(crate) mod tests {
         });
         record.links = ["a".repeat(64), "b".repeat(64)].into();
         record.links_used = ["a".repeat(64)].into();
+        record.reminders = vec![7_200, 1_800];
+        record.reminded = vec![Timestamp::parse("2026-11-22T10:30:00Z").unwrap()];
         assert_eq!(
             ApprovalRecord::from_item(&record.to_item()).unwrap(),
             record

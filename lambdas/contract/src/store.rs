@@ -246,6 +246,34 @@ impl ApprovalStore {
         }
     }
 
+    /// Adds the hashes of a reminder's fresh links to those already out,
+    /// while the request is pending: the first notification's links keep
+    /// working beside them.
+    pub async fn add_links(
+        &self,
+        approval_id: &str,
+        links: &BTreeSet<String>,
+    ) -> Result<(), StoreError> {
+        if links.is_empty() {
+            return Ok(());
+        }
+        let result = self
+            .update_pending(approval_id)
+            .update_expression("ADD #links :links")
+            .expression_attribute_names("#links", attr::LINKS)
+            .expression_attribute_values(
+                ":links",
+                AttributeValue::Ss(links.iter().cloned().collect()),
+            )
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(err) if is_condition_failure(&err) => Err(self.explain(approval_id).await),
+            Err(err) => Err(self.aws_error("UpdateItem", err)),
+        }
+    }
+
     /// Stores the hashes of the approval links just sent out (every
     /// approver's), while the request is pending. Links of an earlier
     /// notification stop working.
@@ -543,6 +571,19 @@ impl ApprovalStore {
         let one = AttributeValue::L(vec![json_attribute(approval)]);
         let release = Some((approval.by.as_str(), crate::record::Outcome::Approved));
         self.append_releasing(approval_id, attr::APPROVALS, one, release)
+            .await
+    }
+
+    /// Marks the reminder due at `due` as sent on a pending record; a
+    /// retried step finds it marked and changes nothing. A record no longer
+    /// pending is [`StoreError::NotPending`]: nobody needs reminding.
+    pub async fn record_reminder(
+        &self,
+        approval_id: &str,
+        due: Timestamp,
+    ) -> Result<ApprovalRecord, StoreError> {
+        let one = AttributeValue::L(vec![json_attribute(&due)]);
+        self.append_releasing(approval_id, attr::REMINDED, one, None)
             .await
     }
 

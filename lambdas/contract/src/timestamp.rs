@@ -110,6 +110,13 @@ impl Timestamp {
         u64::try_from((later.0 - self.0).whole_seconds()).unwrap_or(0)
     }
 
+    /// Whole seconds until `later`, rounded up: a timer of this many
+    /// seconds does not fire before `later`.
+    pub fn seconds_until_ceil(self, later: Timestamp) -> u64 {
+        let millis = later.unix_millis() - self.unix_millis();
+        u64::try_from(millis.max(0)).unwrap_or(0).div_ceil(1_000)
+    }
+
     /// `t` (in UTC) when its year is one a timestamp can have.
     fn in_range(t: OffsetDateTime) -> Option<Self> {
         YEARS.contains(&t.year()).then_some(Self(t))
@@ -120,6 +127,45 @@ impl Timestamp {
         let whole_millis = t.nanosecond() / 1_000_000 * 1_000_000;
         Self(t.replace_nanosecond(whole_millis).unwrap_or(t))
     }
+}
+
+/// A duration as people type it: `90s`, `30m`, `24h`, `7d`, `1h30m`.
+pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let invalid = || {
+        format!(
+            "`{text}` is not a duration: use a number with s, m, h or d, e.g. 30m, 24h or 1h30m"
+        )
+    };
+    let mut total: u64 = 0;
+    let mut digits = String::new();
+    for c in text.trim().chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+            continue;
+        }
+        let unit = match c {
+            's' => 1,
+            'm' => 60,
+            'h' => 3_600,
+            'd' => 86_400,
+            _ => return Err(invalid()),
+        };
+        let value: u64 = digits.parse().map_err(|_| invalid())?;
+        total = value
+            .checked_mul(unit)
+            .and_then(|v| total.checked_add(v))
+            .ok_or_else(invalid)?;
+        digits.clear();
+    }
+    if !digits.is_empty() || text.trim().is_empty() {
+        return Err(invalid());
+    }
+    if total == 0 {
+        return Err(format!(
+            "`{text}` is no time at all: give a duration above zero"
+        ));
+    }
+    Ok(std::time::Duration::from_secs(total))
 }
 
 /// A span as people read it, in its two largest units from the first that

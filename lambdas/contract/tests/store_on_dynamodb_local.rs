@@ -25,6 +25,7 @@ fn record(id: &str, lifetime: Duration) -> ApprovalRecord {
         policy: None,
         requester_proof: None,
         on_behalf_of: None,
+        reminders: None,
     };
     ApprovalRecord::pending(&request, &format!("arn:exec:{id}"), Timestamp::now())
 }

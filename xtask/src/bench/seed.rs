@@ -31,6 +31,7 @@ pub fn record(id: &str, requester: &str, status: Status, created_at: Timestamp) 
         policy: None,
         requester_proof: None,
         on_behalf_of: None,
+        reminders: None,
     };
     let arn = format!(
         "arn:aws:lambda:us-east-1:123456789012:function:approval-workflow:1/durable-execution/{id}/{id}-0"

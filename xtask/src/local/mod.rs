@@ -347,13 +347,20 @@ fn start_functions(
         ])
         .args(["--invoke-port", &ports.functions.to_string()])
         .current_dir(&paths.repo);
+    // A file, not `--env-var`, which splits its value at commas (the
+    // reminder schedule holds them).
+    let mut env_file = String::new();
     for (key, value) in function_env(ports) {
         let value = overrides
             .iter()
             .find(|(k, _)| *k == key)
             .map_or(value, |(_, v)| v.clone());
-        watch.arg("--env-var").arg(format!("{key}={value}"));
+        env_file.push_str(&format!("{key}={value}\n"));
     }
+    let env_path = paths.run.join("functions.env");
+    std::fs::write(&env_path, env_file)
+        .with_context(|| format!("writing {}", env_path.display()))?;
+    watch.arg("--env-file").arg(&env_path);
     functions.start(clean_cargo_env(local_env(&mut watch)))?;
     Ok(functions)
 }
@@ -402,6 +409,7 @@ pub fn function_env(ports: &Ports) -> Vec<(&'static str, String)> {
         ),
         (env::NOTIFICATION_TOPIC_ARN, provision::topic_arn()),
         (env::EVENT_BUS_NAME, provision::EVENT_BUS.to_owned()),
+        (env::REMINDERS, provision::REMINDER_SCHEDULE.to_owned()),
         (
             env::LINKS_BASE_URL,
             provision::function_url(ports, provision::API_FUNCTION),

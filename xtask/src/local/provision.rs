@@ -48,6 +48,9 @@ pub const VERIFY_DECIDERS: &str = "true";
 /// The link signing key's secret, by name (GetSecretValue takes names too).
 pub const LINK_SIGNING_SECRET: &str = "hitl-link-signing-key";
 pub const NOTIFICATION_TOPIC: &str = "hitl-notifications";
+/// When approvers are reminded unless a request says (template.yaml's
+/// `ReminderSchedule` default).
+pub const REMINDER_SCHEDULE: &str = "50%,1h";
 /// The bus the workflow announces outcomes on (template.yaml's
 /// `EventBusName` default: the account's own).
 pub const EVENT_BUS: &str = "default";
