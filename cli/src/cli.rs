@@ -20,6 +20,38 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// What `hitl --version` prints after the name: the package version, then
+/// the commit when built from a git checkout (`0.1.0 (5fa132b 2026-12-03)`;
+/// see build.rs).
+pub fn build_version() -> &'static str {
+    static VERSION: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    VERSION.get_or_init(|| {
+        let package = env!("CARGO_PKG_VERSION");
+        match (option_env!("HITL_COMMIT"), option_env!("HITL_COMMIT_DATE")) {
+            (Some(commit), Some(date)) => format!("{package} ({commit} {date})"),
+            (Some(commit), None) => format!("{package} ({commit})"),
+            (None, _) => package.to_owned(),
+        }
+    })
+}
+
+impl Cli {
+    /// The command line the binary parses. `Cli::command()` itself keeps the
+    /// plain package version: the man page (its VERSION section) and the help
+    /// snapshots are generated from it and must not change with every commit.
+    pub fn command_with_build_version() -> clap::Command {
+        <Self as clap::CommandFactory>::command().version(build_version())
+    }
+
+    /// `Cli::parse()`, with the commit in `--version`.
+    pub fn parse_with_build_version() -> Self {
+        let mut command = Self::command_with_build_version();
+        let matches = command.get_matches_mut();
+        <Self as clap::FromArgMatches>::from_arg_matches(&matches)
+            .unwrap_or_else(|err| err.format(&mut command).exit())
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
     /// CloudFormation stack that runs the approval workflow.
@@ -350,6 +382,25 @@ mod tests {
     #[test]
     fn command_line_is_well_formed() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn version_names_the_commit_it_was_built_from() {
+        let parsed = Cli::command_with_build_version().try_get_matches_from(["hitl", "--version"]);
+        let shown = match parsed {
+            Err(err) if err.kind() == clap::error::ErrorKind::DisplayVersion => err.to_string(),
+            other => panic!("--version did not print the version: {other:?}"),
+        };
+        assert!(
+            shown.starts_with(concat!("hitl ", env!("CARGO_PKG_VERSION"))),
+            "{shown}"
+        );
+        if let Some(commit) = option_env!("HITL_COMMIT") {
+            assert!(shown.contains(commit), "{shown} lacks {commit}");
+        }
+        // What the man page and help snapshots are rendered from: no commit.
+        let plain = Some(env!("CARGO_PKG_VERSION"));
+        assert_eq!(Cli::command().get_version(), plain);
     }
 
     /// Help texts are interface: a change shows up in review as a snapshot diff.

@@ -16,10 +16,8 @@ mod tracing;
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 fn main() -> ExitCode {
-    let cli = cli::Cli::parse();
+    let cli = cli::Cli::parse_with_build_version();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

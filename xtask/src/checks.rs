@@ -19,7 +19,7 @@ fn step(title: &str, command: &mut Command) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn cargo(paths: &Paths, args: &[&str]) -> Command {
+pub(crate) fn cargo(paths: &Paths, args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO"));
     clean_cargo_env(&mut command)
         .args(args)
@@ -66,6 +66,15 @@ pub async fn run(paths: &Paths, base_port: u16) -> anyhow::Result<()> {
     eprintln!("==> local stack down");
     local::down(paths)?;
     tested?;
+    // The archive operators install from, unpacked and run. x86_64 only:
+    // aarch64 needs a standard library and a linker CI does not install.
+    eprintln!("==> cargo xtask dist --target {}", crate::dist::X86_64);
+    crate::dist::run(
+        paths,
+        &crate::dist::Options {
+            targets: vec![crate::dist::X86_64.to_owned()],
+        },
+    )?;
     eprintln!(
         "==> cargo xtask fuzz --seconds {} (every target)",
         crate::fuzz::CI_SECONDS

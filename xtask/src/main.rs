@@ -4,6 +4,7 @@
 mod bench;
 mod checks;
 mod demo;
+mod dist;
 mod fuzz;
 #[cfg(test)]
 mod least_privilege;
@@ -34,7 +35,7 @@ enum Task {
         #[arg(long, env = "HITL_LOCAL_BASE_PORT", default_value_t = local::ports::DEFAULT_BASE)]
         base_port: u16,
     },
-    /// Everything CI checks: formatting, lints, all tests on the local stack, cfn-lint, a short fuzz run.
+    /// Everything CI checks: formatting, lints, all tests on the local stack, cfn-lint, the release archive, a short fuzz run.
     Test {
         #[arg(long, env = "HITL_LOCAL_BASE_PORT", default_value_t = local::ports::DEFAULT_BASE)]
         base_port: u16,
@@ -59,6 +60,14 @@ enum Task {
         seconds: u64,
         /// Only this target (repeatable); all of them by default.
         #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(fuzz::TARGETS))]
+        target: Vec<String>,
+    },
+    /// Release archives of `hitl` for operators, target/dist/hitl-<version>-<target>.tar.gz
+    /// (binary, completions, man page, README), each unpacked and run to check it.
+    Dist {
+        /// Only this target (repeatable); by default x86_64, and aarch64
+        /// when its standard library and a linker for it are installed.
+        #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(dist::TARGETS))]
         target: Vec<String>,
     },
     /// The local stack of emulators.
@@ -156,6 +165,7 @@ async fn run(task: Task) -> anyhow::Result<()> {
                 targets: target,
             },
         ),
+        Task::Dist { target } => dist::run(&paths, &dist::Options { targets: target }),
         Task::Local { command } => match command {
             LocalTask::Up { base_port } => {
                 local::up(&paths, base_port).await?;
