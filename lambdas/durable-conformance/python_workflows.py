@@ -206,6 +206,7 @@ def approval(ctx: DurableContext, request: dict):
             ExpressionAttributeNames={"#s": "status"},
             ExpressionAttributeValues={":cb": callback.callback_id, ":pending": "PENDING"},
         )
+        return True
 
     ctx.step(publish_callback, name="publish-callback")
 
@@ -313,9 +314,61 @@ def approval(ctx: DurableContext, request: dict):
             ExpressionAttributeNames=names,
             ExpressionAttributeValues=values,
         )
-        return outcome
+        # The step keeps the event announcing the outcome (hitl-contract's
+        # event::Closed), as the workflow's does.
+        record = table.get_item(Key={"approval_id": approval_id}, ConsistentRead=True)["Item"]
+        closed = {
+            **outcome,
+            "title": record["title"],
+            "requester": record["requester"],
+            "policy": {
+                "required": 1,
+                "approved_by": [accepted["decided_by"]] if status == "APPROVED" else [],
+                "refused": 0,
+            },
+            "execution_arn": arn,
+            "created_at": record["created_at"],
+            "expires_at": record["expires_at"],
+            "show": f"hitl show {approval_id}",
+        }
+        return closed
 
-    return ctx.step(record_outcome, name="record-outcome")
+    closed = ctx.step(record_outcome, name="record-outcome")
+
+    def publish_outcome_event(_):
+        sent = boto3.client("events").put_events(
+            Entries=[
+                {
+                    "EventBusName": os.environ["EVENT_BUS_NAME"],
+                    "Source": "hitl",
+                    "DetailType": "Approval Decided",
+                    "Detail": json.dumps(closed),
+                    "Resources": [arn],
+                }
+            ]
+        )
+        return sent["Entries"][0]["EventId"]
+
+    if os.environ.get("EVENT_BUS_NAME"):
+        ctx.step(publish_outcome_event, name="publish-outcome-event")
+
+    def notify_requester(_):
+        sent = boto3.client("sns").publish(
+            TopicArn=os.environ["NOTIFICATION_TOPIC_ARN"],
+            Subject=f"{status.capitalize()}: {closed['title']}"[:99],
+            Message=f"Your request is {status.lower()}.\n",
+            MessageAttributes={
+                "event": {"DataType": "String", "StringValue": "closed"},
+                "requester": {"DataType": "String", "StringValue": closed["requester"]},
+                "approval_id": {"DataType": "String", "StringValue": approval_id},
+                "status": {"DataType": "String", "StringValue": status},
+            },
+        )
+        return sent["MessageId"]
+
+    ctx.step(notify_requester, name="notify-requester")
+    result = {k: closed[k] for k in ("approval_id", "status", "decided_by", "decided_at", "comment") if k in closed}
+    return result
 
 
 WORKFLOWS = {

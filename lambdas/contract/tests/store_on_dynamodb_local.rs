@@ -71,8 +71,8 @@ async fn a_retried_create_is_idempotent_and_another_execution_is_refused() {
     assert_eq!(stored.title, mine.title);
     assert_eq!(
         stored.amount.as_deref(),
-        Some("10.5"),
-        "DynamoDB normalises numbers"
+        Some("10.50"),
+        "as submitted, though DynamoDB normalises the number to 10.5"
     );
 }
 

@@ -613,12 +613,15 @@ fn untag(value: Value) -> Value {
     }
 }
 
-/// Replaces the side's unique execution name, any timestamp, any random
-/// id (SNS message ids) and a decision's identity proof (a signature over
-/// the time and the request), which differ between runs by nature.
+/// Replaces the side's unique execution name (also within text, as in
+/// `hitl show NAME`), its execution ARN, any timestamp, any random id (SNS
+/// message and EventBridge event ids) and a decision's identity proof (a
+/// signature over the time and the request), which differ between runs by
+/// nature.
 fn anonymise(value: Value, name: &str) -> Value {
     match value {
         Value::String(text) if text == name => Value::String("<name>".into()),
+        Value::String(text) if text.contains(name) => Value::String(text.replace(name, "<name>")),
         Value::String(text) if looks_like_timestamp(&text) => Value::String("<timestamp>".into()),
         Value::String(text) if looks_like_uuid(&text) => Value::String("<uuid>".into()),
         Value::Array(items) => {
@@ -628,6 +631,7 @@ fn anonymise(value: Value, name: &str) -> Value {
             map.into_iter()
                 .map(|(k, v)| match k.as_str() {
                     "proof" => (k, Value::String("<proof>".into())),
+                    "execution_arn" => (k, Value::String("<execution arn>".into())),
                     _ => (k, anonymise(v, name)),
                 })
                 .collect(),
