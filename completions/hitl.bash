@@ -799,7 +799,7 @@ _hitl() {
             return 0
             ;;
         hitl__subcmd__submit)
-            opts="-o -v -h --title --description --amount --requester --details-file --timeout --approvers --required --remind --id --wait --stack --output --profile --region --refresh --time-format --verbose --help"
+            opts="-o -v -h --title --description --amount --requester --details-file --timeout --approvers --required --remind --escalate-after --escalate-to --id --wait --stack --output --profile --region --refresh --time-format --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -838,6 +838,14 @@ _hitl() {
                     return 0
                     ;;
                 --remind)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --escalate-after)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --escalate-to)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

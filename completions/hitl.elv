@@ -56,6 +56,8 @@ set edit:completion:arg-completer[hitl] = {|@words|
             cand --approvers 'Who may decide, comma-separated: principal ARNs, role ARNs (any session of the role) and email addresses, all within the stack''s Approvers [default: the stack''s]'
             cand --required 'How many distinct approvals close the request; any one rejection rejects it [default: the stack''s RequiredApprovals, which is also the least]'
             cand --remind 'When to remind approvers who have not decided: times before the deadline, comma-separated (e.g. 2h,30m), or `none` [default: the stack''s ReminderSchedule]'
+            cand --escalate-after 'Escalate the request if it is still pending this long after it is made (e.g. 4h), or `none` [default: the stack''s EscalateAfter]'
+            cand --escalate-to 'Whom to escalate to, comma-separated: approvers (email addresses, principal or role ARNs, within the stack''s Approvers), added to the request''s approvers, and SNS topic ARNs (among the stack''s EscalationTopics), told [default: the stack''s EscalateTo]'
             cand --id 'The request''s id (letters, digits, - and _); generated when absent'
             cand --stack 'CloudFormation stack that runs the approval workflow'
             cand -o 'Output format; `table` on a terminal, `json` otherwise; `jsonl` puts one object per line'

@@ -26,6 +26,20 @@ async fn bad_submit_payloads_fail_the_execution_and_write_nothing() {
             "InvalidRequest",
             "amount `lots` is not",
         ),
+        (
+            // Only the stack's EscalationTopics may be told.
+            serde_json::json!({"approval_id": "ID", "title": "t", "requester": "r",
+                "escalate_after_seconds": 60,
+                "escalate_to": ["arn:aws:sns:us-east-1:123456789012:somebody-elses"]}),
+            "InvalidRequest",
+            "not among the stack's EscalationTopics",
+        ),
+        (
+            serde_json::json!({"approval_id": "ID", "title": "t", "requester": "r",
+                "escalate_after_seconds": 60}),
+            "InvalidRequest",
+            "names nobody to escalate to",
+        ),
     ];
     for (mut payload, error_type, message) in cases {
         let id = unique_id("bad");

@@ -74,6 +74,8 @@ async fn pending_requests_and_executions_are_cross_checked() {
         requester_proof: None,
         on_behalf_of: None,
         reminders: None,
+        escalate_after_seconds: None,
+        escalate_to: None,
     };
     ApprovalStore::new(aws_sdk_dynamodb::Client::new(&config), TABLE)
         .create(&ApprovalRecord::pending(

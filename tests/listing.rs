@@ -27,6 +27,8 @@ async fn seed(requester: &str, count: usize) -> Vec<ApprovalRecord> {
             requester_proof: None,
             on_behalf_of: None,
             reminders: None,
+            escalate_after_seconds: None,
+            escalate_to: None,
         };
         let created = start.plus(Duration::from_secs(60 * n as u64));
         let mut record = ApprovalRecord::pending(&request, "arn:seeded", created);

@@ -1,14 +1,17 @@
-//! Reminders: the workflow wakes before the deadline (its callback times
-//! out then, and it waits on a fresh one), reminds only the approvers who
-//! have not decided, each reminder once, and none after the request closes.
-//! Approvers' inboxes are SQS queues subscribed with their own filter
-//! policies, as their email would be.
+//! Reminders and escalation: the workflow wakes before the deadline (its
+//! callback times out then, and it waits on a fresh one), reminds only the
+//! approvers who have not decided, each reminder once, and none after the
+//! request closes; it escalates a request still pending to the approvers
+//! and topics named, once, and never one already decided. Approvers'
+//! inboxes are SQS queues subscribed with their own filter policies, as
+//! their email would be.
 
 use std::time::{Duration, Instant};
 
 use hitl_e2e::browser::Browser;
 use hitl_e2e::{
-    hitl, report, sdk_config, submit_and_wait, unique_id, wait_for_show, Inbox, Notification,
+    audit_trail, hitl, hitl_as, report, sdk_config, submit_and_wait, unique_id, wait_for_show,
+    Inbox, Notification, ESCALATION_TOPIC_ARN,
 };
 use serde_json::Value;
 
@@ -216,4 +219,180 @@ async fn the_stacks_schedule_applies_unless_a_request_says_none() {
         Some(1)
     );
     assert!(none["record"].get("reminders").is_none(), "{none}");
+}
+
+fn is_escalation(message: &Notification) -> bool {
+    message.subject.starts_with("Escalated: ") && message.attributes["event"] == "escalated"
+}
+
+/// The managers' list: a queue on the escalation topic, for one request.
+async fn managers(config: &aws_config::SdkConfig, id: &str) -> Inbox {
+    let filter = serde_json::json!({ "approval_id": [id] });
+    Inbox::subscribe_to(
+        config,
+        ESCALATION_TOPIC_ARN,
+        &format!("{id}-managers"),
+        filter,
+    )
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_request_still_pending_is_escalated_once_to_a_new_approver_and_a_topic() {
+    let config = sdk_config().await;
+    let id = unique_id("escalate");
+    let bob = Inbox::for_approver(&config, &id, BOB).await.unwrap();
+    let carol = Inbox::for_approver(&config, &id, CAROL).await.unwrap();
+    let managers = managers(&config, &id).await;
+    let browser = Browser::start().await;
+    let submitted = id.clone();
+    let pending = tokio::task::spawn_blocking(move || {
+        let to = format!("{CAROL},{ESCALATION_TOPIC_ARN}");
+        let pending = submit_and_wait(
+            &submitted,
+            &[
+                "--approvers",
+                BOB,
+                "--timeout",
+                "40s",
+                "--remind",
+                "none",
+                "--escalate-after",
+                "8s",
+                "--escalate-to",
+                &to,
+            ],
+        );
+        // Before the escalation carol is no approver: refused before
+        // anything is claimed or sent, through her own credentials.
+        let early = hitl_as(CAROL, &["approve", &submitted]);
+        (pending, early)
+    })
+    .await
+    .unwrap();
+    let (pending, early) = pending;
+    assert_eq!(early.code, 9, "{early:?}");
+    assert!(early.stderr.contains("not among"), "{early:?}");
+    assert_eq!(
+        pending["record"]["escalation"],
+        serde_json::json!({"after_seconds": 8, "to": [CAROL, ESCALATION_TOPIC_ARN]})
+    );
+
+    let first = bob.next(ARRIVAL).await.unwrap();
+    assert!(first.subject.starts_with("Approval needed: "), "{first:?}");
+    // The escalation: carol's own links, the managers' list without links.
+    let escalated = carol.next(ARRIVAL).await.unwrap();
+    let arrived = hitl_contract::Timestamp::now();
+    assert!(is_escalation(&escalated), "{escalated:?}");
+    assert_eq!(escalated.attributes["approver"], CAROL);
+    let told = managers.next(ARRIVAL).await.unwrap();
+    assert!(is_escalation(&told), "{told:?}");
+    assert_eq!(
+        told.link("Approve:"),
+        None,
+        "no links on a topic: {}",
+        told.body
+    );
+    assert!(
+        told.body.contains(&format!("hitl approve {id}")),
+        "{}",
+        told.body
+    );
+    assert!(
+        bob.next(SILENCE).await.is_err(),
+        "bob, already an approver, is not escalated to"
+    );
+
+    // Carol approves with her escalation link, in a real browser.
+    let link = escalated.link("Approve:").expect("carol's approve link");
+    browser.open(&link).await;
+    browser.press("button.approve").await;
+    browser.close().await;
+    let closing = id.clone();
+    let record = tokio::task::spawn_blocking(move || {
+        wait_for_show(&closing, "APPROVED", |v| {
+            v["record"]["status"] == "APPROVED"
+        })["record"]
+            .clone()
+    })
+    .await
+    .unwrap();
+    assert_eq!(record["decided_by"], CAROL);
+    assert_eq!(
+        record["policy"]["approvers"],
+        serde_json::json!([BOB, CAROL]),
+        "carol was added"
+    );
+    for inbox in [&carol, &managers] {
+        assert!(inbox.next(Duration::from_secs(1)).await.is_err(), "once");
+    }
+
+    let trail_id = id.clone();
+    let (steps, escalations) = tokio::task::spawn_blocking(move || {
+        let trail = audit_trail(&trail_id);
+        let steps: Vec<String> = trail.steps().iter().map(|s| s.0.to_owned()).collect();
+        let escalations = hitl(&["history", &trail_id, "--output", "jsonl"])
+            .ok()
+            .json_lines()
+            .iter()
+            .filter(|e| {
+                e["event"] == "StepSucceeded"
+                    && e["name"]
+                        .as_str()
+                        .is_some_and(|n| n.starts_with("escalate") && !n.ends_with("-notify"))
+            })
+            .count();
+        (steps, escalations)
+    })
+    .await
+    .unwrap();
+    assert_eq!(steps, ["requested", "escalated", "approved"], "{steps:?}");
+    assert_eq!(escalations, 1, "one escalation step, run once");
+    let due = hitl_contract::Timestamp::parse(record["escalated"].as_str().unwrap()).unwrap();
+    report(format_args!(
+        "escalation: due → in the new approver's inbox after {} ms",
+        arrived.unix_millis() - due.unix_millis()
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_request_decided_in_time_is_never_escalated() {
+    let config = sdk_config().await;
+    let id = unique_id("escalate-none");
+    let carol = Inbox::for_approver(&config, &id, CAROL).await.unwrap();
+    let managers = managers(&config, &id).await;
+    let decided = id.clone();
+    let started = Instant::now();
+    tokio::task::spawn_blocking(move || {
+        let to = format!("{CAROL},{ESCALATION_TOPIC_ARN}");
+        submit_and_wait(
+            &decided,
+            &[
+                "--approvers",
+                BOB,
+                "--timeout",
+                "20s",
+                "--escalate-after",
+                "4s",
+                "--escalate-to",
+                &to,
+            ],
+        );
+        hitl_as(BOB, &["approve", &decided]).ok();
+    })
+    .await
+    .unwrap();
+    let rest = Duration::from_secs(7).saturating_sub(started.elapsed());
+    assert!(
+        carol.next(rest).await.is_err(),
+        "decided: nobody escalated to"
+    );
+    assert!(managers.next(Duration::from_secs(1)).await.is_err());
+    let shown_id = id.clone();
+    let record = tokio::task::spawn_blocking(move || shown(&shown_id)["record"].clone())
+        .await
+        .unwrap();
+    assert_eq!(record["status"], "APPROVED");
+    assert!(record.get("escalated").is_none(), "{record}");
 }

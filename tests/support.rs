@@ -366,6 +366,10 @@ pub fn report(line: impl std::fmt::Display) {
 /// The local stack's notification topic (template.yaml's NotificationTopic).
 pub const NOTIFICATION_TOPIC_ARN: &str = "arn:aws:sns:us-east-1:123456789012:hitl-notifications";
 
+/// The local stack's escalation topic (template.yaml's `EscalationTopics`,
+/// which the local stack sets to this one).
+pub const ESCALATION_TOPIC_ARN: &str = "arn:aws:sns:us-east-1:123456789012:hitl-escalations";
+
 /// What approvers receive for one request: a queue subscribed to the
 /// notification topic with a filter policy on the request's id, as an
 /// approver's email would be (without the other requests' messages).
@@ -424,10 +428,21 @@ impl Inbox {
         Self::subscribe(config, value, serde_json::json!({ attribute: [value] })).await
     }
 
-    /// Subscribes a fresh queue named after `name` with `filter` as its
-    /// subscription's filter policy.
+    /// Subscribes a fresh queue named after `name` to the notification
+    /// topic with `filter` as its subscription's filter policy.
     pub async fn subscribe(
         config: &aws_config::SdkConfig,
+        name: &str,
+        filter: Value,
+    ) -> Result<Self, String> {
+        Self::subscribe_to(config, NOTIFICATION_TOPIC_ARN, name, filter).await
+    }
+
+    /// Subscribes a fresh queue named after `name` to `topic`, with
+    /// `filter` as its subscription's filter policy.
+    pub async fn subscribe_to(
+        config: &aws_config::SdkConfig,
+        topic: &str,
         name: &str,
         filter: Value,
     ) -> Result<Self, String> {
@@ -435,7 +450,7 @@ impl Inbox {
         let filter = filter.to_string();
         aws_sdk_sns::Client::new(config)
             .subscribe()
-            .topic_arn(NOTIFICATION_TOPIC_ARN)
+            .topic_arn(topic)
             .protocol("sqs")
             .endpoint(queue_arn)
             .attributes("FilterPolicy", filter)

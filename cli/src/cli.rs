@@ -182,6 +182,16 @@ pub struct SubmitArgs {
     /// stack's ReminderSchedule]
     #[arg(long, value_name = "TIMES", value_parser = parse_reminders)]
     pub remind: Option<Reminders>,
+    /// Escalate the request if it is still pending this long after it is
+    /// made (e.g. 4h), or `none` [default: the stack's EscalateAfter]
+    #[arg(long, value_name = "DURATION", value_parser = parse_escalate_after)]
+    pub escalate_after: Option<EscalateAfter>,
+    /// Whom to escalate to, comma-separated: approvers (email addresses,
+    /// principal or role ARNs, within the stack's Approvers), added to the
+    /// request's approvers, and SNS topic ARNs (among the stack's
+    /// EscalationTopics), told [default: the stack's EscalateTo]
+    #[arg(long, value_delimiter = ',', value_name = "TARGET", value_parser = escalation_target)]
+    pub escalate_to: Vec<String>,
     /// The request's id (letters, digits, - and _); generated when absent.
     #[arg(long)]
     pub id: Option<String>,
@@ -360,6 +370,27 @@ fn parse_reminders(text: &str) -> Result<Reminders, String> {
         ));
     }
     Ok(Reminders(offsets(&schedule, std::time::Duration::MAX)))
+}
+
+/// `--escalate-after`: seconds after the request is made; 0 for none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EscalateAfter(pub u64);
+
+fn parse_escalate_after(text: &str) -> Result<EscalateAfter, String> {
+    if text.trim().eq_ignore_ascii_case("none") {
+        return Ok(EscalateAfter(0));
+    }
+    Ok(EscalateAfter(parse_duration(text)?.as_secs()))
+}
+
+fn escalation_target(text: &str) -> Result<String, String> {
+    let text = text.trim();
+    match hitl_contract::escalation::Target::parse(text) {
+        Some(_) => Ok(text.to_owned()),
+        None => Err(format!(
+            "`{text}` is neither an approver (an email address, arn:aws:iam::ACCOUNT:user/NAME, a role ARN) nor an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)"
+        )),
+    }
 }
 
 /// An approval id as `hitl submit` and the workflow accept them: anything

@@ -34,6 +34,8 @@ pub fn record(id: &str, status: Status) -> ApprovalRecord {
         policy: None,
         reminders: Vec::new(),
         reminded: Vec::new(),
+        escalation: None,
+        escalated: None,
         ttl: 0,
         audit: Default::default(),
     }

@@ -496,6 +496,7 @@ pub fn record_fields(r: &ApprovalRecord, now: Timestamp) -> Fields {
         .text("Created", stamp(r.created_at, now))
         .text("Expires", stamp(r.expires_at, now))
         .lines("Reminders", reminders(r, now))
+        .text("Escalation", escalation(r, now))
         .text("Approvers", approvers(r))
         .lines("Approvals", approvals(r));
     if let Some(at) = r.decided_at {
@@ -529,6 +530,26 @@ fn reminders(r: &ApprovalRecord, now: Timestamp) -> String {
         lines.push(format!("next {}", stamp(next, now)));
     }
     lines.join("\n")
+}
+
+/// Whom the request is escalated to, and when: done, or due while it is
+/// pending.
+fn escalation(r: &ApprovalRecord, now: Timestamp) -> String {
+    let Some(escalation) = &r.escalation else {
+        return String::new();
+    };
+    let to = escalation.targets();
+    match (r.escalated, r.status) {
+        (Some(at), _) => format!("to {to}, {}", stamp(at, now)),
+        (None, Status::Pending) => {
+            let timeout = r.created_at.seconds_until(r.expires_at);
+            format!(
+                "to {to}, due {}",
+                stamp(escalation.due(r.expires_at, timeout), now)
+            )
+        }
+        (None, _) => format!("to {to}, not needed"),
+    }
 }
 
 /// Who may decide, and how many approvals close the request.
@@ -658,6 +679,8 @@ mod tests {
             policy: None,
             reminders: Vec::new(),
             reminded: Vec::new(),
+            escalation: None,
+            escalated: None,
             ttl: 0,
             audit: Default::default(),
         }
@@ -819,6 +842,32 @@ mod tests {
         assert_eq!(
             reminders(&r, now),
             "sent 2026-11-22T12:00:00.000Z (48m ago)"
+        );
+    }
+
+    #[test]
+    fn show_says_whom_a_request_is_escalated_to_and_when() {
+        let now = Timestamp::parse("2026-11-22T12:48:00Z").unwrap();
+        let mut r = shown();
+        r.status = Status::Pending;
+        r.created_at = Timestamp::parse("2026-11-22T12:00:00Z").unwrap();
+        r.expires_at = Timestamp::parse("2026-11-22T14:00:00Z").unwrap();
+        assert_eq!(escalation(&r, now), "");
+        r.escalation = Some(hitl_contract::escalation::Escalation {
+            after_seconds: 3_600,
+            to: vec!["carol@example.com".into()],
+        });
+        assert_eq!(
+            escalation(&r, now),
+            "to carol@example.com, due 2026-11-22T13:00:00.000Z (in 12m)"
+        );
+        r.status = Status::Approved;
+        assert_eq!(escalation(&r, now), "to carol@example.com, not needed");
+        r.escalated = Some(Timestamp::parse("2026-11-22T13:00:00Z").unwrap());
+        r.status = Status::Pending;
+        assert_eq!(
+            escalation(&r, Timestamp::parse("2026-11-22T13:10:00Z").unwrap()),
+            "to carol@example.com, 2026-11-22T13:00:00.000Z (10m ago)"
         );
     }
 

@@ -233,6 +233,9 @@ pub fn audit_table(steps: &[Step]) -> Table {
                 step.reason.as_deref().unwrap_or("no reason recorded")
             ));
         }
+        if !step.to.is_empty() {
+            detail.push(format!("to {}", step.to.join(", ")));
+        }
         if let Some(claimed) = &step.claimed_by {
             detail.push(format!("claimed to be {claimed}"));
         }
@@ -462,6 +465,12 @@ mod tests {
             channel: Some(Channel::Cli),
             comment: None,
         }];
+        // Carol was escalated to, and closed it.
+        record.escalation = Some(hitl_contract::escalation::Escalation {
+            after_seconds: 25 * 60,
+            to: vec!["carol@example.com".into()],
+        });
+        record.escalated = Some(at(25));
         record
     }
 

@@ -46,6 +46,8 @@ pub async fn run(app: &App, args: SubmitArgs) -> anyhow::Result<()> {
         policy,
         on_behalf_of: args.requester,
         reminders: args.remind.map(|r| r.0),
+        escalate_after_seconds: args.escalate_after.map(|a| a.0),
+        escalate_to: (!args.escalate_to.is_empty()).then_some(args.escalate_to),
     };
     request.validate(app.stack.max_request_timeout)?;
 
@@ -258,6 +260,8 @@ mod tests {
             requester_proof: None,
             on_behalf_of: None,
             reminders: None,
+            escalate_after_seconds: None,
+            escalate_to: None,
         }
     }
 

@@ -601,6 +601,8 @@ mod tests {
             requester_proof: None,
             on_behalf_of: None,
             reminders: None,
+            escalate_after_seconds: None,
+            escalate_to: None,
         };
         let mut record = ApprovalRecord::pending(&request, "arn:exec", Timestamp::now());
         record.callback_id = Some("cb-1".into());

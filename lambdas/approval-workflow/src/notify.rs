@@ -141,6 +141,19 @@ pub enum Occasion {
     Request,
     /// A reminder to those who have not decided, with this long left.
     Reminder { left: std::time::Duration },
+    /// An escalation to a second audience, with this long left.
+    Escalation { left: std::time::Duration },
+}
+
+impl Occasion {
+    /// The message attribute `event` for it.
+    fn event(self) -> &'static str {
+        match self {
+            Occasion::Request => hitl_contract::event::REQUESTED,
+            Occasion::Reminder { .. } => hitl_contract::event::REMINDER,
+            Occasion::Escalation { .. } => hitl_contract::event::ESCALATED,
+        }
+    }
 }
 
 /// What a message says about deciding: the addressee's links, or `hitl`.
@@ -214,7 +227,9 @@ impl Notifier {
             .collect();
         let stored = match occasion {
             Occasion::Request => store.issue_links(&request.approval_id, &hashes).await,
-            Occasion::Reminder { .. } => store.add_links(&request.approval_id, &hashes).await,
+            Occasion::Reminder { .. } | Occasion::Escalation { .. } => {
+                store.add_links(&request.approval_id, &hashes).await
+            }
         };
         match stored {
             Ok(()) => {}
@@ -250,10 +265,7 @@ impl Notifier {
                     )
                     .message_attributes(
                         hitl_contract::event::EVENT_ATTRIBUTE,
-                        string_attribute(match occasion {
-                            Occasion::Request => hitl_contract::event::REQUESTED,
-                            Occasion::Reminder { .. } => hitl_contract::event::REMINDER,
-                        })?,
+                        string_attribute(occasion.event())?,
                     )
                     .message_attributes("approval_id", string_attribute(&request.approval_id)?)
                     .message_attributes("requester", string_attribute(requester)?)
@@ -263,7 +275,7 @@ impl Notifier {
         }
         let mut message_ids = Vec::with_capacity(entries.len());
         for batch in entries.chunks(MAX_BATCH) {
-            message_ids.extend(self.publish(batch).await?);
+            message_ids.extend(self.publish(&self.topic_arn, batch).await?);
         }
         Ok(Notified::Sent {
             message_ids,
@@ -271,20 +283,49 @@ impl Notifier {
         })
     }
 
-    /// Publishes one batch; any entry SNS refuses fails the step, whose
-    /// retry sends every message again with fresh links.
+    /// Tells the subscribers of `topic` (an escalation's) about the
+    /// request, without links: who reads a topic is not known, so they
+    /// decide with `hitl` if they may. Returns the message's id.
+    pub async fn tell_topic(
+        &self,
+        topic: &str,
+        request: &SubmitRequest,
+        requester: &str,
+        expires_at: Timestamp,
+        occasion: Occasion,
+    ) -> Result<String, NotifyError> {
+        let message = compose(request, requester, expires_at, Deciding::WithHitl, occasion);
+        let entry = PublishBatchRequestEntry::builder()
+            .id("m0")
+            .subject(message.subject)
+            .message(message.body)
+            .message_attributes(
+                hitl_contract::event::EVENT_ATTRIBUTE,
+                string_attribute(occasion.event())?,
+            )
+            .message_attributes("approval_id", string_attribute(&request.approval_id)?)
+            .message_attributes("requester", string_attribute(requester)?)
+            .build()
+            .map_err(|e| NotifyError::Build(e.to_string()))?;
+        let ids = self.publish(topic, &[entry]).await?;
+        Ok(ids.into_iter().next().unwrap_or_default())
+    }
+
+    /// Publishes one batch to `topic`; any entry SNS refuses fails the
+    /// step, whose retry sends every message again with fresh links.
     async fn publish(
         &self,
+        topic: &str,
         batch: &[PublishBatchRequestEntry],
     ) -> Result<Vec<String>, NotifyError> {
         let failed = |message: String| NotifyError::Publish {
-            topic: self.topic_arn.clone(),
+            topic: topic.to_owned(),
             message,
         };
         let out = self
             .sns
             .publish_batch()
-            .topic_arn(&self.topic_arn)
+            .topic_arn(topic)
             .set_publish_batch_request_entries(Some(batch.to_vec()))
             .send()
             .await
@@ -365,6 +406,13 @@ pub fn compose(
             subject(&format!("Reminder: approval needed: {}", request.title)),
             format!(
                 "Reminder: a request still needs your approval, and {} are left to decide:\n\n",
+                hitl_contract::timestamp::span(left)
+            ),
+        ),
+        Occasion::Escalation { left } => (
+            subject(&format!("Escalated: approval needed: {}", request.title)),
+            format!(
+                "A request still pending was escalated to you, and {} are left to decide:\n\n",
                 hitl_contract::timestamp::span(left)
             ),
         ),
@@ -505,6 +553,8 @@ mod tests {
             requester_proof: None,
             on_behalf_of: None,
             reminders: None,
+            escalate_after_seconds: None,
+            escalate_to: None,
         }
     }
 
@@ -709,6 +759,47 @@ mod tests {
                 assert!(stored.contains(&link_hash(token)), "its hash is stored");
             }
         }
+    }
+
+    #[tokio::test]
+    async fn an_escalation_topic_is_told_without_links_on_its_own_topic() {
+        use aws_sdk_sns::operation::publish_batch::PublishBatchOutput;
+        use aws_sdk_sns::types::PublishBatchResultEntry;
+        use aws_smithy_mocks::mock;
+
+        const MANAGERS: &str = "arn:aws:sns:eu-west-1:123456789012:managers";
+        let publish = mock!(aws_sdk_sns::Client::publish_batch)
+            .match_requests(|req| {
+                let entry = &req.publish_batch_request_entries()[0];
+                let attributes = entry.message_attributes().unwrap();
+                req.topic_arn() == Some(MANAGERS)
+                    && req.publish_batch_request_entries().len() == 1
+                    && attributes["event"].string_value() == Some("escalated")
+                    && !attributes.contains_key(APPROVER_ATTRIBUTE)
+                    && entry.subject() == Some("Escalated: approval needed: Rotate the DB password")
+                    && !entry.message().contains("token=")
+                    && entry.message().contains("hitl approve apr-1")
+            })
+            .then_output(|| {
+                PublishBatchOutput::builder()
+                    .successful(
+                        PublishBatchResultEntry::builder()
+                            .id("m0")
+                            .message_id("msg-7")
+                            .build(),
+                    )
+                    .set_failed(Some(vec![]))
+                    .build()
+            });
+        let (notifier, _) = notifier(&publish);
+        let occasion = Occasion::Escalation {
+            left: std::time::Duration::from_secs(600),
+        };
+        let id = notifier
+            .tell_topic(MANAGERS, &request(), ALICE, at(), occasion)
+            .await
+            .unwrap();
+        assert_eq!((id.as_str(), publish.num_calls()), ("msg-7", 1));
     }
 
     #[test]

@@ -80,6 +80,27 @@ pub async fn settings_from_env() -> Result<Settings, lambda_runtime::Error> {
                 env::REMINDERS
             )
         })?,
+        escalation: escalation(
+            &std::env::var(env::ESCALATE_AFTER).unwrap_or_default(),
+            &std::env::var(env::ESCALATE_TO).unwrap_or_default(),
+        )?,
+        escalation_topics: hitl_contract::escalation::split_targets(
+            &std::env::var(env::ESCALATION_TOPICS).unwrap_or_default(),
+        ),
+    })
+}
+
+/// The stack's escalation, from `ESCALATE_AFTER` and `ESCALATE_TO`.
+fn escalation(
+    after: &str,
+    to: &str,
+) -> Result<Option<hitl_contract::escalation::Escalation>, String> {
+    hitl_contract::escalation::Escalation::from_parameters(after, to).map_err(|e| {
+        format!(
+            "the stack's escalation ({}, {}: template parameters EscalateAfter, EscalateTo) is invalid: {e}",
+            env::ESCALATE_AFTER,
+            env::ESCALATE_TO
+        )
     })
 }
 
@@ -182,6 +203,17 @@ mod tests {
         for bad in ["0", "-1", "1.5", "a year", "99999999"] {
             let err = record_retention(Some(bad)).unwrap_err();
             assert!(err.contains("RecordRetentionDays"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn the_stacks_escalation_is_both_parameters_or_none() {
+        assert_eq!(escalation("", ""), Ok(None));
+        let stack = escalation("4h", "carol@example.com").unwrap().unwrap();
+        assert_eq!(stack.after_seconds, 4 * 3_600);
+        for (after, to) in [("4h", ""), ("", "carol@example.com"), ("4h", "carol")] {
+            let err = escalation(after, to).unwrap_err();
+            assert!(err.contains("EscalateTo"), "{after} {to}: {err}");
         }
     }
 

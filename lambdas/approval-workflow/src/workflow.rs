@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use hitl_contract::escalation::Escalation;
 use hitl_contract::event::Closed;
 use hitl_contract::payload::CANCELLED_ERROR_TYPE;
 use hitl_contract::policy::account_of;
@@ -75,6 +76,12 @@ pub struct Settings {
     /// When to remind approvers of requests that name no times (template
     /// parameter `ReminderSchedule`).
     pub reminders: Vec<reminder::Before>,
+    /// When and to whom requests that name neither are escalated
+    /// (template parameters `EscalateAfter`, `EscalateTo`).
+    pub escalation: Option<Escalation>,
+    /// The topics an escalation may be published to besides the
+    /// notification topic (template parameter `EscalationTopics`).
+    pub escalation_topics: Vec<String>,
 }
 
 /// The outcome of the step that writes the record. A conflict is a result,
@@ -130,11 +137,16 @@ pub async fn run(
         .validate(settings.max_request_timeout)
         .map_err(|e| WorkflowError::Invalid(e).typed())?;
     let account = account_of(ctx.execution_arn()).map(str::to_owned);
-    let policy = settings
+    let mut policy = settings
         .policy
         .narrowed_by(request.policy.as_ref(), account.as_deref())
         .map_err(|e| WorkflowError::Invalid(ValidationError::Policy(e)).typed())?;
     request.policy = Some(policy.clone());
+    let escalation = escalation_of(&request, &settings, &policy, account.as_deref())
+        .map_err(|e| WorkflowError::Invalid(e).typed())?;
+    // The record keeps what applies, the stack's defaults filled in.
+    request.escalate_after_seconds = Some(escalation.as_ref().map_or(0, |e| e.after_seconds));
+    request.escalate_to = escalation.as_ref().map(|e| e.to.clone());
 
     let store = settings.store.clone();
     let arn = ctx.execution_arn().to_owned();
@@ -170,20 +182,20 @@ pub async fn run(
     // Until the request closes, each refused decision and each approval
     // short of the policy's count is recorded, and the workflow waits on a
     // fresh callback (bounded, see MAX_REFUSALS).
-    // A reminder is a wake-up: the callback times out when one is due, and
-    // the workflow reminds and waits on a fresh callback (a decider who
-    // claimed with the old one sends to the new one, see `Decider`).
-    let reminders_due = match settings.notifier {
-        Some(_) => reminder::due(
-            expires_at,
-            notify_request.reminders.as_deref().unwrap_or_default(),
-        ),
-        None => Vec::new(),
-    };
-    let mut next_reminder = 0;
+    // A reminder or the escalation is a wake-up: the callback times out
+    // when one is due, and the workflow acts and waits on a fresh callback
+    // (a decider who claimed with the old one sends to the new one, see
+    // `Decider`).
+    let wakes = wakes(
+        &notify_request,
+        escalation.as_ref(),
+        expires_at,
+        settings.notifier.is_some(),
+    );
+    let mut next_wake = 0;
     let mut round = 0;
     let mut approvals: Vec<Approval> = Vec::new();
-    let max_rounds = MAX_REFUSALS + policy.required as usize + reminders_due.len();
+    let max_rounds = MAX_REFUSALS + policy.required as usize + wakes.len();
     let closed: Closed = loop {
         let named = |name: &str| match round {
             0 => name.to_owned(),
@@ -192,10 +204,7 @@ pub async fn run(
         // The callback's own timeout enforces the deadline (or wakes the
         // workflow for the next reminder): the service wakes the workflow
         // with TIMED_OUT when it passes.
-        let wake = reminders_due
-            .get(next_reminder)
-            .copied()
-            .unwrap_or(expires_at);
+        let wake = wakes.get(next_wake).map_or(expires_at, Wake::at);
         let timeout = Duration::from_secs(Timestamp::now().seconds_until_ceil(wake).max(1));
         let callback = ctx
             .create_callback::<String>()
@@ -241,20 +250,39 @@ pub async fn run(
         // Which callback arrived says the outcome; its payload says who.
         let decision = match arrived(callback.result().await)? {
             Arrival::Decision(decision) => decision,
-            Arrival::Deadline if next_reminder < reminders_due.len() => {
-                let due = reminders_due[next_reminder];
-                remind(
-                    &ctx,
-                    &settings,
-                    &notify_request,
-                    &requester.name,
-                    &policy,
-                    due,
-                    expires_at,
-                    &named("remind"),
-                )
-                .await?;
-                next_reminder += 1;
+            Arrival::Deadline if next_wake < wakes.len() => {
+                match wakes[next_wake] {
+                    Wake::Remind(due) => {
+                        remind(
+                            &ctx,
+                            &settings,
+                            &notify_request,
+                            &requester.name,
+                            &policy,
+                            due,
+                            expires_at,
+                            &named("remind"),
+                        )
+                        .await?
+                    }
+                    Wake::Escalate(due) => {
+                        if let Some(escalation) = &escalation {
+                            let widened = escalation.widened(&policy);
+                            let escalating = Escalating {
+                                request: &notify_request,
+                                requester: &requester.name,
+                                escalation,
+                                policy: &widened,
+                                due,
+                                expires_at,
+                            };
+                            if escalate(&ctx, &settings, escalating, &named("escalate")).await? {
+                                policy = widened;
+                            }
+                        }
+                    }
+                }
+                next_wake += 1;
                 round += 1;
                 continue;
             }
@@ -515,6 +543,166 @@ async fn remind(
         }
     }
     Ok(())
+}
+
+/// The escalation that applies to `request`: what it names, the stack's
+/// for what it leaves out; checked against the request's timeout, the
+/// stack's approvers and topics, and the size of the widened `policy`.
+fn escalation_of(
+    request: &SubmitRequest,
+    settings: &Settings,
+    policy: &ApproverPolicy,
+    account: Option<&str>,
+) -> Result<Option<Escalation>, ValidationError> {
+    let escalation = Escalation::for_request(
+        request.escalate_after_seconds,
+        request.escalate_to.as_deref(),
+        settings.escalation.as_ref(),
+    )?;
+    if let Some(escalation) = &escalation {
+        escalation.validate(
+            request.timeout().as_secs(),
+            &settings.policy,
+            &settings.escalation_topics,
+            account,
+        )?;
+        escalation.widened(policy).validate()?;
+    }
+    Ok(escalation)
+}
+
+/// A time the workflow wakes before the deadline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Wake {
+    Remind(Timestamp),
+    Escalate(Timestamp),
+}
+
+impl Wake {
+    fn at(&self) -> Timestamp {
+        match *self {
+            Wake::Remind(at) | Wake::Escalate(at) => at,
+        }
+    }
+}
+
+/// When the workflow wakes, earliest first: each reminder (only with a
+/// notification topic to send them on) and the escalation.
+fn wakes(
+    request: &SubmitRequest,
+    escalation: Option<&Escalation>,
+    expires_at: Timestamp,
+    notifies: bool,
+) -> Vec<Wake> {
+    let mut wakes: Vec<Wake> = match notifies {
+        true => reminder::due(expires_at, request.reminders.as_deref().unwrap_or_default())
+            .into_iter()
+            .map(Wake::Remind)
+            .collect(),
+        false => Vec::new(),
+    };
+    if let Some(escalation) = escalation {
+        let timeout = request.timeout().as_secs();
+        wakes.push(Wake::Escalate(escalation.due(expires_at, timeout)));
+    }
+    // Stable: a reminder due with the escalation goes first.
+    wakes.sort_by_key(Wake::at);
+    wakes
+}
+
+/// What an escalation step needs to know.
+struct Escalating<'a> {
+    request: &'a SubmitRequest,
+    requester: &'a str,
+    escalation: &'a Escalation,
+    /// The request's policy once escalated.
+    policy: &'a ApproverPolicy,
+    due: Timestamp,
+    expires_at: Timestamp,
+}
+
+/// Escalates the request: one step records it with the widened policy
+/// (once; nothing once the request has closed or its deadline passed),
+/// another tells the approvers added and the topics named. Whether it was
+/// recorded, so that the workflow judges with the widened policy exactly
+/// when the record shows it; a message that cannot be sent does not fail
+/// the request.
+async fn escalate(
+    ctx: &DurableContext,
+    settings: &Settings,
+    escalating: Escalating<'_>,
+    name: &str,
+) -> Result<bool, OperationError> {
+    let Escalating {
+        request,
+        requester,
+        escalation,
+        policy,
+        due,
+        expires_at,
+    } = escalating;
+    let id = request.approval_id.clone();
+    let (store, record_id, widened) = (settings.store.clone(), id.clone(), policy.clone());
+    let recorded = ctx
+        .step(move |_| async move {
+            if Timestamp::now() >= expires_at {
+                return Ok(false);
+            }
+            match store.record_escalation(&record_id, due, &widened).await {
+                Ok(_) => Ok(true),
+                Err(StoreError::NotPending(_)) => Ok(false),
+                Err(err) => Err(err.into()),
+            }
+        })
+        .name(name)
+        .await;
+    if best_effort(ctx, recorded, &id, "the escalation")? != Some(true) {
+        return Ok(false);
+    }
+    if !ctx.is_replaying() {
+        info!(approval_id = %id, due = %due, to = %escalation.targets(), "request escalated");
+    }
+    let Some(notifier) = settings.notifier.clone() else {
+        return Ok(true);
+    };
+    let store = settings.store.clone();
+    let request = request.clone();
+    let requester = requester.to_owned();
+    let added = ApproverPolicy {
+        approvers: escalation.approvers().map(str::to_owned).collect(),
+        required: 1,
+    };
+    let audience = (!added.is_open())
+        .then(|| Audience::of(&added, &requester, settings.judge.allow_self_approval));
+    let topics: Vec<String> = escalation.topics().map(str::to_owned).collect();
+    let told = ctx
+        .step(move |_| async move {
+            let left = Duration::from_secs(Timestamp::now().seconds_until(expires_at));
+            let occasion = Occasion::Escalation { left };
+            let mut message_ids = Vec::new();
+            if let Some(audience) = &audience {
+                if let Notified::Sent {
+                    message_ids: sent, ..
+                } = notifier
+                    .notify(&store, &request, &requester, audience, expires_at, occasion)
+                    .await?
+                {
+                    message_ids.extend(sent);
+                }
+            }
+            for topic in &topics {
+                message_ids.push(
+                    notifier
+                        .tell_topic(topic, &request, &requester, expires_at, occasion)
+                        .await?,
+                );
+            }
+            Ok(message_ids)
+        })
+        .name(format!("{name}-notify"))
+        .await;
+    best_effort(ctx, told, &id, "the escalation's messages")?;
+    Ok(true)
 }
 
 /// What ended a wait on the decision callback.
@@ -805,6 +993,8 @@ mod tests {
             requester_proof: None,
             on_behalf_of: None,
             reminders: None,
+            escalate_after_seconds: None,
+            escalate_to: None,
         }
     }
 

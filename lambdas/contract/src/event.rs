@@ -26,6 +26,8 @@ pub const EVENT_ATTRIBUTE: &str = "event";
 pub const REQUESTED: &str = "requested";
 /// Its value on a reminder to approvers who have not decided.
 pub const REMINDER: &str = "reminder";
+/// Its value on an escalation, to the approvers added and the topics named.
+pub const ESCALATED: &str = "escalated";
 /// Its value on the requester's message that their request closed.
 pub const CLOSED: &str = "closed";
 

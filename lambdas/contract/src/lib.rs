@@ -7,6 +7,7 @@
 //! field name of its own.
 
 pub mod decide;
+pub mod escalation;
 pub mod event;
 pub mod links;
 pub mod outputs;

@@ -53,6 +53,12 @@ pub mod env {
     /// before the deadline and shares of the timeout (`50%,1h`); none when
     /// unset (see [`crate::reminder`]).
     pub const REMINDERS: &str = "REMINDERS";
+    /// When pending requests are escalated (template parameter `EscalateAfter`).
+    pub const ESCALATE_AFTER: &str = "ESCALATE_AFTER";
+    /// To whom (template parameter `EscalateTo`).
+    pub const ESCALATE_TO: &str = "ESCALATE_TO";
+    /// The topics an escalation may go to (template parameter `EscalationTopics`).
+    pub const ESCALATION_TOPICS: &str = "ESCALATION_TOPICS";
     /// Where approval links point: the approval page function's URL.
     pub const LINKS_BASE_URL: &str = "LINKS_BASE_URL";
     /// The Secrets Manager secret (ARN or name) holding the link signing key.

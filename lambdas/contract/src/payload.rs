@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::escalation::{Escalation, EscalationError};
 use crate::policy::{ApproverPolicy, PolicyError};
 use crate::proof::{DecisionProof, IdentityProof};
 use crate::record::{Claim, Outcome, Status};
@@ -66,6 +67,15 @@ pub struct SubmitRequest {
     /// [`crate::reminder`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reminders: Option<Vec<u64>>,
+    /// How long after it is made the request is escalated, in seconds (0:
+    /// never); the stack's `EscalateAfter` when absent (see
+    /// [`crate::escalation`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub escalate_after_seconds: Option<u64>,
+    /// Whom it is escalated to: approvers and SNS topic ARNs; the stack's
+    /// `EscalateTo` when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub escalate_to: Option<Vec<String>>,
 }
 
 /// Why a submit request cannot be accepted; the message says what to change.
@@ -101,6 +111,8 @@ pub enum ValidationError {
     Reminder { before: u64, timeout: u64 },
     #[error("{count} reminders; at most {max}", max = crate::reminder::MAX_REMINDERS)]
     TooManyReminders { count: usize },
+    #[error(transparent)]
+    Escalation(#[from] EscalationError),
 }
 
 /// What to do about a control character in `field`.
@@ -230,6 +242,20 @@ impl SubmitRequest {
                     timeout: seconds,
                 });
             }
+        }
+        if let Some(to) = &self.escalate_to {
+            Escalation {
+                after_seconds: 0,
+                to: to.clone(),
+            }
+            .check_targets()?;
+        }
+        if let Some(after) = self.escalate_after_seconds.filter(|&a| a >= seconds) {
+            return Err(EscalationError::After {
+                after,
+                timeout: seconds,
+            }
+            .into());
         }
         Ok(())
     }
@@ -371,7 +397,26 @@ mod tests {
             requester_proof: None,
             on_behalf_of: None,
             reminders: None,
+            escalate_after_seconds: None,
+            escalate_to: None,
         }
+    }
+
+    #[test]
+    fn an_escalation_falls_within_the_request_and_names_real_targets() {
+        let mut r = request();
+        r.escalate_after_seconds = Some(1_800);
+        r.escalate_to = Some(vec!["carol@example.com".into()]);
+        r.validate(MAX).unwrap();
+        r.escalate_after_seconds = Some(0);
+        r.validate(MAX).expect("0: never");
+        r.escalate_after_seconds = Some(3_600);
+        let err = r.validate(MAX).unwrap_err().to_string();
+        assert!(err.contains("from 1s to 3599s after"), "{err}");
+        r.escalate_after_seconds = None;
+        r.escalate_to = Some(vec!["carol".into()]);
+        let err = r.validate(MAX).unwrap_err().to_string();
+        assert!(err.contains("`carol` is neither an approver"), "{err}");
     }
 
     #[test]

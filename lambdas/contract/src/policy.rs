@@ -182,6 +182,12 @@ impl<'a> Arn<'a> {
     }
 }
 
+/// Whether `text` names an approver as a policy may: an email address, a
+/// principal ARN or a role ARN.
+pub fn is_approver_entry(text: &str) -> bool {
+    Approver::parse(text).is_some()
+}
+
 /// The account of an ARN, such as the workflow's own execution ARN.
 pub fn account_of(arn: &str) -> Option<&str> {
     arn.split(':')

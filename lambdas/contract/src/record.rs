@@ -8,6 +8,7 @@ use std::time::Duration;
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};
 
+use crate::escalation::Escalation;
 use crate::payload::SubmitRequest;
 use crate::policy::ApproverPolicy;
 use crate::proof::DecisionProof;
@@ -49,6 +50,8 @@ pub mod attr {
     pub const APPROVALS: &str = "approvals";
     pub const REMINDERS: &str = "reminders";
     pub const REMINDED: &str = "reminded";
+    pub const ESCALATION: &str = "escalation";
+    pub const ESCALATED: &str = "escalated";
 }
 
 /// The table's secondary index that lists records of one status, newest first.
@@ -233,6 +236,13 @@ pub struct ApprovalRecord {
     /// The reminders sent so far, each by the time it was due.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reminded: Vec<Timestamp>,
+    /// When and to whom the request is escalated while pending (see
+    /// [`crate::escalation`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub escalation: Option<Escalation>,
+    /// When it was escalated (the time it was due).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub escalated: Option<Timestamp>,
     /// Epoch seconds after which DynamoDB may delete the item.
     pub ttl: i64,
     /// Who is proven to have asked and decided, and the attempts refused.
@@ -421,6 +431,14 @@ impl ApprovalRecord {
             policy: request.policy.clone(),
             reminders: request.reminders.clone().unwrap_or_default(),
             reminded: Vec::new(),
+            escalation: match (request.escalate_after_seconds, &request.escalate_to) {
+                (Some(after_seconds @ 1..), Some(to)) if !to.is_empty() => Some(Escalation {
+                    after_seconds,
+                    to: to.clone(),
+                }),
+                _ => None,
+            },
+            escalated: None,
             audit: Audit {
                 requested_on_behalf_of: request.on_behalf_of.clone(),
                 ..Audit::default()
@@ -525,6 +543,15 @@ impl ApprovalRecord {
                 AttributeValue::L(self.reminded.iter().map(json_attribute).collect()),
             );
         }
+        if let Some(escalation) = &self.escalation {
+            item.insert(attr::ESCALATION.to_owned(), json_attribute(escalation));
+        }
+        if let Some(at) = self.escalated {
+            item.insert(
+                attr::ESCALATED.to_owned(),
+                AttributeValue::S(at.to_string()),
+            );
+        }
         if let Some(amount) = &self.amount {
             item.insert(attr::AMOUNT.to_owned(), AttributeValue::N(amount.clone()));
             item.insert(
@@ -622,6 +649,13 @@ impl ApprovalRecord {
                 .transpose()?
                 .unwrap_or_default(),
             reminded: json_list(item, attr::REMINDED)?,
+            escalation: item
+                .get(attr::ESCALATION)
+                .map(|value| from_json_attribute(value, attr::ESCALATION))
+                .transpose()?,
+            escalated: optional_s(item, attr::ESCALATED)?
+                .map(|t| parse_timestamp(attr::ESCALATED, &t))
+                .transpose()?,
             ttl,
             audit,
         })
@@ -748,6 +782,8 @@ pub(crate) mod tests {
             policy: None,
             reminders: Vec::new(),
             reminded: Vec::new(),
+            escalation: None,
+            escalated: None,
             ttl: expires.plus(RETENTION_AFTER_EXPIRY).unix_seconds(),
             audit: Audit::default(),
         }
@@ -780,6 +816,11 @@ pub(crate) mod tests {
         record.links_used = ["a".repeat(64)].into();
         record.reminders = vec![7_200, 1_800];
         record.reminded = vec![Timestamp::parse("2026-11-22T10:30:00Z").unwrap()];
+        record.escalation = Some(Escalation {
+            after_seconds: 1_800,
+            to: vec!["carol@example.com".into()],
+        });
+        record.escalated = Some(Timestamp::parse("2026-11-22T10:40:00Z").unwrap());
         assert_eq!(
             ApprovalRecord::from_item(&record.to_item()).unwrap(),
             record

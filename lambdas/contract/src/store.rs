@@ -13,6 +13,7 @@ use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
 use aws_sdk_dynamodb::Client;
 
+use crate::policy::ApproverPolicy;
 use crate::record::{
     attr, json_attribute, Approval, ApprovalRecord, Claim, Evidence, RecordError, Refusal, Status,
     CLAIM_LEASE, STATUS_INDEX,
@@ -585,6 +586,44 @@ impl ApprovalStore {
         let one = AttributeValue::L(vec![json_attribute(&due)]);
         self.append_releasing(approval_id, attr::REMINDED, one, None)
             .await
+    }
+
+    /// Marks a pending record escalated at `due` and gives it the widened
+    /// `policy`, in one write, once: a retried step finds it escalated and
+    /// changes nothing. A record no longer pending is
+    /// [`StoreError::NotPending`]: nobody needs telling.
+    pub async fn record_escalation(
+        &self,
+        approval_id: &str,
+        due: Timestamp,
+        policy: &ApproverPolicy,
+    ) -> Result<ApprovalRecord, StoreError> {
+        let result = self
+            .update_pending(approval_id)
+            .update_expression("SET #esc = :esc, #policy = :policy")
+            .condition_expression(
+                "attribute_exists(#id) AND #status = :pending AND attribute_not_exists(#esc)",
+            )
+            .expression_attribute_names("#esc", attr::ESCALATED)
+            .expression_attribute_names("#policy", attr::POLICY)
+            .expression_attribute_values(":esc", s(due.to_string()))
+            .expression_attribute_values(":policy", json_attribute(policy))
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await;
+        match result {
+            Ok(out) => Ok(ApprovalRecord::from_item(
+                &out.attributes.unwrap_or_default(),
+            )?),
+            Err(err) if is_condition_failure(&err) => {
+                let record = self.fetch(approval_id).await?;
+                match (record.status, record.escalated) {
+                    (Status::Pending, Some(_)) => Ok(record),
+                    _ => Err(self.why_not(record, Timestamp::now())),
+                }
+            }
+            Err(err) => Err(self.aws_error("UpdateItem", err)),
+        }
     }
 
     /// Appends `one` (a one-element list) to the list attribute `list` of a

@@ -21,6 +21,8 @@ pub enum Happening {
     Rejected,
     /// A decision that reached the workflow and did not count.
     Refused,
+    /// Still pending, it was taken to a second audience.
+    Escalated,
     Expired,
     Cancelled,
 }
@@ -32,6 +34,7 @@ impl Happening {
             Happening::Approved => "approved",
             Happening::Rejected => "rejected",
             Happening::Refused => "refused",
+            Happening::Escalated => "escalated",
             Happening::Expired => "expired",
             Happening::Cancelled => "cancelled",
         }
@@ -64,6 +67,9 @@ pub struct Step {
     pub claimed_by: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// An escalation: whom it went to (approvers added, topics told).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub to: Vec<String>,
 }
 
 impl Step {
@@ -79,6 +85,7 @@ impl Step {
             outcome: None,
             claimed_by: None,
             reason: None,
+            to: Vec::new(),
         }
     }
 }
@@ -109,6 +116,12 @@ pub fn trail(record: &ApprovalRecord) -> Vec<Step> {
         reason: Some(r.reason.clone()),
         ..Step::new(r.at, Happening::Refused)
     }));
+    if let (Some(at), Some(escalation)) = (record.escalated, &record.escalation) {
+        steps.push(Step {
+            to: escalation.to.clone(),
+            ..Step::new(at, Happening::Escalated)
+        });
+    }
     let at = record.decided_at.unwrap_or(record.expires_at);
     let closing = match record.status {
         Status::Pending => None,
@@ -231,5 +244,32 @@ mod tests {
             assert_eq!(last.comment.as_deref(), Some("because"));
         }
         assert_eq!(trail(&sample()).len(), 1, "pending: only the request");
+    }
+
+    #[test]
+    fn an_escalation_stands_where_it_happened_with_whom_it_went_to() {
+        let mut record = sample();
+        record.escalation = Some(crate::escalation::Escalation {
+            after_seconds: 600,
+            to: vec!["carol@example.com".into()],
+        });
+        let escalated = record.created_at.plus(std::time::Duration::from_secs(600));
+        assert_eq!(trail(&record).len(), 1, "not escalated yet");
+        record.escalated = Some(escalated);
+        record.status = Status::Approved;
+        record.decided_by = Some("carol@example.com".into());
+        record.decided_at = Some(escalated.plus(std::time::Duration::from_secs(60)));
+        let trail = trail(&record);
+        let read: Vec<Happening> = trail.iter().map(|s| s.what).collect();
+        assert_eq!(
+            read,
+            [
+                Happening::Requested,
+                Happening::Escalated,
+                Happening::Approved
+            ]
+        );
+        assert_eq!(trail[1].at, escalated);
+        assert_eq!(trail[1].to, ["carol@example.com"]);
     }
 }

@@ -26,6 +26,8 @@ fn record(id: &str, lifetime: Duration) -> ApprovalRecord {
         requester_proof: None,
         on_behalf_of: None,
         reminders: None,
+        escalate_after_seconds: None,
+        escalate_to: None,
     };
     ApprovalRecord::pending(&request, &format!("arn:exec:{id}"), Timestamp::now())
 }
@@ -604,4 +606,49 @@ async fn a_refused_sender_releases_their_own_claim() {
     let refused = store.record_refusal(&id, &refusal).await.unwrap();
     assert_eq!(refused.claim, None);
     assert_eq!(refused.audit.refusals.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_escalation_is_recorded_once_with_its_widened_policy_and_never_once_closed() {
+    let store = store().await;
+    let id = unique_id("escalate");
+    let mut pending = record(&id, Duration::from_secs(3600));
+    pending.policy = Some(hitl_contract::ApproverPolicy {
+        approvers: vec!["bob@example.com".into()],
+        required: 1,
+    });
+    store.create(&pending).await.unwrap();
+    let widened = hitl_contract::ApproverPolicy {
+        approvers: vec!["bob@example.com".into(), "carol@example.com".into()],
+        required: 1,
+    };
+    let due = Timestamp::now();
+    let escalated = store.record_escalation(&id, due, &widened).await.unwrap();
+    assert_eq!(escalated.escalated, Some(due));
+    assert_eq!(escalated.policy.as_ref(), Some(&widened));
+
+    // A retried step changes nothing: the first time stands.
+    let later = due.plus(Duration::from_secs(5));
+    let again = store.record_escalation(&id, later, &widened).await.unwrap();
+    assert_eq!(again.escalated, Some(due));
+
+    // A request closed before its escalation is not escalated.
+    let closed = unique_id("escalate-closed");
+    store
+        .create(&record(&closed, Duration::from_secs(3600)))
+        .await
+        .unwrap();
+    store
+        .finish(
+            &closed,
+            &closing(Status::Cancelled, Some("alice"), Timestamp::now(), None),
+        )
+        .await
+        .unwrap();
+    let err = store
+        .record_escalation(&closed, due, &widened)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NotPending(_)), "{err}");
+    assert_eq!(store.fetch(&closed).await.unwrap().escalated, None);
 }

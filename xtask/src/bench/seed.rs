@@ -32,6 +32,8 @@ pub fn record(id: &str, requester: &str, status: Status, created_at: Timestamp) 
         requester_proof: None,
         on_behalf_of: None,
         reminders: None,
+        escalate_after_seconds: None,
+        escalate_to: None,
     };
     let arn = format!(
         "arn:aws:lambda:us-east-1:123456789012:function:approval-workflow:1/durable-execution/{id}/{id}-0"

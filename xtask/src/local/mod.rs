@@ -410,6 +410,7 @@ pub fn function_env(ports: &Ports) -> Vec<(&'static str, String)> {
         (env::NOTIFICATION_TOPIC_ARN, provision::topic_arn()),
         (env::EVENT_BUS_NAME, provision::EVENT_BUS.to_owned()),
         (env::REMINDERS, provision::REMINDER_SCHEDULE.to_owned()),
+        (env::ESCALATION_TOPICS, provision::escalation_topic_arn()),
         (
             env::LINKS_BASE_URL,
             provision::function_url(ports, provision::API_FUNCTION),

@@ -57,11 +57,19 @@ pub const EVENT_BUS: &str = "default";
 /// The workflow's dead-letter topic. Locally nothing publishes to it: the
 /// durable execution emulator has no dead-letter queue.
 pub const FAILURE_TOPIC: &str = "hitl-workflow-failures";
+/// The one topic escalations may go to besides the notification topic
+/// (template.yaml's `EscalationTopics`; its default is none, the local
+/// stack names one so that `--escalate-to` a topic can be tried).
+pub const ESCALATION_TOPIC: &str = "hitl-escalations";
 /// Template output: the workflow's dead-letter topic (no command reads it).
 pub const FAILURE_TOPIC_OUTPUT: &str = "WorkflowFailureTopicArn";
 
 pub fn topic_arn() -> String {
     format!("arn:aws:sns:{REGION}:{ACCOUNT}:{NOTIFICATION_TOPIC}")
+}
+
+pub fn escalation_topic_arn() -> String {
+    format!("arn:aws:sns:{REGION}:{ACCOUNT}:{ESCALATION_TOPIC}")
 }
 
 pub fn failure_topic_arn() -> String {
@@ -462,9 +470,10 @@ pub async fn create_signing_key(client: &aws_sdk_secretsmanager::Client) -> anyh
 
 /// The notification topic (on AWS approvers subscribe their email; here the
 /// tests and the demo subscribe a queue of their own, see hitl-e2e) and the
-/// workflow's dead-letter topic, so that its output names a topic that exists.
+/// workflow's dead-letter topic, so that its output names a topic that
+/// exists, and the escalation topic.
 pub async fn create_topic(sns: &aws_sdk_sns::Client) -> anyhow::Result<()> {
-    for name in [NOTIFICATION_TOPIC, FAILURE_TOPIC] {
+    for name in [NOTIFICATION_TOPIC, FAILURE_TOPIC, ESCALATION_TOPIC] {
         sns.create_topic()
             .name(name)
             .send()
