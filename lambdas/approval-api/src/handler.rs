@@ -385,7 +385,9 @@ fn decide_error_page(err: DecideError, token: &LinkToken, hash: &str, now: Times
             StatusCode::CONFLICT,
             "Already being decided",
             &format!(
-                "{} is recording a decision ({}) on this request; nothing was changed. If that decision is not delivered, it stops blocking others at {}: try again then.",
+                "{} is recording a decision ({}) on this request; nothing was changed. \
+                 If that decision is not delivered, it stops blocking others at {}: \
+                 try again then.",
                 claim.by, claim.outcome, claim.released_at()
             ),
         ),
@@ -426,7 +428,11 @@ fn decide_error_page(err: DecideError, token: &LinkToken, hash: &str, now: Times
                 StatusCode::BAD_GATEWAY,
                 "Decision recorded, not yet delivered",
                 &format!(
-                    "Your decision is recorded but the workflow could not be told yet. Open the link again and press the button again to deliver it. Until {released_at} nobody else can decide this request; if nobody delivers or replaces your decision, the workflow records it at the deadline ({expires_at})."
+                    "Your decision is recorded but the workflow could not be told yet. \
+                     Open the link again and press the button again to deliver it. \
+                     Until {released_at} nobody else can decide this request; if nobody \
+                     delivers or replaces your decision, the workflow records it at the \
+                     deadline ({expires_at})."
                 ),
             )
         }

@@ -1,6 +1,9 @@
 //! The store's conditional writes against a real DynamoDB (Local): the
 //! guarantees the status machine rests on.
 
+// Test helpers fail loudly; clippy.toml allows this in #[test] functions only.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::time::Duration;
 
 use hitl_contract::{

@@ -1,5 +1,8 @@
 //! The runtime against recorded invocation payloads and mocked service calls.
 
+// Test helpers fail loudly; clippy.toml allows this in #[test] functions only.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
