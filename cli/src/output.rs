@@ -43,6 +43,32 @@ pub fn print_many<T: Serialize>(format: OutputFormat, items: &[T]) -> anyhow::Re
     }
 }
 
+/// One object as the chosen format has it: JSON (see [`print_one`]), or
+/// for people as `human` prints it.
+pub fn one<T: Serialize>(
+    format: OutputFormat,
+    value: &T,
+    human: impl FnOnce() -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    match format {
+        OutputFormat::Table => human(),
+        machine => print_one(machine, value),
+    }
+}
+
+/// A list as the chosen format has it: JSON (see [`print_many`]), or for
+/// people as `human` prints it.
+pub fn many<T: Serialize>(
+    format: OutputFormat,
+    items: &[T],
+    human: impl FnOnce() -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    match format {
+        OutputFormat::Table => human(),
+        machine => print_many(machine, items),
+    }
+}
+
 /// A table in the house style, as wide as the terminal (or `COLUMNS`).
 /// Its cells must be made safe ([`one_line`]) before they are added.
 pub fn new_table() -> Table {

@@ -11,7 +11,7 @@ use hitl_contract::payload::CANCELLED_ERROR_TYPE;
 use hitl_contract::{ApprovalRecord, Timestamp};
 
 use crate::app::App;
-use crate::cli::{CancelArgs, OutputFormat};
+use crate::cli::CancelArgs;
 use crate::output;
 
 pub async fn run(app: &App, args: CancelArgs) -> anyhow::Result<()> {
@@ -36,14 +36,13 @@ pub async fn run(app: &App, args: CancelArgs) -> anyhow::Result<()> {
     end(&app.lambda(), &record, &message)
         .await
         .with_context(|| format!("request `{}` is cancelled, but stopping its execution failed; run `hitl cancel {}` again", args.id, args.id))?;
-    match app.output {
-        OutputFormat::Json | OutputFormat::Jsonl => output::print_one(app.output, &record),
-        OutputFormat::Table => output::line(format_args!(
+    output::one(app.output, &record, || {
+        output::line(format_args!(
             "CANCELLED {} (by {})",
             output::one_line(&record.approval_id),
             output::one_line(&by)
-        )),
-    }
+        ))
+    })
 }
 
 /// Ends the cancelled request's execution: through the callback the record

@@ -11,7 +11,7 @@ use tokio::task::JoinSet;
 use hitl_contract::proof::{DecisionProof, Purpose};
 
 use crate::app::App;
-use crate::cli::{ApproveArgs, DeciderArgs, OutputFormat, RejectArgs};
+use crate::cli::{ApproveArgs, DeciderArgs, RejectArgs};
 use crate::exit::{self, InvalidInput};
 use crate::identity::Caller;
 use crate::output;
@@ -70,25 +70,23 @@ async fn decide(
         usize::from(who.concurrency),
     )
     .await;
-    match app.output {
-        OutputFormat::Json | OutputFormat::Jsonl => output::print_many(app.output, &outcomes)?,
-        OutputFormat::Table => {
-            for o in &outcomes {
-                match (&o.status, &o.error) {
-                    (Some(status), _) => output::line(format_args!(
-                        "{status} {}",
-                        output::one_line(&o.approval_id)
-                    ))?,
-                    (None, Some(error)) => output::line(format_args!(
-                        "FAILED {}: {}",
-                        output::one_line(&o.approval_id),
-                        output::one_line(error)
-                    ))?,
-                    (None, None) => {}
-                }
+    output::many(app.output, &outcomes, || {
+        for o in &outcomes {
+            match (&o.status, &o.error) {
+                (Some(status), _) => output::line(format_args!(
+                    "{status} {}",
+                    output::one_line(&o.approval_id)
+                ))?,
+                (None, Some(error)) => output::line(format_args!(
+                    "FAILED {}: {}",
+                    output::one_line(&o.approval_id),
+                    output::one_line(error)
+                ))?,
+                (None, None) => {}
             }
         }
-    }
+        Ok(())
+    })?;
     let failed: Vec<&BulkOutcome> = outcomes.iter().filter(|o| o.exit_code != 0).collect();
     match failed.first() {
         None => Ok(()),
@@ -271,15 +269,14 @@ async fn decide_all(
 }
 
 fn report(app: &App, record: &ApprovalRecord) -> anyhow::Result<()> {
-    match app.output {
-        OutputFormat::Json | OutputFormat::Jsonl => output::print_one(app.output, record),
-        OutputFormat::Table => output::line(format_args!(
+    output::one(app.output, record, || {
+        output::line(format_args!(
             "{} {} (decided by {})",
             record.status,
             output::one_line(&record.approval_id),
             output::one_line(record.decided_by.as_deref().unwrap_or("unknown"))
-        )),
-    }
+        ))
+    })
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use hitl_contract::{ApprovalRecord, ApprovalStore, DecideError, Status, StoreErr
 use serde::Serialize;
 
 use crate::app::App;
-use crate::cli::{HeartbeatArgs, OutputFormat};
+use crate::cli::HeartbeatArgs;
 use crate::output;
 
 #[derive(Debug, Serialize)]
@@ -30,14 +30,13 @@ pub async fn run(app: &App, args: HeartbeatArgs) -> anyhow::Result<()> {
         sent_at: now,
         expires_at: record.expires_at,
     };
-    match app.output {
-        OutputFormat::Json | OutputFormat::Jsonl => output::print_one(app.output, &sent),
-        OutputFormat::Table => output::line(format_args!(
+    output::one(app.output, &sent, || {
+        output::line(format_args!(
             "Heartbeat sent for {} (it expires {})",
             output::one_line(&sent.approval_id),
             output::relative(sent.expires_at, now)
-        )),
-    }
+        ))
+    })
 }
 
 /// Why a heartbeat was not delivered.

@@ -9,7 +9,7 @@ use hitl_contract::{Evidence, Timestamp};
 use serde::Serialize;
 
 use crate::app::App;
-use crate::cli::{HistoryArgs, OutputFormat};
+use crate::cli::HistoryArgs;
 use crate::exit::InvalidInput;
 use crate::output;
 
@@ -31,10 +31,7 @@ pub async fn run(app: &App, args: HistoryArgs) -> anyhow::Result<()> {
     let record = app.store().fetch(&args.id).await?;
     if args.audit {
         let steps = trail(&record);
-        return match app.output {
-            OutputFormat::Json | OutputFormat::Jsonl => output::print_many(app.output, &steps),
-            OutputFormat::Table => output::line(audit_table(&steps)),
-        };
+        return output::many(app.output, &steps, || output::line(audit_table(&steps)));
     }
     let arn = record.execution_arn.ok_or_else(|| {
         InvalidInput(format!(
@@ -46,10 +43,7 @@ pub async fn run(app: &App, args: HistoryArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("reading the history of execution {arn}"))?;
     let entries = timeline(&events);
-    match app.output {
-        OutputFormat::Json | OutputFormat::Jsonl => output::print_many(app.output, &entries),
-        OutputFormat::Table => output::line(table(&entries)),
-    }
+    output::many(app.output, &entries, || output::line(table(&entries)))
 }
 
 /// Every event of the execution, with payloads.

@@ -5,7 +5,7 @@ use hitl_contract::Timestamp;
 use serde::Serialize;
 
 use crate::app::App;
-use crate::cli::{OutputFormat, ShowArgs};
+use crate::cli::ShowArgs;
 use crate::output;
 
 #[derive(Debug, Serialize)]
@@ -38,34 +38,29 @@ pub async fn run(app: &App, args: ShowArgs) -> anyhow::Result<()> {
         &app.stack.workflow_function,
         record.execution_arn.as_deref(),
     );
-    match app.output {
-        OutputFormat::Json | OutputFormat::Jsonl => output::print_one(
-            app.output,
-            &serde_json::json!({
-                "record": record,
-                "execution": execution,
-                "console_url": console,
-            }),
-        ),
-        OutputFormat::Table => {
-            let mut fields = output::record_fields(&record, Timestamp::now());
-            fields.whole("Console", console);
-            if let Some(execution) = execution {
-                fields.whole("Execution status", execution.status);
-                if let Some(result) = execution.result {
-                    fields.lines(
-                        "Execution result",
-                        serde_json::to_string_pretty(&result).unwrap_or_default(),
-                    );
-                }
-                if let Some(error) = execution.error {
-                    fields.text("Execution error", error);
-                }
+    let document = serde_json::json!({
+        "record": record,
+        "execution": execution,
+        "console_url": console,
+    });
+    output::one(app.output, &document, || {
+        let mut fields = output::record_fields(&record, Timestamp::now());
+        fields.whole("Console", console);
+        if let Some(execution) = execution {
+            fields.whole("Execution status", execution.status);
+            if let Some(result) = execution.result {
+                fields.lines(
+                    "Execution result",
+                    serde_json::to_string_pretty(&result).unwrap_or_default(),
+                );
             }
-            output::record_text(&mut fields, &record);
-            output::line(fields.render(output::terminal_width()))
+            if let Some(error) = execution.error {
+                fields.text("Execution error", error);
+            }
         }
-    }
+        output::record_text(&mut fields, &record);
+        output::line(fields.render(output::terminal_width()))
+    })
 }
 
 async fn execution(app: &App, arn: &str) -> anyhow::Result<ExecutionView> {

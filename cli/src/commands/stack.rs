@@ -5,7 +5,6 @@ use hitl_contract::Timestamp;
 use serde::Serialize;
 
 use crate::app::App;
-use crate::cli::OutputFormat;
 use crate::duration::human;
 use crate::output;
 use crate::stack_cache::{Resolved, Source, TTL};
@@ -26,12 +25,9 @@ struct View<'a> {
 
 pub fn run(app: &App) -> anyhow::Result<()> {
     let now = Timestamp::now();
-    match app.output {
-        OutputFormat::Json | OutputFormat::Jsonl => {
-            output::print_one(app.output, &view(&app.resolved, now))
-        }
-        OutputFormat::Table => output::line(table(&app.resolved, now)),
-    }
+    output::one(app.output, &view(&app.resolved, now), || {
+        output::line(table(&app.resolved, now))
+    })
 }
 
 fn view(resolved: &Resolved, now: Timestamp) -> View<'_> {

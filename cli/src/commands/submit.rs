@@ -71,10 +71,7 @@ pub async fn run(app: &App, args: SubmitArgs) -> anyhow::Result<()> {
         let record = super::wait::wait(app, &record.approval_id, None).await?;
         return super::wait::finish(app, record);
     }
-    match app.output {
-        OutputFormat::Json | OutputFormat::Jsonl => output::print_one(app.output, &submitted),
-        OutputFormat::Table => report(&submitted),
-    }
+    output::one(app.output, &submitted, || report(&submitted))
 }
 
 fn report(submitted: &Submitted) -> anyhow::Result<()> {

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use hitl_contract::{ApprovalRecord, Status, Timestamp};
 
 use crate::app::App;
-use crate::cli::{OutputFormat, WaitArgs};
+use crate::cli::WaitArgs;
 use crate::duration::human;
 use crate::output;
 
@@ -103,9 +103,8 @@ pub async fn wait_for_record(app: &App, id: &str) -> anyhow::Result<ApprovalReco
 
 /// Prints the final record; anything but an approval ends with its exit code.
 pub fn finish(app: &App, record: ApprovalRecord) -> anyhow::Result<()> {
-    match app.output {
-        OutputFormat::Json | OutputFormat::Jsonl => output::print_one(app.output, &record)?,
-        OutputFormat::Table => output::line(format_args!(
+    output::one(app.output, &record, || {
+        output::line(format_args!(
             "{} {}{}",
             record.status,
             output::one_line(&record.approval_id),
@@ -114,8 +113,8 @@ pub fn finish(app: &App, record: ApprovalRecord) -> anyhow::Result<()> {
                 .as_deref()
                 .map(|by| format!(" (by {})", output::one_line(by)))
                 .unwrap_or_default()
-        ))?,
-    }
+        ))
+    })?;
     match record.status {
         Status::Approved | Status::Pending => Ok(()),
         Status::Rejected => Err(WaitError::Rejected(Box::new(record)).into()),
