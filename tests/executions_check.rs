@@ -63,19 +63,8 @@ async fn pending_requests_and_executions_are_cross_checked() {
     // A pending record whose execution never existed.
     let lost = unique_id("lost");
     let request = SubmitRequest {
-        approval_id: lost.clone(),
-        title: "Lost".into(),
-        description: None,
-        requester: "alice".into(),
-        amount: None,
-        details: None,
         timeout_seconds: Some(3600),
-        policy: None,
-        requester_proof: None,
-        on_behalf_of: None,
-        reminders: None,
-        escalate_after_seconds: None,
-        escalate_to: None,
+        ..SubmitRequest::new(&lost, "Lost", "alice")
     };
     ApprovalStore::new(aws_sdk_dynamodb::Client::new(&config), TABLE)
         .create(&ApprovalRecord::pending(

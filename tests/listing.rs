@@ -16,19 +16,12 @@ async fn seed(requester: &str, count: usize) -> Vec<ApprovalRecord> {
     let mut records = Vec::new();
     for n in 0..count {
         let request = SubmitRequest {
-            approval_id: unique_id(&format!("seed{n}")),
-            title: format!("Seeded {n}"),
-            description: None,
-            requester: requester.to_owned(),
-            amount: None,
-            details: None,
             timeout_seconds: Some(86_400),
-            policy: None,
-            requester_proof: None,
-            on_behalf_of: None,
-            reminders: None,
-            escalate_after_seconds: None,
-            escalate_to: None,
+            ..SubmitRequest::new(
+                unique_id(&format!("seed{n}")),
+                format!("Seeded {n}"),
+                requester,
+            )
         };
         let created = start.plus(Duration::from_secs(60 * n as u64));
         let mut record = ApprovalRecord::pending(&request, "arn:seeded", created);

@@ -246,19 +246,8 @@ mod tests {
 
     fn request() -> SubmitRequest {
         SubmitRequest {
-            approval_id: "req-7".into(),
-            title: "Deploy".into(),
-            description: None,
-            requester: "alice".into(),
-            amount: None,
-            details: None,
             timeout_seconds: Some(3600),
-            policy: None,
-            requester_proof: None,
-            on_behalf_of: None,
-            reminders: None,
-            escalate_after_seconds: None,
-            escalate_to: None,
+            ..SubmitRequest::new("req-7", "Deploy", "alice")
         }
     }
 

@@ -596,19 +596,11 @@ mod tests {
     /// A pending request whose links to `addressee` are `approve` and `reject`.
     fn pending_for(title: &str, addressee: Option<&str>) -> (ApprovalRecord, String, String) {
         let request = SubmitRequest {
-            approval_id: "apr-1".into(),
-            title: title.into(),
             description: Some("line one\n<img src=x onerror=alert(1)>".into()),
-            requester: "alice".into(),
             amount: Some("12.50".into()),
             details: Some(serde_json::json!({"note": "<b>bold</b>"})),
             timeout_seconds: Some(3600),
-            policy: None,
-            requester_proof: None,
-            on_behalf_of: None,
-            reminders: None,
-            escalate_after_seconds: None,
-            escalate_to: None,
+            ..SubmitRequest::new("apr-1", title, "alice")
         };
         let mut record = ApprovalRecord::pending(&request, "arn:exec", Timestamp::now());
         record.callback_id = Some("cb-1".into());

@@ -252,26 +252,15 @@ impl Notifier {
                 None => Deciding::WithHitl,
             };
             let message = compose(request, requester, expires_at, deciding, occasion);
-            entries.push(
-                PublishBatchRequestEntry::builder()
-                    .id(format!("m{i}"))
-                    .subject(message.subject)
-                    .message(message.body)
-                    // For subscription filter policies: each approver's
-                    // own, and to follow one request or one requester.
-                    .message_attributes(
-                        APPROVER_ATTRIBUTE,
-                        string_attribute(letter.addressee.as_deref().unwrap_or(EVERYONE))?,
-                    )
-                    .message_attributes(
-                        hitl_contract::event::EVENT_ATTRIBUTE,
-                        string_attribute(occasion.event())?,
-                    )
-                    .message_attributes("approval_id", string_attribute(&request.approval_id)?)
-                    .message_attributes("requester", string_attribute(requester)?)
-                    .build()
-                    .map_err(|e| NotifyError::Build(e.to_string()))?,
-            );
+            let approver = letter.addressee.as_deref().unwrap_or(EVERYONE);
+            entries.push(entry(
+                format!("m{i}"),
+                message,
+                Some(approver),
+                occasion,
+                request,
+                requester,
+            )?);
         }
         let mut message_ids = Vec::with_capacity(entries.len());
         for batch in entries.chunks(MAX_BATCH) {
@@ -295,18 +284,7 @@ impl Notifier {
         occasion: Occasion,
     ) -> Result<String, NotifyError> {
         let message = compose(request, requester, expires_at, Deciding::WithHitl, occasion);
-        let entry = PublishBatchRequestEntry::builder()
-            .id("m0")
-            .subject(message.subject)
-            .message(message.body)
-            .message_attributes(
-                hitl_contract::event::EVENT_ATTRIBUTE,
-                string_attribute(occasion.event())?,
-            )
-            .message_attributes("approval_id", string_attribute(&request.approval_id)?)
-            .message_attributes("requester", string_attribute(requester)?)
-            .build()
-            .map_err(|e| NotifyError::Build(e.to_string()))?;
+        let entry = entry("m0".into(), message, None, occasion, request, requester)?;
         let ids = self.publish(topic, &[entry]).await?;
         Ok(ids.into_iter().next().unwrap_or_default())
     }
@@ -373,6 +351,36 @@ impl Notifier {
             key: OnceCell::new_with(Some(key)),
         }
     }
+}
+
+/// One message of a batch, with the attributes subscription filter
+/// policies read: whom it is for (`approver`, an approver's own or
+/// [`EVERYONE`]; none on another topic), why (`event`), and the request
+/// and requester, to follow one of them.
+fn entry(
+    id: String,
+    message: Message,
+    approver: Option<&str>,
+    occasion: Occasion,
+    request: &SubmitRequest,
+    requester: &str,
+) -> Result<PublishBatchRequestEntry, NotifyError> {
+    let mut entry = PublishBatchRequestEntry::builder()
+        .id(id)
+        .subject(message.subject)
+        .message(message.body);
+    if let Some(approver) = approver {
+        entry = entry.message_attributes(APPROVER_ATTRIBUTE, string_attribute(approver)?);
+    }
+    entry
+        .message_attributes(
+            hitl_contract::event::EVENT_ATTRIBUTE,
+            string_attribute(occasion.event())?,
+        )
+        .message_attributes("approval_id", string_attribute(&request.approval_id)?)
+        .message_attributes("requester", string_attribute(requester)?)
+        .build()
+        .map_err(|e| NotifyError::Build(e.to_string()))
 }
 
 fn string_attribute(value: &str) -> Result<MessageAttributeValue, NotifyError> {
@@ -542,19 +550,10 @@ mod tests {
 
     fn request() -> SubmitRequest {
         SubmitRequest {
-            approval_id: "apr-1".into(),
-            title: "Rotate the DB password".into(),
             description: Some("Quarterly rotation.".into()),
-            requester: "alice".into(),
             amount: Some("10".into()),
             details: Some(serde_json::json!({"ticket": "OPS-1"})),
-            timeout_seconds: None,
-            policy: None,
-            requester_proof: None,
-            on_behalf_of: None,
-            reminders: None,
-            escalate_after_seconds: None,
-            escalate_to: None,
+            ..SubmitRequest::new("apr-1", "Rotate the DB password", "alice")
         }
     }
 

@@ -982,19 +982,8 @@ mod tests {
 
     fn request() -> SubmitRequest {
         SubmitRequest {
-            approval_id: "req-1".into(),
-            title: "Deploy".into(),
-            description: None,
-            requester: "alice".into(),
-            amount: None,
-            details: None,
             timeout_seconds: Some(3600),
-            policy: None,
-            requester_proof: None,
-            on_behalf_of: None,
-            reminders: None,
-            escalate_after_seconds: None,
-            escalate_to: None,
+            ..SubmitRequest::new("req-1", "Deploy", "alice")
         }
     }
 

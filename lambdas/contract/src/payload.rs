@@ -184,6 +184,30 @@ fn is_decimal(text: &str) -> bool {
 }
 
 impl SubmitRequest {
+    /// A request with what every request has, and nothing else named: the
+    /// stack's timeout, policy, reminders and escalation apply.
+    pub fn new(
+        approval_id: impl Into<String>,
+        title: impl Into<String>,
+        requester: impl Into<String>,
+    ) -> Self {
+        Self {
+            approval_id: approval_id.into(),
+            title: title.into(),
+            description: None,
+            requester: requester.into(),
+            requester_proof: None,
+            on_behalf_of: None,
+            amount: None,
+            details: None,
+            timeout_seconds: None,
+            policy: None,
+            reminders: None,
+            escalate_after_seconds: None,
+            escalate_to: None,
+        }
+    }
+
     /// Checks every field; `max_timeout` is the longest lifetime the
     /// deployed function allows.
     pub fn validate(&self, max_timeout: Duration) -> Result<(), ValidationError> {
@@ -386,19 +410,9 @@ mod tests {
 
     fn request() -> SubmitRequest {
         SubmitRequest {
-            approval_id: "req-1".into(),
-            title: "Deploy".into(),
-            description: None,
-            requester: "alice".into(),
             amount: Some("10.5".into()),
-            details: None,
             timeout_seconds: Some(3600),
-            policy: None,
-            requester_proof: None,
-            on_behalf_of: None,
-            reminders: None,
-            escalate_after_seconds: None,
-            escalate_to: None,
+            ..SubmitRequest::new("req-1", "Deploy", "alice")
         }
     }
 

@@ -18,19 +18,10 @@ async fn store() -> ApprovalStore {
 
 fn record(id: &str, lifetime: Duration) -> ApprovalRecord {
     let request = SubmitRequest {
-        approval_id: id.to_owned(),
-        title: "Rotate credentials".into(),
-        description: None,
-        requester: "alice".into(),
         amount: Some("10.50".into()),
         details: Some(serde_json::json!({"ticket": "OPS-1"})),
         timeout_seconds: Some(lifetime.as_secs()),
-        policy: None,
-        requester_proof: None,
-        on_behalf_of: None,
-        reminders: None,
-        escalate_after_seconds: None,
-        escalate_to: None,
+        ..SubmitRequest::new(id, "Rotate credentials", "alice")
     };
     ApprovalRecord::pending(&request, &format!("arn:exec:{id}"), Timestamp::now())
 }

@@ -21,19 +21,14 @@ const CONCURRENT_BATCHES: usize = 8;
 /// Its `ttl` lies 90 days past its expiry, so DynamoDB Local keeps it.
 pub fn record(id: &str, requester: &str, status: Status, created_at: Timestamp) -> ApprovalRecord {
     let request = SubmitRequest {
-        approval_id: id.to_owned(),
-        title: format!("Deploy payments-api build {id} to production"),
         description: Some("Canary at 5% for an hour without errors.".into()),
-        requester: requester.to_owned(),
         amount: Some("1250.00".into()),
-        details: None,
         timeout_seconds: Some(7 * 24 * 3600),
-        policy: None,
-        requester_proof: None,
-        on_behalf_of: None,
-        reminders: None,
-        escalate_after_seconds: None,
-        escalate_to: None,
+        ..SubmitRequest::new(
+            id.to_owned(),
+            format!("Deploy payments-api build {id} to production"),
+            requester.to_owned(),
+        )
     };
     let arn = format!(
         "arn:aws:lambda:us-east-1:123456789012:function:approval-workflow:1/durable-execution/{id}/{id}-0"
