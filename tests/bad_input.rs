@@ -87,3 +87,36 @@ async fn a_durable_start_takes_latest_and_refuses_an_unqualified_name() {
     let (error_type, _) = failure_of(&lambda, &arn).await;
     assert_eq!(error_type, "InvalidRequest");
 }
+
+/// `hitl submit --wait` on a request the workflow refuses says why at once
+/// (exit 2), rather than waiting for a record that never comes.
+#[tokio::test(flavor = "multi_thread")]
+async fn submit_and_wait_reports_the_workflows_refusal() {
+    sdk_config().await;
+    let id = unique_id("refused");
+    let submitted = id.clone();
+    let run = tokio::task::spawn_blocking(move || {
+        hitl_e2e::hitl(&[
+            "submit",
+            "--id",
+            &submitted,
+            "--title",
+            "Escalate to a stranger",
+            "--escalate-after",
+            "1m",
+            "--escalate-to",
+            "arn:aws:sns:us-east-1:123456789012:somebody-elses",
+            "--wait",
+        ])
+    })
+    .await
+    .unwrap();
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stderr.contains("the workflow refused request")
+            && run.stderr.contains("InvalidRequest")
+            && run.stderr.contains("EscalationTopics"),
+        "{run:?}"
+    );
+    assert_no_record(&id).await;
+}

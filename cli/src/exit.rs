@@ -118,6 +118,10 @@ pub fn code_for(err: &anyhow::Error) -> u8 {
                 WaitError::Expired(_) => EXPIRED,
                 WaitError::Cancelled(_) => ENDED,
                 WaitError::TimedOut { .. } => WAIT_TIMED_OUT,
+                WaitError::Refused { error_type, .. } if error_type == "ApprovalIdInUse" => {
+                    ALREADY_DECIDED
+                }
+                WaitError::Refused { .. } => INVALID_INPUT,
             };
         }
         if cause.downcast_ref::<StackError>().is_some()

@@ -17,12 +17,12 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use hitl_contract::record::{attr, Item};
-use hitl_contract::{ApprovalRecord, Claim, Outcome, Status, Timestamp};
+use hitl_contract::{ApprovalRecord, Claim, Outcome, Status, SubmitRequest, Timestamp};
 use libfuzzer_sys::arbitrary::{self, Arbitrary};
 use libfuzzer_sys::fuzz_target;
 
 /// Every attribute the decoder reads, and one it does not.
-const NAMES: [&str; 22] = [
+const NAMES: [&str; 26] = [
     attr::APPROVAL_ID,
     attr::TITLE,
     attr::DESCRIPTION,
@@ -44,6 +44,10 @@ const NAMES: [&str; 22] = [
     attr::CLAIM_COMMENT,
     attr::LINKS,
     attr::LINKS_USED,
+    attr::REMINDERS,
+    attr::REMINDED,
+    attr::ESCALATION,
+    attr::ESCALATED,
     "unrelated",
 ];
 
@@ -217,31 +221,29 @@ impl Base {
     fn item(&self) -> Item {
         let created_at = Timestamp::from_unix_millis(1_795_341_600_123).expect("in range");
         let expires_at = Timestamp::from_unix_millis(1_795_428_000_123).expect("in range");
-        let mut record = ApprovalRecord {
-            approval_id: "req-42".into(),
-            title: "Deploy <b>prod</b>".into(),
+        // A request with every optional part, so each attribute is there
+        // to be edited; fields added later take the record's defaults.
+        let request = SubmitRequest {
             description: Some("Roll out 1.2.3".into()),
-            requester: "alice".into(),
             amount: Some("1250.50".into()),
             details: Some(serde_json::json!({"ticket": "OPS-7", "regions": ["eu-west-1"]})),
-            status: Status::Pending,
-            callback_id: Some("cb/with+odd=chars".into()),
-            execution_arn: Some(
-                "arn:aws:lambda:eu-west-1:123456789012:function:wf:1/durable-execution/req-42/abc"
-                    .into(),
-            ),
-            created_at,
-            expires_at,
-            decided_at: None,
-            decided_by: None,
-            comment: None,
-            claim: None,
-            links: ["a".repeat(64), "b".repeat(64)].into(),
-            links_used: Default::default(),
-            policy: None,
-            ttl: 1_803_290_400,
-            audit: Default::default(),
+            timeout_seconds: Some(86_400),
+            reminders: Some(vec![3_600]),
+            escalate_after_seconds: Some(1_800),
+            escalate_to: Some(vec!["carol@example.com".into()]),
+            ..SubmitRequest::new("req-42", "Deploy <b>prod</b>", "alice")
         };
+        let mut record = ApprovalRecord::pending(
+            &request,
+            "arn:aws:lambda:eu-west-1:123456789012:function:wf:1/durable-execution/req-42/abc",
+            created_at,
+        );
+        debug_assert_eq!(record.expires_at, expires_at);
+        record.callback_id = Some("cb/with+odd=chars".into());
+        record.links = ["a".repeat(64), "b".repeat(64)].into();
+        record.reminded = vec![expires_at.minus(Duration::from_secs(3_600))];
+        record.escalated = Some(created_at.plus(Duration::from_secs(1_800)));
+        record.ttl = 1_803_290_400;
         match self {
             Base::Pending => {}
             Base::DecidedThroughLink => {

@@ -22,6 +22,8 @@ const CALLS: &[(&str, &[&str])] = &[
             "dynamodb:GetItem",
             "lambda:PublishVersion",
             "lambda:InvokeFunction",
+            // --wait: whether the execution refused the request
+            "lambda:GetDurableExecution",
         ],
     ),
     ("list", &["dynamodb:Query"]),

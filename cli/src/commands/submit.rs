@@ -67,7 +67,12 @@ pub async fn run(app: &App, args: SubmitArgs) -> anyhow::Result<()> {
         if app.output == OutputFormat::Table {
             report(&submitted)?;
         }
-        let record = super::wait::wait_for_record(app, &submitted.approval_id).await?;
+        let record = super::wait::wait_for_record(
+            app,
+            &submitted.approval_id,
+            submitted.execution_arn.as_deref(),
+        )
+        .await?;
         let record = super::wait::wait(app, &record.approval_id, None).await?;
         return super::wait::finish(app, record);
     }

@@ -3,6 +3,8 @@
 use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
 
+use anyhow::Context;
+
 use hitl_contract::{ApprovalRecord, Status, Timestamp};
 
 use crate::app::App;
@@ -21,6 +23,15 @@ pub enum WaitError {
     Cancelled(Box<ApprovalRecord>),
     #[error("request `{id}` was still pending after {}; wait again, or raise --timeout", human(*.waited))]
     TimedOut { id: String, waited: Duration },
+    /// The execution ended before it recorded the request: the workflow
+    /// refused it (input that does not fit, a policy or escalation the
+    /// stack does not allow, an unproven requester, an id in use).
+    #[error("the workflow refused request `{id}` ({error_type}): {message}; nothing was recorded: correct the request and submit it again")]
+    Refused {
+        id: String,
+        error_type: String,
+        message: String,
+    },
 }
 
 fn reason(record: &ApprovalRecord) -> String {
@@ -85,20 +96,67 @@ pub async fn wait(
     }
 }
 
+/// How many reads of the record between two looks at the execution.
+const READS_PER_EXECUTION_CHECK: u32 = 5;
+
 /// The record of a request just submitted: the workflow writes it a moment
-/// after its execution starts.
-pub async fn wait_for_record(app: &App, id: &str) -> anyhow::Result<ApprovalRecord> {
+/// after its execution (`execution_arn`) starts. An execution that ends
+/// first has refused the request, which is the answer to wait for.
+pub async fn wait_for_record(
+    app: &App,
+    id: &str,
+    execution_arn: Option<&str>,
+) -> anyhow::Result<ApprovalRecord> {
     let store = app.store();
     let deadline = Instant::now() + Duration::from_secs(60);
+    let mut reads = 0u32;
     loop {
         if let Some(record) = store.get(id).await? {
             return Ok(record);
+        }
+        reads += 1;
+        if let Some(arn) = execution_arn.filter(|_| reads.is_multiple_of(READS_PER_EXECUTION_CHECK))
+        {
+            if let Some(refused) = refusal(app, id, arn).await? {
+                // It may have recorded the request just before it ended.
+                return match store.get(id).await? {
+                    Some(record) => Ok(record),
+                    None => Err(refused.into()),
+                };
+            }
         }
         if Instant::now() > deadline {
             anyhow::bail!("the workflow did not record request `{id}` within 60s; check the workflow's logs, then `hitl show {id}`");
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+}
+
+/// Why the execution `arn` ended, if it has.
+async fn refusal(app: &App, id: &str, arn: &str) -> anyhow::Result<Option<WaitError>> {
+    let out = app
+        .lambda()
+        .get_durable_execution()
+        .durable_execution_arn(arn)
+        .send()
+        .await
+        .map_err(|e| anyhow::anyhow!(hitl_contract::sdk_error::summary(&e)))
+        .with_context(|| format!("reading the execution of request `{id}`"))?;
+    if *out.status() == aws_sdk_lambda::types::ExecutionStatus::Running {
+        return Ok(None);
+    }
+    let error = out.error();
+    Ok(Some(WaitError::Refused {
+        id: id.to_owned(),
+        error_type: error
+            .and_then(|e| e.error_type())
+            .unwrap_or(out.status().as_str())
+            .to_owned(),
+        message: error
+            .and_then(|e| e.error_message())
+            .unwrap_or("the execution ended without recording it")
+            .to_owned(),
+    }))
 }
 
 /// Prints the final record; anything but an approval ends with its exit code.
