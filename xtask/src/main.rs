@@ -165,7 +165,13 @@ async fn run(task: Task) -> anyhow::Result<()> {
                 targets: target,
             },
         ),
-        Task::Dist { target } => dist::run(&paths, &dist::Options { targets: target }),
+        Task::Dist { target } => dist::run(
+            &paths,
+            &dist::Options {
+                targets: target,
+                quick: false,
+            },
+        ),
         Task::Local { command } => match command {
             LocalTask::Up { base_port } => {
                 local::up(&paths, base_port).await?;
