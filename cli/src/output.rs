@@ -1,7 +1,6 @@
 //! Rendering for people (tables) and for scripts (JSON).
 
 use std::borrow::Cow;
-use std::time::Duration;
 
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{ContentArrangement, Table};
@@ -10,7 +9,6 @@ use serde::Serialize;
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use crate::cli::OutputFormat;
-use crate::duration::human;
 
 /// Writes one line to stdout. A closed pipe (`hitl list | head`) comes back
 /// as an error that `main` turns into a quiet, successful exit.
@@ -418,7 +416,7 @@ pub fn set_time_format(format: TimeFormat) {
 /// `--time-format iso`.
 pub fn relative(at: Timestamp, now: Timestamp) -> String {
     match TIME_FORMAT.get().copied().unwrap_or_default() {
-        TimeFormat::Relative => relative_to(at, now),
+        TimeFormat::Relative => at.relative(now),
         TimeFormat::Iso => at.to_string(),
     }
 }
@@ -427,16 +425,8 @@ pub fn relative(at: Timestamp, now: Timestamp) -> String {
 /// `--time-format iso`).
 pub fn stamp(at: Timestamp, now: Timestamp) -> String {
     match TIME_FORMAT.get().copied().unwrap_or_default() {
-        TimeFormat::Relative => format!("{at} ({})", relative_to(at, now)),
+        TimeFormat::Relative => format!("{at} ({})", at.relative(now)),
         TimeFormat::Iso => at.to_string(),
-    }
-}
-
-fn relative_to(at: Timestamp, now: Timestamp) -> String {
-    if at >= now {
-        format!("in {}", human(Duration::from_secs(now.seconds_until(at))))
-    } else {
-        format!("{} ago", human(Duration::from_secs(at.seconds_until(now))))
     }
 }
 
@@ -679,6 +669,7 @@ pub fn record_text(fields: &mut Fields, r: &ApprovalRecord) {
 mod tests {
     use super::*;
     use crate::fixtures::{raw_control, CORPUS};
+    use std::time::Duration;
 
     fn record(id: &str, status: Status) -> ApprovalRecord {
         let created = Timestamp::parse("2026-11-22T10:00:00Z").unwrap();

@@ -68,22 +68,9 @@ pub fn message(heading: &str, text: &str) -> String {
     )
 }
 
+/// `Tue 1 Dec 21:37 UTC · in 1h 59m`: short enough for a phone's line.
 fn when(time: Timestamp, now: Timestamp) -> String {
-    let seconds = if now <= time {
-        now.seconds_until(time)
-    } else {
-        time.seconds_until(now)
-    };
-    let (span, at) = (human(seconds), time.readable(now));
-    if now <= time {
-        format!("{at} · in {span}")
-    } else {
-        format!("{at} · {span} ago")
-    }
-}
-
-fn human(seconds: u64) -> String {
-    hitl_contract::timestamp::span(std::time::Duration::from_secs(seconds))
+    format!("{} · {}", time.readable(now), time.relative(now))
 }
 
 fn details(record: &ApprovalRecord, now: Timestamp) -> String {
@@ -216,15 +203,5 @@ mod tests {
         let csp = content_security_policy();
         assert!(csp.starts_with("default-src 'none'; style-src 'sha256-"));
         assert!(!csp.contains("unsafe"));
-    }
-
-    #[test]
-    fn human_spans() {
-        assert_eq!(human(42), "42s");
-        assert_eq!(human(125), "2m 5s");
-        // The CLI's reading too: a day and a minute is a day, not `1d 0h`.
-        assert_eq!(human(86_460), "1d");
-        assert_eq!(human(3 * 3600 + 12 * 60), "3h 12m");
-        assert_eq!(human(2 * 86_400 + 5 * 3600), "2d 5h");
     }
 }

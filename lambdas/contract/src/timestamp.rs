@@ -196,6 +196,16 @@ pub fn span(duration: std::time::Duration) -> String {
 impl Timestamp {
     /// The time as a person reads it, to the minute: `Tue 1 Dec 21:37 UTC`
     /// (with the year when it is not `now`'s year).
+    /// `in 3h 12m` or `5m ago`, as seen at `now`: the CLI and the approval
+    /// page say how far off a time is the same way.
+    pub fn relative(self, now: Timestamp) -> String {
+        if self >= now {
+            format!("in {}", span(Duration::from_secs(now.seconds_until(self))))
+        } else {
+            format!("{} ago", span(Duration::from_secs(self.seconds_until(now))))
+        }
+    }
+
     pub fn readable(self, now: Timestamp) -> String {
         let t = self.0;
         let year = if t.year() == now.0.year() {
@@ -251,6 +261,12 @@ mod tests {
         assert_eq!(span(Duration::from_secs(86_460)), "1d");
         assert_eq!(span(Duration::from_secs(2 * 86_400 + 5 * 3600)), "2d 5h");
         assert_eq!(span(Duration::ZERO), "0s");
+        let now = Timestamp::parse("2026-12-01T21:37:00Z").unwrap();
+        assert_eq!(
+            now.plus(Duration::from_secs(7_140)).relative(now),
+            "in 1h 59m"
+        );
+        assert_eq!(now.minus(Duration::from_secs(300)).relative(now), "5m ago");
     }
 
     use super::*;
