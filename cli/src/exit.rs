@@ -59,6 +59,16 @@ pub const TABLE: [(u8, &str); 12] = [
     ),
 ];
 
+/// A failed AWS call as one readable line, for the exit code [`FAILURE`]:
+/// the service's code and message, or why no answer came.
+pub fn aws_call<E, R>(err: aws_sdk_lambda::error::SdkError<E, R>) -> anyhow::Error
+where
+    E: aws_sdk_lambda::error::ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug + 'static,
+{
+    anyhow::anyhow!(hitl_contract::sdk_error::summary(&err))
+}
+
 /// The table as `hitl --help` ends.
 pub fn help() -> String {
     let mut text = String::from("Exit codes:");

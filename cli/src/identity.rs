@@ -155,7 +155,7 @@ impl Caller {
                 .get_caller_identity()
                 .send()
                 .await
-                .map_err(|e| anyhow::anyhow!(hitl_contract::sdk_error::summary(&e)))
+                .map_err(crate::exit::aws_call)
                 .context("asking STS who you are (check your AWS credentials with `hitl doctor`)")?
                 .arn
                 .context("STS returned no ARN for your identity; check your AWS credentials")?,

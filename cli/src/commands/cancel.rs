@@ -97,7 +97,7 @@ async fn stop(lambda: &aws_sdk_lambda::Client, arn: &str, message: &str) -> anyh
         .map(|e| e.status().clone());
     match status {
         Ok(status) if status != ExecutionStatus::Running => Ok(()),
-        _ => Err(anyhow::anyhow!(hitl_contract::sdk_error::summary(&err))),
+        _ => Err(crate::exit::aws_call(err)),
     }
 }
 

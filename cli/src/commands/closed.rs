@@ -67,18 +67,11 @@ pub async fn explain_with(
     }
 }
 
-fn timestamp(event: &Event) -> Option<Timestamp> {
-    event
-        .event_timestamp()
-        .and_then(|t| t.to_millis().ok())
-        .and_then(Timestamp::from_unix_millis)
-}
-
 /// The latest event that closes a callback or ends the execution, read.
 pub fn from_history(id: &str, events: &[Event]) -> Option<CallbackClosed> {
     let id = id.to_owned();
     events.iter().rev().find_map(|event| {
-        let at = timestamp(event);
+        let at = super::history::timestamp(event);
         match event.event_type()? {
             EventType::CallbackTimedOut => Some(CallbackClosed::TimedOut { id: id.clone(), at }),
             EventType::CallbackSucceeded => {

@@ -82,7 +82,7 @@ pub async fn heartbeat(
     ) || (code.is_none() && status == Some(404));
     if !closed {
         return Err(Refused::Other(
-            anyhow::anyhow!(hitl_contract::sdk_error::summary(&err))
+            crate::exit::aws_call(err)
                 .context(format!("sending a heartbeat for `{id}`; try again")),
         ));
     }

@@ -58,7 +58,7 @@ pub async fn fetch(lambda: &aws_sdk_lambda::Client, arn: &str) -> anyhow::Result
             .set_marker(marker.clone())
             .send()
             .await
-            .map_err(|e| anyhow::anyhow!(hitl_contract::sdk_error::summary(&e)))?;
+            .map_err(crate::exit::aws_call)?;
         events.extend(page.events().iter().cloned());
         match page.next_marker().filter(|m| !m.is_empty()) {
             Some(next) => marker = Some(next.to_owned()),
@@ -67,7 +67,8 @@ pub async fn fetch(lambda: &aws_sdk_lambda::Client, arn: &str) -> anyhow::Result
     }
 }
 
-fn timestamp(event: &Event) -> Option<Timestamp> {
+/// When a history event happened.
+pub fn timestamp(event: &Event) -> Option<Timestamp> {
     event
         .event_timestamp()
         .and_then(|t| t.to_millis().ok())

@@ -185,7 +185,7 @@ async fn fetch(
             .set_next_token(token.clone())
             .send()
             .await
-            .map_err(|e| anyhow::anyhow!(hitl_contract::sdk_error::summary(&e)))?;
+            .map_err(crate::exit::aws_call)?;
         for event in page.events() {
             let (Some(message), Some(at)) = (
                 event.message(),

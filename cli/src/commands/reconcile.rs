@@ -184,7 +184,7 @@ pub fn check(record: Option<&ApprovalRecord>, execution: Option<&Execution>) -> 
 fn sdk_error<E: std::error::Error + aws_sdk_lambda::error::ProvideErrorMetadata + 'static>(
     err: aws_sdk_lambda::error::SdkError<E, aws_sdk_lambda::config::http::HttpResponse>,
 ) -> anyhow::Error {
-    anyhow::anyhow!(hitl_contract::sdk_error::summary(&err))
+    crate::exit::aws_call(err)
 }
 
 /// Every qualifier executions can run on: `$LATEST` and each published version.

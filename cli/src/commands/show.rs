@@ -70,7 +70,7 @@ async fn execution(app: &App, arn: &str) -> anyhow::Result<ExecutionView> {
         .durable_execution_arn(arn)
         .send()
         .await
-        .map_err(|e| anyhow::anyhow!(hitl_contract::sdk_error::summary(&e)))?;
+        .map_err(crate::exit::aws_call)?;
     Ok(ExecutionView {
         arn: arn.to_owned(),
         status: out.status().as_str().to_owned(),

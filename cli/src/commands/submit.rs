@@ -107,7 +107,7 @@ async fn start(
         .function_name(function)
         .send()
         .await
-        .map_err(|e| anyhow::anyhow!(hitl_contract::sdk_error::summary(&e)))
+        .map_err(crate::exit::aws_call)
         .with_context(|| format!("publishing a version of function `{function}`"))?;
     let version = published
         .version()

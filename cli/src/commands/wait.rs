@@ -140,7 +140,7 @@ async fn refusal(app: &App, id: &str, arn: &str) -> anyhow::Result<Option<WaitEr
         .durable_execution_arn(arn)
         .send()
         .await
-        .map_err(|e| anyhow::anyhow!(hitl_contract::sdk_error::summary(&e)))
+        .map_err(crate::exit::aws_call)
         .with_context(|| format!("reading the execution of request `{id}`"))?;
     if *out.status() == aws_sdk_lambda::types::ExecutionStatus::Running {
         return Ok(None);
