@@ -8,7 +8,7 @@ use hitl_contract::{ApprovalStore, Decider};
 
 use crate::cli::{GlobalArgs, OutputFormat};
 use crate::identity::Caller;
-use crate::stack::{load_aws_config, Stack};
+use crate::stack::{load_config, Stack};
 use crate::stack_cache::{self, Cache, Key, Resolved};
 
 pub struct App {
@@ -21,7 +21,7 @@ pub struct App {
 
 impl App {
     pub async fn connect(global: &GlobalArgs) -> anyhow::Result<Self> {
-        let config = load_aws_config(global).await?;
+        let config = load_config(global).await?;
         let cloudformation = aws_sdk_cloudformation::Client::new(&config);
         let key = Key::for_config(&config, &global.stack).await;
         let resolved = stack_cache::resolve(

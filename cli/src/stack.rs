@@ -35,8 +35,9 @@ pub enum StackError {
 }
 
 /// Loads the AWS configuration the standard way, with our two overrides,
+/// and checks that its profile exists and it names a region.
 /// whether or not it names a region.
-pub async fn load_config(global: &GlobalArgs) -> SdkConfig {
+pub async fn load_config_unchecked(global: &GlobalArgs) -> SdkConfig {
     let mut loader = aws_config::defaults(BehaviorVersion::latest());
     if let Some(profile) = &global.profile {
         loader = loader.profile_name(profile);
@@ -85,9 +86,10 @@ async fn profile_files() -> Option<aws_config::profile::ProfileSet> {
         .ok()
 }
 
-/// Loads the AWS configuration the standard way, with our two overrides.
-pub async fn load_aws_config(global: &GlobalArgs) -> anyhow::Result<SdkConfig> {
-    let config = load_config(global).await;
+/// Loads the AWS configuration the standard way, with our two overrides,
+/// and checks that its profile exists and it names a region.
+pub async fn load_config(global: &GlobalArgs) -> anyhow::Result<SdkConfig> {
+    let config = load_config_unchecked(global).await;
     if let Some(profile) = missing_profile(global).await {
         return Err(StackError::NoProfile(profile).into());
     }

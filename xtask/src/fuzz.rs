@@ -110,8 +110,8 @@ pub fn run(paths: &Paths, options: &Options) -> anyhow::Result<()> {
     let mut crashed = Vec::new();
     for target in targets {
         match run_target(paths, &dir, target, options.seconds)? {
-            Outcome::Clean(stats) => println!("{}", summary(target, &stats, 0)),
-            Outcome::Crashed {
+            FuzzRun::Clean(stats) => println!("{}", summary(target, &stats, 0)),
+            FuzzRun::Crashed {
                 stats,
                 artifact,
                 log,
@@ -189,7 +189,7 @@ fn ensure_cargo_fuzz(paths: &Paths) -> anyhow::Result<PathBuf> {
     Ok(binary)
 }
 
-enum Outcome {
+enum FuzzRun {
     Clean(RunStats),
     Crashed {
         stats: RunStats,
@@ -198,7 +198,7 @@ enum Outcome {
     },
 }
 
-fn run_target(paths: &Paths, dir: &Path, target: &str, seconds: u64) -> anyhow::Result<Outcome> {
+fn run_target(paths: &Paths, dir: &Path, target: &str, seconds: u64) -> anyhow::Result<FuzzRun> {
     let corpus = dir.join("corpus").join(target);
     let artifacts = dir.join("artifacts").join(target);
     let logs = dir.join("logs");
@@ -231,10 +231,10 @@ fn run_target(paths: &Paths, dir: &Path, target: &str, seconds: u64) -> anyhow::
     let text = std::fs::read_to_string(&log).unwrap_or_default();
     let stats = parse_stats(&text);
     if status.success() {
-        return Ok(Outcome::Clean(stats));
+        return Ok(FuzzRun::Clean(stats));
     }
     match crash_artifact(&text) {
-        Some(artifact) => Ok(Outcome::Crashed {
+        Some(artifact) => Ok(FuzzRun::Crashed {
             stats,
             artifact,
             log,

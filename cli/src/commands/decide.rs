@@ -139,7 +139,7 @@ async fn decide_one(
     match decider.decide(decision, now).await {
         Ok(record) => Ok(record),
         Err(DecideError::ExecutionClosed(record)) => {
-            Err(super::closed::explain_with(lambda, &record).await)
+            Err(super::callback_closed::explain_with(lambda, &record).await)
         }
         Err(err) => Err(err.into()),
     }

@@ -20,7 +20,7 @@ use crate::{app, output};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Outcome {
+pub enum CheckOutcome {
     Ok,
     Failed,
     Skipped,
@@ -30,7 +30,7 @@ pub enum Outcome {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Check {
     pub check: &'static str,
-    pub outcome: Outcome,
+    pub outcome: CheckOutcome,
     pub detail: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fix: Option<String>,
@@ -40,7 +40,7 @@ impl Check {
     fn ok(check: &'static str, detail: impl Into<String>) -> Self {
         Self {
             check,
-            outcome: Outcome::Ok,
+            outcome: CheckOutcome::Ok,
             detail: detail.into(),
             fix: None,
         }
@@ -49,7 +49,7 @@ impl Check {
     fn failed(check: &'static str, detail: impl Into<String>, fix: impl Into<String>) -> Self {
         Self {
             check,
-            outcome: Outcome::Failed,
+            outcome: CheckOutcome::Failed,
             detail: detail.into(),
             fix: Some(fix.into()),
         }
@@ -58,7 +58,7 @@ impl Check {
     fn skipped(check: &'static str, why: impl Into<String>) -> Self {
         Self {
             check,
-            outcome: Outcome::Skipped,
+            outcome: CheckOutcome::Skipped,
             detail: why.into(),
             fix: None,
         }
@@ -77,7 +77,7 @@ pub async fn run(global: &GlobalArgs) -> anyhow::Result<()> {
         OutputFormat::Json | OutputFormat::Jsonl => output::print_one(
             format,
             &serde_json::json!({
-                "ok": checks.iter().all(|c| c.outcome != Outcome::Failed),
+                "ok": checks.iter().all(|c| c.outcome != CheckOutcome::Failed),
                 "checks": checks,
             }),
         )?,
@@ -89,7 +89,7 @@ pub async fn run(global: &GlobalArgs) -> anyhow::Result<()> {
     }
     match checks
         .iter()
-        .filter(|c| c.outcome == Outcome::Failed)
+        .filter(|c| c.outcome == CheckOutcome::Failed)
         .count()
     {
         0 => Ok(()),
@@ -100,14 +100,14 @@ pub async fn run(global: &GlobalArgs) -> anyhow::Result<()> {
 /// `✓ name: detail`, `✗ name: detail` and its fix, `- name: skipped, why`.
 pub fn render(check: &Check) -> String {
     match check.outcome {
-        Outcome::Ok => format!("✓ {}: {}", check.check, output::one_line(&check.detail)),
-        Outcome::Failed => format!(
+        CheckOutcome::Ok => format!("✓ {}: {}", check.check, output::one_line(&check.detail)),
+        CheckOutcome::Failed => format!(
             "✗ {}: {}\n    → {}",
             check.check,
             output::one_line(&check.detail),
             output::one_line(check.fix.as_deref().unwrap_or_default())
         ),
-        Outcome::Skipped => format!(
+        CheckOutcome::Skipped => format!(
             "- {}: skipped, {}",
             check.check,
             output::one_line(&check.detail)
@@ -149,7 +149,7 @@ where
 
 async fn checks(global: &GlobalArgs) -> Vec<Check> {
     let mut checks = Vec::new();
-    let config = stack::load_config(global).await;
+    let config = stack::load_config_unchecked(global).await;
     let Some(region) = config.region().map(ToString::to_string) else {
         checks.push(Check::failed(
             "region",
@@ -239,7 +239,7 @@ async fn checks(global: &GlobalArgs) -> Vec<Check> {
         &stack.table,
     )
     .await;
-    let table_ok = table_check.outcome == Outcome::Ok;
+    let table_ok = table_check.outcome == CheckOutcome::Ok;
     checks.push(table_check);
     checks.push(if table_ok {
         claims(
@@ -411,8 +411,8 @@ async fn claims(store: &ApprovalStore, now: Timestamp) -> Check {
     loop {
         match pages.next_page().await {
             Ok(Some(page)) => stale.extend(page.into_iter().filter_map(|record| {
-                let claim = super::reconcile::stale_claim(&record, now)?;
-                let advice = super::reconcile::explain_stale_claim(&record, claim);
+                let claim = super::list_executions::stale_claim(&record, now)?;
+                let advice = super::list_executions::explain_stale_claim(&record, claim);
                 Some((record.approval_id, advice))
             })),
             Ok(None) => break,
@@ -535,17 +535,17 @@ mod tests {
             [&durable, &plain, &missing]
         );
         let ok = function(&client, None, "wf").await;
-        assert_eq!(ok.outcome, Outcome::Ok, "{ok:?}");
+        assert_eq!(ok.outcome, CheckOutcome::Ok, "{ok:?}");
         assert!(ok
             .detail
             .contains("execution timeout 31622400s, retention 30 days"));
         let plain = function(&client, None, "wf").await;
-        assert_eq!(plain.outcome, Outcome::Failed);
+        assert_eq!(plain.outcome, CheckOutcome::Failed);
         assert!(plain.detail.contains("no DurableConfig"), "{plain:?}");
         let missing = function(&client, Some("http://127.0.0.1:1".into()), "wf").await;
         assert_eq!(
             missing.outcome,
-            Outcome::Failed,
+            CheckOutcome::Failed,
             "a clear not-found is never skipped"
         );
         assert!(missing.detail.contains("does not exist"), "{missing:?}");
@@ -566,14 +566,14 @@ mod tests {
         let (local, aws) = (unserved(), unserved());
         let client = mock_client!(aws_sdk_lambda, RuleMode::Sequential, [&local, &aws]);
         let skipped = function(&client, Some("http://127.0.0.1:4804".into()), "wf").await;
-        assert_eq!(skipped.outcome, Outcome::Skipped, "{skipped:?}");
+        assert_eq!(skipped.outcome, CheckOutcome::Skipped, "{skipped:?}");
         assert!(skipped
             .detail
             .contains("http://127.0.0.1:4804 could not answer"));
         let failed = function(&client, None, "wf").await;
         assert_eq!(
             failed.outcome,
-            Outcome::Failed,
+            CheckOutcome::Failed,
             "on AWS the same answer is a failure"
         );
     }
@@ -598,9 +598,12 @@ mod tests {
         };
         let (good, bad) = (described(Some("by-status")), described(None));
         let client = mock_client!(aws_sdk_dynamodb, RuleMode::Sequential, [&good, &bad]);
-        assert_eq!(table(&client, None, "approvals").await.outcome, Outcome::Ok);
+        assert_eq!(
+            table(&client, None, "approvals").await.outcome,
+            CheckOutcome::Ok
+        );
         let missing = table(&client, None, "approvals").await;
-        assert_eq!(missing.outcome, Outcome::Failed);
+        assert_eq!(missing.outcome, CheckOutcome::Failed);
         assert!(
             missing.detail.contains("no `by-status` index"),
             "{missing:?}"
@@ -640,7 +643,7 @@ mod tests {
         );
         let store = ApprovalStore::new(client, "approvals");
         let check = claims(&store, now).await;
-        assert_eq!(check.outcome, Outcome::Failed, "{check:?}");
+        assert_eq!(check.outcome, CheckOutcome::Failed, "{check:?}");
         assert!(
             check
                 .detail
@@ -652,7 +655,7 @@ mod tests {
             fix.contains("run `hitl approve req-stuck --as bob`"),
             "{fix}"
         );
-        assert_eq!(claims(&store, now).await.outcome, Outcome::Ok);
+        assert_eq!(claims(&store, now).await.outcome, CheckOutcome::Ok);
     }
 
     #[test]

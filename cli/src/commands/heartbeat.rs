@@ -21,7 +21,7 @@ pub async fn run(app: &App, args: HeartbeatArgs) -> anyhow::Result<()> {
     let record = match heartbeat(&app.store(), &app.lambda(), &args.id, now).await {
         Ok(record) => record,
         Err(Refused::Closed(record)) => {
-            return Err(super::closed::explain(app, &record).await);
+            return Err(super::callback_closed::explain(app, &record).await);
         }
         Err(Refused::Other(err)) => return Err(err),
     };

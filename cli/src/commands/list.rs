@@ -105,7 +105,7 @@ impl Merged {
 
 pub async fn run(app: &App, args: ListArgs) -> anyhow::Result<()> {
     if args.executions {
-        return super::reconcile::run(app, args).await;
+        return super::list_executions::run(app, args).await;
     }
     let query = query(
         args.requester.as_deref(),

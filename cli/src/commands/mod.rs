@@ -1,20 +1,21 @@
-//! One module per subcommand.
+//! One module per subcommand (`list --executions` has its own), and why
+//! a callback is closed, which `approve`, `reject` and `heartbeat` explain.
 
+mod callback_closed;
 mod cancel;
-mod closed;
 mod decide;
 mod doctor;
 mod heartbeat;
 mod history;
 mod list;
-mod logs;
-mod reconcile;
+mod list_executions;
 mod show;
 mod stack;
 mod submit;
+mod tail_logs;
 mod wait;
 
-pub use closed::CallbackClosed;
+pub use callback_closed::CallbackClosed;
 pub use decide::BulkFailed;
 pub use doctor::DoctorFailed;
 pub use wait::WaitError;
@@ -43,7 +44,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Cancel(args) => cancel::run(&app, args).await,
         Command::Heartbeat(args) => heartbeat::run(&app, args).await,
         Command::Wait(args) => wait::run(&app, args).await,
-        Command::TailLogs(args) => logs::run(&app, args).await,
+        Command::TailLogs(args) => tail_logs::run(&app, args).await,
         Command::Stack => stack::run(&app),
         Command::Completions { .. } | Command::Doctor => Ok(()),
     }
