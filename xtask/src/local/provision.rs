@@ -149,12 +149,22 @@ impl Template {
 
     /// The output keys template.yaml declares.
     pub fn output_keys(&self) -> anyhow::Result<Vec<String>> {
-        let outputs = self
+        self.keys("Outputs")
+    }
+
+    /// The parameters template.yaml declares.
+    #[cfg(test)]
+    pub fn parameter_keys(&self) -> anyhow::Result<Vec<String>> {
+        self.keys("Parameters")
+    }
+
+    fn keys(&self, section: &str) -> anyhow::Result<Vec<String>> {
+        let entries = self
             .0
-            .get("Outputs")
+            .get(section)
             .and_then(Value::as_mapping)
-            .context("template.yaml has no Outputs")?;
-        Ok(outputs
+            .with_context(|| format!("template.yaml has no {section}"))?;
+        Ok(entries
             .keys()
             .filter_map(|k| k.as_str().map(str::to_owned))
             .collect())
@@ -645,6 +655,34 @@ mod tests {
         assert!(text.contains(r#"{"Ref":"AWS::StackId"}"#), "{text}");
         // No customer key locally: the key statements are gone, nothing unresolved.
         assert!(!text.contains("kms:") && !text.contains("${"), "{text}");
+    }
+
+    /// The names in the first column of the README table whose header row
+    /// is `header` (a cell may name several: `` `A`, `B` ``).
+    fn readme_table(header: &str) -> std::collections::BTreeSet<String> {
+        let readme = std::fs::read_to_string(Paths::discover().repo.join("README.md")).unwrap();
+        let mut lines = readme.lines().skip_while(|line| *line != header).skip(2);
+        let mut names = std::collections::BTreeSet::new();
+        while let Some(row) = lines.next().filter(|line| line.starts_with('|')) {
+            let first = row.split('|').nth(1).unwrap_or_default();
+            names.extend(first.split('`').skip(1).step_by(2).map(str::to_owned));
+        }
+        names
+    }
+
+    #[test]
+    fn the_readme_documents_every_parameter_and_output_of_the_template() {
+        let set = |keys: Vec<String>| keys.into_iter().collect::<std::collections::BTreeSet<_>>();
+        assert_eq!(
+            readme_table("| parameter | default | meaning |"),
+            set(template().parameter_keys().unwrap()),
+            "README.md's parameter table and template.yaml's Parameters differ"
+        );
+        assert_eq!(
+            readme_table("| output | value |"),
+            set(template().output_keys().unwrap()),
+            "README.md's output table and template.yaml's Outputs differ"
+        );
     }
 
     #[test]
