@@ -2,14 +2,27 @@
 //!
 //! `hitl` talks to "Lambda" exactly as it does on AWS. On this machine that
 //! API is split between two emulators, and this small server joins them, the
-//! job `sam local start-lambda` does for SAM:
+//! job `sam local start-lambda` does for SAM. This module is the Lambda API
+//! itself; `meter` counts the calls it serves (`GET /_local/calls`, and each
+//! execution's checkpoints, `GET /_local/checkpoints`) and `fault_points`
+//! injects faults at checkpoints and decision callbacks (`/_local/faults`,
+//! `/_local/callback-faults`, see `faults.rs`).
+//!
+//! What it imitates, and where AWS's own answer is held by a test with a
+//! mocked SDK client (the AWS behaviour the local stack cannot show):
 //!
 //! - `Invoke` with a durable execution name starts an execution on the
 //!   durable emulator (`/start-durable-execution`) and answers 202 with the
-//!   `X-Amz-Durable-Execution-Arn` header, deduplicating by name as AWS does;
-//!   like AWS it takes a version, an alias or `$LATEST` and refuses an
-//!   unqualified name (`tests/bad_input.rs` checks both);
-//! - `Invoke` without one (the emulator calling the function) goes to
+//!   `X-Amz-Durable-Execution-Arn` header (AWS's answer:
+//!   `starts_the_published_version_asynchronously_named_by_the_id` in
+//!   `cli/src/commands/submit.rs`);
+//! - a second start with the same name returns the first execution for the
+//!   same input and 409 `DurableExecutionAlreadyStartedException` for
+//!   another, as AWS does (the emulator starts a second one; AWS's answer:
+//!   `an_execution_name_taken_by_other_input_is_an_id_in_use`, same file);
+//! - like AWS it takes a version, an alias or `$LATEST` and refuses an
+//!   unqualified name with 400 (`tests/bad_input.rs` checks both here);
+//! - `Invoke` without a name (the emulator calling the function) goes to
 //!   `cargo lambda watch`, which routes by the unqualified function name
 //!   (or, for the Python conformance twins, to `python_workflows.py`);
 //! - `PublishVersion` answers a version, and `ListVersionsByFunction` lists
@@ -17,27 +30,37 @@
 //! - every durable execution API call passes through to the emulator, with
 //!   two fixes where the emulator departs from the AWS wire format: error
 //!   codes are put in the `x-amzn-ErrorType` header the SDKs read, and the
-//!   `StopDurableExecution` body and list filters are translated;
-//! - it counts the Lambda API calls it serves, by operation
-//!   (`GET /_local/calls`), for the benchmark's per-round-trip figures, and
-//!   the checkpoint calls of each execution (`GET /_local/checkpoints`);
-//! - it injects faults at checkpoints (`/_local/faults`) and on decision
-//!   callbacks (`/_local/callback-faults`), see `faults.rs`.
+//!   `StopDurableExecution` body and list filters are translated (AWS's
+//!   answers to a stop: the `cancel` tests in `cli/src/commands/cancel.rs`).
+//!
+//! Where the emulator answers differently from AWS and the door does not
+//! translate, our own state decides and mocked tests hold AWS's answer: a
+//! callback sent twice or after its timeout is `CallbackTimeoutException`
+//! (400) on AWS and `ResourceNotFoundException` (404) here
+//! (`aws_callback_timeout_*` in `lambdas/contract/src/decide.rs`).
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, Request, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use tokio::sync::Mutex;
 
-use super::faults::{crash, percent_decode, CallbackFault, Fault, Faults, Then, When};
+use super::faults::{Faults, When};
 use super::provision::{ACCOUNT, REGION, WORKFLOW_FUNCTION};
+
+mod fault_points;
+mod meter;
+
+use fault_points::{
+    arm_callback_fault, arm_fault, checkpointed_execution, fired_callback_faults, fired_faults,
+    sent_callback,
+};
+use meter::{checkpoints_by_execution, count_call, served_calls};
 
 /// How long a held callback goes unanswered: far longer than a test takes
 /// to kill the caller, short enough not to pile up.
@@ -370,199 +393,6 @@ async fn pass_through(
     }
 }
 
-/// The callback id of a decision sent to a callback (success or failure),
-/// from its path.
-fn sent_callback(method: &Method, path: &str) -> Option<String> {
-    let rest = path.strip_prefix("/2025-12-01/durable-execution-callbacks/")?;
-    let (id, operation) = rest.rsplit_once('/')?;
-    (method == Method::POST && matches!(operation, "succeed" | "fail")).then(|| percent_decode(id))
-}
-
-/// The execution ARN of a checkpoint call, from its path.
-fn checkpointed_execution(method: &Method, path: &str) -> Option<String> {
-    let rest = path.strip_prefix("/2025-12-01/durable-executions/")?;
-    let arn = rest.strip_suffix("/checkpoint")?;
-    (method == Method::POST).then(|| percent_decode(arn))
-}
-
-impl Door {
-    /// Kills the function at this checkpoint. Nobody reads the answer: the
-    /// process that asked is gone, which also cancels this request, so the
-    /// crash runs as a task of its own.
-    async fn crashed(&self, fault: &Fault) -> Response {
-        let door = self.clone();
-        let fault = fault.clone();
-        let task = tokio::spawn(async move {
-            let message = match crash(door.binary(&fault.function)).await {
-                Ok(killed) => {
-                    door.faults
-                        .lock()
-                        .await
-                        .record_kill(&fault.execution_name, killed);
-                    format!("killed {killed} process(es) of {}", fault.function)
-                }
-                Err(err) => format!("the injected crash failed: {err:#}"),
-            };
-            eprintln!(
-                "fault {} at checkpoint {}: {message}",
-                fault.execution_name, fault.checkpoint
-            );
-            message
-        });
-        let message = task
-            .await
-            .unwrap_or_else(|err| format!("the injected crash failed: {err}"));
-        error(StatusCode::SERVICE_UNAVAILABLE, "ServiceException", message)
-    }
-
-    /// A callback fault fires: noted first (a test polls for it), then the
-    /// caller is held unanswered or its function is killed.
-    async fn callback_fired(&self, mut fault: CallbackFault) -> Response {
-        eprintln!(
-            "callback fault on {} ({:?}, {:?})",
-            fault.callback_id, fault.when, fault.then
-        );
-        match (fault.then, fault.function.clone()) {
-            (Then::Crash, Some(function)) => {
-                // Its own task: the killed caller's request is cancelled.
-                let door = self.clone();
-                let task = tokio::spawn(async move {
-                    let message = match crash(door.binary(&function)).await {
-                        Ok(killed) => {
-                            fault.killed = killed;
-                            format!("killed {killed} process(es) of {function}")
-                        }
-                        Err(err) => format!("the injected crash failed: {err:#}"),
-                    };
-                    door.faults.lock().await.callback_fired(fault);
-                    message
-                });
-                let message = task
-                    .await
-                    .unwrap_or_else(|err| format!("the injected crash failed: {err}"));
-                error(StatusCode::SERVICE_UNAVAILABLE, "ServiceException", message)
-            }
-            (Then::Crash, None) => {
-                self.faults.lock().await.callback_fired(fault);
-                error(
-                    StatusCode::BAD_REQUEST,
-                    "InvalidParameterValueException",
-                    "a crash fault names no function",
-                )
-            }
-            (Then::Hold, _) => {
-                self.faults.lock().await.callback_fired(fault);
-                tokio::time::sleep(HOLD).await;
-                error(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "ServiceException",
-                    "the callback was held by an injected fault",
-                )
-            }
-        }
-    }
-
-    /// Counts a checkpoint of the execution and returns the fault armed for it.
-    async fn fault_for(&self, arn: &str) -> Option<Fault> {
-        let name = self
-            .started
-            .lock()
-            .await
-            .iter()
-            .find(|(_, (_, started))| started == arn)
-            .map(|(name, _)| name.clone())?;
-        self.faults.lock().await.on_checkpoint(&name)
-    }
-}
-
-/// Counts each Lambda API call by its operation, before serving it.
-async fn count_call(State(door): State<Door>, request: Request, next: Next) -> Response {
-    let starts_execution = request
-        .headers()
-        .contains_key("X-Amz-Durable-Execution-Name");
-    if let Some(operation) = api_operation(request.method(), request.uri().path(), starts_execution)
-    {
-        *door.calls.lock().await.entry(operation).or_default() += 1;
-    }
-    next.run(request).await
-}
-
-/// The Lambda API operation a request is, from its method and path; `None`
-/// for the door's own paths.
-fn api_operation(method: &Method, path: &str, starts_execution: bool) -> Option<&'static str> {
-    let get = method == Method::GET;
-    let operation = if path.starts_with("/2015-03-31/functions/") {
-        if path.ends_with("/invocations") {
-            if starts_execution {
-                "Invoke (starts a durable execution)"
-            } else {
-                "Invoke (runs the function)"
-            }
-        } else if path.ends_with("/versions") {
-            if get {
-                "ListVersionsByFunction"
-            } else {
-                "PublishVersion"
-            }
-        } else {
-            "other"
-        }
-    } else if let Some(rest) = path.strip_prefix("/2025-12-01/durable-executions/") {
-        match rest.rsplit_once('/').map(|(_, last)| last) {
-            Some("checkpoint") => "CheckpointDurableExecution",
-            Some("state") => "GetDurableExecutionState",
-            Some("history") => "GetDurableExecutionHistory",
-            Some("stop") => "StopDurableExecution",
-            _ => "GetDurableExecution",
-        }
-    } else if let Some(rest) = path.strip_prefix("/2025-12-01/durable-execution-callbacks/") {
-        match rest.rsplit_once('/').map(|(_, last)| last) {
-            Some("succeed") => "SendDurableExecutionCallbackSuccess",
-            Some("fail") => "SendDurableExecutionCallbackFailure",
-            Some("heartbeat") => "SendDurableExecutionCallbackHeartbeat",
-            _ => "other",
-        }
-    } else if path.starts_with("/2025-12-01/functions/") && path.ends_with("/durable-executions") {
-        "ListDurableExecutionsByFunction"
-    } else {
-        return None;
-    };
-    Some(operation)
-}
-
-async fn served_calls(State(door): State<Door>) -> Response {
-    axum::Json(door.calls.lock().await.clone()).into_response()
-}
-
-/// Checkpoint calls so far, by execution name: how many points a crash
-/// test can kill a function at.
-async fn checkpoints_by_execution(State(door): State<Door>) -> Response {
-    axum::Json(door.faults.lock().await.checkpoints.clone()).into_response()
-}
-
-async fn arm_fault(State(door): State<Door>, axum::Json(fault): axum::Json<Fault>) -> StatusCode {
-    door.faults.lock().await.arm(fault);
-    StatusCode::NO_CONTENT
-}
-
-async fn arm_callback_fault(
-    State(door): State<Door>,
-    axum::Json(fault): axum::Json<CallbackFault>,
-) -> StatusCode {
-    door.faults.lock().await.arm_callback(fault);
-    StatusCode::NO_CONTENT
-}
-
-async fn fired_callback_faults(State(door): State<Door>) -> Response {
-    let fired = door.faults.lock().await.fired_callbacks.clone();
-    axum::Json(fired).into_response()
-}
-
-async fn fired_faults(State(door): State<Door>) -> Response {
-    let fired = door.faults.lock().await.fired.clone();
-    axum::Json(fired).into_response()
-}
-
 /// Hands an upstream answer back, naming its error code the way AWS does.
 async fn relay(answer: reqwest::Result<reqwest::Response>, name_errors: bool) -> Response {
     let answer = match answer {
@@ -620,60 +450,5 @@ mod tests {
             ("wf".into(), Some("2".into()))
         );
         assert_eq!(split_function("wf", None), ("wf".into(), None));
-    }
-
-    #[test]
-    fn calls_are_named_by_their_lambda_operation() {
-        let arn =
-            "arn%3Aaws%3Alambda%3Aus-east-1%3A1%3Afunction%3Awf%3A1%2Fdurable-execution%2Fa%2Fb";
-        let post = Method::POST;
-        let get = Method::GET;
-        let named = |method: &Method, path: &str| api_operation(method, path, false);
-        assert_eq!(
-            named(
-                &post,
-                &format!("/2025-12-01/durable-executions/{arn}/checkpoint")
-            ),
-            Some("CheckpointDurableExecution")
-        );
-        assert_eq!(
-            named(&get, &format!("/2025-12-01/durable-executions/{arn}")),
-            Some("GetDurableExecution")
-        );
-        assert_eq!(
-            named(
-                &post,
-                "/2025-12-01/durable-execution-callbacks/cb%2Fx/succeed"
-            ),
-            Some("SendDurableExecutionCallbackSuccess")
-        );
-        assert_eq!(
-            api_operation(&post, "/2015-03-31/functions/wf%3A1/invocations", true),
-            Some("Invoke (starts a durable execution)")
-        );
-        assert_eq!(
-            named(&get, "/2025-12-01/functions/wf/durable-executions"),
-            Some("ListDurableExecutionsByFunction")
-        );
-        assert_eq!(named(&get, "/_local/calls"), None);
-        assert_eq!(
-            sent_callback(
-                &post,
-                "/2025-12-01/durable-execution-callbacks/cb%2Fx%3D/fail"
-            ),
-            Some("cb/x=".into())
-        );
-        assert_eq!(
-            sent_callback(
-                &post,
-                "/2025-12-01/durable-execution-callbacks/cb/heartbeat"
-            ),
-            None
-        );
-        assert_eq!(
-            sent_callback(&get, "/2025-12-01/durable-execution-callbacks/cb/succeed"),
-            None
-        );
-        assert_eq!(named(&get, "/health"), None);
     }
 }
