@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use hitl_e2e::browser::Browser;
 use hitl_e2e::{
-    audit_trail, hitl, hitl_as, principal, report, sdk_config, submit_and_wait, unique_id,
-    wait_for_show, Inbox, Notification, ESCALATION_TOPIC_ARN,
+    audit_trail, hitl, hitl_as, principal, report, sdk_config, submit_and_wait, topic_arn,
+    unique_id, wait_for_show, Inbox, Notification, ESCALATION_TOPIC,
 };
 use serde_json::Value;
 
@@ -228,14 +228,10 @@ fn is_escalation(message: &Notification) -> bool {
 /// The managers' list: a queue on the escalation topic, for one request.
 async fn managers(config: &aws_config::SdkConfig, id: &str) -> Inbox {
     let filter = serde_json::json!({ "approval_id": [id] });
-    Inbox::subscribe_to(
-        config,
-        ESCALATION_TOPIC_ARN,
-        &format!("{id}-managers"),
-        filter,
-    )
-    .await
-    .unwrap()
+    let topic = topic_arn(ESCALATION_TOPIC);
+    Inbox::subscribe_to(config, &topic, &format!("{id}-managers"), filter)
+        .await
+        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -248,7 +244,7 @@ async fn a_request_still_pending_is_escalated_once_to_a_new_approver_and_a_topic
     let browser = Browser::start().await;
     let submitted = id.clone();
     let pending = tokio::task::spawn_blocking(move || {
-        let to = format!("{CAROL},{ESCALATION_TOPIC_ARN}");
+        let to = format!("{CAROL},{}", topic_arn(ESCALATION_TOPIC));
         let pending = submit_and_wait(
             &submitted,
             &[
@@ -276,7 +272,7 @@ async fn a_request_still_pending_is_escalated_once_to_a_new_approver_and_a_topic
     assert!(early.stderr.contains("not among"), "{early:?}");
     assert_eq!(
         pending["record"]["escalation"],
-        serde_json::json!({"after_seconds": 8, "to": [CAROL, ESCALATION_TOPIC_ARN]})
+        serde_json::json!({"after_seconds": 8, "to": [CAROL, topic_arn(ESCALATION_TOPIC)]})
     );
 
     let first = bob.next(ARRIVAL).await.unwrap();
@@ -365,7 +361,7 @@ async fn a_request_decided_in_time_is_never_escalated() {
     let decided = id.clone();
     let started = Instant::now();
     tokio::task::spawn_blocking(move || {
-        let to = format!("{CAROL},{ESCALATION_TOPIC_ARN}");
+        let to = format!("{CAROL},{}", topic_arn(ESCALATION_TOPIC));
         // Bob by his IAM user, who decides with hitl through his profile.
         let bob = principal("bob");
         submit_and_wait(

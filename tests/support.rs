@@ -13,10 +13,33 @@ use serde_json::Value;
 
 pub mod browser;
 
+// The local stack's names, defined here once for the tests, the demo, the
+// benchmarks and `cargo xtask local` (which re-exports them).
+
+/// The AWS profile `cargo xtask local up` writes.
 pub const PROFILE: &str = "hitl-local";
 
 /// The local stack's account.
 pub const ACCOUNT: &str = "123456789012";
+
+/// The local stack's region.
+pub const REGION: &str = "us-east-1";
+
+/// The approvals table of the local stack.
+pub const TABLE: &str = "hitl-approvals";
+
+/// The notification topic (template.yaml's NotificationTopic).
+pub const NOTIFICATION_TOPIC: &str = "hitl-notifications";
+
+/// The one topic escalations may go to besides the notification topic
+/// (template.yaml's `EscalationTopics`, none by default; the local stack
+/// names this one so that `--escalate-to` a topic can be tried).
+pub const ESCALATION_TOPIC: &str = "hitl-escalations";
+
+/// A topic of the local stack, by name.
+pub fn topic_arn(name: &str) -> String {
+    format!("arn:aws:sns:{REGION}:{ACCOUNT}:{name}")
+}
 
 /// Who [`PROFILE`]'s credentials are: moto names unknown keys this user.
 pub const OPERATOR: &str = "arn:aws:sts::123456789012:user/moto";
@@ -76,17 +99,51 @@ fn repo() -> &'static Path {
         .expect("the tests folder sits in the repository")
 }
 
-/// A `cargo` command without the variables cargo sets for this test binary
-/// (`CARGO_PKG_NAME`, `CARGO_MANIFEST_DIR`, ...): build scripts watch them,
-/// and inheriting them would rebuild the AWS SDK for every nested build.
+/// `command` (a `cargo` run) free of the variables cargo sets for the
+/// running package (`CARGO_PKG_NAME`, `CARGO_MANIFEST_DIR`, ...): build
+/// scripts such as ring's watch them, and inheriting them would rebuild the
+/// AWS SDK for every nested build.
+pub fn clean_cargo_env(command: &mut Command) -> &mut Command {
+    for (key, _) in std::env::vars_os() {
+        let Some(key) = key.to_str() else { continue };
+        if key.starts_with("CARGO_PKG_")
+            || key.starts_with("CARGO_MANIFEST_")
+            || matches!(
+                key,
+                "CARGO_CRATE_NAME" | "CARGO_BIN_NAME" | "CARGO_PRIMARY_PACKAGE"
+            )
+        {
+            command.env_remove(key);
+        }
+    }
+    command
+}
+
 fn cargo() -> Command {
     let mut command = Command::new(env!("CARGO"));
     command.current_dir(repo());
-    for (key, _) in std::env::vars() {
-        if key.starts_with("CARGO_PKG_")
-            || key.starts_with("CARGO_MANIFEST_")
-            || key == "CARGO_CRATE_NAME"
-            || key == "CARGO_PRIMARY_PACKAGE"
+    clean_cargo_env(&mut command);
+    command
+}
+
+/// `command` (`hitl`, or any AWS client) configured by `profile` alone:
+/// none of the caller's own AWS or hitl settings (region, keys, endpoints,
+/// stack, output format) reach it, as they would not a new user's shell.
+pub fn through_profile<'a>(command: &'a mut Command, profile: &str) -> &'a mut Command {
+    command.env("AWS_PROFILE", profile);
+    for (key, _) in std::env::vars_os() {
+        let Some(key) = key.to_str() else { continue };
+        if key.starts_with("AWS_ENDPOINT_URL")
+            || matches!(
+                key,
+                "AWS_REGION"
+                    | "AWS_DEFAULT_REGION"
+                    | "AWS_ACCESS_KEY_ID"
+                    | "AWS_SECRET_ACCESS_KEY"
+                    | "AWS_SESSION_TOKEN"
+                    | "HITL_STACK"
+                    | "HITL_OUTPUT"
+            )
         {
             command.env_remove(key);
         }
@@ -225,16 +282,9 @@ pub fn hitl_command_as(person: &str, args: &[&str]) -> Command {
 
 fn hitl_command_with(profile: &str, args: &[&str]) -> Command {
     let mut command = Command::new(hitl_binary());
-    command
+    through_profile(&mut command, profile)
         .args(args)
-        .env("HITL_CACHE_DIR", cache_dir())
-        .env("AWS_PROFILE", profile)
-        .env_remove("AWS_REGION")
-        .env_remove("AWS_DEFAULT_REGION")
-        .env_remove("AWS_ACCESS_KEY_ID")
-        .env_remove("AWS_SECRET_ACCESS_KEY")
-        .env_remove("HITL_STACK")
-        .env_remove("HITL_OUTPUT");
+        .env("HITL_CACHE_DIR", cache_dir());
     command
 }
 
@@ -311,9 +361,6 @@ pub async fn sdk_config() -> aws_config::SdkConfig {
         .await
 }
 
-/// The approvals table of the local stack.
-pub const TABLE: &str = "hitl-approvals";
-
 /// The running local stack's ports, as `cargo xtask local up` recorded them.
 pub fn local_ports() -> Value {
     local_stack();
@@ -362,13 +409,6 @@ pub fn report(line: impl std::fmt::Display) {
     use std::io::Write;
     let _ = writeln!(std::io::stderr().lock(), "{line}");
 }
-
-/// The local stack's notification topic (template.yaml's NotificationTopic).
-pub const NOTIFICATION_TOPIC_ARN: &str = "arn:aws:sns:us-east-1:123456789012:hitl-notifications";
-
-/// The local stack's escalation topic (template.yaml's `EscalationTopics`,
-/// which the local stack sets to this one).
-pub const ESCALATION_TOPIC_ARN: &str = "arn:aws:sns:us-east-1:123456789012:hitl-escalations";
 
 /// What approvers receive for one request: a queue subscribed to the
 /// notification topic with a filter policy on the request's id, as an
@@ -435,7 +475,7 @@ impl Inbox {
         name: &str,
         filter: Value,
     ) -> Result<Self, String> {
-        Self::subscribe_to(config, NOTIFICATION_TOPIC_ARN, name, filter).await
+        Self::subscribe_to(config, &topic_arn(NOTIFICATION_TOPIC), name, filter).await
     }
 
     /// Subscribes a fresh queue named after `name` to `topic`, with

@@ -96,7 +96,7 @@ pub async fn run(paths: &Paths, base_port: u16) -> anyhow::Result<()> {
     // lambda, no Docker). Debug mode and x86_64: this machine has no aarch64
     // standard library, and a release build would only take longer to prove
     // the same thing.
-    let build_dir = crate::demo::target_dir(paths).join("sam-build");
+    let build_dir = hitl_e2e::target_dir().join("sam-build");
     step(
         "sam build",
         sam(paths)

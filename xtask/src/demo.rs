@@ -9,19 +9,13 @@ use anyhow::{bail, Context};
 use crate::local;
 use crate::paths::{clean_cargo_env, Paths};
 
-pub fn target_dir(paths: &Paths) -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| paths.repo.join("target"))
-}
-
 pub fn build_hitl(paths: &Paths) -> anyhow::Result<PathBuf> {
     let status = clean_cargo_env(&mut Command::new(env!("CARGO")))
         .args(["build", "--quiet", "--bin", "hitl"])
         .current_dir(&paths.repo)
         .status()?;
     anyhow::ensure!(status.success(), "building hitl failed");
-    Ok(target_dir(paths).join("debug/hitl"))
+    Ok(hitl_e2e::target_dir().join("debug/hitl"))
 }
 
 /// Who asks and who decides in the demo: two of the local stack's people.
@@ -51,12 +45,8 @@ fn hitl_with(binary: &Path, profile: &str, args: &[&str]) -> anyhow::Result<Stri
         })
         .collect();
     println!("\n$ AWS_PROFILE={profile} hitl {}", shown.join(" "));
-    let output = Command::new(binary)
+    let output = hitl_e2e::through_profile(&mut Command::new(binary), profile)
         .args(args)
-        .env("AWS_PROFILE", profile)
-        .env_remove("AWS_REGION")
-        .env_remove("AWS_ACCESS_KEY_ID")
-        .env_remove("AWS_SECRET_ACCESS_KEY")
         .output()
         .context("running hitl")?;
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
@@ -197,10 +187,10 @@ fn wait_for(
 ) -> anyhow::Result<()> {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let output = Command::new(binary)
-            .args(["show", id, "--output", "json"])
-            .env("AWS_PROFILE", local::provision::PROFILE)
-            .output()?;
+        let output =
+            hitl_e2e::through_profile(&mut Command::new(binary), local::provision::PROFILE)
+                .args(["show", id, "--output", "json"])
+                .output()?;
         if output.status.success() {
             let value: serde_json::Value =
                 serde_json::from_slice(&output.stdout).unwrap_or_default();

@@ -59,7 +59,7 @@ pub fn run(paths: &Paths, options: &Options) -> anyhow::Result<()> {
         }
     }
 
-    let dist = crate::demo::target_dir(paths).join("dist");
+    let dist = hitl_e2e::target_dir().join("dist");
     for (target, build) in plan {
         let binary = build_release(paths, target, &build, options.quick)?;
         let contents = Contents::of(&paths.repo, &binary, &version, target);
@@ -195,9 +195,7 @@ fn build_release(
         "Built hitl for {target} in {:.0} s",
         started.elapsed().as_secs_f64()
     );
-    let binary = crate::demo::target_dir(paths)
-        .join(target)
-        .join("release/hitl");
+    let binary = hitl_e2e::target_dir().join(target).join("release/hitl");
     anyhow::ensure!(
         binary.is_file(),
         "the release build left no {}",

@@ -82,7 +82,7 @@ pub fn run(paths: &Paths, options: &Options) -> anyhow::Result<()> {
             .collect()
     };
     let cargo_fuzz = ensure_cargo_fuzz(paths)?;
-    let dir = target_dir(paths);
+    let dir = fuzz_target_dir();
     eprintln!(
         "Building the fuzz targets into {} (several minutes the first time)...",
         dir.display()
@@ -133,8 +133,9 @@ pub fn run(paths: &Paths, options: &Options) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn target_dir(paths: &Paths) -> PathBuf {
-    crate::demo::target_dir(paths).join("fuzz")
+/// Where cargo-fuzz builds, apart from the workspace's own builds.
+fn fuzz_target_dir() -> PathBuf {
+    hitl_e2e::target_dir().join("fuzz")
 }
 
 fn binary(dir: &Path, target: &str) -> PathBuf {

@@ -50,26 +50,6 @@ impl Paths {
     }
 }
 
-/// A `cargo` command free of the variables `cargo run` sets for the running
-/// package (`CARGO_PKG_NAME`, `CARGO_MANIFEST_DIR`, ...). Build scripts such
-/// as ring's watch those, so inheriting them would make every nested build
-/// differ from a plain one and recompile the AWS SDK each time.
-pub fn clean_cargo_env(command: &mut std::process::Command) -> &mut std::process::Command {
-    for (key, _) in std::env::vars_os() {
-        let Some(key) = key.to_str() else { continue };
-        if key.starts_with("CARGO_PKG_")
-            || matches!(
-                key,
-                "CARGO_MANIFEST_DIR"
-                    | "CARGO_MANIFEST_PATH"
-                    | "CARGO_MANIFEST_LINKS"
-                    | "CARGO_CRATE_NAME"
-                    | "CARGO_BIN_NAME"
-                    | "CARGO_PRIMARY_PACKAGE"
-            )
-        {
-            command.env_remove(key);
-        }
-    }
-    command
-}
+/// See [`hitl_e2e::clean_cargo_env`]: the test harness and the dev tool
+/// start nested cargo runs alike.
+pub use hitl_e2e::clean_cargo_env;

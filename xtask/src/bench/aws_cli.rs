@@ -103,16 +103,7 @@ impl AwsCli {
 /// The environment the AWS CLI runs in: the local profile, and nothing
 /// else that could point it elsewhere.
 pub fn environment(command: &mut Command) -> &mut Command {
-    command
-        .env("AWS_PROFILE", PROFILE)
-        .env("AWS_PAGER", "")
-        .env_remove("AWS_REGION")
-        .env_remove("AWS_DEFAULT_REGION")
-        .env_remove("AWS_ACCESS_KEY_ID")
-        .env_remove("AWS_SECRET_ACCESS_KEY")
-        .env_remove("AWS_ENDPOINT_URL")
-        .env_remove("AWS_ENDPOINT_URL_DYNAMODB")
-        .env_remove("AWS_ENDPOINT_URL_LAMBDA")
+    hitl_e2e::through_profile(command, PROFILE).env("AWS_PAGER", "")
 }
 
 /// Fails unless the AWS CLI reaches the local stack through the profile

@@ -27,19 +27,9 @@ impl Hitl {
     }
 
     fn prepare(&self, mut command: Command, args: &[&str]) -> Command {
-        command
+        hitl_e2e::through_profile(&mut command, &self.profile)
             .args(args)
-            .env("AWS_PROFILE", &self.profile)
-            .env("HITL_CACHE_DIR", &self.cache_dir)
-            .env_remove("AWS_REGION")
-            .env_remove("AWS_DEFAULT_REGION")
-            .env_remove("AWS_ACCESS_KEY_ID")
-            .env_remove("AWS_SECRET_ACCESS_KEY")
-            .env_remove("AWS_ENDPOINT_URL")
-            .env_remove("AWS_ENDPOINT_URL_DYNAMODB")
-            .env_remove("AWS_ENDPOINT_URL_LAMBDA")
-            .env_remove("HITL_STACK")
-            .env_remove("HITL_OUTPUT");
+            .env("HITL_CACHE_DIR", &self.cache_dir);
         for (key, value) in &self.env {
             command.env(key, value);
         }

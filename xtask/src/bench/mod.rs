@@ -31,10 +31,10 @@ use std::time::Instant;
 
 use anyhow::Context;
 
-use crate::demo::target_dir;
 use crate::local::{self, ports::Ports};
 use crate::paths::{clean_cargo_env, Paths};
 use crate::setup;
+use hitl_e2e::target_dir;
 use report::Row;
 
 /// Who decides in the benchmark: one of the local stack's people, through
@@ -79,7 +79,7 @@ pub async fn run(paths: &Paths, options: Options) -> anyhow::Result<()> {
         local::down(paths)?;
     }
     let rows = result?;
-    let out = target_dir(paths).join("bench/results.json");
+    let out = target_dir().join("bench/results.json");
     report::write_json(
         &out,
         &rows,
@@ -153,10 +153,10 @@ async fn run_rows(paths: &Paths, ports: &Ports, options: &Options) -> anyhow::Re
         .status()
         .context("running cargo build --release")?;
     anyhow::ensure!(status.success(), "the release build failed");
-    let release = target_dir(paths).join("release");
+    let release = target_dir().join("release");
     let hitl = hitl::Hitl {
         program: release.join("hitl"),
-        cache_dir: target_dir(paths).join("bench/hitl-cache"),
+        cache_dir: target_dir().join("bench/hitl-cache"),
         env: Vec::new(),
         profile: local::provision::PROFILE.to_owned(),
     };
@@ -228,7 +228,7 @@ async fn run_rows(paths: &Paths, ports: &Ports, options: &Options) -> anyhow::Re
     let python = paths.venv_bin("python");
     let module_dir = paths.repo.join("lambdas/durable-conformance");
     let function_binary = release.join(local::provision::WORKFLOW_FUNCTION);
-    let pycache = target_dir(paths).join("bench/pycache");
+    let pycache = target_dir().join("bench/pycache");
     let inputs = function::Inputs {
         release_binary: &function_binary,
         python: &python,

@@ -14,11 +14,10 @@ use serde_yaml::Value;
 
 use super::ports::Ports;
 
-pub const PROFILE: &str = "hitl-local";
+/// The names the tests share are defined once, in the test harness.
+pub use hitl_e2e::{ACCOUNT, ESCALATION_TOPIC, NOTIFICATION_TOPIC, PROFILE, REGION, TABLE};
+
 pub const STACK: &str = "hitl";
-pub const REGION: &str = "us-east-1";
-pub const ACCOUNT: &str = "123456789012";
-pub const TABLE: &str = "hitl-approvals";
 /// Locally a function's name is its binary's name: that is how `cargo lambda watch` routes.
 pub const WORKFLOW_FUNCTION: &str = "approval-workflow";
 /// The same workflow built on AWS's official Rust SDK: the differential test
@@ -47,7 +46,6 @@ pub const ALLOW_SELF_APPROVAL: &str = "false";
 pub const VERIFY_DECIDERS: &str = "true";
 /// The link signing key's secret, by name (GetSecretValue takes names too).
 pub const LINK_SIGNING_SECRET: &str = "hitl-link-signing-key";
-pub const NOTIFICATION_TOPIC: &str = "hitl-notifications";
 /// When approvers are reminded unless a request says (template.yaml's
 /// `ReminderSchedule` default).
 pub const REMINDER_SCHEDULE: &str = "50%,1h";
@@ -57,23 +55,19 @@ pub const EVENT_BUS: &str = "default";
 /// The workflow's dead-letter topic. Locally nothing publishes to it: the
 /// durable execution emulator has no dead-letter queue.
 pub const FAILURE_TOPIC: &str = "hitl-workflow-failures";
-/// The one topic escalations may go to besides the notification topic
-/// (template.yaml's `EscalationTopics`; its default is none, the local
-/// stack names one so that `--escalate-to` a topic can be tried).
-pub const ESCALATION_TOPIC: &str = "hitl-escalations";
 /// Template output: the workflow's dead-letter topic (no command reads it).
 pub const FAILURE_TOPIC_OUTPUT: &str = "WorkflowFailureTopicArn";
 
 pub fn topic_arn() -> String {
-    format!("arn:aws:sns:{REGION}:{ACCOUNT}:{NOTIFICATION_TOPIC}")
+    hitl_e2e::topic_arn(NOTIFICATION_TOPIC)
 }
 
 pub fn escalation_topic_arn() -> String {
-    format!("arn:aws:sns:{REGION}:{ACCOUNT}:{ESCALATION_TOPIC}")
+    hitl_e2e::topic_arn(ESCALATION_TOPIC)
 }
 
 pub fn failure_topic_arn() -> String {
-    format!("arn:aws:sns:{REGION}:{ACCOUNT}:{FAILURE_TOPIC}")
+    hitl_e2e::topic_arn(FAILURE_TOPIC)
 }
 
 /// Where cargo lambda watch serves a function's URL.
