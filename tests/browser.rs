@@ -11,6 +11,9 @@ use std::time::{Duration, Instant};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 
+/// How long a page may take to load after a press.
+const PAGE_LOAD: Duration = Duration::from_secs(30);
+
 /// The window of a desktop browser, and of a phone (an iPhone 12 to 15 is
 /// 390 CSS pixels wide).
 pub const DESKTOP: (u32, u32) = (1280, 1000);
@@ -156,27 +159,30 @@ impl Browser {
             .unwrap_or_else(|e| panic!("no {css} on the page: {e}"));
         button.click().await.expect("pressing the button");
         // The old page's button goes stale once the next page has loaded.
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while button.is_displayed().await.is_ok() {
-            assert!(Instant::now() < deadline, "pressing {css} led nowhere");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        let what = format!("pressing {css} leading to the next page");
+        crate::eventually_async(&what, PAGE_LOAD, Duration::from_millis(50), || async {
+            match button.is_displayed().await {
+                Ok(shown) => Err(shown),
+                Err(_) => Ok(()),
+            }
+        })
+        .await;
         self.wait_loaded().await;
     }
 
     async fn wait_loaded(&self) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let state = self
+        let what = "the page finishing loading";
+        crate::eventually_async(what, PAGE_LOAD, Duration::from_millis(50), || async {
+            match self
                 .client
                 .execute("return document.readyState", vec![])
-                .await;
-            if state.is_ok_and(|s| s == "complete") {
-                return;
+                .await
+            {
+                Ok(state) if state == "complete" => Ok(()),
+                other => Err(format!("{other:?}")),
             }
-            assert!(Instant::now() < deadline, "the page never finished loading");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        })
+        .await
     }
 
     pub async fn url(&self) -> String {

@@ -16,8 +16,8 @@ use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use hitl_e2e::{
-    hitl, hitl_as, hitl_command_as, local_ports, principal, report, sdk_config, submit_and_wait,
-    unique_id, Inbox,
+    eventually_async, hitl, hitl_as, hitl_command_as, local_ports, principal, report, sdk_config,
+    submit_and_wait, unique_id, Inbox, PATIENCE,
 };
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -64,23 +64,26 @@ async fn arm(door: &str, id: &str, when: &str, then: &str) -> String {
 
 /// Waits until the fault on `callback_id` has fired; returns it.
 async fn fired(door: &str, callback_id: &str) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let fired: Vec<Value> = reqwest::get(format!("{door}/_local/callback-faults"))
-            .await
-            .expect("the front door answers")
-            .json()
-            .await
-            .expect("fired faults are JSON");
-        if let Some(fault) = fired.into_iter().find(|f| f["callback_id"] == callback_id) {
-            return fault;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the fault on {callback_id} never fired"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let what = format!("the fault on {callback_id} firing");
+    eventually_async(
+        &what,
+        Duration::from_secs(60),
+        Duration::from_millis(100),
+        || async {
+            let fired: Vec<Value> = reqwest::get(format!("{door}/_local/callback-faults"))
+                .await
+                .expect("the front door answers")
+                .json()
+                .await
+                .expect("fired faults are JSON");
+            let fault = fired
+                .iter()
+                .find(|f| f["callback_id"] == callback_id)
+                .cloned();
+            fault.ok_or(fired)
+        },
+    )
+    .await
 }
 
 fn spawn_hitl_as(person: &str, args: &[&str]) -> Child {
@@ -191,34 +194,29 @@ async fn press(link: &str) -> Option<(StatusCode, String)> {
 /// Presses the button until the restarted page answers with something other
 /// than a server error.
 async fn press_until_answered(link: &str) -> (StatusCode, String) {
-    let deadline = Instant::now() + Duration::from_secs(90);
-    loop {
+    let what = "the approval page coming back";
+    eventually_async(what, PATIENCE, Duration::from_millis(500), || async {
         match press(link).await {
-            Some((status, page)) if !status.is_server_error() => return (status, page),
-            other => assert!(
-                Instant::now() < deadline,
-                "the approval page never came back: {other:?}"
-            ),
+            Some((status, page)) if !status.is_server_error() => Ok((status, page)),
+            other => Err(other),
         }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
+    })
+    .await
 }
 
 async fn get_until_answered(link: &str) -> (StatusCode, String) {
-    let deadline = Instant::now() + Duration::from_secs(90);
-    loop {
-        if let Ok(response) = reqwest::get(link).await {
-            let status = response.status();
-            if !status.is_server_error() {
-                return (status, response.text().await.unwrap_or_default());
+    let what = "the approval page coming back";
+    eventually_async(what, PATIENCE, Duration::from_millis(500), || async {
+        match reqwest::get(link).await {
+            Ok(response) if !response.status().is_server_error() => {
+                let status = response.status();
+                Ok((status, response.text().await.unwrap_or_default()))
             }
+            Ok(response) => Err(Some(response.status())),
+            Err(_) => Err(None),
         }
-        assert!(
-            Instant::now() < deadline,
-            "the approval page never came back"
-        );
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
+    })
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -2,10 +2,12 @@
 //! execution was stopped behind the table's back, an execution that never
 //! wrote its record, and a request whose execution does not exist.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use hitl_contract::{ApprovalRecord, ApprovalStore, SubmitRequest, Timestamp};
-use hitl_e2e::{hitl, sdk_config, start_raw, submit_and_wait, unique_id, TABLE};
+use hitl_e2e::{
+    eventually_async, hitl, sdk_config, start_raw, submit_and_wait, unique_id, PATIENCE, TABLE,
+};
 use serde_json::Value;
 
 fn checked() -> Vec<Value> {
@@ -75,17 +77,23 @@ async fn pending_requests_and_executions_are_cross_checked() {
         .await
         .unwrap();
 
-    let deadline = Instant::now() + Duration::from_secs(90);
-    let rows = loop {
-        let rows = tokio::task::spawn_blocking(checked).await.unwrap();
-        let settled = row(&rows, &stopped).is_some_and(|r| r["execution"]["status"] != "RUNNING")
-            && row(&rows, &orphan).is_some();
-        if settled {
-            break rows;
-        }
-        assert!(Instant::now() < deadline, "never settled: {rows:?}");
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    };
+    let rows = eventually_async(
+        "the stopped execution and the orphan showing",
+        PATIENCE,
+        Duration::from_millis(300),
+        || async {
+            let rows = tokio::task::spawn_blocking(checked).await.unwrap();
+            let settled = row(&rows, &stopped)
+                .is_some_and(|r| r["execution"]["status"] != "RUNNING")
+                && row(&rows, &orphan).is_some();
+            if settled {
+                Ok(rows)
+            } else {
+                Err(rows)
+            }
+        },
+    )
+    .await;
 
     let healthy = row(&rows, &healthy).unwrap();
     assert_eq!(healthy["execution"]["status"], "RUNNING");

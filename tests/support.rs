@@ -297,24 +297,66 @@ pub fn unique_id(prefix: &str) -> String {
     format!("{prefix}-{}-{}", std::process::id(), nanos % 1_000_000_000)
 }
 
+/// How long a test waits for the local stack to do something before it
+/// fails: generous, since a loaded 2-core machine is slow, and a passing
+/// test never waits it out.
+pub const PATIENCE: Duration = Duration::from_secs(90);
+
+/// Asks `check` every `every` until it answers `Ok`, for up to `within`;
+/// then fails, saying what did not happen and the last answer (`Err`). The
+/// one way the tests wait for the stack.
+#[track_caller]
+pub fn eventually<T, E: std::fmt::Debug>(
+    what: &str,
+    within: Duration,
+    every: Duration,
+    mut check: impl FnMut() -> Result<T, E>,
+) -> T {
+    let deadline = Instant::now() + within;
+    loop {
+        match check() {
+            Ok(found) => return found,
+            Err(last) if Instant::now() >= deadline => {
+                panic!("{what} did not happen within {within:?}; last: {last:?}")
+            }
+            Err(_) => std::thread::sleep(every),
+        }
+    }
+}
+
+/// [`eventually`] for checks that are futures.
+pub async fn eventually_async<T, E: std::fmt::Debug, F>(
+    what: &str,
+    within: Duration,
+    every: Duration,
+    mut check: impl FnMut() -> F,
+) -> T
+where
+    F: std::future::Future<Output = Result<T, E>>,
+{
+    let deadline = Instant::now() + within;
+    loop {
+        match check().await {
+            Ok(found) => return found,
+            Err(last) if Instant::now() >= deadline => {
+                panic!("{what} did not happen within {within:?}; last: {last:?}")
+            }
+            Err(_) => tokio::time::sleep(every).await,
+        }
+    }
+}
+
 /// Polls `hitl show ID --output json` until `done` holds; returns that JSON.
 #[track_caller]
 pub fn wait_for_show(id: &str, what: &str, done: impl Fn(&Value) -> bool) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(90);
-    loop {
+    let what = format!("request {id} reaching {what}");
+    eventually(&what, PATIENCE, Duration::from_millis(200), || {
         let run = hitl(&["show", id, "--output", "json"]);
-        if run.code == 0 {
-            let value = run.json();
-            if done(&value) {
-                return value;
-            }
+        match run.code {
+            0 if done(&run.json()) => Ok(run.json()),
+            _ => Err(run),
         }
-        assert!(
-            Instant::now() < deadline,
-            "request {id} never reached {what}; last: {run:?}"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    })
 }
 
 /// Submits a request and waits until the workflow has recorded it and
@@ -648,29 +690,30 @@ pub async fn start_raw(payload: serde_json::Value, id: &str) -> (aws_sdk_lambda:
 
 /// Waits for the execution to end FAILED; returns its error type and message.
 pub async fn failure_of(lambda: &aws_sdk_lambda::Client, arn: &str) -> (String, String) {
-    let deadline = Instant::now() + Duration::from_secs(90);
-    loop {
+    let what = format!("execution {arn} ending");
+    let execution = eventually_async(&what, PATIENCE, Duration::from_millis(200), || async {
         let execution = lambda
             .get_durable_execution()
             .durable_execution_arn(arn)
             .send()
             .await
             .unwrap();
-        if execution.status() != &aws_sdk_lambda::types::ExecutionStatus::Running {
-            assert_eq!(
-                execution.status(),
-                &aws_sdk_lambda::types::ExecutionStatus::Failed,
-                "{execution:?}"
-            );
-            let error = execution.error().unwrap();
-            return (
-                error.error_type().unwrap_or_default().to_owned(),
-                error.error_message().unwrap_or_default().to_owned(),
-            );
+        match execution.status() {
+            aws_sdk_lambda::types::ExecutionStatus::Running => Err(execution),
+            _ => Ok(execution),
         }
-        assert!(Instant::now() < deadline, "execution {arn} never ended");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    })
+    .await;
+    assert_eq!(
+        execution.status(),
+        &aws_sdk_lambda::types::ExecutionStatus::Failed,
+        "{execution:?}"
+    );
+    let error = execution.error().unwrap();
+    (
+        error.error_type().unwrap_or_default().to_owned(),
+        error.error_message().unwrap_or_default().to_owned(),
+    )
 }
 
 /// Fails the test if the approvals table holds a record for `id`.
