@@ -63,14 +63,21 @@ pub async fn run(app: &App, args: ShowArgs) -> anyhow::Result<()> {
     })
 }
 
-async fn execution(app: &App, arn: &str) -> anyhow::Result<ExecutionView> {
-    let out = app
-        .lambda()
+/// The execution `arn` as the Lambda API describes it.
+pub async fn get_execution(
+    app: &App,
+    arn: &str,
+) -> anyhow::Result<aws_sdk_lambda::operation::get_durable_execution::GetDurableExecutionOutput> {
+    app.lambda()
         .get_durable_execution()
         .durable_execution_arn(arn)
         .send()
         .await
-        .map_err(crate::exit::aws_call)?;
+        .map_err(crate::exit::aws_call)
+}
+
+async fn execution(app: &App, arn: &str) -> anyhow::Result<ExecutionView> {
+    let out = get_execution(app, arn).await?;
     Ok(ExecutionView {
         arn: arn.to_owned(),
         status: out.status().as_str().to_owned(),

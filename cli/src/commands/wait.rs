@@ -134,13 +134,8 @@ pub async fn wait_for_record(
 
 /// Why the execution `arn` ended, if it has.
 async fn refusal(app: &App, id: &str, arn: &str) -> anyhow::Result<Option<WaitError>> {
-    let out = app
-        .lambda()
-        .get_durable_execution()
-        .durable_execution_arn(arn)
-        .send()
+    let out = super::show::get_execution(app, arn)
         .await
-        .map_err(crate::exit::aws_call)
         .with_context(|| format!("reading the execution of request `{id}`"))?;
     if *out.status() == aws_sdk_lambda::types::ExecutionStatus::Running {
         return Ok(None);
