@@ -67,3 +67,33 @@ pub fn raw_control(text: &str) -> Option<char> {
     text.chars()
         .find(|&c| c != '\n' && hitl_contract::text::is_unsafe(c))
 }
+
+/// CloudFormation's answer for a deployed `hitl` stack with every output
+/// the CLI reads.
+pub fn described_stack() -> aws_sdk_cloudformation::operation::describe_stacks::DescribeStacksOutput
+{
+    use aws_sdk_cloudformation::types::{Output, Stack, StackStatus};
+    use hitl_contract::outputs;
+    let output = |k: &str, v: &str| Output::builder().output_key(k).output_value(v).build();
+    aws_sdk_cloudformation::operation::describe_stacks::DescribeStacksOutput::builder()
+        .stacks(
+            Stack::builder()
+                .stack_name("hitl")
+                .stack_id("arn:aws:cloudformation:eu-west-1:123456789012:stack/hitl/0f1e")
+                .stack_status(StackStatus::CreateComplete)
+                .creation_time(aws_smithy_types::DateTime::from_secs(0))
+                .outputs(output(outputs::APPROVALS_TABLE, "hitl-approvals"))
+                .outputs(output(outputs::WORKFLOW_FUNCTION, "hitl-workflow"))
+                .outputs(output(
+                    outputs::WORKFLOW_LOG_GROUP,
+                    "/aws/lambda/hitl-workflow",
+                ))
+                .outputs(output(outputs::MAX_REQUEST_TIMEOUT, "604800"))
+                .outputs(output(outputs::API_LOG_GROUP, "/aws/lambda/hitl-api"))
+                .outputs(output(outputs::LINKS_BASE_URL, "https://x.lambda-url/"))
+                .outputs(output(outputs::NOTIFICATION_TOPIC, "arn:aws:sns:r:1:t"))
+                .outputs(output(outputs::ALLOW_SELF_APPROVAL, "false"))
+                .build(),
+        )
+        .build()
+}

@@ -244,42 +244,13 @@ impl Stack {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use aws_sdk_cloudformation::operation::describe_stacks::{
-        DescribeStacksError, DescribeStacksOutput,
-    };
-    use aws_sdk_cloudformation::types::{Output, Stack as CfnStack, StackStatus};
+    use aws_sdk_cloudformation::operation::describe_stacks::DescribeStacksError;
     use aws_smithy_mocks::{mock, mock_client, RuleMode};
-
-    fn output(key: &str, value: &str) -> Output {
-        Output::builder()
-            .output_key(key)
-            .output_value(value)
-            .build()
-    }
 
     #[tokio::test]
     async fn reads_every_output() {
-        let rule = mock!(aws_sdk_cloudformation::Client::describe_stacks).then_output(|| {
-            DescribeStacksOutput::builder()
-                .stacks(
-                    CfnStack::builder()
-                        .stack_name("hitl")
-                        .stack_status(StackStatus::CreateComplete)
-                        .creation_time(aws_smithy_types::DateTime::from_secs(0))
-                        .outputs(output(outputs::APPROVALS_TABLE, "hitl-approvals"))
-                        .outputs(output(outputs::WORKFLOW_FUNCTION, "hitl-workflow"))
-                        .outputs(output(
-                            outputs::WORKFLOW_LOG_GROUP,
-                            "/aws/lambda/hitl-workflow",
-                        ))
-                        .outputs(output(outputs::MAX_REQUEST_TIMEOUT, "604800"))
-                        .outputs(output(outputs::API_LOG_GROUP, "/aws/lambda/hitl-api"))
-                        .outputs(output(outputs::LINKS_BASE_URL, "https://x.lambda-url/"))
-                        .outputs(output(outputs::ALLOW_SELF_APPROVAL, "false"))
-                        .build(),
-                )
-                .build()
-        });
+        let rule = mock!(aws_sdk_cloudformation::Client::describe_stacks)
+            .then_output(crate::fixtures::described_stack);
         let client = mock_client!(aws_sdk_cloudformation, RuleMode::Sequential, [&rule]);
         let stack = Stack::resolve(&client, "hitl").await.unwrap();
         assert_eq!(stack.table, "hitl-approvals");
