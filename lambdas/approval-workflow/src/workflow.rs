@@ -991,6 +991,34 @@ mod tests {
         Timestamp::parse(text).unwrap()
     }
 
+    #[test]
+    fn the_workflow_wakes_for_each_reminder_and_the_escalation_in_time_order() {
+        let expires = at("2026-11-22T12:00:00Z");
+        let request = SubmitRequest {
+            reminders: Some(vec![1_800, 600]),
+            ..request()
+        };
+        let escalation = Escalation {
+            after_seconds: 2_400,
+            to: vec!["carol@example.com".into()],
+        };
+        assert_eq!(
+            wakes(&request, Some(&escalation), expires, true),
+            [
+                Wake::Remind(at("2026-11-22T11:30:00Z")),
+                Wake::Escalate(at("2026-11-22T11:40:00Z")),
+                Wake::Remind(at("2026-11-22T11:50:00Z")),
+            ]
+        );
+        // Without a topic nobody is reminded; the escalation still widens
+        // the policy.
+        assert_eq!(
+            wakes(&request, Some(&escalation), expires, false),
+            [Wake::Escalate(at("2026-11-22T11:40:00Z"))]
+        );
+        assert_eq!(wakes(&request, None, expires, false), []);
+    }
+
     fn pending(created: Timestamp) -> ApprovalRecord {
         ApprovalRecord::pending(&request(), ARN, created)
     }
