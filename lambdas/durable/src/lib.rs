@@ -75,6 +75,7 @@
 //! }
 //! ```
 
+mod checkpoint;
 mod context;
 mod error;
 mod runtime;

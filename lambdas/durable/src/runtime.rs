@@ -6,7 +6,8 @@ use aws_sdk_lambda::types::{OperationAction, OperationType as SdkType, Operation
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::context::{remaining_pages, DurableContext, Shared};
+use crate::checkpoint::{remaining_pages, Shared};
+use crate::context::DurableContext;
 use crate::error::{DurableError, ErrorObject};
 use crate::state::{DurableInvocation, OperationState, OperationType};
 
