@@ -12,18 +12,14 @@ use hitl_contract::proof::DecisionProof;
 use hitl_contract::{
     ApprovalRecord, DecideError, Decider, Decision, Outcome, Status, StoreError, Timestamp,
 };
-use lambda_http::http::header::{
-    HeaderName, HeaderValue, ALLOW, CACHE_CONTROL, CONTENT_TYPE, LOCATION,
-};
+use lambda_http::http::header::{HeaderValue, ALLOW};
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 use tokio::sync::OnceCell;
 use tracing::{error, info, warn};
 
+use crate::http::{form_value, refuse_foreign_post, respond, Page, MAX_FORM_BYTES};
 use crate::page;
-
-/// The largest form body accepted; a token and a comment fit easily.
-const MAX_FORM_BYTES: usize = 16 * 1024;
 
 /// Where the signing key comes from: Secrets Manager on first use (so a
 /// missing secret is a clear page, not a failed cold start), or given.
@@ -65,37 +61,6 @@ enum Visit {
 pub struct ApprovalPages {
     pub decider: Decider,
     pub key: KeySource,
-}
-
-/// A page and its status, or a redirect to another page.
-struct Page {
-    status: StatusCode,
-    html: String,
-    location: Option<String>,
-}
-
-impl Page {
-    fn new(status: StatusCode, html: String) -> Self {
-        Self {
-            status,
-            html,
-            location: None,
-        }
-    }
-
-    /// `303 See Other` to `location`: after a decision the browser shows the
-    /// link's page by `GET`, so a reload or the back button never posts again.
-    fn see_other(location: String, heading: &str) -> Self {
-        Self {
-            status: StatusCode::SEE_OTHER,
-            html: page::message(heading, "Your decision is recorded."),
-            location: Some(location),
-        }
-    }
-
-    fn message(status: StatusCode, heading: &str, text: &str) -> Self {
-        Self::new(status, page::message(heading, text))
-    }
 }
 
 impl ApprovalPages {
@@ -477,98 +442,6 @@ fn title_case(status: Status) -> String {
 /// Refuses form posts from other sites (a page elsewhere posting to ours)
 /// and bodies that are not a form.
 ///
-/// A browser says where a form post comes from: `Sec-Fetch-Site` (every
-/// current browser) and `Origin`. `Sec-Fetch-Site` is read first and must
-/// be `same-origin`; a browser without it is judged by `Origin`, which our
-/// own page sends in full (its referrer policy is `same-origin`) and which
-/// is `null` from sandboxed or opaque pages. A request with neither comes
-/// from a client that is not a browser, holding the token itself: no
-/// forgery across sites is possible there.
-fn refuse_foreign_post(request: &Request) -> Option<Page> {
-    let headers = request.headers();
-    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    let is_form = header("content-type").is_some_and(|t| {
-        t.split(';').next().is_some_and(|m| {
-            m.trim()
-                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
-        })
-    });
-    if !is_form {
-        return Some(Page::message(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "Not a form",
-            "Decisions are made with the form on the approval page.",
-        ));
-    }
-    // A browser sends each of these once; several are a forgery.
-    let repeated = ["origin", "sec-fetch-site"]
-        .iter()
-        .any(|name| headers.get_all(*name).iter().count() > 1);
-    let foreign = repeated
-        || match (header("sec-fetch-site"), header("origin")) {
-            (Some(site), _) => site != "same-origin",
-            (None, Some(origin)) => !is_own_origin(origin, header("host")),
-            (None, None) => false,
-        };
-    foreign.then(|| {
-        Page::message(
-            StatusCode::FORBIDDEN,
-            "Refused",
-            "This form can only be sent from the approval page itself; nothing was changed. \
-             Open the link from your notification and press the button there.",
-        )
-    })
-}
-
-/// Whether `origin` (`scheme://host[:port]`) names the host that was asked.
-fn is_own_origin(origin: &str, host: Option<&str>) -> bool {
-    let Some((_, origin_host)) = origin.split_once("://") else {
-        return false; // `null`, or not an origin at all
-    };
-    host.is_some_and(|host| origin_host.eq_ignore_ascii_case(host))
-}
-
-/// The first value of `name` in a URL-encoded form or query string.
-fn form_value(encoded: &[u8], name: &str) -> Option<String> {
-    form_urlencoded::parse(encoded)
-        .find(|(key, _)| key == name)
-        .map(|(_, value)| value.into_owned())
-}
-
-/// Every page goes out with headers that keep it out of caches, referrers
-/// and frames.
-fn respond(page: Page) -> Response<Body> {
-    let mut response = Response::new(Body::from(page.html));
-    *response.status_mut() = page.status;
-    let headers = response.headers_mut();
-    if let Some(location) = page.location.and_then(|l| HeaderValue::from_str(&l).ok()) {
-        headers.insert(LOCATION, location);
-    }
-    headers.insert(
-        CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=utf-8"),
-    );
-    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    let fixed = [
-        // `same-origin`: the token in the address never leaves for another
-        // site, and our own form post still carries its full Origin (with
-        // `no-referrer`, browsers send `Origin: null`).
-        ("referrer-policy", "same-origin"),
-        ("x-content-type-options", "nosniff"),
-        ("x-frame-options", "DENY"),
-    ];
-    for (name, value) in fixed {
-        headers.insert(
-            HeaderName::from_static(name),
-            HeaderValue::from_static(value),
-        );
-    }
-    if let Ok(csp) = HeaderValue::from_str(page::content_security_policy()) {
-        headers.insert(HeaderName::from_static("content-security-policy"), csp);
-    }
-    response
-}
-
 #[cfg(test)]
 mod tests {
     use std::time::Duration;

@@ -2,6 +2,7 @@
 //! notifications open it (`GET`), and its form decides (`POST`).
 
 mod handler;
+mod http;
 mod page;
 
 use std::sync::Arc;
