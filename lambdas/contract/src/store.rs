@@ -478,9 +478,7 @@ impl ApprovalStore {
         closing: &Closing<'_>,
     ) -> Result<ApprovalRecord, StoreError> {
         match self.closing_update(approval_id, closing).send().await {
-            Ok(out) => Ok(ApprovalRecord::from_item(
-                &out.attributes.unwrap_or_default(),
-            )?),
+            Ok(out) => written(out),
             Err(err) if is_condition_failure(&err) => {
                 let record = self.fetch(approval_id).await?;
                 if record.status == closing.status {
@@ -612,9 +610,7 @@ impl ApprovalStore {
             .send()
             .await;
         match result {
-            Ok(out) => Ok(ApprovalRecord::from_item(
-                &out.attributes.unwrap_or_default(),
-            )?),
+            Ok(out) => written(out),
             Err(err) if is_condition_failure(&err) => {
                 let record = self.fetch(approval_id).await?;
                 match (record.status, record.escalated) {
@@ -675,11 +671,7 @@ impl ApprovalStore {
         let mut releasing = release.is_some();
         loop {
             match append(releasing).send().await {
-                Ok(out) => {
-                    return Ok(ApprovalRecord::from_item(
-                        &out.attributes.unwrap_or_default(),
-                    )?)
-                }
+                Ok(out) => return written(out),
                 Err(err) if is_condition_failure(&err) => {
                     let record = self.fetch(approval_id).await?;
                     let item = record.to_item();
@@ -733,9 +725,7 @@ impl ApprovalStore {
             .send()
             .await;
         match result {
-            Ok(out) => Ok(ApprovalRecord::from_item(
-                &out.attributes.unwrap_or_default(),
-            )?),
+            Ok(out) => written(out),
             Err(err) if is_condition_failure(&err) => {
                 let record = self.fetch(approval_id).await?;
                 match record.claim.clone() {
@@ -783,9 +773,7 @@ impl ApprovalStore {
             )
             .expression_attribute_values(":stale", s(now.minus(CLAIM_LEASE).to_string()));
         match update.send().await {
-            Ok(out) => Ok(ApprovalRecord::from_item(
-                &out.attributes.unwrap_or_default(),
-            )?),
+            Ok(out) => written(out),
             Err(err) if is_condition_failure(&err) => match self.explain_at(approval_id, now).await
             {
                 StoreError::NotPending(record) if record.status == Status::Cancelled => Ok(*record),
@@ -868,6 +856,15 @@ impl ApprovalStore {
             StoreError::Changed(approval_id)
         }
     }
+}
+
+/// The record an update wrote (it asked for `ALL_NEW`).
+fn written(
+    out: aws_sdk_dynamodb::operation::update_item::UpdateItemOutput,
+) -> Result<ApprovalRecord, StoreError> {
+    Ok(ApprovalRecord::from_item(
+        &out.attributes.unwrap_or_default(),
+    )?)
 }
 
 /// What a listing selects besides the status: applied by DynamoDB (the
