@@ -68,13 +68,11 @@ pub async fn run(paths: &Paths, base_port: u16) -> anyhow::Result<()> {
     tested?;
     // The archive operators install from, unpacked and run. x86_64 only:
     // aarch64 needs a standard library and a linker CI does not install.
-    // Without LTO: what is checked is the packing, not the optimisation.
     eprintln!("==> cargo xtask dist --target {}", crate::dist::X86_64);
     crate::dist::run(
         paths,
         &crate::dist::Options {
             targets: vec![crate::dist::X86_64.to_owned()],
-            quick: true,
         },
     )?;
     eprintln!(

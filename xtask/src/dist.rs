@@ -27,10 +27,6 @@ pub struct Options {
     /// The targets asked for by name, which must all build; when empty,
     /// x86_64 and, when this machine can build it, aarch64.
     pub targets: Vec<String>,
-    /// Release mode without link-time optimisation and with parallel code
-    /// generation: `cargo xtask test` checks how the archive is packed and
-    /// that its binary runs, not how fast it is, in half the build time.
-    pub quick: bool,
 }
 
 /// How one target's release build is made.
@@ -61,7 +57,7 @@ pub fn run(paths: &Paths, options: &Options) -> anyhow::Result<()> {
 
     let dist = hitl_e2e::target_dir().join("dist");
     for (target, build) in plan {
-        let binary = build_release(paths, target, &build, options.quick)?;
+        let binary = build_release(paths, target, &build)?;
         let contents = Contents::of(&paths.repo, &binary, &version, target);
         let archive = pack(&dist, &contents)?;
         check(&dist, &archive, &contents, &version, target)?;
@@ -150,12 +146,7 @@ fn succeeds(command: &mut Command) -> bool {
 }
 
 /// `cargo build --release --locked -p hitl --target <target>`; the binary's path.
-fn build_release(
-    paths: &Paths,
-    target: &str,
-    build: &Build,
-    quick: bool,
-) -> anyhow::Result<PathBuf> {
+fn build_release(paths: &Paths, target: &str, build: &Build) -> anyhow::Result<PathBuf> {
     let subcommand = match build {
         Build::Zig => "zigbuild",
         Build::Cargo | Build::CrossGcc(_) => "build",
@@ -175,15 +166,7 @@ fn build_release(
             command.env(variable, gcc);
         }
     }
-    if quick {
-        command
-            .env("CARGO_PROFILE_RELEASE_LTO", "false")
-            .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "16");
-    }
-    eprintln!(
-        "Building hitl for {target} in release mode{} (several minutes the first time)...",
-        if quick { " without LTO" } else { "" }
-    );
+    eprintln!("Building hitl for {target} in release mode (several minutes the first time)...");
     let started = Instant::now();
     let status = command
         .status()

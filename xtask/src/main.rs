@@ -165,13 +165,7 @@ async fn run(task: Task) -> anyhow::Result<()> {
                 targets: target,
             },
         ),
-        Task::Dist { target } => dist::run(
-            &paths,
-            &dist::Options {
-                targets: target,
-                quick: false,
-            },
-        ),
+        Task::Dist { target } => dist::run(&paths, &dist::Options { targets: target }),
         Task::Local { command } => match command {
             LocalTask::Up { base_port } => {
                 local::up(&paths, base_port).await?;
