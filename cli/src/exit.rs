@@ -1,6 +1,6 @@
 //! Exit codes: each error a user can cause has its own (listed in `hitl --help`).
 
-use hitl_contract::{DecideError, StoreError, ValidationError};
+use hitl_contract::{DecideError, StoreError, SubmitError, ValidationError};
 
 use crate::commands::{BulkFailed, CallbackClosed, DoctorFailed, WaitError};
 use crate::stack::StackError;
@@ -101,6 +101,11 @@ pub fn code_for(err: &anyhow::Error) -> u8 {
                 return code;
             }
         }
+        if let Some(SubmitError::Store(e)) = cause.downcast_ref::<SubmitError>() {
+            if let Some(code) = store_code(e) {
+                return code;
+            }
+        }
         if let Some(e) = cause.downcast_ref::<DecideError>() {
             return match e {
                 DecideError::Store(e) => store_code(e).unwrap_or(FAILURE),
@@ -167,6 +172,18 @@ fn store_code(err: &StoreError) -> Option<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_id_another_request_uses_is_code_4_however_it_is_found() {
+        let used = || StoreError::IdInUse("apr-1".into());
+        for err in [
+            anyhow::Error::from(used()),
+            anyhow::Error::from(SubmitError::Store(used())),
+            anyhow::Error::from(SubmitError::Store(used())).context("submitting"),
+        ] {
+            assert_eq!(code_for(&err), ALREADY_DECIDED, "{err:#}");
+        }
+    }
 
     #[test]
     fn the_readme_shows_the_exit_code_table() {

@@ -622,6 +622,9 @@ fn proven_by(evidence: Option<Evidence>) -> String {
         Some(Evidence::ApprovalLink) => {
             "via link: the approval page vouched for the link sent to them".into()
         }
+        Some(Evidence::FunctionUrl) => {
+            "by IAM: submitted through the stack's IAM-authorised submit URL".into()
+        }
         Some(Evidence::Unverified) => "no: the name is what its sender wrote".into(),
         None => String::new(),
     }

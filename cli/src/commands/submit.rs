@@ -2,29 +2,14 @@
 
 use std::path::Path;
 
-use anyhow::Context;
-use aws_sdk_lambda::error::ProvideErrorMetadata;
-use aws_sdk_lambda::types::InvocationType;
-use aws_smithy_types::Blob;
 use hitl_contract::proof::Purpose;
-use hitl_contract::{ApprovalRecord, ApproverPolicy, StoreError, SubmitRequest};
-use serde::Serialize;
+use hitl_contract::submit::Submitted;
+use hitl_contract::{ApproverPolicy, SubmitRequest};
 
 use crate::app::App;
 use crate::cli::{OutputFormat, SubmitArgs};
 use crate::exit::InvalidInput;
 use crate::output;
-
-#[derive(Debug, Serialize)]
-struct Submitted {
-    approval_id: String,
-    /// `submitted`, or `already_submitted` when the same request exists.
-    outcome: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    execution_arn: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    function_version: Option<String>,
-}
 
 pub async fn run(app: &App, args: SubmitArgs) -> anyhow::Result<()> {
     let wait = args.wait;
@@ -32,10 +17,13 @@ pub async fn run(app: &App, args: SubmitArgs) -> anyhow::Result<()> {
     // The workflow records the principal the proof proves; `--requester`
     // is a note beside it.
     let caller = app.caller().await?;
-    let approval_id = args.id.unwrap_or_else(new_approval_id);
+    let approval_id = args
+        .id
+        .unwrap_or_else(hitl_contract::submit::new_approval_id);
     let policy = policy(args.approvers, args.required);
     let request = SubmitRequest {
         requester_proof: Some(caller.prove(Purpose::Submit(&approval_id))?),
+        requester_voucher: None,
         approval_id,
         title: args.title,
         description: args.description,
@@ -51,16 +39,27 @@ pub async fn run(app: &App, args: SubmitArgs) -> anyhow::Result<()> {
     };
     request.validate(app.stack.max_request_timeout)?;
 
-    let submitted = match app.store().get(&request.approval_id).await? {
-        Some(existing) if same_request(&existing, &request) => Submitted {
-            approval_id: existing.approval_id,
-            outcome: "already_submitted",
-            execution_arn: existing.execution_arn,
-            function_version: None,
-        },
-        Some(_) => return Err(StoreError::IdInUse(request.approval_id).into()),
-        None => start(&app.lambda(), &app.stack.workflow_function, &request).await?,
-    };
+    let submitted = hitl_contract::submit::submit(
+        &app.store(),
+        &app.lambda(),
+        &app.stack.workflow_function,
+        &request,
+    )
+    .await
+    .map_err(|err| {
+        let retry = err.is_transient().then(|| {
+            format!(
+                "Lambda could not be reached or did not answer: try again with `--id {}`, \
+                 which starts a request at most once.",
+                request.approval_id
+            )
+        });
+        let err = anyhow::Error::from(err);
+        match retry {
+            Some(retry) => err.context(retry),
+            None => err,
+        }
+    })?;
 
     if wait {
         // With --wait, scripts get one document: the request as it ended.
@@ -80,7 +79,7 @@ pub async fn run(app: &App, args: SubmitArgs) -> anyhow::Result<()> {
 }
 
 fn report(submitted: &Submitted) -> anyhow::Result<()> {
-    let verb = if submitted.outcome == "submitted" {
+    let verb = if submitted.is_new() {
         "Submitted"
     } else {
         "Already submitted"
@@ -93,72 +92,6 @@ fn report(submitted: &Submitted) -> anyhow::Result<()> {
         Some(arn) => output::line(format_args!("  execution: {}", output::one_line(arn))),
         None => Ok(()),
     }
-}
-
-/// Publishes the function's current code as a version (Lambda returns the
-/// latest version when nothing changed) and starts the execution on it.
-async fn start(
-    lambda: &aws_sdk_lambda::Client,
-    function: &str,
-    request: &SubmitRequest,
-) -> anyhow::Result<Submitted> {
-    let published = lambda
-        .publish_version()
-        .function_name(function)
-        .send()
-        .await
-        .map_err(crate::exit::aws_call)
-        .with_context(|| format!("publishing a version of function `{function}`"))?;
-    let version = published
-        .version()
-        .with_context(|| format!("PublishVersion of `{function}` returned no version"))?
-        .to_owned();
-
-    let payload = serde_json::to_vec(request)?;
-    let invoked = lambda
-        .invoke()
-        .function_name(function)
-        .qualifier(&version)
-        .invocation_type(InvocationType::Event)
-        .durable_execution_name(&request.approval_id)
-        .payload(Blob::new(payload))
-        .send()
-        .await;
-    let out = match invoked {
-        Ok(out) => out,
-        Err(err) => {
-            let status = err.raw_response().map(|r| r.status().as_u16());
-            let code = err.as_service_error().and_then(|e| e.code());
-            if code == Some("DurableExecutionAlreadyStartedException") || status == Some(409) {
-                return Err(StoreError::IdInUse(request.approval_id.clone()).into());
-            }
-            let transient = err.as_service_error().is_none()
-                || status.is_some_and(|s| s >= 500 || s == 429)
-                || code.is_some_and(|c| c.contains("Throttl") || c == "TooManyRequestsException");
-            let mut message = hitl_contract::sdk_error::summary(&err);
-            if transient {
-                message.push_str(&format!(
-                    "\nLambda could not be reached or did not answer: try again with `--id {}`, \
-                     which starts a request at most once.",
-                    request.approval_id
-                ));
-            }
-            return Err(anyhow::anyhow!(message))
-                .with_context(|| format!("starting the workflow `{function}:{version}`"));
-        }
-    };
-    Ok(Submitted {
-        approval_id: request.approval_id.clone(),
-        outcome: "submitted",
-        execution_arn: out.durable_execution_arn().map(str::to_owned),
-        function_version: Some(version),
-    })
-}
-
-/// A short, random, typeable id.
-fn new_approval_id() -> String {
-    let uuid = uuid::Uuid::new_v4().simple().to_string();
-    format!("apr-{}", &uuid[..12])
 }
 
 /// Files larger than this are refused unread: details hold at most
@@ -202,7 +135,6 @@ fn read_details(path: &Path) -> anyhow::Result<serde_json::Value> {
     })
 }
 
-/// Whether an existing record holds this very request (a retried submit).
 /// The request's own approver policy, when it names one; the workflow
 /// holds it within the stack's.
 fn policy(approvers: Vec<String>, required: Option<u32>) -> Option<ApproverPolicy> {
@@ -216,117 +148,9 @@ fn policy(approvers: Vec<String>, required: Option<u32>) -> Option<ApproverPolic
     })
 }
 
-fn same_request(existing: &ApprovalRecord, request: &SubmitRequest) -> bool {
-    existing.title == request.title
-        && existing.description == request.description
-        && existing.requester == request.requester
-        && existing.details == request.details
-        && existing.amount.as_deref().map(normalise_decimal)
-            == request.amount.as_deref().map(normalise_decimal)
-}
-
-/// `1250.50` and `1250.5` are the same amount (DynamoDB drops the zero).
-fn normalise_decimal(text: &str) -> String {
-    match text.split_once('.') {
-        Some((whole, fraction)) => {
-            let fraction = fraction.trim_end_matches('0');
-            if fraction.is_empty() {
-                whole.to_owned()
-            } else {
-                format!("{whole}.{fraction}")
-            }
-        }
-        None => text.to_owned(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    use aws_sdk_lambda::operation::invoke::{InvokeError, InvokeOutput};
-    use aws_sdk_lambda::operation::publish_version::PublishVersionOutput;
-    use aws_sdk_lambda::types::error::DurableExecutionAlreadyStartedException;
-    use aws_smithy_mocks::{mock, mock_client, RuleMode};
-
-    fn request() -> SubmitRequest {
-        SubmitRequest {
-            timeout_seconds: Some(3600),
-            ..SubmitRequest::new("req-7", "Deploy", "alice")
-        }
-    }
-
-    fn published() -> aws_smithy_mocks::Rule {
-        mock!(aws_sdk_lambda::Client::publish_version)
-            .match_requests(|req| req.function_name() == Some("wf"))
-            .then_output(|| PublishVersionOutput::builder().version("3").build())
-    }
-
-    #[tokio::test]
-    async fn starts_the_published_version_asynchronously_named_by_the_id() {
-        let invoke = mock!(aws_sdk_lambda::Client::invoke)
-            .match_requests(|req| {
-                let payload: SubmitRequest =
-                    serde_json::from_slice(req.payload().map(|b| b.as_ref()).unwrap_or_default())
-                        .unwrap();
-                req.function_name() == Some("wf")
-                    && req.qualifier() == Some("3")
-                    && req.invocation_type() == Some(&InvocationType::Event)
-                    && req.durable_execution_name() == Some("req-7")
-                    && payload == request()
-            })
-            .then_output(|| {
-                InvokeOutput::builder()
-                    .status_code(202)
-                    .durable_execution_arn("arn:exec")
-                    .build()
-            });
-        let publish = published();
-        let client = mock_client!(aws_sdk_lambda, RuleMode::Sequential, [&publish, &invoke]);
-        let submitted = start(&client, "wf", &request()).await.unwrap();
-        assert_eq!(submitted.execution_arn.as_deref(), Some("arn:exec"));
-        assert_eq!(submitted.function_version.as_deref(), Some("3"));
-        assert_eq!(invoke.num_calls(), 1);
-    }
-
-    #[tokio::test]
-    async fn an_execution_name_taken_by_other_input_is_an_id_in_use() {
-        let invoke = mock!(aws_sdk_lambda::Client::invoke).then_error(|| {
-            InvokeError::DurableExecutionAlreadyStartedException(
-                DurableExecutionAlreadyStartedException::builder()
-                    .message("exists")
-                    .meta(
-                        aws_smithy_types::error::ErrorMetadata::builder()
-                            .code("DurableExecutionAlreadyStartedException")
-                            .build(),
-                    )
-                    .build(),
-            )
-        });
-        let publish = published();
-        let client = mock_client!(aws_sdk_lambda, RuleMode::Sequential, [&publish, &invoke]);
-        let err = start(&client, "wf", &request()).await.unwrap_err();
-        assert_eq!(crate::exit::code_for(&err), crate::exit::ALREADY_DECIDED);
-        assert!(
-            err.to_string()
-                .contains("approval id `req-7` is already used"),
-            "{err}"
-        );
-    }
-
-    #[test]
-    fn generated_ids_are_valid() {
-        let id = new_approval_id();
-        assert!(hitl_contract::payload::is_valid_approval_id(&id), "{id}");
-        assert_ne!(id, new_approval_id());
-    }
-
-    #[test]
-    fn amounts_compare_as_numbers() {
-        assert_eq!(normalise_decimal("1250.50"), "1250.5");
-        assert_eq!(normalise_decimal("10.0"), "10");
-        assert_eq!(normalise_decimal("7"), "7");
-    }
 
     #[test]
     fn unreadable_details_file_is_invalid_input() {

@@ -6,7 +6,7 @@
 //! claim's conditional write: a link decides at most once, and a click and a
 //! CLI decision can never both win.
 
-use hitl_contract::links::{link_hash, LinkError, LinkKey, LinkToken, LINK_DECIDER};
+use hitl_contract::links::{link_hash, KeySource, LinkError, LinkKey, LinkToken, LINK_DECIDER};
 use hitl_contract::payload::MAX_COMMENT_LEN;
 use hitl_contract::proof::DecisionProof;
 use hitl_contract::{
@@ -15,40 +15,10 @@ use hitl_contract::{
 use lambda_http::http::header::{HeaderValue, ALLOW};
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
-use tokio::sync::OnceCell;
 use tracing::{error, info, warn};
 
 use crate::http::{form_value, refuse_foreign_post, respond, Page, MAX_FORM_BYTES};
 use crate::page;
-
-/// Where the signing key comes from: Secrets Manager on first use (so a
-/// missing secret is a clear page, not a failed cold start), or given.
-pub enum KeySource {
-    Secret {
-        client: aws_sdk_secretsmanager::Client,
-        secret_id: String,
-        loaded: OnceCell<LinkKey>,
-    },
-    /// A key given directly (the unit tests).
-    #[cfg_attr(not(test), allow(dead_code))]
-    Fixed(LinkKey),
-}
-
-impl KeySource {
-    async fn key(&self) -> Result<&LinkKey, String> {
-        match self {
-            KeySource::Fixed(key) => Ok(key),
-            KeySource::Secret {
-                client,
-                secret_id,
-                loaded,
-            } => loaded
-                .get_or_try_init(|| hitl_contract::links::load_key(client, secret_id))
-                .await
-                .map_err(|e| e.to_string()),
-        }
-    }
-}
 
 /// Whether a link was opened (`GET`) or its button pressed (`POST`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -192,7 +162,8 @@ impl ApprovalPages {
 
     /// The signing key, and the token checked against it.
     async fn check(&self, text: &str, now: Timestamp) -> Result<(&LinkKey, LinkToken), Page> {
-        let key = self.key.key().await.map_err(|message| {
+        let key = self.key.key().await.map_err(|err| {
+            let message = err.to_string();
             error!(%message, "link signing key unavailable");
             Page::message(
                 StatusCode::INTERNAL_SERVER_ERROR,

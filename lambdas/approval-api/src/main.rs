@@ -10,9 +10,10 @@ use std::sync::Arc;
 use hitl_contract::outputs::env;
 use hitl_contract::{ApprovalStore, Decider};
 use lambda_http::{service_fn, Error, Request};
-use tokio::sync::OnceCell;
 
-use crate::handler::{ApprovalPages, KeySource};
+use hitl_contract::links::KeySource;
+
+use crate::handler::ApprovalPages;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -38,11 +39,7 @@ async fn pages_from_env() -> Result<ApprovalPages, Error> {
     Ok(ApprovalPages {
         decider: Decider::new(store, aws_sdk_lambda::Client::new(&config))
             .allow_self_approval(allow_self_approval),
-        key: KeySource::Secret {
-            client: aws_sdk_secretsmanager::Client::new(&config),
-            secret_id,
-            loaded: OnceCell::new(),
-        },
+        key: KeySource::secret(aws_sdk_secretsmanager::Client::new(&config), secret_id),
     })
 }
 

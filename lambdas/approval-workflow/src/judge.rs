@@ -136,14 +136,36 @@ pub struct Judge {
 }
 
 impl Judge {
-    /// Who asks: the principal the request's proof proves, or, without a
-    /// proof, the name it gives (unverified). A proof that fails refuses
-    /// the request; a transient failure is an `Err` the step retries.
+    /// Who asks: the principal the submit function vouches Lambda verified,
+    /// or the one the request's proof proves, or, without either, the name
+    /// it gives (unverified). A voucher or proof that fails refuses the
+    /// request; a transient failure is an `Err` the step retries.
     pub async fn requester(
         &self,
         request: &SubmitRequest,
         now: Timestamp,
     ) -> Result<Result<Requester, ProofError>, ProofError> {
+        if let Some(voucher) = &request.requester_voucher {
+            // Lambda checked the IAM signature whatever VerifyDeciders says,
+            // so a voucher is always held to the key.
+            let Some(notifier) = &self.notifier else {
+                return Ok(Err(ProofError::BadVoucher));
+            };
+            let key = notifier
+                .link_key()
+                .await
+                .map_err(|e| ProofError::KeyUnavailable(e.to_string()))?;
+            return Ok(
+                if key.confirms_requester(voucher, &request.approval_id, &request.requester) {
+                    Ok(Requester {
+                        name: request.requester.clone(),
+                        evidence: Evidence::FunctionUrl,
+                    })
+                } else {
+                    Err(ProofError::BadVoucher)
+                },
+            );
+        }
         let unverified = Requester {
             name: request.requester.clone(),
             evidence: Evidence::Unverified,
@@ -415,6 +437,65 @@ mod tests {
                 Timestamp::now(),
             )
             .await
+    }
+
+    /// A judge holding `key` as its link key.
+    fn judge_with_key(key: &LinkKey, verification: Verification) -> Judge {
+        let sns = aws_sdk_sns::Client::from_conf(
+            aws_sdk_sns::Config::builder()
+                .behavior_version_latest()
+                .region(aws_sdk_sns::config::Region::new("us-east-1"))
+                .build(),
+        );
+        Judge {
+            verification,
+            allow_self_approval: false,
+            notifier: Some(Arc::new(Notifier::with_key(sns, key.clone()))),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_submit_function_voucher_names_the_requester_it_vouched_for() {
+        let key = LinkKey::new("k".repeat(40)).unwrap();
+        let mut request = SubmitRequest::new("apr-1", "Deploy", BOB);
+        request.requester_voucher = Some(key.vouch_requester("apr-1", BOB));
+        // Whatever VerifyDeciders says: Lambda checked the IAM signature.
+        for verification in [
+            Verification::Off,
+            Verification::On(Sts::new("http://127.0.0.1:9")),
+        ] {
+            let requester = judge_with_key(&key, verification)
+                .requester(&request, Timestamp::now())
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(
+                requester,
+                Requester {
+                    name: BOB.into(),
+                    evidence: Evidence::FunctionUrl
+                }
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_forged_requester_voucher_refuses_the_request() {
+        let key = LinkKey::new("k".repeat(40)).unwrap();
+        let mut request = SubmitRequest::new("apr-1", "Deploy", BOB);
+        // Alice's voucher, with Bob's name written over it.
+        request.requester_voucher =
+            Some(key.vouch_requester("apr-1", "arn:aws:iam::123456789012:user/alice"));
+        let judge = judge_with_key(&key, Verification::Off);
+        let refused = judge.requester(&request, Timestamp::now()).await.unwrap();
+        assert_eq!(refused, Err(ProofError::BadVoucher));
+        // Without a link key nothing can vouch.
+        let keyless = Judge {
+            notifier: None,
+            ..judge
+        };
+        let refused = keyless.requester(&request, Timestamp::now()).await.unwrap();
+        assert_eq!(refused, Err(ProofError::BadVoucher));
     }
 
     /// The verdict on a decision made through a link sent to `addressee`

@@ -18,6 +18,7 @@ pub mod record;
 pub mod reminder;
 pub mod sdk_error;
 pub mod store;
+pub mod submit;
 #[cfg(any(test, feature = "test-util"))]
 pub mod test_util;
 pub mod text;
@@ -32,4 +33,5 @@ pub use record::{
     Status, CLAIM_LEASE,
 };
 pub use store::{ApprovalStore, Closing, Created, ListQuery, RecordPages, StoreError};
+pub use submit::{SubmitError, Submitted};
 pub use timestamp::Timestamp;

@@ -144,6 +144,28 @@ impl LinkKey {
         })
     }
 
+    /// The submit function's word that Lambda verified `requester` as the
+    /// IAM principal that signed the request for `approval_id` (its
+    /// function URL's `AWS_IAM` auth); the workflow records the requester
+    /// on it. Only the submit function and the workflow hold the key.
+    pub fn vouch_requester(&self, approval_id: &str, requester: &str) -> String {
+        let tag = self
+            .mac(&requester_voucher_payload(approval_id, requester))
+            .finalize()
+            .into_bytes();
+        B64.encode(tag)
+    }
+
+    /// Whether `voucher` is [`LinkKey::vouch_requester`]'s for these (in
+    /// constant time).
+    pub fn confirms_requester(&self, voucher: &str, approval_id: &str, requester: &str) -> bool {
+        B64.decode(voucher).is_ok_and(|tag| {
+            self.mac(&requester_voucher_payload(approval_id, requester))
+                .verify_slice(&tag)
+                .is_ok()
+        })
+    }
+
     /// Parses `text` and checks its signature (in constant time) and expiry.
     pub fn verify(&self, text: &str, now: Timestamp) -> Result<LinkToken, LinkError> {
         if text.len() > MAX_TOKEN_LEN {
@@ -274,6 +296,41 @@ pub async fn load_key(
     LinkKey::new(secret).map_err(|_| KeyError::Weak(secret_id.to_owned()))
 }
 
+/// Where a function's link key comes from: Secrets Manager on first use
+/// (so a missing secret is a clear answer, not a failed cold start), or
+/// given (unit tests).
+#[cfg(feature = "secrets")]
+pub enum KeySource {
+    Secret {
+        client: aws_sdk_secretsmanager::Client,
+        secret_id: String,
+        loaded: tokio::sync::OnceCell<LinkKey>,
+    },
+    Fixed(LinkKey),
+}
+
+#[cfg(feature = "secrets")]
+impl KeySource {
+    pub fn secret(client: aws_sdk_secretsmanager::Client, secret_id: String) -> Self {
+        KeySource::Secret {
+            client,
+            secret_id,
+            loaded: tokio::sync::OnceCell::new(),
+        }
+    }
+
+    pub async fn key(&self) -> Result<&LinkKey, KeyError> {
+        match self {
+            KeySource::Fixed(key) => Ok(key),
+            KeySource::Secret {
+                client,
+                secret_id,
+                loaded,
+            } => loaded.get_or_try_init(|| load_key(client, secret_id)).await,
+        }
+    }
+}
+
 /// Why the link signing key could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
@@ -295,6 +352,16 @@ fn voucher_payload(
         "vouch2:{}:{outcome}:{link_hash}:{}",
         B64.encode(approval_id),
         B64.encode(addressee.unwrap_or_default())
+    )
+}
+
+/// What a requester's voucher signs, apart from decisions' and links' by
+/// its prefix.
+fn requester_voucher_payload(approval_id: &str, requester: &str) -> String {
+    format!(
+        "requester1:{}:{}",
+        B64.encode(approval_id),
+        B64.encode(requester)
     )
 }
 
@@ -336,6 +403,21 @@ mod tests {
         assert!(!key().confirms("not base64!", "apr-1", Outcome::Approved, "abc", bob));
         let other = LinkKey::new([7u8; MIN_KEY_LEN]).unwrap();
         assert!(!other.confirms(&voucher, "apr-1", Outcome::Approved, "abc", bob));
+    }
+
+    #[test]
+    fn a_requester_voucher_confirms_only_that_requester_of_that_request() {
+        let alice = "arn:aws:iam::123456789012:user/alice";
+        let voucher = key().vouch_requester("apr-1", alice);
+        assert!(key().confirms_requester(&voucher, "apr-1", alice));
+        assert!(!key().confirms_requester(&voucher, "apr-2", alice));
+        assert!(!key().confirms_requester(&voucher, "apr-1", "arn:aws:iam::123456789012:user/bob"));
+        // Not a decision's voucher, nor the other way round.
+        let decision = key().vouch("apr-1", Outcome::Approved, "abc", None);
+        assert!(!key().confirms_requester(&decision, "apr-1", alice));
+        assert!(!key().confirms(&voucher, "apr-1", Outcome::Approved, "abc", None));
+        let other = LinkKey::new([7u8; MIN_KEY_LEN]).unwrap();
+        assert!(!other.confirms_requester(&voucher, "apr-1", alice));
     }
 
     #[test]

@@ -21,8 +21,12 @@ pub const MAX_REQUEST_TIMEOUT: &str = "MaxRequestTimeoutSeconds";
 /// Output: `true` when requesters may approve their own requests.
 pub const ALLOW_SELF_APPROVAL: &str = "AllowSelfApproval";
 
+/// Output: the submit function's IAM-authorised URL (requests over HTTPS,
+/// signed with SigV4).
+pub const SUBMIT_URL: &str = "SubmitUrl";
+
 /// Every output key the stack publishes.
-pub const ALL: [&str; 8] = [
+pub const ALL: [&str; 9] = [
     APPROVALS_TABLE,
     WORKFLOW_FUNCTION,
     WORKFLOW_LOG_GROUP,
@@ -31,6 +35,7 @@ pub const ALL: [&str; 8] = [
     NOTIFICATION_TOPIC,
     MAX_REQUEST_TIMEOUT,
     ALLOW_SELF_APPROVAL,
+    SUBMIT_URL,
 ];
 
 /// Environment variables of the functions.
@@ -61,6 +66,8 @@ pub mod env {
     pub const ESCALATION_TOPICS: &str = "ESCALATION_TOPICS";
     /// Where approval links point: the approval page function's URL.
     pub const LINKS_BASE_URL: &str = "LINKS_BASE_URL";
+    /// The workflow function the submit function starts (its name).
+    pub const WORKFLOW_FUNCTION: &str = "WORKFLOW_FUNCTION";
     /// The Secrets Manager secret (ARN or name) holding the link signing key.
     pub const LINK_SIGNING_SECRET: &str = "LINK_SIGNING_SECRET";
     /// `true` when requesters may approve their own requests.

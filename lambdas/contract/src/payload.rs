@@ -47,6 +47,10 @@ pub struct SubmitRequest {
     /// A signed `GetCallerIdentity` for [`crate::proof::Purpose::Submit`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requester_proof: Option<IdentityProof>,
+    /// The submit function's voucher that Lambda verified `requester` behind
+    /// its IAM-authorised URL (see [`crate::links::LinkKey::vouch_requester`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requester_voucher: Option<String>,
     /// Whom the requester asks for (`hitl submit --requester`): a note.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on_behalf_of: Option<String>,
@@ -197,6 +201,7 @@ impl SubmitRequest {
             description: None,
             requester: requester.into(),
             requester_proof: None,
+            requester_voucher: None,
             on_behalf_of: None,
             amount: None,
             details: None,

@@ -110,6 +110,10 @@ pub enum ProofError {
     Refused { code: String, message: String },
     #[error("STS could not be asked who signed the proof: {0}")]
     Unreachable(String),
+    #[error("its requester voucher is not the submit function's (submit through the stack's SubmitUrl or with `hitl submit`)")]
+    BadVoucher,
+    #[error("the link key, which checks the submit function's vouchers, could not be read: {0}")]
+    KeyUnavailable(String),
 }
 
 impl ProofError {
@@ -117,7 +121,7 @@ impl ProofError {
     /// these rather than refusing the decision).
     pub fn is_transient(&self) -> bool {
         match self {
-            ProofError::Unreachable(_) => true,
+            ProofError::Unreachable(_) | ProofError::KeyUnavailable(_) => true,
             ProofError::Refused { code, .. } => matches!(
                 code.as_str(),
                 "Throttling" | "ThrottlingException" | "ServiceUnavailable" | "InternalFailure"

@@ -259,6 +259,9 @@ pub enum Evidence {
     /// The approval page vouched (with the link key) that one of the
     /// request's links was used.
     ApprovalLink,
+    /// The submit function vouched (with the link key) for the principal
+    /// Lambda verified behind its IAM-authorised function URL.
+    FunctionUrl,
     /// Nobody checked: the name is what the sender wrote (the stack's
     /// verification is off, or a request came without a proof).
     #[default]
@@ -270,6 +273,7 @@ impl Evidence {
         match self {
             Evidence::Sts => "sts",
             Evidence::ApprovalLink => "approval_link",
+            Evidence::FunctionUrl => "function_url",
             Evidence::Unverified => "unverified",
         }
     }
@@ -281,13 +285,18 @@ impl Evidence {
     fn read(item: &Item, name: &'static str) -> Result<Option<Self>, RecordError> {
         optional_s(item, name)?
             .map(|text| {
-                [Evidence::Sts, Evidence::ApprovalLink, Evidence::Unverified]
-                    .into_iter()
-                    .find(|e| e.as_str() == text)
-                    .ok_or_else(|| RecordError::Invalid {
-                        attribute: name,
-                        reason: format!("unknown evidence `{text}`"),
-                    })
+                [
+                    Evidence::Sts,
+                    Evidence::ApprovalLink,
+                    Evidence::FunctionUrl,
+                    Evidence::Unverified,
+                ]
+                .into_iter()
+                .find(|e| e.as_str() == text)
+                .ok_or_else(|| RecordError::Invalid {
+                    attribute: name,
+                    reason: format!("unknown evidence `{text}`"),
+                })
             })
             .transpose()
     }
@@ -364,7 +373,9 @@ impl Channel {
     /// The channel a decision with this evidence came by.
     pub fn of(evidence: Evidence) -> Self {
         match evidence {
-            Evidence::Sts => Channel::Cli,
+            // Only requests come through the function URL; like `hitl`'s
+            // proofs, it is an IAM signature.
+            Evidence::Sts | Evidence::FunctionUrl => Channel::Cli,
             Evidence::ApprovalLink => Channel::Link,
             Evidence::Unverified => Channel::Callback,
         }
