@@ -4,104 +4,7 @@
 //! reporting the principal. No `--requester` and no `--as`: the caller is
 //! who their credentials say.
 
-use std::path::PathBuf;
-use std::process::Command;
-
-use hitl_e2e::{
-    hitl_command, local_ports, person_profile, report, unique_id, wait_for_show, Run, ACCOUNT,
-    PEOPLE, PROFILE,
-};
-
-/// An AWS config file of its own: the local stack's (whose `services`
-/// section points every client at the local endpoints, and which holds each
-/// person's profile with their IAM user's keys), plus one profile per role a
-/// person assumes from their own.
-struct Profiles {
-    file: PathBuf,
-}
-
-impl Profiles {
-    /// Creates the roles in moto, with boto3 (the local stack's Python SDK),
-    /// and writes the profiles that assume them. The people are the local
-    /// stack's, whose users and keys `cargo xtask local up` created.
-    fn create(people: &[&str], roles: &[&str]) -> Self {
-        assert!(people.iter().all(|p| PEOPLE.contains(p)), "{people:?}");
-        let ports = local_ports();
-        let moto = format!("http://127.0.0.1:{}", ports["moto"]);
-        let script = r#"
-import json, sys, boto3
-iam = boto3.client("iam", endpoint_url=sys.argv[1], region_name="us-east-1",
-                   aws_access_key_id="local", aws_secret_access_key="local")
-trust = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
-    "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "sts:AssumeRole"}]})
-for role in sys.argv[2].split(","):
-    try:
-        iam.create_role(RoleName=role, AssumeRolePolicyDocument=trust)
-    except iam.exceptions.EntityAlreadyExistsException:
-        pass
-"#;
-        let python = repo().join(".local-stack/venv/bin/python");
-        let output = Command::new(&python)
-            .args(["-c", script, &moto, &roles.join(",")])
-            .output()
-            .unwrap_or_else(|e| panic!("running {}: {e}", python.display()));
-        assert!(
-            output.status.success(),
-            "creating IAM roles: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-
-        let local = std::env::var_os("AWS_CONFIG_FILE")
-            .map(PathBuf::from)
-            .or_else(|| {
-                std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".aws/config"))
-            })
-            .expect("the local stack's AWS config file");
-        let mut text = std::fs::read_to_string(&local)
-            .unwrap_or_else(|e| panic!("reading {}: {e}", local.display()));
-        text.push('\n');
-        for person in people {
-            let source = person_profile(person);
-            for role in roles {
-                text.push_str(&format!(
-                    "[profile {person}-{role}]\nregion = us-east-1\n\
-                     role_arn = arn:aws:iam::{ACCOUNT}:role/{role}\nsource_profile = {source}\n\
-                     services = {PROFILE}\n\n"
-                ));
-            }
-        }
-        let file = std::env::temp_dir().join(format!("{}.config", unique_id("hitl-identity")));
-        std::fs::write(&file, text).expect("writing the AWS config");
-        Self { file }
-    }
-
-    /// `hitl ARGS` as `profile` (only this file's profiles, no others).
-    fn hitl(&self, profile: &str, args: &[&str]) -> Run {
-        hitl_command(args)
-            .env("AWS_CONFIG_FILE", &self.file)
-            .env(
-                "AWS_SHARED_CREDENTIALS_FILE",
-                self.file.with_extension("none"),
-            )
-            .env("AWS_PROFILE", profile)
-            .output()
-            .expect("hitl runs")
-            .into()
-    }
-}
-
-impl Drop for Profiles {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.file);
-    }
-}
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("the tests folder sits in the repository")
-        .to_owned()
-}
+use hitl_e2e::{person_profile, report, unique_id, wait_for_show, RoleProfiles, ACCOUNT};
 
 fn session(role: &str, person: &str) -> String {
     format!("arn:aws:sts::{ACCOUNT}:assumed-role/{role}/{person}")
@@ -109,7 +12,7 @@ fn session(role: &str, person: &str) -> String {
 
 #[test]
 fn role_sessions_are_the_person_behind_them_on_every_run() {
-    let profiles = Profiles::create(&["alice", "bob"], &["requesters", "approvers"]);
+    let profiles = RoleProfiles::create(&["alice", "bob"], &["requesters", "approvers"]);
     let id = unique_id("identity");
 
     // Alice submits through the requesters role; her session is named after
@@ -161,7 +64,7 @@ fn role_sessions_are_the_person_behind_them_on_every_run() {
 
 #[test]
 fn two_runs_of_one_role_profile_are_one_approver_and_two_people_of_one_role_are_two() {
-    let profiles = Profiles::create(&["alice", "bob", "carol", "dave"], &["approvers"]);
+    let profiles = RoleProfiles::create(&["alice", "bob", "carol", "dave"], &["approvers"]);
     let id = unique_id("identity-quorum");
     let role = format!("arn:aws:iam::{ACCOUNT}:role/approvers");
     let submitted = profiles.hitl(

@@ -93,6 +93,95 @@ pub fn principal(person: &str) -> String {
     format!("arn:aws:iam::{ACCOUNT}:user/{person}")
 }
 
+/// An AWS config file of its own: the local stack's (whose `services`
+/// section points every client at the local endpoints, and which holds each
+/// person's profile with their IAM user's keys), plus one profile per role a
+/// person assumes from their own.
+pub struct RoleProfiles {
+    file: PathBuf,
+}
+
+impl RoleProfiles {
+    /// Creates the roles in moto, with boto3 (the local stack's Python SDK),
+    /// and writes the profiles that assume them. The people are the local
+    /// stack's, whose users and keys `cargo xtask local up` created.
+    pub fn create(people: &[&str], roles: &[&str]) -> Self {
+        assert!(people.iter().all(|p| PEOPLE.contains(p)), "{people:?}");
+        let ports = local_ports();
+        let moto = format!("http://127.0.0.1:{}", ports["moto"]);
+        let script = r#"
+import json, sys, boto3
+iam = boto3.client("iam", endpoint_url=sys.argv[1], region_name="us-east-1",
+                   aws_access_key_id="local", aws_secret_access_key="local")
+trust = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+    "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "sts:AssumeRole"}]})
+for role in sys.argv[2].split(","):
+    try:
+        iam.create_role(RoleName=role, AssumeRolePolicyDocument=trust)
+    except iam.exceptions.EntityAlreadyExistsException:
+        pass
+"#;
+        let python = repo().join(".local-stack/venv/bin/python");
+        let output = Command::new(&python)
+            .args(["-c", script, &moto, &roles.join(",")])
+            .output()
+            .unwrap_or_else(|e| panic!("running {}: {e}", python.display()));
+        assert!(
+            output.status.success(),
+            "creating IAM roles: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+
+        let local = std::env::var_os("AWS_CONFIG_FILE")
+            .map(PathBuf::from)
+            .or_else(|| {
+                std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".aws/config"))
+            })
+            .expect("the local stack's AWS config file");
+        let mut text = std::fs::read_to_string(&local)
+            .unwrap_or_else(|e| panic!("reading {}: {e}", local.display()));
+        text.push('\n');
+        for person in people {
+            let source = person_profile(person);
+            for role in roles {
+                text.push_str(&format!(
+                    "[profile {person}-{role}]\nregion = us-east-1\n\
+                     role_arn = arn:aws:iam::{ACCOUNT}:role/{role}\nsource_profile = {source}\n\
+                     services = {PROFILE}\n\n"
+                ));
+            }
+        }
+        let file = std::env::temp_dir().join(format!("{}.config", unique_id("hitl-identity")));
+        std::fs::write(&file, text).expect("writing the AWS config");
+        Self { file }
+    }
+
+    /// The config file: point `AWS_CONFIG_FILE` at it.
+    pub fn config_file(&self) -> &Path {
+        &self.file
+    }
+
+    /// `hitl ARGS` as `profile` (only this file's profiles, no others).
+    pub fn hitl(&self, profile: &str, args: &[&str]) -> Run {
+        hitl_command(args)
+            .env("AWS_CONFIG_FILE", &self.file)
+            .env(
+                "AWS_SHARED_CREDENTIALS_FILE",
+                self.file.with_extension("none"),
+            )
+            .env("AWS_PROFILE", profile)
+            .output()
+            .expect("hitl runs")
+            .into()
+    }
+}
+
+impl Drop for RoleProfiles {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.file);
+    }
+}
+
 fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()

@@ -99,8 +99,14 @@ enum LocalTask {
         functions_port: u16,
         #[arg(long)]
         python_functions_port: u16,
+        /// moto_server, whose STS names the callers of IAM function URLs.
+        #[arg(long)]
+        moto_port: u16,
         #[arg(long)]
         workflow_binary: String,
+        /// The people's access keys, which `local up` writes once they exist.
+        #[arg(long)]
+        people_file: PathBuf,
     },
     /// Restart `cargo lambda watch` (after a crash test killed a function).
     #[command(hide = true)]
@@ -186,14 +192,18 @@ async fn run(task: Task) -> anyhow::Result<()> {
                 emulator_port,
                 functions_port,
                 python_functions_port,
+                moto_port,
                 workflow_binary,
+                people_file,
             } => {
                 local::front_door::serve(
                     port,
                     emulator_port,
                     functions_port,
                     python_functions_port,
+                    moto_port,
                     workflow_binary,
+                    people_file,
                 )
                 .await
             }

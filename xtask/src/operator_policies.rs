@@ -26,6 +26,12 @@ const CALLS: &[(&str, &[&str])] = &[
             "lambda:GetDurableExecution",
         ],
     ),
+    // Not a `hitl` command: a request over HTTPS to the stack's SubmitUrl
+    // (README, "Submit over HTTPS"); the function URL needs both actions.
+    (
+        "submit over HTTPS",
+        &["lambda:InvokeFunctionUrl", "lambda:InvokeFunction"],
+    ),
     ("list", &["dynamodb:Query"]),
     (
         "list --executions",
@@ -101,7 +107,14 @@ const CALLS: &[(&str, &[&str])] = &[
 const POLICIES: &[(&str, &[&str])] = &[
     (
         "RequesterPolicy",
-        &["submit", "list", "show", "wait", "cancel"],
+        &[
+            "submit",
+            "submit over HTTPS",
+            "list",
+            "show",
+            "wait",
+            "cancel",
+        ],
     ),
     (
         "ApproverPolicy",

@@ -34,12 +34,15 @@ const SAM_PACKAGE: &str = "aws-sam-cli==1.170.0";
 const CHECKOV_PACKAGE: &str = "checkov==3.3.30";
 
 /// The AWS CLI (v1), what an operator would otherwise use: for the
-/// benchmark's comparisons, in a virtualenv of its own (its botocore pin
+/// benchmark's comparisons and the HTTPS submit tests (its botocore signs),
+/// in a virtualenv of its own (its botocore pin
 /// differs from moto's). 1.46 knows the durable execution commands.
 const AWS_CLI_PACKAGE: &str = "awscli==1.46.2";
 
 /// Debian's Java runtime, for DynamoDB Local, when no `java` is on PATH.
 const JAVA_PACKAGE: &str = "openjdk-17-jre-headless";
+/// Debian's curl (7.75 or newer signs with `--aws-sigv4`).
+const CURL_PACKAGE: &str = "curl";
 /// Debian's Chromium and its WebDriver, for the approval page's browser tests.
 const CHROMIUM_PACKAGE: &str = "chromium";
 const CHROMEDRIVER_PACKAGE: &str = "chromium-driver";
@@ -81,8 +84,15 @@ pub fn have_command(name: &str) -> bool {
             .is_ok_and(|o| o.status.success())
 }
 
-/// What only the checks need: SAM CLI, checkov and headless Chromium.
+/// What only the checks need: SAM CLI, checkov, headless Chromium, and the
+/// clients the HTTPS submit tests sign with (curl, the AWS CLI).
 pub fn ensure_check_tools(paths: &Paths) -> anyhow::Result<()> {
+    ensure_debian_package(
+        "curl",
+        CURL_PACKAGE,
+        "the HTTPS submit tests sign requests with curl's --aws-sigv4",
+    )?;
+    ensure_aws_cli(paths)?;
     ensure_debian_package(
         "chromium",
         CHROMIUM_PACKAGE,

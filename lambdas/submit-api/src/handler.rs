@@ -80,7 +80,7 @@ impl SubmitApi {
                 warn!(
                     status = refusal.status.as_u16(),
                     error = refusal.code,
-                    message = %refusal.message,
+                    reason = %refusal.message,
                     "submit refused"
                 );
                 let mut response = respond(

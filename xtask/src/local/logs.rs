@@ -14,7 +14,9 @@ use std::time::Duration;
 
 use aws_sdk_cloudwatchlogs::types::InputLogEvent;
 
-use super::provision::{log_group, API_FUNCTION, OFFICIAL_WORKFLOW_FUNCTION, WORKFLOW_FUNCTION};
+use super::provision::{
+    log_group, API_FUNCTION, OFFICIAL_WORKFLOW_FUNCTION, SUBMIT_FUNCTION, WORKFLOW_FUNCTION,
+};
 
 const STREAM: &str = "local";
 
@@ -26,7 +28,7 @@ pub fn function_of(line: &str) -> Option<&'static str> {
     if krate == OFFICIAL_WORKFLOW_FUNCTION.replace('-', "_") {
         return Some(WORKFLOW_FUNCTION);
     }
-    [WORKFLOW_FUNCTION, API_FUNCTION]
+    [WORKFLOW_FUNCTION, API_FUNCTION, SUBMIT_FUNCTION]
         .into_iter()
         .find(|function| function.replace('-', "_") == krate)
 }

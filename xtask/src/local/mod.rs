@@ -43,6 +43,12 @@ pub fn ports_file(paths: &Paths) -> std::path::PathBuf {
     paths.run.join("ports.json")
 }
 
+/// The people's access keys and secrets, for the front door to check
+/// signatures made with them (only the owner may read it).
+pub fn people_file(paths: &Paths) -> std::path::PathBuf {
+    paths.run.join("people.json")
+}
+
 /// Environment every emulator and function gets: a region and dummy
 /// credentials, so nothing ever reaches for real AWS ones.
 fn local_env(command: &mut Command) -> &mut Command {
@@ -90,6 +96,8 @@ pub async fn up(paths: &Paths, base_port: u16) -> anyhow::Result<Ports> {
             provision::WORKFLOW_FUNCTION,
             "--bin",
             provision::API_FUNCTION,
+            "--bin",
+            provision::SUBMIT_FUNCTION,
             "--bin",
             provision::OFFICIAL_WORKFLOW_FUNCTION,
             "--bin",
@@ -171,7 +179,10 @@ async fn start_all(paths: &Paths, ports: &Ports) -> anyhow::Result<()> {
                 "--python-functions-port",
                 &ports.python_functions.to_string(),
             ])
-            .args(["--workflow-binary", provision::workflow_binary()?]),
+            .args(["--moto-port", &ports.moto.to_string()])
+            .args(["--workflow-binary", provision::workflow_binary()?])
+            .arg("--people-file")
+            .arg(people_file(paths)),
     )?;
 
     let forwarder = Service::new(&paths.run, "log-forwarder");
@@ -396,6 +407,10 @@ pub fn function_env(ports: &Ports) -> Vec<(&'static str, String)> {
     vec![
         (env::APPROVALS_TABLE, provision::TABLE.to_owned()),
         (
+            env::WORKFLOW_FUNCTION,
+            provision::WORKFLOW_FUNCTION.to_owned(),
+        ),
+        (
             env::MAX_REQUEST_TIMEOUT_SECONDS,
             provision::MAX_REQUEST_TIMEOUT_SECONDS.to_owned(),
         ),
@@ -488,12 +503,17 @@ async fn provision_all(paths: &Paths, ports: &Ports) -> anyhow::Result<()> {
     provision::create_topic(&aws_sdk_sns::Client::new(&moto)).await?;
     let config_file = provision::aws_config_file()?;
     let people = provision::create_people(paths, ports)?;
+    provision::write_people(&people_file(paths), &people)?;
     provision::write_profile(&config_file, ports, &people)?;
     eprintln!(
         "Local stack ready: stack `{}` in account {ACCOUNT}, profile `{}` written to {}.",
         provision::STACK,
         provision::PROFILE,
         config_file.display()
+    );
+    eprintln!(
+        "The submit function's IAM-authorised URL (sign with SigV4, service `lambda`): {}",
+        provision::iam_function_url(ports, provision::SUBMIT_FUNCTION)
     );
     Ok(())
 }
@@ -523,6 +543,15 @@ pub fn status(paths: &Paths) -> anyhow::Result<()> {
     if let Some(ports) = ports {
         for (service, port) in ports.named() {
             println!("{service:<20} 127.0.0.1:{port}");
+        }
+        let outputs = provision::local_outputs(&ports);
+        for key in [
+            hitl_contract::outputs::LINKS_BASE_URL,
+            hitl_contract::outputs::SUBMIT_URL,
+        ] {
+            if let Some(url) = outputs.get(key) {
+                println!("{key:<20} {url}");
+            }
         }
     }
     Ok(())

@@ -36,6 +36,9 @@ pub fn workflow_binary() -> anyhow::Result<&'static str> {
     }
 }
 pub const API_FUNCTION: &str = "approval-api";
+/// The submit function: on AWS behind a function URL with `AuthType: AWS_IAM`,
+/// here behind the front door's imitation of one ([`iam_function_url`]).
+pub const SUBMIT_FUNCTION: &str = "submit-api";
 pub const MAX_REQUEST_TIMEOUT_SECONDS: &str = "604800";
 pub const DEFAULT_REQUEST_TIMEOUT_SECONDS: &str = "86400";
 /// template.yaml's default `RecordRetentionDays`.
@@ -70,11 +73,22 @@ pub fn failure_topic_arn() -> String {
     hitl_e2e::topic_arn(FAILURE_TOPIC)
 }
 
-/// Where cargo lambda watch serves a function's URL.
+/// Where cargo lambda watch serves a function's URL (with no auth, as the
+/// approval page's public URL is).
 pub fn function_url(ports: &Ports, function: &str) -> String {
     format!(
         "http://127.0.0.1:{}/lambda-url/{function}/",
         ports.functions
+    )
+}
+
+/// Where the front door serves the URL of a function whose URL has
+/// `AuthType: AWS_IAM`: it checks the caller's SigV4 signature and names
+/// them to the function, as Lambda does (`front_door::function_url`).
+pub fn iam_function_url(ports: &Ports, function: &str) -> String {
+    format!(
+        "http://127.0.0.1:{}/lambda-url/{function}/",
+        ports.front_door
     )
 }
 
@@ -180,6 +194,9 @@ fn local_value(value: &Value) -> anyhow::Result<Option<serde_json::Value>> {
             "ApprovalsTable.Arn" => format!("arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{TABLE}"),
             "WorkflowLogGroup.Arn" => log_group_arn(WORKFLOW_FUNCTION),
             "ApprovalApiLogGroup.Arn" => log_group_arn(API_FUNCTION),
+            "SubmitApiFunction.Arn" => {
+                format!("arn:aws:lambda:{REGION}:{ACCOUNT}:function:{SUBMIT_FUNCTION}")
+            }
             other => anyhow::bail!("`!GetAtt {other}` has no local value"),
         })
     };
@@ -344,6 +361,7 @@ pub fn local_outputs(ports: &Ports) -> BTreeMap<&'static str, String> {
         (keys::WORKFLOW_LOG_GROUP, log_group(WORKFLOW_FUNCTION)),
         (keys::API_LOG_GROUP, log_group(API_FUNCTION)),
         (keys::LINKS_BASE_URL, function_url(ports, API_FUNCTION)),
+        (keys::SUBMIT_URL, iam_function_url(ports, SUBMIT_FUNCTION)),
         (keys::NOTIFICATION_TOPIC, topic_arn()),
         (FAILURE_TOPIC_OUTPUT, failure_topic_arn()),
         (
@@ -420,7 +438,7 @@ pub async fn create_stack(
 }
 
 pub async fn create_log_groups(client: &aws_sdk_cloudwatchlogs::Client) -> anyhow::Result<()> {
-    for function in [WORKFLOW_FUNCTION, API_FUNCTION] {
+    for function in [WORKFLOW_FUNCTION, API_FUNCTION, SUBMIT_FUNCTION] {
         let group = log_group(function);
         let existing = client
             .describe_log_groups()
@@ -500,9 +518,15 @@ pub fn aws_config_file() -> anyhow::Result<PathBuf> {
 const BEGIN: &str = "# >>> hitl local stack (managed by `cargo xtask local up`) >>>";
 const END: &str = "# <<< hitl local stack <<<";
 
+/// The operator profile's access key and secret: dummy, but known, so the
+/// front door checks signatures made with them (moto's STS, which did not
+/// issue the key, names its default user for it).
+pub const OPERATOR_KEY_ID: &str = "local";
+pub const OPERATOR_SECRET: &str = "local";
+
 /// One of the local stack's people (`hitl_e2e::PEOPLE`): an IAM user in
 /// moto and its access key.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Person {
     pub name: String,
     pub key_id: String,
@@ -543,6 +567,26 @@ print(json.dumps(people))
     serde_json::from_slice(&output.stdout).context("reading the IAM users' keys")
 }
 
+/// Writes the people's keys where the front door reads them: readable by
+/// the owner only (they hold secrets), and replaced whole, so that the door
+/// never reads half a file.
+pub fn write_people(path: &Path, people: &[Person]) -> anyhow::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let partial = path.with_extension("json.partial");
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&partial)
+        .with_context(|| format!("writing {}", partial.display()))?;
+    // `mode` applies only to a file it creates.
+    file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    file.write_all(&serde_json::to_vec(people)?)?;
+    std::fs::rename(&partial, path).with_context(|| format!("writing {}", path.display()))
+}
+
 /// The profile text: region, dummy credentials, and one endpoint per service;
 /// then one profile per person, with their own keys and the same endpoints.
 pub fn profile_text(ports: &Ports, people: &[Person]) -> String {
@@ -563,8 +607,8 @@ pub fn profile_text(ports: &Ports, people: &[Person]) -> String {
         ("secrets-manager", url(ports.moto)),
     ];
     let mut text = format!(
-        "{BEGIN}\n[profile {PROFILE}]\nregion = {REGION}\naws_access_key_id = local\n\
-         aws_secret_access_key = local\nservices = {PROFILE}\n\n[services {PROFILE}]\n"
+        "{BEGIN}\n[profile {PROFILE}]\nregion = {REGION}\naws_access_key_id = {OPERATOR_KEY_ID}\n\
+         aws_secret_access_key = {OPERATOR_SECRET}\nservices = {PROFILE}\n\n[services {PROFILE}]\n"
     );
     for (service, endpoint) in endpoints {
         text.push_str(&format!("{service} =\n  endpoint_url = {endpoint}\n"));
@@ -719,6 +763,27 @@ mod tests {
             text(&props["TimeToLiveSpecification"], "AttributeName").unwrap(),
             hitl_contract::record::attr::TTL
         );
+    }
+
+    #[test]
+    fn the_people_file_is_the_owners_alone_and_reads_back() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("hitl-people-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("people.json");
+        std::fs::write(&path, "old").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let people = vec![Person {
+            name: "bob".into(),
+            key_id: "AKIABOB".into(),
+            secret: "s".into(),
+        }];
+        write_people(&path, &people).unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        let read: Vec<Person> = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        assert_eq!(read, people);
+        std::fs::remove_dir_all(dir).ok();
     }
 
     #[test]

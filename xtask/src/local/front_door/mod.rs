@@ -31,7 +31,14 @@
 //!   two fixes where the emulator departs from the AWS wire format: error
 //!   codes are put in the `x-amzn-ErrorType` header the SDKs read, and the
 //!   `StopDurableExecution` body and list filters are translated (AWS's
-//!   answers to a stop: the `cancel` tests in `cli/src/commands/cancel.rs`).
+//!   answers to a stop: the `cancel` tests in `cli/src/commands/cancel.rs`);
+//! - the submit function's IAM-authorised function URL (`function_url`):
+//!   SigV4 checked as Lambda checks it, the caller named by moto's STS and
+//!   handed to the function in `requestContext.authorizer.iam`. Only keys
+//!   whose secret the door knows (the people's, the operator's) have their
+//!   signature checked; temporary credentials from moto's STS are only
+//!   identified: like the STS proofs the workflow checks locally, moto
+//!   checks no signature.
 //!
 //! Where the emulator answers differently from AWS and the door does not
 //! translate, our own state decides and mocked tests hold AWS's answer: a
@@ -40,6 +47,7 @@
 //! (`aws_callback_timeout_*` in `lambdas/contract/src/decide.rs`).
 
 use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
@@ -54,6 +62,7 @@ use super::faults::{Faults, When};
 use super::provision::{ACCOUNT, REGION, WORKFLOW_FUNCTION};
 
 mod fault_points;
+mod function_url;
 mod meter;
 
 use fault_points::{
@@ -75,6 +84,10 @@ struct Door {
     emulator: String,
     functions: String,
     python_functions: String,
+    /// moto_server, whose STS names the callers of the function URL.
+    moto: String,
+    /// The people's access keys (`cargo xtask local up` writes them).
+    people_file: PathBuf,
     /// The binary that serves the workflow function: ours, or the same
     /// workflow on the official Rust SDK (`HITL_LOCAL_WORKFLOW_RUNTIME`).
     workflow_binary: String,
@@ -93,19 +106,29 @@ pub async fn serve(
     emulator_port: u16,
     functions_port: u16,
     python_functions_port: u16,
+    moto_port: u16,
     workflow_binary: String,
+    people_file: PathBuf,
 ) -> anyhow::Result<()> {
     let door = Door {
         http: reqwest::Client::builder().build()?,
         emulator: format!("http://127.0.0.1:{emulator_port}"),
         functions: format!("http://127.0.0.1:{functions_port}"),
         python_functions: format!("http://127.0.0.1:{python_functions_port}"),
+        moto: format!("http://127.0.0.1:{moto_port}"),
+        people_file,
         workflow_binary,
         started: Arc::default(),
         faults: Arc::default(),
         calls: Arc::default(),
     };
-    let app = Router::new()
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+    axum::serve(listener, app(door)).await?;
+    Ok(())
+}
+
+fn app(door: Door) -> Router {
+    Router::new()
         .route("/2015-03-31/functions/{function}/invocations", post(invoke))
         .route(
             "/2015-03-31/functions/{function}/versions",
@@ -119,15 +142,13 @@ pub async fn serve(
         )
         .route("/_local/calls", get(served_calls))
         .route("/_local/checkpoints", get(checkpoints_by_execution))
+        .merge(function_url::routes())
         .fallback(pass_through)
         .layer(axum::middleware::from_fn_with_state(
             door.clone(),
             count_call,
         ))
-        .with_state(door);
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
-    axum::serve(listener, app).await?;
-    Ok(())
+        .with_state(door)
 }
 
 /// `name`, `name:qualifier` or a function ARN → (name, qualifier).
