@@ -104,7 +104,11 @@ pub async fn run(paths: &Paths, base_port: u16) -> anyhow::Result<()> {
             .args(["--parameter-overrides", "Architecture=x86_64"])
             .env("SAM_BUILD_MODE", "debug"),
     )?;
-    for function in ["WorkflowFunction", "ApprovalApiFunction"] {
+    for function in [
+        "WorkflowFunction",
+        "ApprovalApiFunction",
+        "SubmitApiFunction",
+    ] {
         let bootstrap = build_dir.join(function).join("bootstrap");
         anyhow::ensure!(
             bootstrap.exists(),

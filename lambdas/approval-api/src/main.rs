@@ -17,7 +17,7 @@ use crate::handler::ApprovalPages;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    init_logging();
+    hitl_contract::logging::init();
     let pages = Arc::new(pages_from_env().await?);
     lambda_http::run(service_fn(move |request: Request| {
         let pages = Arc::clone(&pages);
@@ -41,18 +41,4 @@ async fn pages_from_env() -> Result<ApprovalPages, Error> {
             .allow_self_approval(allow_self_approval),
         key: KeySource::secret(aws_sdk_secretsmanager::Client::new(&config), secret_id),
     })
-}
-
-/// One JSON object per line on stdout, which Lambda ships to CloudWatch Logs.
-fn init_logging() {
-    tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("RUST_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_current_span(false)
-        .with_span_list(false)
-        .with_target(true)
-        .init();
 }

@@ -168,20 +168,6 @@ fn record_retention(days: Option<&str>) -> Result<Duration, String> {
     }
 }
 
-/// One JSON object per line on stdout, which Lambda ships to CloudWatch Logs.
-pub fn init_logging() {
-    tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("RUST_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_current_span(false)
-        .with_span_list(false)
-        .with_target(true)
-        .init();
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

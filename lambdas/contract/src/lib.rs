@@ -10,6 +10,8 @@ pub mod decide;
 pub mod escalation;
 pub mod event;
 pub mod links;
+#[cfg(feature = "logging")]
+pub mod logging;
 pub mod outputs;
 pub mod payload;
 pub mod policy;
