@@ -904,7 +904,7 @@ _hitl() {
                     return 0
                     ;;
                 --function)
-                    COMPREPLY=($(compgen -W "workflow api all" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "workflow api submit all" -- "${cur}"))
                     return 0
                     ;;
                 --stack)

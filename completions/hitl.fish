@@ -195,6 +195,7 @@ complete -c hitl -n "__fish_hitl_using_subcommand tail-logs" -l filter -d 'A Clo
 complete -c hitl -n "__fish_hitl_using_subcommand tail-logs" -l approval -d 'Only the lines about this approval request' -r
 complete -c hitl -n "__fish_hitl_using_subcommand tail-logs" -l function -d 'Which function\'s logs' -r -f -a "workflow\t'The durable workflow'
 api\t'The approval page behind the notification links'
+submit\t'The submit function behind the IAM-authorised submit URL'
 all\t''"
 complete -c hitl -n "__fish_hitl_using_subcommand tail-logs" -l stack -d 'CloudFormation stack that runs the approval workflow' -r
 complete -c hitl -n "__fish_hitl_using_subcommand tail-logs" -s o -l output -d 'Output format; `table` on a terminal, `json` otherwise; `jsonl` puts one object per line' -r -f -a "table\t''

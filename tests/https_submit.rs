@@ -6,14 +6,14 @@
 
 use std::path::PathBuf;
 use std::process::Command;
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use aws_credential_types::provider::ProvideCredentials;
 use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
 use aws_sigv4::sign::v4;
 use hitl_e2e::{
-    assert_no_record, hitl, hitl_as, person_profile, principal, report, unique_id, wait_for_show,
-    RoleProfiles, ACCOUNT, REGION,
+    assert_no_record, eventually, hitl, hitl_as, person_profile, principal, report, unique_id,
+    wait_for_show, RoleProfiles, ACCOUNT, PATIENCE, REGION,
 };
 use serde_json::{json, Value};
 
@@ -162,6 +162,37 @@ async fn a_request_signed_by_the_rust_sdk_is_its_signers_and_starts_once() {
             .contains("by IAM: submitted through the stack's IAM-authorised submit URL"),
         "{shown:?}"
     );
+
+    // The submit function's line about it, as `hitl tail-logs` reads it.
+    let line = eventually(
+        "the submit function's log line",
+        PATIENCE,
+        Duration::from_millis(250),
+        || {
+            let run = hitl(&[
+                "tail-logs",
+                "--function",
+                "submit",
+                "--approval",
+                &id,
+                "--since",
+                "5m",
+                "--output",
+                "json",
+            ])
+            .ok();
+            let lines = run.json_lines();
+            lines
+                .into_iter()
+                .find(|l| {
+                    l["message"]
+                        .as_str()
+                        .is_some_and(|m| m.contains("submitted"))
+                })
+                .ok_or(run)
+        },
+    );
+    assert_eq!(line["function"], "submit", "{line}");
 
     // The same request again is the same request; someone else's under its
     // id is not.

@@ -300,6 +300,8 @@ pub enum FunctionFilter {
     Workflow,
     /// The approval page behind the notification links.
     Api,
+    /// The submit function behind the IAM-authorised submit URL.
+    Submit,
     All,
 }
 

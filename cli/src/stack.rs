@@ -171,6 +171,8 @@ pub struct Stack {
     pub workflow_function: String,
     pub workflow_log_group: String,
     pub api_log_group: String,
+    /// Absent from stacks deployed before the submit function.
+    pub submit_log_group: Option<String>,
     pub links_base_url: String,
     pub max_request_timeout: Duration,
     pub allow_self_approval: bool,
@@ -234,6 +236,7 @@ impl Stack {
             workflow_function,
             workflow_log_group,
             api_log_group: get(outputs::API_LOG_GROUP)?,
+            submit_log_group: get(outputs::SUBMIT_LOG_GROUP).ok(),
             links_base_url: get(outputs::LINKS_BASE_URL)?,
             max_request_timeout: Duration::from_secs(max_seconds),
             allow_self_approval,

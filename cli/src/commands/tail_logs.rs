@@ -94,7 +94,14 @@ fn request_ids(events: &[aws_sdk_lambda::types::Event]) -> Vec<String> {
 
 pub async fn run(app: &App, args: TailLogsArgs) -> anyhow::Result<()> {
     let since = parse_since(&args.since, Timestamp::now()).map_err(InvalidInput)?;
-    let groups = groups(app, args.function);
+    let groups = groups(&app.stack, args.function);
+    if groups.is_empty() {
+        return Err(crate::stack::StackError::MissingOutput {
+            stack: app.stack.name.clone(),
+            key: hitl_contract::outputs::SUBMIT_LOG_GROUP,
+        }
+        .into());
+    }
     if args.filter.is_some() && args.approval.is_some() {
         return Err(InvalidInput("use --filter or --approval, not both".into()).into());
     }
@@ -151,19 +158,22 @@ pub async fn run(app: &App, args: TailLogsArgs) -> anyhow::Result<()> {
     }
 }
 
-/// The functions' log groups, from the stack's outputs.
-fn groups(app: &App, filter: FunctionFilter) -> Vec<(String, String)> {
+/// The functions' log groups, from the stack's outputs; a stack deployed
+/// before the submit function has none for it.
+fn groups(stack: &crate::stack::Stack, filter: FunctionFilter) -> Vec<(String, String)> {
     let all = [
-        ("workflow", &app.stack.workflow_log_group),
-        ("api", &app.stack.api_log_group),
+        ("workflow", Some(&stack.workflow_log_group)),
+        ("api", Some(&stack.api_log_group)),
+        ("submit", stack.submit_log_group.as_ref()),
     ];
     all.into_iter()
         .filter(|(name, _)| match filter {
             FunctionFilter::All => true,
             FunctionFilter::Workflow => *name == "workflow",
             FunctionFilter::Api => *name == "api",
+            FunctionFilter::Submit => *name == "submit",
         })
-        .map(|(name, group)| (name.to_owned(), group.clone()))
+        .filter_map(|(name, group)| Some((name.to_owned(), group?.clone())))
         .collect()
 }
 
@@ -306,6 +316,39 @@ pub fn render(line: &Line, style: Style) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_submit_functions_group_is_tailed_where_the_stack_has_one() {
+        let mut stack = crate::stack::Stack {
+            name: "hitl".into(),
+            table: "t".into(),
+            workflow_function: "wf".into(),
+            workflow_log_group: "/aws/lambda/wf".into(),
+            api_log_group: "/aws/lambda/api".into(),
+            submit_log_group: None,
+            links_base_url: "https://x/".into(),
+            max_request_timeout: std::time::Duration::from_secs(60),
+            allow_self_approval: false,
+        };
+        let names = |stack: &crate::stack::Stack, filter| {
+            groups(stack, filter)
+                .into_iter()
+                .map(|(name, _)| name)
+                .collect::<Vec<_>>()
+        };
+        // A stack deployed before the submit function.
+        assert_eq!(names(&stack, FunctionFilter::All), ["workflow", "api"]);
+        assert!(names(&stack, FunctionFilter::Submit).is_empty());
+        stack.submit_log_group = Some("/aws/lambda/submit".into());
+        assert_eq!(
+            names(&stack, FunctionFilter::All),
+            ["workflow", "api", "submit"]
+        );
+        assert_eq!(
+            groups(&stack, FunctionFilter::Submit)[0].1,
+            "/aws/lambda/submit"
+        );
+    }
 
     fn line(message: &str) -> Line {
         Line {

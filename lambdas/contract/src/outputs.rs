@@ -25,8 +25,12 @@ pub const ALLOW_SELF_APPROVAL: &str = "AllowSelfApproval";
 /// signed with SigV4).
 pub const SUBMIT_URL: &str = "SubmitUrl";
 
+/// Output: the submit function's CloudWatch Logs log group (absent from
+/// stacks deployed before the submit function).
+pub const SUBMIT_LOG_GROUP: &str = "SubmitApiLogGroupName";
+
 /// Every output key the stack publishes.
-pub const ALL: [&str; 9] = [
+pub const ALL: [&str; 10] = [
     APPROVALS_TABLE,
     WORKFLOW_FUNCTION,
     WORKFLOW_LOG_GROUP,
@@ -36,6 +40,7 @@ pub const ALL: [&str; 9] = [
     MAX_REQUEST_TIMEOUT,
     ALLOW_SELF_APPROVAL,
     SUBMIT_URL,
+    SUBMIT_LOG_GROUP,
 ];
 
 /// Environment variables of the functions.

@@ -194,6 +194,7 @@ fn local_value(value: &Value) -> anyhow::Result<Option<serde_json::Value>> {
             "ApprovalsTable.Arn" => format!("arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{TABLE}"),
             "WorkflowLogGroup.Arn" => log_group_arn(WORKFLOW_FUNCTION),
             "ApprovalApiLogGroup.Arn" => log_group_arn(API_FUNCTION),
+            "SubmitApiLogGroup.Arn" => log_group_arn(SUBMIT_FUNCTION),
             "SubmitApiFunction.Arn" => {
                 format!("arn:aws:lambda:{REGION}:{ACCOUNT}:function:{SUBMIT_FUNCTION}")
             }
@@ -360,6 +361,7 @@ pub fn local_outputs(ports: &Ports) -> BTreeMap<&'static str, String> {
         (keys::WORKFLOW_FUNCTION, WORKFLOW_FUNCTION.to_owned()),
         (keys::WORKFLOW_LOG_GROUP, log_group(WORKFLOW_FUNCTION)),
         (keys::API_LOG_GROUP, log_group(API_FUNCTION)),
+        (keys::SUBMIT_LOG_GROUP, log_group(SUBMIT_FUNCTION)),
         (keys::LINKS_BASE_URL, function_url(ports, API_FUNCTION)),
         (keys::SUBMIT_URL, iam_function_url(ports, SUBMIT_FUNCTION)),
         (keys::NOTIFICATION_TOPIC, topic_arn()),
