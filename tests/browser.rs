@@ -6,7 +6,7 @@
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
@@ -82,22 +82,20 @@ impl Browser {
             }),
         );
         let url = format!("http://127.0.0.1:{port}");
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let client = loop {
-            let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-            match ClientBuilder::new(connector)
-                .capabilities(capabilities.clone())
-                .connect(&url)
-                .await
-            {
-                Ok(client) => break client,
-                // chromedriver is still starting.
-                Err(_) if Instant::now() < deadline => {
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                }
-                Err(err) => panic!("no browser session through chromedriver at {url}: {err}"),
+        // chromedriver may still be starting.
+        let client = crate::poll_async(Duration::from_secs(30), Duration::from_millis(100), || {
+            let capabilities = capabilities.clone();
+            let url = url.clone();
+            async move {
+                let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+                ClientBuilder::new(connector)
+                    .capabilities(capabilities)
+                    .connect(&url)
+                    .await
             }
-        };
+        })
+        .await
+        .unwrap_or_else(|err| panic!("no browser session through chromedriver at {url}: {err}"));
         let browser = Self {
             client,
             driver,

@@ -13,11 +13,11 @@
 //! functions' runtime, which would interrupt anything else running.
 
 use std::process::{Child, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use hitl_e2e::{
-    eventually_async, hitl, hitl_as, hitl_command_as, local_ports, principal, report, sdk_config,
-    submit_and_wait, unique_id, Inbox, PATIENCE,
+    eventually_async, hitl, hitl_as, hitl_command_as, local_ports, poll, principal, report,
+    sdk_config, submit_and_wait, unique_id, Inbox, PATIENCE,
 };
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -114,14 +114,16 @@ enum End {
 /// claimant, one callback completion), lost (EXPIRED, or another outcome),
 /// or stuck (still PENDING).
 fn judge(id: &str, status: &str, by: &str) -> End {
-    let deadline = Instant::now() + Duration::from_secs(90);
-    let shown = loop {
+    // Still running after that is judged below, not a failure here.
+    let shown = poll(Duration::from_secs(90), Duration::from_millis(200), || {
         let shown = show(id);
-        if shown["execution"]["status"] != "RUNNING" || Instant::now() >= deadline {
-            break shown;
+        if shown["execution"]["status"] != "RUNNING" {
+            Ok(shown)
+        } else {
+            Err(shown)
         }
-        std::thread::sleep(Duration::from_millis(200));
-    };
+    })
+    .unwrap_or_else(|running| running);
     let record = &shown["record"];
     if record["status"] == "PENDING" {
         return End::Stuck(shown.to_string());

@@ -1,9 +1,9 @@
 //! The workflow logs each event of a request once, however often it is
 //! replayed: the lines reach the function's CloudWatch Logs log group once.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use hitl_e2e::{hitl_as, sdk_config, submit_and_wait, unique_id, wait_for_show};
+use hitl_e2e::{eventually_async, hitl_as, sdk_config, submit_and_wait, unique_id, wait_for_show};
 
 /// The workflow's log lines about one request, from its log group.
 async fn lines_about(logs: &aws_sdk_cloudwatchlogs::Client, id: &str) -> Vec<String> {
@@ -46,14 +46,20 @@ async fn each_event_is_logged_once_across_replays() {
     .unwrap();
 
     let logs = aws_sdk_cloudwatchlogs::Client::new(&sdk_config().await);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let lines = loop {
-        let lines = lines_about(&logs, &id).await;
-        if lines.iter().any(|l| l.contains("request closed")) || Instant::now() > deadline {
-            break lines;
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    };
+    let lines = eventually_async(
+        "the request's closing log line",
+        Duration::from_secs(20),
+        Duration::from_millis(250),
+        || async {
+            let lines = lines_about(&logs, &id).await;
+            if lines.iter().any(|l| l.contains("request closed")) {
+                Ok(lines)
+            } else {
+                Err(lines)
+            }
+        },
+    )
+    .await;
     let count = |text: &str| lines.iter().filter(|l| l.contains(text)).count();
     assert_eq!(count("waiting for a decision"), 1, "{lines:#?}");
     assert_eq!(count("request closed"), 1, "{lines:#?}");

@@ -392,24 +392,53 @@ pub fn unique_id(prefix: &str) -> String {
 pub const PATIENCE: Duration = Duration::from_secs(90);
 
 /// Asks `check` every `every` until it answers `Ok`, for up to `within`;
-/// then fails, saying what did not happen and the last answer (`Err`). The
-/// one way the tests wait for the stack.
+/// then gives its last answer, `Err`. The one way the tests, the demo and
+/// the benchmarks wait for the stack ([`eventually`] when not getting there
+/// fails the test).
+pub fn poll<T, E>(
+    within: Duration,
+    every: Duration,
+    mut check: impl FnMut() -> Result<T, E>,
+) -> Result<T, E> {
+    let deadline = Instant::now() + within;
+    loop {
+        match check() {
+            Err(_) if Instant::now() < deadline => std::thread::sleep(every),
+            answer => return answer,
+        }
+    }
+}
+
+/// [`poll`] for checks that are futures.
+pub async fn poll_async<T, E, F>(
+    within: Duration,
+    every: Duration,
+    mut check: impl FnMut() -> F,
+) -> Result<T, E>
+where
+    F: std::future::Future<Output = Result<T, E>>,
+{
+    let deadline = Instant::now() + within;
+    loop {
+        match check().await {
+            Err(_) if Instant::now() < deadline => tokio::time::sleep(every).await,
+            answer => return answer,
+        }
+    }
+}
+
+/// [`poll`], failing the test if `check` never answers `Ok`: the message
+/// says what did not happen and the last answer.
 #[track_caller]
 pub fn eventually<T, E: std::fmt::Debug>(
     what: &str,
     within: Duration,
     every: Duration,
-    mut check: impl FnMut() -> Result<T, E>,
+    check: impl FnMut() -> Result<T, E>,
 ) -> T {
-    let deadline = Instant::now() + within;
-    loop {
-        match check() {
-            Ok(found) => return found,
-            Err(last) if Instant::now() >= deadline => {
-                panic!("{what} did not happen within {within:?}; last: {last:?}")
-            }
-            Err(_) => std::thread::sleep(every),
-        }
+    match poll(within, every, check) {
+        Ok(found) => found,
+        Err(last) => panic!("{what} did not happen within {within:?}; last: {last:?}"),
     }
 }
 
@@ -418,21 +447,14 @@ pub async fn eventually_async<T, E: std::fmt::Debug, F>(
     what: &str,
     within: Duration,
     every: Duration,
-    mut check: impl FnMut() -> F,
+    check: impl FnMut() -> F,
 ) -> T
 where
     F: std::future::Future<Output = Result<T, E>>,
 {
-    let deadline = Instant::now() + within;
-    loop {
-        match check().await {
-            Ok(found) => return found,
-            Err(last) if Instant::now() >= deadline => {
-                panic!("{what} did not happen within {within:?}; last: {last:?}")
-            }
-            Err(_) => tokio::time::sleep(every).await,
-        }
-    }
+    poll_async(within, every, check)
+        .await
+        .unwrap_or_else(|last| panic!("{what} did not happen within {within:?}; last: {last:?}"))
 }
 
 /// Polls `hitl show ID --output json` until `done` holds; returns that JSON.

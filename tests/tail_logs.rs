@@ -5,7 +5,9 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use hitl_e2e::{hitl, hitl_as, hitl_binary, submit_and_wait, unique_id, wait_for_show, PROFILE};
+use hitl_e2e::{
+    eventually, hitl, hitl_as, hitl_binary, submit_and_wait, unique_id, wait_for_show, PROFILE,
+};
 
 #[test]
 fn one_requests_lines_in_time_order() {
@@ -16,28 +18,32 @@ fn one_requests_lines_in_time_order() {
         v["execution"]["status"] == "SUCCEEDED"
     });
 
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let lines = loop {
-        let run = hitl(&[
-            "tail-logs",
-            "--approval",
-            &id,
-            "--since",
-            "5m",
-            "--output",
-            "json",
-        ])
-        .ok();
-        let lines = run.json_lines();
-        if lines
-            .iter()
-            .any(|l| l["message"].as_str().unwrap().contains("request closed"))
-            || Instant::now() > deadline
-        {
-            break lines;
-        }
-        std::thread::sleep(Duration::from_millis(250));
-    };
+    let lines = eventually(
+        "the request's closing log line",
+        Duration::from_secs(20),
+        Duration::from_millis(250),
+        || {
+            let lines = hitl(&[
+                "tail-logs",
+                "--approval",
+                &id,
+                "--since",
+                "5m",
+                "--output",
+                "json",
+            ])
+            .ok()
+            .json_lines();
+            if lines
+                .iter()
+                .any(|l| l["message"].as_str().unwrap().contains("request closed"))
+            {
+                Ok(lines)
+            } else {
+                Err(lines)
+            }
+        },
+    );
     assert!(lines.len() >= 2, "{lines:#?}");
     assert!(lines
         .iter()

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{bail, Context};
 
@@ -185,25 +185,22 @@ fn wait_for(
     what: &str,
     done: impl Fn(&serde_json::Value) -> bool,
 ) -> anyhow::Result<()> {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
+    hitl_e2e::poll(Duration::from_secs(60), Duration::from_millis(250), || {
         let output =
             hitl_e2e::through_profile(&mut Command::new(binary), local::provision::PROFILE)
                 .args(["show", id, "--output", "json"])
-                .output()?;
-        if output.status.success() {
-            let value: serde_json::Value =
-                serde_json::from_slice(&output.stdout).unwrap_or_default();
-            if done(&value) {
-                return Ok(());
-            }
+                .output()
+                .map_err(|e| e.to_string())?;
+        let value: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap_or_default();
+        if output.status.success() && done(&value) {
+            Ok(())
+        } else {
+            Err(String::from_utf8_lossy(&output.stderr).into_owned())
         }
-        if Instant::now() > deadline {
-            bail!(
-                "request {id} did not reach {what} within 60s; see .local-stack/run/*.log\n{}",
-                String::from_utf8_lossy(&output.stderr)
-            );
-        }
-        std::thread::sleep(Duration::from_millis(250));
-    }
+    })
+    .map_err(|stderr| {
+        anyhow::anyhow!(
+            "request {id} did not reach {what} within 60s; see .local-stack/run/*.log\n{stderr}"
+        )
+    })
 }

@@ -216,7 +216,9 @@ fn refusal_of(err: SubmitError, approval_id: &str) -> Refusal {
         SubmitError::Store(StoreError::IdInUse(_)) => Refusal::new(
             StatusCode::CONFLICT,
             "ApprovalIdInUse",
-            format!("{err}; submit under another approval_id, or leave it out for a new one"),
+            format!(
+                "approval_id `{approval_id}` is used by another request: send another, or leave it out for a new one"
+            ),
         ),
         _ if err.is_transient() => Refusal::new(
             StatusCode::SERVICE_UNAVAILABLE,

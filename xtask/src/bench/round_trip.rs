@@ -42,21 +42,15 @@ fn poll_hitl(
     what: &str,
     done: impl Fn(&serde_json::Value) -> bool,
 ) -> anyhow::Result<()> {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let output = hitl.command(args).output()?;
-        if output.status.success() {
-            let value: serde_json::Value =
-                serde_json::from_slice(&output.stdout).unwrap_or_default();
-            if done(&value) {
-                return Ok(());
-            }
+    hitl_e2e::poll(Duration::from_secs(60), POLL, || {
+        let output = hitl.command(args).output().map_err(anyhow::Error::from)?;
+        let value: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap_or_default();
+        if output.status.success() && done(&value) {
+            Ok(())
+        } else {
+            Err(anyhow::anyhow!("{what} did not happen within 60s"))
         }
-        if Instant::now() > deadline {
-            bail!("{what} did not happen within 60s");
-        }
-        std::thread::sleep(POLL);
-    }
+    })
 }
 
 /// `runs` round trips, one after the other.
