@@ -5,6 +5,13 @@
 //! workflow, the payload that carries a decision, and the store operations
 //! that move a record from one status to the next. Neither side spells a
 //! field name of its own.
+//!
+//! It also holds what both sides must do the same way: starting a request
+//! ([`submit`]: `hitl submit` and the submit function), deciding one
+//! ([`decide`]: `hitl approve` and the approval page), proving who asked or
+//! decided ([`proof`], [`links`]), and who may ([`policy`]). Its errors are
+//! worded for `hitl`, which prints them as they are; the approval page and
+//! the submit function match on them and word their own answers.
 
 pub mod decide;
 pub mod escalation;
