@@ -10,11 +10,10 @@ use std::collections::BTreeSet;
 
 use aws_sdk_sns::types::{MessageAttributeValue, PublishBatchRequestEntry};
 use hitl_contract::decide::same_person;
-use hitl_contract::links::{link_hash, load_key, KeyError, LinkKey};
+use hitl_contract::links::{link_hash, KeyError, KeySource, LinkKey};
 use hitl_contract::policy::ApproverPolicy;
 use hitl_contract::{ApprovalStore, StoreError, SubmitRequest, Timestamp};
 use serde::{Deserialize, Serialize};
-use tokio::sync::OnceCell;
 
 /// SNS email subjects: ASCII, one line, under 100 characters.
 const MAX_SUBJECT_CHARS: usize = 99;
@@ -37,9 +36,8 @@ pub struct Notifier {
     pub topic_arn: String,
     /// The approval page function's URL.
     pub links_base_url: String,
-    pub secrets: aws_sdk_secretsmanager::Client,
-    pub secret_id: String,
-    pub key: OnceCell<LinkKey>,
+    /// The link signing key, read once from Secrets Manager.
+    pub key: KeySource,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -171,9 +169,7 @@ pub enum Deciding<'a> {
 impl Notifier {
     /// The link signing key, read once from Secrets Manager.
     pub async fn link_key(&self) -> Result<&LinkKey, KeyError> {
-        self.key
-            .get_or_try_init(|| load_key(&self.secrets, &self.secret_id))
-            .await
+        self.key.key().await
     }
 
     /// Mints each addressee's links, stores their hashes, and publishes.
@@ -336,19 +332,11 @@ impl Notifier {
     /// A notifier publishing with `sns` whose link key is `key` (for the
     /// unit tests: Secrets Manager is never asked).
     pub fn with_key(sns: aws_sdk_sns::Client, key: LinkKey) -> Self {
-        let secrets = aws_sdk_secretsmanager::Client::from_conf(
-            aws_sdk_secretsmanager::Config::builder()
-                .behavior_version_latest()
-                .region(aws_sdk_secretsmanager::config::Region::new("us-east-1"))
-                .build(),
-        );
         Notifier {
             sns,
             topic_arn: "arn:aws:sns:us-east-1:123456789012:hitl-notifications".into(),
             links_base_url: "https://page.example/".into(),
-            secrets,
-            secret_id: "unused".into(),
-            key: OnceCell::new_with(Some(key)),
+            key: KeySource::Fixed(key),
         }
     }
 }

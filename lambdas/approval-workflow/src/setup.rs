@@ -40,9 +40,10 @@ pub async fn settings_from_env() -> Result<Settings, lambda_runtime::Error> {
                 sns: aws_sdk_sns::Client::new(&config),
                 topic_arn,
                 links_base_url: var(env::LINKS_BASE_URL)?,
-                secrets: aws_sdk_secretsmanager::Client::new(&config),
-                secret_id: var(env::LINK_SIGNING_SECRET)?,
-                key: Default::default(),
+                key: hitl_contract::links::KeySource::secret(
+                    aws_sdk_secretsmanager::Client::new(&config),
+                    var(env::LINK_SIGNING_SECRET)?,
+                ),
             }))
         }
         _ => None,

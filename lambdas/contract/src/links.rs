@@ -300,6 +300,7 @@ pub async fn load_key(
 /// (so a missing secret is a clear answer, not a failed cold start), or
 /// given (unit tests).
 #[cfg(feature = "secrets")]
+#[derive(Debug)]
 pub enum KeySource {
     Secret {
         client: aws_sdk_secretsmanager::Client,
