@@ -156,7 +156,7 @@ async fn decide_through_the_link(binary: &Path) -> anyhow::Result<()> {
         .map(|(_, v)| v.into_owned())
         .context("the link has no token")?;
     // The form's own post; a browser adds its Origin and Sec-Fetch-Site
-    // headers, which the page checks (tests/approval_links.rs presses the
+    // headers, which the page checks (tests/e2e/approval_links.rs presses the
     // button in Chromium).
     let pressed = reqwest::Client::new()
         .post(url.as_str())

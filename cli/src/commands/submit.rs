@@ -47,19 +47,18 @@ pub async fn run(app: &App, args: SubmitArgs) -> anyhow::Result<()> {
     )
     .await
     .map_err(|err| {
-        let retry = err.is_transient().then(|| {
-            format!(
-                "Lambda could not be reached or did not answer: try again with `--id {}`, \
+        if err.is_transient() {
+            // Said after Lambda's answer, so the line ends with what to do.
+            anyhow::anyhow!(
+                "{err}\nLambda could not be reached or did not answer: try again with `--id {}`, \
                  which starts a request at most once.",
                 request.approval_id
             )
-        });
-        let err = anyhow::Error::from(err);
-        match retry {
-            Some(retry) => err.context(retry),
-            None => err,
+        } else {
+            err.into()
         }
     })?;
+
 
     if wait {
         // With --wait, scripts get one document: the request as it ended.

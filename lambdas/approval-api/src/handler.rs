@@ -503,7 +503,7 @@ mod tests {
 
     /// A form post as a client that is not a browser sends it: no `Origin`,
     /// no `Sec-Fetch-*` (the real browser's post is tested end to end in
-    /// tests/approval_page.rs).
+    /// tests/e2e/approval_links.rs).
     fn post_request(body: &str) -> Request {
         lambda_http::http::Request::builder()
             .method("POST")

@@ -21,7 +21,7 @@
 //!   another, as AWS does (the emulator starts a second one; AWS's answer:
 //!   `an_execution_name_taken_by_other_input_is_an_id_in_use`, same file);
 //! - like AWS it takes a version, an alias or `$LATEST` and refuses an
-//!   unqualified name with 400 (`tests/bad_input.rs` checks both here);
+//!   unqualified name with 400 (`tests/e2e/bad_input.rs` checks both here);
 //! - `Invoke` without a name (the emulator calling the function) goes to
 //!   `cargo lambda watch`, which routes by the unqualified function name
 //!   (or, for the Python conformance twins, to `python_workflows.py`);

@@ -86,6 +86,7 @@ fn start_raw(id: &str) {
 
 #[test]
 fn killed_services_lose_nothing_and_the_same_command_then_succeeds() {
+    let _alone = crate::alone();
     let mut ids = Vec::new();
     let mut checked = 0;
     let mut line = |text: String| {

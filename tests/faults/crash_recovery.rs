@@ -82,6 +82,7 @@ async fn round_trip(id: String) -> Value {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn every_checkpoint_survives_a_killed_process() {
+    let _alone = crate::alone_async().await;
     let ports = tokio::task::spawn_blocking(local_ports).await.unwrap();
     let front_door = format!("http://127.0.0.1:{}", ports["front_door"]);
 

@@ -223,6 +223,7 @@ async fn get_until_answered(link: &str) -> (StatusCode, String) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_decider_killed_between_claim_and_final_write_loses_nothing() {
+    let _alone = crate::alone_async().await;
     let door = blocking(front_door).await;
     let mut ends: Vec<(&str, End)> = Vec::new();
 

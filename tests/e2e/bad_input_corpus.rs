@@ -755,7 +755,7 @@ async fn http_cases(config: &aws_config::SdkConfig) -> usize {
     let form = |token: &str| format!("token={token}&comment=ok");
     // Posts as a client that is not a browser sends them (no Origin, no
     // Sec-Fetch-*): the page's real form is pressed in Chromium in
-    // tests/approval_links.rs.
+    // tests/e2e/approval_links.rs.
     let post = |body: String| {
         http.post(&base)
             .header("content-type", "application/x-www-form-urlencoded")
