@@ -457,6 +457,46 @@ where
         .unwrap_or_else(|last| panic!("{what} did not happen within {within:?}; last: {last:?}"))
 }
 
+/// The log lines `hitl tail-logs` finds about request `id` from the last
+/// five minutes, of `function` (`workflow`, `api`, `submit` or `all`).
+pub fn log_lines(id: &str, function: &str) -> Vec<Value> {
+    hitl(&[
+        "tail-logs",
+        "--approval",
+        id,
+        "--function",
+        function,
+        "--since",
+        "5m",
+        "--output",
+        "json",
+    ])
+    .ok()
+    .json_lines()
+}
+
+/// Waits until one of [`log_lines`] says `text` (the local stack ships
+/// lines to its log groups within a moment); returns them all.
+#[track_caller]
+pub fn wait_for_log_line(id: &str, function: &str, text: &str) -> Vec<Value> {
+    eventually(
+        &format!("a {function} log line about {id} saying `{text}`"),
+        PATIENCE,
+        Duration::from_millis(250),
+        || {
+            let lines = log_lines(id, function);
+            let said = lines
+                .iter()
+                .any(|l| l["message"].as_str().is_some_and(|m| m.contains(text)));
+            if said {
+                Ok(lines)
+            } else {
+                Err(lines)
+            }
+        },
+    )
+}
+
 /// Polls `hitl show ID --output json` until `done` holds; returns that JSON.
 #[track_caller]
 pub fn wait_for_show(id: &str, what: &str, done: impl Fn(&Value) -> bool) -> Value {

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use hitl_e2e::browser::{Browser, DESKTOP, PHONE};
 use hitl_e2e::{
-    audit_trail, eventually, hitl, hitl_as, principal, report, sdk_config, submit_and_wait,
-    unique_id, wait_for_show, Inbox,
+    audit_trail, hitl, hitl_as, principal, report, sdk_config, submit_and_wait, unique_id,
+    wait_for_log_line, wait_for_show, Inbox,
 };
 use serde_json::Value;
 
@@ -364,41 +364,9 @@ async fn a_decision_through_a_link_shows_in_tail_logs() {
     // The page function's log names the decision; tail-logs finds it (the
     // local forwarder ships lines within a moment).
     let id = request.id.clone();
-    tokio::task::spawn_blocking(move || {
-        eventually(
-            "an api log line about the decision",
-            Duration::from_secs(15),
-            Duration::from_millis(250),
-            || {
-                let lines = hitl(&[
-                    "tail-logs",
-                    "--approval",
-                    &id,
-                    "--function",
-                    "api",
-                    "--since",
-                    "5m",
-                    "--output",
-                    "json",
-                ])
-                .ok()
-                .json_lines();
-                let decided = lines.iter().any(|l| {
-                    l["function"] == "api"
-                        && l["message"]
-                            .as_str()
-                            .is_some_and(|m| m.contains("decided through a link"))
-                });
-                if decided {
-                    Ok(())
-                } else {
-                    Err(lines)
-                }
-            },
-        )
-    })
-    .await
-    .expect("tail-logs");
+    tokio::task::spawn_blocking(move || wait_for_log_line(&id, "api", "decided through a link"))
+        .await
+        .expect("tail-logs");
 }
 
 /// Percent-encodes `text` for a `data:` URL.

@@ -6,14 +6,14 @@
 
 use std::path::PathBuf;
 use std::process::Command;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Instant, SystemTime};
 
 use aws_credential_types::provider::ProvideCredentials;
 use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
 use aws_sigv4::sign::v4;
 use hitl_e2e::{
-    assert_no_record, eventually, hitl, hitl_as, person_profile, principal, report, unique_id,
-    wait_for_show, RoleProfiles, ACCOUNT, PATIENCE, REGION,
+    assert_no_record, hitl, hitl_as, person_profile, principal, report, unique_id,
+    wait_for_log_line, wait_for_show, RoleProfiles, ACCOUNT, REGION,
 };
 use serde_json::{json, Value};
 
@@ -164,34 +164,15 @@ async fn a_request_signed_by_the_rust_sdk_is_its_signers_and_starts_once() {
     );
 
     // The submit function's line about it, as `hitl tail-logs` reads it.
-    let line = eventually(
-        "the submit function's log line",
-        PATIENCE,
-        Duration::from_millis(250),
-        || {
-            let run = hitl(&[
-                "tail-logs",
-                "--function",
-                "submit",
-                "--approval",
-                &id,
-                "--since",
-                "5m",
-                "--output",
-                "json",
-            ])
-            .ok();
-            let lines = run.json_lines();
-            lines
-                .into_iter()
-                .find(|l| {
-                    l["message"]
-                        .as_str()
-                        .is_some_and(|m| m.contains("submitted"))
-                })
-                .ok_or(run)
-        },
-    );
+    let lines = wait_for_log_line(&id, "submit", "submitted");
+    let line = lines
+        .iter()
+        .find(|l| {
+            l["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("submitted"))
+        })
+        .expect("the line waited for");
     assert_eq!(line["function"], "submit", "{line}");
 
     // The same request again is the same request; someone else's under its

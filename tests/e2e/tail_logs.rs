@@ -6,7 +6,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use hitl_e2e::{
-    eventually, hitl, hitl_as, hitl_binary, submit_and_wait, unique_id, wait_for_show, PROFILE,
+    hitl, hitl_as, hitl_binary, submit_and_wait, unique_id, wait_for_log_line, wait_for_show,
+    PROFILE,
 };
 
 #[test]
@@ -18,32 +19,7 @@ fn one_requests_lines_in_time_order() {
         v["execution"]["status"] == "SUCCEEDED"
     });
 
-    let lines = eventually(
-        "the request's closing log line",
-        Duration::from_secs(20),
-        Duration::from_millis(250),
-        || {
-            let lines = hitl(&[
-                "tail-logs",
-                "--approval",
-                &id,
-                "--since",
-                "5m",
-                "--output",
-                "json",
-            ])
-            .ok()
-            .json_lines();
-            if lines
-                .iter()
-                .any(|l| l["message"].as_str().unwrap().contains("request closed"))
-            {
-                Ok(lines)
-            } else {
-                Err(lines)
-            }
-        },
-    );
+    let lines = wait_for_log_line(&id, "all", "request closed");
     assert!(lines.len() >= 2, "{lines:#?}");
     assert!(lines
         .iter()

@@ -27,10 +27,7 @@ async fn main() -> Result<(), Error> {
 }
 
 async fn pages_from_env() -> Result<ApprovalPages, Error> {
-    let var = |name: &str| {
-        std::env::var(name)
-            .map_err(|_| format!("{name} is not set: deploy the function with template.yaml"))
-    };
+    let var = env::required;
     let table = var(env::APPROVALS_TABLE)?;
     let secret_id = var(env::LINK_SIGNING_SECRET)?;
     let allow_self_approval = std::env::var(env::ALLOW_SELF_APPROVAL).is_ok_and(|v| v == "true");

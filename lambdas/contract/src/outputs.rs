@@ -88,4 +88,11 @@ pub mod env {
     /// The STS endpoint the workflow verifies proofs at, when not the
     /// regional one (the SDK's own variable; the local stack sets it).
     pub const STS_ENDPOINT: &str = "AWS_ENDPOINT_URL_STS";
+
+    /// The variable `name`, which template.yaml sets, or what to do when it
+    /// is missing.
+    pub fn required(name: &str) -> Result<String, String> {
+        std::env::var(name)
+            .map_err(|_| format!("{name} is not set: deploy the function with template.yaml"))
+    }
 }

@@ -26,10 +26,7 @@ async fn main() -> Result<(), Error> {
 }
 
 async fn api_from_env() -> Result<SubmitApi, Error> {
-    let var = |name: &str| {
-        std::env::var(name)
-            .map_err(|_| format!("{name} is not set: deploy the function with template.yaml"))
-    };
+    let var = env::required;
     let table = var(env::APPROVALS_TABLE)?;
     let workflow_function = var(env::WORKFLOW_FUNCTION)?;
     let secret_id = var(env::LINK_SIGNING_SECRET)?;
