@@ -371,3 +371,22 @@ async fn unsigned_forged_and_malformed_requests_start_nothing() {
     assert_eq!(answer.status, 415, "{}", answer.body);
     assert_no_record(&id).await;
 }
+
+#[tokio::test]
+async fn a_voucher_not_made_by_the_submit_function_is_refused_and_records_nothing() {
+    // A forged request sent straight to the workflow by someone allowed to
+    // invoke it: Bob named as the requester, with a voucher the submit
+    // function never made.
+    let id = unique_id("https-forged-voucher");
+    let payload = json!({
+        "approval_id": id,
+        "title": "Disable the audit log",
+        "requester": principal("bob"),
+        "requester_voucher": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+    });
+    let (lambda, arn) = hitl_e2e::start_raw(payload, &id).await;
+    let (error_type, message) = hitl_e2e::failure_of(&lambda, &arn).await;
+    assert_eq!(error_type, "RequesterUnproven", "{message}");
+    assert!(message.contains("voucher"), "{message}");
+    assert_no_record(&id).await;
+}

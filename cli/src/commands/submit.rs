@@ -59,7 +59,6 @@ pub async fn run(app: &App, args: SubmitArgs) -> anyhow::Result<()> {
         }
     })?;
 
-
     if wait {
         // With --wait, scripts get one document: the request as it ended.
         if app.output == OutputFormat::Table {

@@ -33,12 +33,12 @@
 //!   `StopDurableExecution` body and list filters are translated (AWS's
 //!   answers to a stop: the `cancel` tests in `cli/src/commands/cancel.rs`);
 //! - the submit function's IAM-authorised function URL (`function_url`):
-//!   SigV4 checked as Lambda checks it, the caller named by moto's STS and
-//!   handed to the function in `requestContext.authorizer.iam`. Only keys
-//!   whose secret the door knows (the people's, the operator's) have their
-//!   signature checked; temporary credentials from moto's STS are only
-//!   identified: like the STS proofs the workflow checks locally, moto
-//!   checks no signature.
+//!   SigV4 checked as Lambda checks it (`sigv4`), the caller named by
+//!   moto's STS and handed to the function in
+//!   `requestContext.authorizer.iam`. Only keys whose secret the door knows
+//!   (the people's, the operator's) have their signature checked; temporary
+//!   credentials from moto's STS are only identified: like the STS proofs
+//!   the workflow checks locally, moto checks no signature.
 //!
 //! Where the emulator answers differently from AWS and the door does not
 //! translate, our own state decides and mocked tests hold AWS's answer: a
@@ -64,6 +64,7 @@ use super::provision::{ACCOUNT, REGION, WORKFLOW_FUNCTION};
 mod fault_points;
 mod function_url;
 mod meter;
+mod sigv4;
 
 use fault_points::{
     arm_callback_fault, arm_fault, checkpointed_execution, fired_callback_faults, fired_faults,
