@@ -386,6 +386,19 @@ pub fn unique_id(prefix: &str) -> String {
     format!("{prefix}-{}-{}", std::process::id(), nanos % 1_000_000_000)
 }
 
+/// `text` percent-encoded for a URL path segment or a `data:` URL (every
+/// byte but RFC 3986's unreserved ones).
+pub fn percent_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 /// How long a test waits for the local stack to do something before it
 /// fails: generous, since a loaded 2-core machine is slow, and a passing
 /// test never waits it out.

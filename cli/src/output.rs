@@ -674,35 +674,23 @@ mod tests {
     use crate::fixtures::{raw_control, CORPUS};
     use std::time::Duration;
 
+    /// [`crate::fixtures::record`] with every text field filled, a day to
+    /// live, and a decision by bob unless pending.
     fn record(id: &str, status: Status) -> ApprovalRecord {
-        let created = Timestamp::parse("2026-11-22T10:00:00Z").unwrap();
+        let base = crate::fixtures::record(id, status);
+        let created = base.created_at;
         ApprovalRecord {
-            approval_id: id.into(),
             title: "Deploy payments 1.2.3".into(),
             description: Some("Canary went fine".into()),
-            requester: "alice".into(),
             amount: Some("1250.5".into()),
             details: Some(serde_json::json!({"ticket": "OPS-7"})),
-            status,
-            callback_id: Some("cb".into()),
             execution_arn: Some(
                 "arn:aws:lambda:eu-west-1:123456789012:function:wf:1/durable-execution/x/y".into(),
             ),
-            created_at: created,
             expires_at: created.plus(Duration::from_secs(86_400)),
             decided_at: (status != Status::Pending).then(|| created.plus(Duration::from_secs(600))),
             decided_by: (status != Status::Pending).then(|| "bob".into()),
-            comment: None,
-            claim: None,
-            links: Default::default(),
-            links_used: Default::default(),
-            policy: None,
-            reminders: Vec::new(),
-            reminded: Vec::new(),
-            escalation: None,
-            escalated: None,
-            ttl: 0,
-            audit: Default::default(),
+            ..base
         }
     }
 

@@ -276,7 +276,10 @@ async fn a_mail_scanner_opening_every_link_in_a_real_browser_decides_nothing() {
         })
         .collect();
     browser
-        .open(&format!("data:text/html,{}", urlencode(&hints)))
+        .open(&format!(
+            "data:text/html,{}",
+            hitl_e2e::percent_encode(&hints)
+        ))
         .await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     // And a plain HTTP client, following redirects, with GET and HEAD.
@@ -324,7 +327,10 @@ async fn a_forged_form_on_another_site_is_refused_in_a_real_browser() {
     );
     let browser = Browser::start().await;
     browser
-        .open(&format!("data:text/html,{}", urlencode(&forged)))
+        .open(&format!(
+            "data:text/html,{}",
+            hitl_e2e::percent_encode(&forged)
+        ))
         .await;
     browser.press("#go").await;
     assert_says(&browser.text().await, &["Refused", "nothing was changed"]);
@@ -367,18 +373,6 @@ async fn a_decision_through_a_link_shows_in_tail_logs() {
     tokio::task::spawn_blocking(move || wait_for_log_line(&id, "api", "decided through a link"))
         .await
         .expect("tail-logs");
-}
-
-/// Percent-encodes `text` for a `data:` URL.
-fn urlencode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// Links that know whom they were sent to: on a 2-of-3 request each named

@@ -18,7 +18,10 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_lambda::types::{ErrorObject, InvocationType};
 use aws_smithy_types::Blob;
-use hitl_e2e::{hitl_as, local_ports, report, sdk_config, unique_id, wait_for_show};
+use hitl_e2e::{
+    eventually_async, hitl_as, local_ports, percent_encode, report, sdk_config, unique_id,
+    wait_for_show,
+};
 use serde_json::{json, Value};
 
 /// A Rust runtime under judgement: the conformance function built on it,
@@ -244,10 +247,10 @@ impl Harness {
             let mut url = format!(
                 "{}/2025-12-01/durable-executions/{}/history?IncludeExecutionData=true&MaxItems=100",
                 self.endpoint,
-                encode(arn)
+                percent_encode(arn)
             );
             if let Some(marker) = &marker {
-                url.push_str(&format!("&Marker={}", encode(marker)));
+                url.push_str(&format!("&Marker={}", percent_encode(marker)));
             }
             let page: Value = self
                 .http
@@ -361,37 +364,33 @@ impl Harness {
     }
 
     async fn finished(&self, arn: &str) -> Value {
-        let deadline = Instant::now() + Duration::from_secs(90);
-        loop {
-            let execution = self
-                .lambda
-                .get_durable_execution()
-                .durable_execution_arn(arn)
-                .send()
-                .await
-                .unwrap();
-            if execution.status().as_str() != "RUNNING" {
-                return json!({
-                    "Status": execution.status().as_str(),
-                    "Result": execution.result().map(parse_payload),
-                    "ErrorMessage": execution.error().and_then(|e| e.error_message()),
-                });
-            }
-            assert!(Instant::now() < deadline, "execution {arn} did not finish");
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-    }
-}
-
-fn encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
+        let what = format!("execution {arn} finishing");
+        let execution = eventually_async(
+            &what,
+            Duration::from_secs(90),
+            Duration::from_millis(200),
+            || async {
+                let execution = self
+                    .lambda
+                    .get_durable_execution()
+                    .durable_execution_arn(arn)
+                    .send()
+                    .await
+                    .unwrap();
+                if execution.status().as_str() != "RUNNING" {
+                    Ok(execution)
+                } else {
+                    Err(execution)
+                }
+            },
+        )
+        .await;
+        json!({
+            "Status": execution.status().as_str(),
+            "Result": execution.result().map(parse_payload),
+            "ErrorMessage": execution.error().and_then(|e| e.error_message()),
         })
-        .collect()
+    }
 }
 
 /// Payloads are JSON text; compare them as JSON values.

@@ -153,24 +153,13 @@ async fn settle(http: &reqwest::Client, ports: &Ports) -> anyhow::Result<Counts>
     }
 }
 
-fn percent_encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 /// Waits until the execution has SUCCEEDED, asking the emulator directly
 /// (not through the front door, so the asking is not counted).
 async fn wait_succeeded(http: &reqwest::Client, ports: &Ports, arn: &str) -> anyhow::Result<()> {
     let url = format!(
         "http://127.0.0.1:{}/2025-12-01/durable-executions/{}",
         ports.emulator,
-        percent_encode(arn)
+        hitl_e2e::percent_encode(arn)
     );
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
