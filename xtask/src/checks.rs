@@ -5,7 +5,7 @@ use std::process::Command;
 use anyhow::{bail, Context};
 
 use crate::local;
-use crate::paths::{clean_cargo_env, Paths};
+use crate::paths::{cargo, clean_cargo_env, Paths};
 use crate::setup;
 
 fn step(title: &str, command: &mut Command) -> anyhow::Result<()> {
@@ -17,14 +17,6 @@ fn step(title: &str, command: &mut Command) -> anyhow::Result<()> {
         bail!("{title} failed ({status})");
     }
     Ok(())
-}
-
-pub(crate) fn cargo(paths: &Paths, args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO"));
-    clean_cargo_env(&mut command)
-        .args(args)
-        .current_dir(&paths.repo);
-    command
 }
 
 pub async fn run(paths: &Paths, base_port: u16) -> anyhow::Result<()> {

@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use anyhow::{bail, Context};
 
-use crate::checks::cargo;
+use crate::paths::cargo;
 use crate::paths::Paths;
 
 pub const X86_64: &str = "x86_64-unknown-linux-gnu";

@@ -53,3 +53,12 @@ impl Paths {
 /// See [`hitl_e2e::clean_cargo_env`]: the test harness and the dev tool
 /// start nested cargo runs alike.
 pub use hitl_e2e::clean_cargo_env;
+
+/// `cargo ARGS` in the repository, free of the running cargo's variables.
+pub(crate) fn cargo(paths: &Paths, args: &[&str]) -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO"));
+    clean_cargo_env(&mut command)
+        .args(args)
+        .current_dir(&paths.repo);
+    command
+}

@@ -554,20 +554,12 @@ mod tests {
 
     use super::*;
     use crate::local::front_door::sigv4::tests::{
-        alice, signature_headers, BODY, HOST, KEY, SECRET,
+        alice, signature_headers, Received, BODY, HOST, KEY, SECRET,
     };
     use crate::local::front_door::sigv4::SERVICE;
     use crate::local::provision::REGION;
 
     const ALICE: &str = "arn:aws:iam::123456789012:user/alice";
-
-    /// A request as the door receives it.
-    struct Received {
-        method: Method,
-        uri: Uri,
-        headers: HeaderMap,
-        body: Vec<u8>,
-    }
 
     impl Received {
         fn incoming(&self) -> Incoming<'_> {

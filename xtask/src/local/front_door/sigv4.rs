@@ -495,12 +495,12 @@ pub(super) mod tests {
         Credentials::new(KEY, SECRET, None, None, "test")
     }
 
-    /// A request as the door receives it.
-    struct Received {
-        method: Method,
-        uri: Uri,
-        headers: HeaderMap,
-        body: Vec<u8>,
+    /// A request as the door receives it (function_url's tests read it too).
+    pub(in super::super) struct Received {
+        pub(in super::super) method: Method,
+        pub(in super::super) uri: Uri,
+        pub(in super::super) headers: HeaderMap,
+        pub(in super::super) body: Vec<u8>,
     }
 
     impl Received {
