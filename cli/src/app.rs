@@ -4,7 +4,7 @@ use std::io::IsTerminal;
 
 use anyhow::Context;
 use aws_config::SdkConfig;
-use hitl_contract::{ApprovalStore, Decider};
+use hitl_approvals::{ApprovalStore, Decider};
 
 use crate::cli::{GlobalArgs, OutputFormat};
 use crate::identity::Caller;

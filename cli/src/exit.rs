@@ -1,6 +1,8 @@
 //! Exit codes: each error a user can cause has its own (listed in `hitl --help`).
 
-use hitl_contract::{DecideError, StoreError, SubmitError, ValidationError};
+use hitl_contract::ValidationError;
+
+use hitl_approvals::{DecideError, StoreError, SubmitError};
 
 use crate::commands::{BulkFailed, CallbackClosed, DoctorFailed, WaitError};
 use crate::stack::StackError;
@@ -66,7 +68,7 @@ where
     E: aws_sdk_lambda::error::ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug + 'static,
 {
-    anyhow::anyhow!(hitl_contract::sdk_error::summary(&err))
+    anyhow::anyhow!(hitl_approvals::sdk_error::summary(&err))
 }
 
 /// The table as `hitl --help` ends.

@@ -104,7 +104,7 @@ impl StableRoleSession {
                 provider::error::CredentialsError::provider_error(format!(
                     "asking STS who source profile `{}` is, to name the role session: {}",
                     self.profile.source_profile,
-                    hitl_contract::sdk_error::summary(&e)
+                    hitl_approvals::sdk_error::summary(&e)
                 ))
             })?;
         let arn = who.arn.unwrap_or_default();

@@ -140,7 +140,7 @@ pub async fn describe(
             } else {
                 StackError::Unreachable {
                     stack: name.to_owned(),
-                    message: hitl_contract::sdk_error::summary(&err),
+                    message: hitl_approvals::sdk_error::summary(&err),
                 }
             });
         }

@@ -1,4 +1,4 @@
-//! Approval links (`hitl_contract::links`), as the approval API reads them
+//! Approval links (`hitl_approvals::links`), as the approval API reads them
 //! from a URL anyone can type.
 //!
 //! - `LinkKey::verify` on arbitrary text never panics and never accepts a
@@ -9,7 +9,7 @@
 //!   then on.
 #![no_main]
 
-use hitl_contract::links::{LinkError, LinkKey, MAX_TOKEN_LEN};
+use hitl_approvals::links::{LinkError, LinkKey, MAX_TOKEN_LEN};
 use hitl_contract::{Outcome, Timestamp};
 use libfuzzer_sys::arbitrary::{self, Arbitrary};
 use libfuzzer_sys::fuzz_target;

@@ -211,7 +211,7 @@ def approval(ctx: DurableContext, request: dict):
     ctx.step(publish_callback, name="publish-callback")
 
     def notify_approvers(_):
-        # The same links as hitl-contract's links module, for an open
+        # The same links as hitl-approvals' links module, for an open
         # policy (one message for everyone, unaddressed links); a shorter
         # message.
         key = boto3.client("secretsmanager").get_secret_value(SecretId=os.environ["LINK_SIGNING_SECRET"])
@@ -300,7 +300,7 @@ def approval(ctx: DurableContext, request: dict):
             "comment": decision.get("comment"),
         }
         outcome = {k: v for k, v in outcome.items() if v is not None}
-        # As hitl-contract's `finish`: the outcome, its evidence, no claim.
+        # As hitl-approvals' store `finish`: the outcome, its evidence, no claim.
         written = {k: v for k, v in outcome.items() if k not in ("approval_id", "status")}
         if accepted:
             written["decision_evidence"] = accepted["evidence"]

@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use hitl_contract::links::LinkKey;
+use hitl_approvals::links::LinkKey;
 use hitl_contract::Timestamp;
 use hitl_e2e::{
     assert_no_record, failure_of, hitl, hitl_as, hitl_command, person_profile, report, sdk_config,

@@ -4,7 +4,9 @@
 
 use std::time::Duration;
 
-use hitl_contract::{ApprovalRecord, ApprovalStore, SubmitRequest, Timestamp};
+use hitl_contract::{ApprovalRecord, SubmitRequest, Timestamp};
+
+use hitl_approvals::ApprovalStore;
 use hitl_e2e::{
     eventually_async, hitl, sdk_config, start_raw, submit_and_wait, unique_id, PATIENCE, TABLE,
 };

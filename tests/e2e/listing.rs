@@ -4,7 +4,9 @@
 
 use std::time::Duration;
 
-use hitl_contract::{ApprovalRecord, ApprovalStore, Status, SubmitRequest, Timestamp};
+use hitl_contract::{ApprovalRecord, Status, SubmitRequest, Timestamp};
+
+use hitl_approvals::ApprovalStore;
 use hitl_e2e::{hitl, sdk_config, unique_id, TABLE};
 
 /// Writes records straight into the table: `count` of them for one

@@ -3,7 +3,7 @@
 //! (a command would fail) and no more (least privilege).
 //!
 //! `CALLS` is the one list of the AWS actions each command makes, read from
-//! the CLI's code (`cli/src/commands/*.rs`, and the contract crate's store
+//! the CLI's code (`cli/src/commands/*.rs`, and `hitl-approvals`' store
 //! and decider they use). Add to it when a command makes a new call.
 
 use std::collections::BTreeSet;

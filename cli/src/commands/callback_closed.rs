@@ -4,11 +4,12 @@
 //! AWS answers `CallbackTimeoutException` for a callback that timed out (its
 //! deadline or its heartbeat timeout), that someone already completed, or
 //! whose execution stopped; the local emulator answers 404 for all three.
-//! Our record is read first (see `hitl_contract::decide`); when it cannot
+//! Our record is read first (see `hitl_approvals::decide`); when it cannot
 //! tell, the history's last callback or execution event does.
 
 use aws_sdk_lambda::types::{Event, EventType};
-use hitl_contract::{ApprovalRecord, DecideError, DecisionPayload, Outcome, Timestamp};
+use hitl_approvals::DecideError;
+use hitl_contract::{ApprovalRecord, DecisionPayload, Outcome, Timestamp};
 
 use crate::app::App;
 

@@ -3,7 +3,9 @@
 use std::io::{BufRead, IsTerminal, Write};
 use std::sync::Arc;
 
-use hitl_contract::{ApprovalRecord, DecideError, Decider, Decision, Outcome, Status, Timestamp};
+use hitl_contract::{ApprovalRecord, Outcome, Status, Timestamp};
+
+use hitl_approvals::{DecideError, Decider, Decision};
 use serde::Serialize;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
@@ -292,7 +294,7 @@ mod tests {
     use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
     use aws_smithy_types::error::ErrorMetadata;
     use aws_smithy_types::DateTime;
-    use hitl_contract::ApprovalStore;
+    use hitl_approvals::ApprovalStore;
 
     use super::*;
     use crate::exit;

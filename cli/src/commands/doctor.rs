@@ -9,8 +9,9 @@
 
 use aws_config::SdkConfig;
 use aws_sdk_lambda::error::{ProvideErrorMetadata, SdkError};
+use hitl_approvals::{ApprovalStore, ListQuery};
 use hitl_contract::record::STATUS_INDEX;
-use hitl_contract::{ApprovalStore, ListQuery, Status, Timestamp};
+use hitl_contract::{Status, Timestamp};
 use serde::Serialize;
 
 use crate::cli::{GlobalArgs, OutputFormat};
@@ -137,7 +138,7 @@ where
             code.as_deref(),
             Some("ResourceNotFoundException" | "AccessDeniedException" | "AccessDenied")
         );
-    let message = hitl_contract::sdk_error::summary(err);
+    let message = hitl_approvals::sdk_error::summary(err);
     Failure {
         unserved: endpoint
             .filter(|_| server_side)

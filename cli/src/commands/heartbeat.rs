@@ -2,7 +2,8 @@
 //! worked on, for callbacks created with a heartbeat timeout.
 
 use aws_sdk_lambda::error::ProvideErrorMetadata;
-use hitl_contract::{ApprovalRecord, ApprovalStore, DecideError, Status, StoreError, Timestamp};
+use hitl_approvals::{ApprovalStore, DecideError, StoreError};
+use hitl_contract::{ApprovalRecord, Status, Timestamp};
 use serde::Serialize;
 
 use crate::app::App;

@@ -8,7 +8,8 @@ use std::collections::VecDeque;
 use std::io::Write;
 
 use anyhow::Context;
-use hitl_contract::{ApprovalRecord, ApprovalStore, ListQuery, RecordPages, Status, Timestamp};
+use hitl_approvals::{ApprovalStore, ListQuery, RecordPages};
+use hitl_contract::{ApprovalRecord, Status, Timestamp};
 
 use crate::app::App;
 use crate::cli::{ListArgs, OutputFormat, StatusFilter};

@@ -13,9 +13,8 @@ use std::collections::HashMap;
 
 use anyhow::Context;
 use comfy_table::{ColumnConstraint, Table};
-use hitl_contract::{
-    ApprovalRecord, ApprovalStore, Claim, Outcome, Status, Timestamp, CLAIM_LEASE,
-};
+use hitl_approvals::ApprovalStore;
+use hitl_contract::{ApprovalRecord, Claim, Outcome, Status, Timestamp, CLAIM_LEASE};
 use serde::Serialize;
 use tokio::task::JoinSet;
 

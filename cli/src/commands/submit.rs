@@ -2,8 +2,8 @@
 
 use std::path::Path;
 
+use hitl_approvals::submit::Submitted;
 use hitl_contract::proof::Purpose;
-use hitl_contract::submit::Submitted;
 use hitl_contract::{ApproverPolicy, SubmitRequest};
 
 use crate::app::App;
@@ -19,7 +19,7 @@ pub async fn run(app: &App, args: SubmitArgs) -> anyhow::Result<()> {
     let caller = app.caller().await?;
     let approval_id = args
         .id
-        .unwrap_or_else(hitl_contract::submit::new_approval_id);
+        .unwrap_or_else(hitl_approvals::submit::new_approval_id);
     let policy = policy(args.approvers, args.required);
     let request = SubmitRequest {
         requester_proof: Some(caller.prove(Purpose::Submit(&approval_id))?),
@@ -39,7 +39,7 @@ pub async fn run(app: &App, args: SubmitArgs) -> anyhow::Result<()> {
     };
     request.validate(app.stack.max_request_timeout)?;
 
-    let submitted = hitl_contract::submit::submit(
+    let submitted = hitl_approvals::submit::submit(
         &app.store(),
         &app.lambda(),
         &app.stack.workflow_function,

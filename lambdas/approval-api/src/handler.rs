@@ -6,12 +6,12 @@
 //! claim's conditional write: a link decides at most once, and a click and a
 //! CLI decision can never both win.
 
-use hitl_contract::links::{link_hash, KeySource, LinkError, LinkKey, LinkToken, LINK_DECIDER};
+use hitl_approvals::links::{link_hash, KeySource, LinkError, LinkKey, LinkToken};
+use hitl_approvals::{DecideError, Decider, Decision, StoreError};
 use hitl_contract::payload::MAX_COMMENT_LEN;
 use hitl_contract::proof::DecisionProof;
-use hitl_contract::{
-    ApprovalRecord, DecideError, Decider, Decision, Outcome, Status, StoreError, Timestamp,
-};
+use hitl_contract::record::LINK_DECIDER;
+use hitl_contract::{ApprovalRecord, Outcome, Status, Timestamp};
 use lambda_http::http::header::{HeaderValue, ALLOW};
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
@@ -421,8 +421,9 @@ mod tests {
     use aws_sdk_dynamodb::operation::update_item::{UpdateItemError, UpdateItemOutput};
     use aws_sdk_lambda::operation::send_durable_execution_callback_success::SendDurableExecutionCallbackSuccessOutput;
     use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
-    use hitl_contract::test_util::condition_check_failed_on;
-    use hitl_contract::{ApprovalStore, Claim, SubmitRequest};
+    use hitl_approvals::test_util::condition_check_failed_on;
+    use hitl_approvals::ApprovalStore;
+    use hitl_contract::{Claim, SubmitRequest};
 
     use super::*;
 

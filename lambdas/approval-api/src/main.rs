@@ -7,17 +7,17 @@ mod page;
 
 use std::sync::Arc;
 
+use hitl_approvals::{ApprovalStore, Decider};
 use hitl_contract::outputs::env;
-use hitl_contract::{ApprovalStore, Decider};
 use lambda_http::{service_fn, Error, Request};
 
-use hitl_contract::links::KeySource;
+use hitl_approvals::links::KeySource;
 
 use crate::handler::ApprovalPages;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    hitl_contract::logging::init();
+    hitl_approvals::logging::init();
     let pages = Arc::new(pages_from_env().await?);
     lambda_http::run(service_fn(move |request: Request| {
         let pages = Arc::clone(&pages);

@@ -5,7 +5,8 @@ use std::sync::OnceLock;
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
-use hitl_contract::links::{LinkToken, LINK_DECIDER};
+use hitl_approvals::links::LinkToken;
+use hitl_contract::record::LINK_DECIDER;
 use hitl_contract::{ApprovalRecord, Evidence, Outcome, Status, Timestamp};
 use sha2::{Digest, Sha256};
 

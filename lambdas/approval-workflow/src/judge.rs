@@ -9,11 +9,11 @@
 
 use std::sync::Arc;
 
-use hitl_contract::decide::same_person;
-use hitl_contract::links::LINK_DECIDER;
+use hitl_contract::policy::same_person;
 use hitl_contract::proof::{
     read_answer, DecisionProof, IdentityProof, Principal, ProofError, Purpose, BODY,
 };
+use hitl_contract::record::LINK_DECIDER;
 use hitl_contract::{
     Approval, ApproverPolicy, Channel, DecisionPayload, Evidence, Outcome, Refusal, SubmitRequest,
     Timestamp,
@@ -336,7 +336,7 @@ mod tests {
     use std::time::SystemTime;
 
     use aws_credential_types::Credentials;
-    use hitl_contract::links::LinkKey;
+    use hitl_approvals::links::LinkKey;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio::net::TcpListener;
 

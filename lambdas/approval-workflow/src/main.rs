@@ -13,7 +13,7 @@ mod workflow;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    hitl_contract::logging::init();
+    hitl_approvals::logging::init();
     let settings = setup::settings_from_env().await?;
     durable::run(move |input, ctx| {
         let settings = settings.clone();

@@ -9,10 +9,11 @@
 use std::collections::BTreeSet;
 
 use aws_sdk_sns::types::{MessageAttributeValue, PublishBatchRequestEntry};
-use hitl_contract::decide::same_person;
-use hitl_contract::links::{link_hash, KeyError, KeySource, LinkKey};
+use hitl_approvals::links::{link_hash, KeyError, KeySource, LinkKey};
+use hitl_approvals::{ApprovalStore, StoreError};
+use hitl_contract::policy::same_person;
 use hitl_contract::policy::ApproverPolicy;
-use hitl_contract::{ApprovalStore, StoreError, SubmitRequest, Timestamp};
+use hitl_contract::{SubmitRequest, Timestamp};
 use serde::{Deserialize, Serialize};
 
 /// SNS email subjects: ASCII, one line, under 100 characters.

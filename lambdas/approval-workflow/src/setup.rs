@@ -4,8 +4,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use hitl_approvals::ApprovalStore;
 use hitl_contract::outputs::env;
-use hitl_contract::ApprovalStore;
 
 use crate::announce::Announcer;
 use crate::judge::{Judge, Sts, Verification};
@@ -40,7 +40,7 @@ pub async fn settings_from_env() -> Result<Settings, lambda_runtime::Error> {
                 sns: aws_sdk_sns::Client::new(&config),
                 topic_arn,
                 links_base_url: var(env::LINKS_BASE_URL)?,
-                key: hitl_contract::links::KeySource::secret(
+                key: hitl_approvals::links::KeySource::secret(
                     aws_sdk_secretsmanager::Client::new(&config),
                     var(env::LINK_SIGNING_SECRET)?,
                 ),

@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use hitl_approvals::{ApprovalStore, Closing, Created, StoreError};
 use hitl_contract::escalation::Escalation;
 use hitl_contract::event::Closed;
 use hitl_contract::payload::CANCELLED_ERROR_TYPE;
@@ -12,8 +13,8 @@ use hitl_contract::policy::account_of;
 use hitl_contract::record::MAX_REFUSALS;
 use hitl_contract::reminder;
 use hitl_contract::{
-    Approval, ApprovalRecord, ApprovalStore, ApproverPolicy, Closing, Created, DecisionPayload,
-    Outcome, Status, StoreError, SubmitRequest, Timestamp, ValidationError, WorkflowResult,
+    Approval, ApprovalRecord, ApproverPolicy, DecisionPayload, Outcome, Status, SubmitRequest,
+    Timestamp, ValidationError, WorkflowResult,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -969,7 +970,7 @@ mod tests {
     use aws_sdk_dynamodb::operation::put_item::PutItemError;
     use aws_sdk_dynamodb::operation::update_item::{UpdateItemError, UpdateItemOutput};
     use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
-    use hitl_contract::test_util::condition_check_failed;
+    use hitl_approvals::test_util::condition_check_failed;
     use hitl_contract::Claim;
 
     use super::*;

@@ -201,7 +201,7 @@ impl Escalation {
             if !widened
                 .approvers
                 .iter()
-                .any(|a| crate::decide::same_name(a, entry))
+                .any(|a| crate::policy::same_name(a, entry))
             {
                 widened.approvers.push(entry.to_owned());
             }

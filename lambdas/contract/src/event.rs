@@ -114,7 +114,7 @@ impl Closed {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::tests::sample;
+    use crate::test_util::sample;
 
     #[test]
     fn an_open_request_has_no_event() {

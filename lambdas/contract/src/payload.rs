@@ -48,7 +48,7 @@ pub struct SubmitRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requester_proof: Option<IdentityProof>,
     /// The submit function's voucher that Lambda verified `requester` behind
-    /// its IAM-authorised URL (see [`crate::links::LinkKey::vouch_requester`]).
+    /// its IAM-authorised URL (see `hitl_approvals::links::LinkKey::vouch_requester`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requester_voucher: Option<String>,
     /// Whom the requester asks for (`hitl submit --requester`): a note.

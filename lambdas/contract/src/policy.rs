@@ -20,8 +20,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::decide::same_name;
-
 /// The most approvers a policy names.
 pub const MAX_APPROVERS: usize = 50;
 
@@ -142,6 +140,24 @@ pub fn email_of(principal: &str) -> Option<&str> {
         _ => None,
     }?;
     matches!(Approver::parse(name), Some(Approver::Email(_))).then_some(name)
+}
+
+/// Whether two names are one: IAM names (users, roles, and so the
+/// principals STS reports) and email addresses are not told apart by letter
+/// case, nor by surrounding spaces.
+pub fn same_name(a: &str, b: &str) -> bool {
+    a.trim().to_lowercase() == b.trim().to_lowercase()
+}
+
+/// Whether two requesters or deciders are one person: the same name, or
+/// named after the same email address (an IAM user or SSO session named
+/// `bob@example.com` is the person that address's links were sent to; see
+/// [`email_of`]).
+pub fn same_person(a: &str, b: &str) -> bool {
+    fn person(name: &str) -> &str {
+        email_of(name.trim()).unwrap_or(name)
+    }
+    same_name(person(a), person(b))
 }
 
 /// The names IAM Identity Center gives the roles of its permission sets;
@@ -333,7 +349,7 @@ mod tests {
         assert!(named.admits("arn:aws:iam::111122223333:user/bob@example.com", account));
         assert!(!named.admits("arn:aws:iam::999988887777:user/bob@example.com", account));
         assert!(!named.admits("carol@example.com", account));
-        assert!(!named.admits(crate::links::LINK_DECIDER, account));
+        assert!(!named.admits(crate::record::LINK_DECIDER, account));
     }
 
     #[test]
@@ -463,5 +479,39 @@ mod tests {
             ApproverPolicy::from_list("", 1).unwrap(),
             ApproverPolicy::default()
         );
+    }
+
+    #[test]
+    fn people_are_the_same_whatever_the_letter_case() {
+        assert!(same_person(
+            "arn:aws:sts::1:assumed-role/Approvers/alice",
+            "arn:aws:sts::1:assumed-role/approvers/Alice"
+        ));
+        assert!(same_person("Ünal@example.com", "ünal@EXAMPLE.com "));
+        assert!(!same_person(
+            "arn:aws:sts::1:assumed-role/approvers/alice",
+            "arn:aws:sts::1:assumed-role/approvers/bob"
+        ));
+    }
+
+    #[test]
+    fn a_link_addressee_is_the_iam_user_or_sso_session_named_after_them() {
+        for principal in [
+            "arn:aws:iam::123456789012:user/Bob@example.com",
+            "arn:aws:iam::123456789012:user/team/bob@example.com",
+            "arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_Approvers_0a1b/bob@example.com",
+        ] {
+            assert!(same_person(principal, "bob@example.com"), "{principal}");
+            assert!(same_person("bob@example.com", principal), "{principal}");
+        }
+        // Whoever assumes an ordinary role names its session.
+        assert!(!same_person(
+            "arn:aws:sts::123456789012:assumed-role/approvers/bob@example.com",
+            "bob@example.com"
+        ));
+        assert!(!same_person(
+            "arn:aws:iam::123456789012:user/bob",
+            "bob@example.com"
+        ));
     }
 }

@@ -70,7 +70,7 @@ pub enum DecisionProof {
     /// A signed `GetCallerIdentity` (from `hitl approve` and `hitl reject`).
     Sts(IdentityProof),
     /// The approval page's voucher for the link used and whom it was sent
-    /// to (see [`crate::links::LinkKey::vouch`]).
+    /// to (see `hitl_approvals::links::LinkKey::vouch`).
     ApprovalLink {
         link_hash: String,
         voucher: String,

@@ -61,6 +61,10 @@ pub const STATUS_INDEX: &str = "by-status";
 /// attribute) when the stack sets no retention (`RecordRetentionDays`).
 pub const RETENTION_AFTER_EXPIRY: Duration = Duration::from_secs(90 * 24 * 3600);
 
+/// Who a decision made through an unaddressed approval link (an open
+/// policy's, sent to every subscriber) is recorded as: nobody in particular.
+pub const LINK_DECIDER: &str = "approval link";
+
 /// How long a claim blocks other deciders. A decision claimed but not
 /// delivered within it (the decider crashed, was interrupted or throttled)
 /// no longer blocks: another approver may claim the request, or `hitl
@@ -219,7 +223,7 @@ pub struct ApprovalRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub claim: Option<Claim>,
     /// The hashes of the approval links last sent out, every approver's
-    /// two (see [`crate::links`]); a string set, absent when empty.
+    /// two (see `hitl_approvals::links`); a string set, absent when empty.
     #[serde(skip)]
     pub links: BTreeSet<String>,
     /// The hashes of the links used to decide: each decides once.
@@ -468,7 +472,7 @@ impl ApprovalRecord {
         self.audit
             .approvals
             .iter()
-            .any(|a| crate::decide::same_person(&a.by, principal))
+            .any(|a| crate::policy::same_person(&a.by, principal))
     }
 
     /// Whether the request can no longer be decided because its time is up,
@@ -763,42 +767,9 @@ fn parse_timestamp(name: &'static str, text: &str) -> Result<Timestamp, RecordEr
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
-
-    pub fn sample() -> ApprovalRecord {
-        let created = Timestamp::parse("2026-11-22T10:00:00Z").unwrap();
-        let expires = created.plus(Duration::from_secs(86_400));
-        ApprovalRecord {
-            approval_id: "req-42".into(),
-            title: "Deploy <b>prod</b>".into(),
-            description: Some("Roll out 1.2.3".into()),
-            requester: "alice".into(),
-            amount: Some("1250.50".into()),
-            details: Some(serde_json::json!({"ticket": "OPS-7", "regions": ["eu-west-1"]})),
-            status: Status::Pending,
-            callback_id: Some("cb/with+odd=chars".into()),
-            execution_arn: Some(
-                "arn:aws:lambda:eu-west-1:123456789012:function:wf:1/durable-execution/req-42/abc"
-                    .into(),
-            ),
-            created_at: created,
-            expires_at: expires,
-            decided_at: None,
-            decided_by: None,
-            comment: None,
-            claim: None,
-            links: BTreeSet::new(),
-            links_used: BTreeSet::new(),
-            policy: None,
-            reminders: Vec::new(),
-            reminded: Vec::new(),
-            escalation: None,
-            escalated: None,
-            ttl: expires.plus(RETENTION_AFTER_EXPIRY).unix_seconds(),
-            audit: Audit::default(),
-        }
-    }
+    use crate::test_util::sample;
 
     #[test]
     fn item_round_trip_pending() {

@@ -153,8 +153,8 @@ pub fn trail(record: &ApprovalRecord) -> Vec<Step> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::tests::sample;
     use crate::record::{Approval, Refusal};
+    use crate::test_util::sample;
 
     fn at(text: &str) -> Timestamp {
         Timestamp::parse(text).unwrap()

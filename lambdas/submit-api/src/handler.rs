@@ -7,9 +7,9 @@
 //! `amount`, `details`, `timeout_seconds`, `policy`, `reminders`,
 //! `escalate_after_seconds`, `escalate_to`, `on_behalf_of`), without
 //! `requester`. The function vouches for the principal to the workflow with
-//! the link key ([`hitl_contract::links::LinkKey::vouch_requester`]) and
+//! the link key ([`hitl_approvals::links::LinkKey::vouch_requester`]) and
 //! starts it exactly as `hitl submit` does
-//! ([`hitl_contract::submit::submit`]): at most once per id, the same request
+//! ([`hitl_approvals::submit::submit`]): at most once per id, the same request
 //! again answering what the first start did.
 //!
 //! Answers are JSON: `202` with what was started, `200` for the same request
@@ -17,9 +17,10 @@
 
 use std::time::Duration;
 
-use hitl_contract::links::KeySource;
-use hitl_contract::submit::{new_approval_id, SubmitError, Submitted};
-use hitl_contract::{ApprovalStore, StoreError, SubmitRequest};
+use hitl_approvals::links::KeySource;
+use hitl_approvals::submit::{new_approval_id, SubmitError, Submitted};
+use hitl_approvals::{ApprovalStore, StoreError};
+use hitl_contract::SubmitRequest;
 use lambda_http::aws_lambda_events::apigw::ApiGatewayRequestAuthorizerIamDescription;
 use lambda_http::http::header::{HeaderValue, ALLOW, CONTENT_TYPE};
 use lambda_http::http::{Method, StatusCode};
@@ -147,7 +148,7 @@ impl SubmitApi {
             )
         })?;
         submit.requester_voucher = Some(key.vouch_requester(&submit.approval_id, &requester));
-        let submitted = hitl_contract::submit::submit(
+        let submitted = hitl_approvals::submit::submit(
             &self.store,
             &self.lambda,
             &self.workflow_function,
@@ -252,7 +253,7 @@ mod tests {
     use aws_sdk_lambda::operation::invoke::InvokeOutput;
     use aws_sdk_lambda::operation::publish_version::PublishVersionOutput;
     use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
-    use hitl_contract::links::LinkKey;
+    use hitl_approvals::links::LinkKey;
     use hitl_contract::{ApprovalRecord, Timestamp};
 
     const ALICE: &str = "arn:aws:iam::123456789012:user/alice";

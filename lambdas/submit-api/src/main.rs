@@ -7,16 +7,16 @@ mod handler;
 use std::sync::Arc;
 use std::time::Duration;
 
-use hitl_contract::links::KeySource;
+use hitl_approvals::links::KeySource;
+use hitl_approvals::ApprovalStore;
 use hitl_contract::outputs::env;
-use hitl_contract::ApprovalStore;
 use lambda_http::{service_fn, Error, Request};
 
 use crate::handler::SubmitApi;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    hitl_contract::logging::init();
+    hitl_approvals::logging::init();
     let api = Arc::new(api_from_env().await?);
     lambda_http::run(service_fn(move |request: Request| {
         let api = Arc::clone(&api);

@@ -10,7 +10,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
-use hitl_contract::{ApprovalStore, Status};
+use hitl_approvals::ApprovalStore;
+use hitl_contract::Status;
 use hitl_e2e::Inbox;
 use tokio::sync::{mpsc, Mutex, Semaphore};
 
@@ -346,7 +347,7 @@ async fn check(
         }
         let expected_by = match winners.first() {
             Some(Channel::Cli) => Some(hitl_e2e::principal(APPROVER)),
-            Some(Channel::Page) => Some(hitl_contract::links::LINK_DECIDER.to_owned()),
+            Some(Channel::Page) => Some(hitl_contract::record::LINK_DECIDER.to_owned()),
             None => None,
         };
         if let Some(by) = expected_by {

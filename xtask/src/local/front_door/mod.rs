@@ -44,7 +44,7 @@
 //! translate, our own state decides and mocked tests hold AWS's answer: a
 //! callback sent twice or after its timeout is `CallbackTimeoutException`
 //! (400) on AWS and `ResourceNotFoundException` (404) here
-//! (`aws_callback_timeout_*` in `lambdas/contract/src/decide.rs`).
+//! (`aws_callback_timeout_*` in `lambdas/approvals/src/decide.rs`).
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;

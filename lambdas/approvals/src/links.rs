@@ -23,12 +23,8 @@ use base64::Engine;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256};
 
-use crate::record::Outcome;
-use crate::timestamp::Timestamp;
-
-/// Who a decision made through an unaddressed approval link (an open
-/// policy's, sent to every subscriber) is recorded as: nobody in particular.
-pub const LINK_DECIDER: &str = "approval link";
+use hitl_contract::record::Outcome;
+use hitl_contract::timestamp::Timestamp;
 
 const VERSION: &str = "v2";
 /// Random bits in a token, as bytes.

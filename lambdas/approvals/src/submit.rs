@@ -12,7 +12,9 @@ use aws_sdk_lambda::types::InvocationType;
 use aws_smithy_types::Blob;
 use serde::Serialize;
 
-use crate::{ApprovalRecord, ApprovalStore, StoreError, SubmitRequest};
+use hitl_contract::{ApprovalRecord, SubmitRequest};
+
+use crate::store::{ApprovalStore, StoreError};
 
 /// What a submit did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -287,7 +289,7 @@ mod tests {
     #[test]
     fn generated_ids_are_valid() {
         let id = new_approval_id();
-        assert!(crate::payload::is_valid_approval_id(&id), "{id}");
+        assert!(hitl_contract::payload::is_valid_approval_id(&id), "{id}");
         assert_eq!(id.len(), "apr-".len() + 12);
         assert_ne!(id, new_approval_id());
     }

@@ -13,12 +13,12 @@ use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
 use aws_sdk_dynamodb::Client;
 
-use crate::policy::ApproverPolicy;
-use crate::record::{
+use hitl_contract::policy::ApproverPolicy;
+use hitl_contract::record::{
     attr, json_attribute, Approval, ApprovalRecord, Claim, Evidence, RecordError, Refusal, Status,
     CLAIM_LEASE, STATUS_INDEX,
 };
-use crate::timestamp::Timestamp;
+use hitl_contract::timestamp::Timestamp;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -568,7 +568,10 @@ impl ApprovalStore {
         approval: &Approval,
     ) -> Result<ApprovalRecord, StoreError> {
         let one = AttributeValue::L(vec![json_attribute(approval)]);
-        let release = Some((approval.by.as_str(), crate::record::Outcome::Approved));
+        let release = Some((
+            approval.by.as_str(),
+            hitl_contract::record::Outcome::Approved,
+        ));
         self.append_releasing(approval_id, attr::APPROVALS, one, release)
             .await
     }
@@ -631,7 +634,7 @@ impl ApprovalStore {
         approval_id: &str,
         list: &'static str,
         one: AttributeValue,
-        release: Option<(&str, crate::record::Outcome)>,
+        release: Option<(&str, hitl_contract::record::Outcome)>,
     ) -> Result<ApprovalRecord, StoreError> {
         let element = match &one {
             AttributeValue::L(items) => items.first().cloned(),

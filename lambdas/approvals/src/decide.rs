@@ -7,8 +7,8 @@
 //! pending record that names its
 //! claimant, and the same decider running the same decision again (or
 //! pressing the same link's button again) finishes it; past the claim's lease
-//! ([`crate::CLAIM_LEASE`]) another decider may take over, and whatever claim
-//! the record holds at the deadline the workflow records as the decision.
+//! ([`hitl_contract::CLAIM_LEASE`]) another decider may take over, and
+//! whatever claim the record holds at the deadline the workflow records as the decision.
 //! Whether a request can still be decided is read from our table, never
 //! inferred from the callback API's answer (which differs between AWS and the
 //! local emulator).
@@ -19,12 +19,13 @@ use aws_sdk_lambda::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_lambda::types::ErrorObject;
 use aws_smithy_types::Blob;
 
-use crate::payload::{DecisionPayload, REJECTED_ERROR_TYPE};
-use crate::policy::account_of;
-use crate::proof::DecisionProof;
-use crate::record::{ApprovalRecord, Claim, Outcome, Status};
+use hitl_contract::payload::{DecisionPayload, REJECTED_ERROR_TYPE};
+use hitl_contract::policy::{account_of, same_person};
+use hitl_contract::proof::DecisionProof;
+use hitl_contract::record::{ApprovalRecord, Claim, Outcome, Status};
+use hitl_contract::timestamp::Timestamp;
+
 use crate::store::{ApprovalStore, Stale, StoreError};
-use crate::timestamp::Timestamp;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DecideError {
@@ -550,24 +551,6 @@ impl SendError {
     }
 }
 
-/// Whether two names are one: IAM names (users, roles, and so the
-/// principals STS reports) and email addresses are not told apart by letter
-/// case, nor by surrounding spaces.
-pub fn same_name(a: &str, b: &str) -> bool {
-    a.trim().to_lowercase() == b.trim().to_lowercase()
-}
-
-/// Whether two requesters or deciders are one person: the same name, or
-/// named after the same email address (an IAM user or SSO session named
-/// `bob@example.com` is the person that address's links were sent to; see
-/// [`crate::policy::email_of`]).
-pub fn same_person(a: &str, b: &str) -> bool {
-    fn person(name: &str) -> &str {
-        crate::policy::email_of(name.trim()).unwrap_or(name)
-    }
-    same_name(person(a), person(b))
-}
-
 #[cfg(test)]
 mod tests {
     //! The callback API's answers on AWS, which the local emulator does not
@@ -586,7 +569,7 @@ mod tests {
     use aws_smithy_types::error::ErrorMetadata;
 
     use super::*;
-    use crate::record::tests::sample;
+    use hitl_contract::test_util::sample;
 
     fn now() -> Timestamp {
         Timestamp::parse("2026-11-22T10:30:00Z").unwrap()
@@ -657,40 +640,6 @@ mod tests {
         let err = decider.decide(&shouting, now()).await.unwrap_err();
         assert!(matches!(err, DecideError::SelfApproval { .. }), "{err}");
         assert_eq!(release.num_calls(), 1, "the claim does not block others");
-    }
-
-    #[test]
-    fn people_are_the_same_whatever_the_letter_case() {
-        assert!(same_person(
-            "arn:aws:sts::1:assumed-role/Approvers/alice",
-            "arn:aws:sts::1:assumed-role/approvers/Alice"
-        ));
-        assert!(same_person("Ünal@example.com", "ünal@EXAMPLE.com "));
-        assert!(!same_person(
-            "arn:aws:sts::1:assumed-role/approvers/alice",
-            "arn:aws:sts::1:assumed-role/approvers/bob"
-        ));
-    }
-
-    #[test]
-    fn a_link_addressee_is_the_iam_user_or_sso_session_named_after_them() {
-        for principal in [
-            "arn:aws:iam::123456789012:user/Bob@example.com",
-            "arn:aws:iam::123456789012:user/team/bob@example.com",
-            "arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_Approvers_0a1b/bob@example.com",
-        ] {
-            assert!(same_person(principal, "bob@example.com"), "{principal}");
-            assert!(same_person("bob@example.com", principal), "{principal}");
-        }
-        // Whoever assumes an ordinary role names its session.
-        assert!(!same_person(
-            "arn:aws:sts::123456789012:assumed-role/approvers/bob@example.com",
-            "bob@example.com"
-        ));
-        assert!(!same_person(
-            "arn:aws:iam::123456789012:user/bob",
-            "bob@example.com"
-        ));
     }
 
     #[tokio::test]
@@ -858,7 +807,7 @@ mod tests {
 
     fn quorum(required: u32, approvers: &[&str]) -> ApprovalRecord {
         let mut record = sample();
-        record.policy = Some(crate::ApproverPolicy {
+        record.policy = Some(hitl_contract::ApproverPolicy {
             approvers: approvers.iter().map(|a| a.to_string()).collect(),
             required,
         });
@@ -867,9 +816,9 @@ mod tests {
 
     fn counted_for(mut record: ApprovalRecord, by: &str) -> ApprovalRecord {
         record.claim = None;
-        record.audit.approvals.push(crate::Approval {
+        record.audit.approvals.push(hitl_contract::Approval {
             by: by.into(),
-            evidence: crate::Evidence::Sts,
+            evidence: hitl_contract::Evidence::Sts,
             at: now(),
             comment: None,
             on_behalf_of: None,
@@ -960,13 +909,13 @@ mod tests {
             .then_output(|| SendDurableExecutionCallbackSuccessOutput::builder().build());
         let ours = claimed_by("bob", Outcome::Approved);
         let mut refused = ours.clone();
-        refused.audit.refusals.push(crate::Refusal {
+        refused.audit.refusals.push(hitl_contract::Refusal {
             at: now(),
             outcome: Outcome::Approved,
             principal: Some("bob".into()),
             claimed_by: Some("bob".into()),
             reason: "STS refused its proof of identity: ExpiredToken: expired".into(),
-            channel: Some(crate::record::Channel::Cli),
+            channel: Some(hitl_contract::record::Channel::Cli),
             comment: None,
         });
         let (claim, judged) = (update(ours), get(refused));
@@ -1124,7 +1073,7 @@ mod tests {
         stale.claim = Some(Claim {
             outcome: Outcome::Rejected,
             by: "carol".into(),
-            at: now().minus(crate::CLAIM_LEASE + Duration::from_secs(1)),
+            at: now().minus(hitl_contract::CLAIM_LEASE + Duration::from_secs(1)),
             comment: None,
             proof: None,
         });

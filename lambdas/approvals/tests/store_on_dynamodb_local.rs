@@ -6,10 +6,9 @@
 
 use std::time::Duration;
 
-use hitl_contract::{
-    ApprovalRecord, ApprovalStore, Claim, Created, Outcome, Status, StoreError, SubmitRequest,
-    Timestamp,
-};
+use hitl_contract::{ApprovalRecord, Claim, Outcome, Status, SubmitRequest, Timestamp};
+
+use hitl_approvals::{ApprovalStore, Created, StoreError};
 use hitl_e2e::{sdk_config, unique_id, TABLE};
 
 async fn store() -> ApprovalStore {
@@ -322,7 +321,7 @@ async fn pages_select_by_requester_and_time_in_dynamodb() {
         ids.push(r.approval_id);
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    let query = hitl_contract::ListQuery {
+    let query = hitl_approvals::ListQuery {
         created_since: Some(before),
         requester: Some(requester),
         page_size: Some(2),
@@ -506,11 +505,11 @@ fn closing<'a>(
     decided_by: Option<&'a str>,
     decided_at: Timestamp,
     comment: Option<&'a str>,
-) -> hitl_contract::Closing<'a> {
-    hitl_contract::Closing {
+) -> hitl_approvals::Closing<'a> {
+    hitl_approvals::Closing {
         decided_by,
         comment,
-        ..hitl_contract::Closing::nobody(status, decided_at)
+        ..hitl_approvals::Closing::nobody(status, decided_at)
     }
 }
 
@@ -558,7 +557,7 @@ async fn a_counted_approval_releases_its_claim_once_and_a_retry_adds_nothing() {
 
     // Closing with the last approval appends it and removes the claim.
     let carol = approval("carol");
-    let closing = hitl_contract::Closing {
+    let closing = hitl_approvals::Closing {
         status: Status::Approved,
         decided_by: Some("carol"),
         decided_at: Timestamp::now(),
