@@ -2,8 +2,6 @@
 
 use std::time::Duration;
 
-use aws_sdk_dynamodb::operation::get_item::GetItemOutput;
-use aws_smithy_mocks::{mock, Rule};
 use hitl_contract::{ApprovalRecord, Status, Timestamp};
 
 /// The creation time of [`record`]'s requests.
@@ -39,15 +37,6 @@ pub fn record(id: &str, status: Status) -> ApprovalRecord {
         ttl: 0,
         audit: Default::default(),
     }
-}
-
-/// DynamoDB's GetItem answering `record`.
-pub fn get(record: ApprovalRecord) -> Rule {
-    mock!(aws_sdk_dynamodb::Client::get_item).then_output(move || {
-        GetItemOutput::builder()
-            .set_item(Some(record.to_item()))
-            .build()
-    })
 }
 
 /// Escape sequences as an attacker writes them into a record.

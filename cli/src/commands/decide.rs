@@ -286,7 +286,6 @@ mod tests {
     //! AWS answers `CallbackTimeoutException` where the emulator answers 404;
     //! these run the whole decision against mocked AWS answers.
 
-    use aws_sdk_dynamodb::operation::update_item::UpdateItemOutput;
     use aws_sdk_lambda::operation::get_durable_execution_history::GetDurableExecutionHistoryOutput;
     use aws_sdk_lambda::operation::send_durable_execution_callback_success::SendDurableExecutionCallbackSuccessError;
     use aws_sdk_lambda::types::error::CallbackTimeoutException;
@@ -307,15 +306,7 @@ mod tests {
         crate::fixtures::record("req-1", Status::Pending)
     }
 
-    use crate::fixtures::get;
-
-    fn claim(record: ApprovalRecord) -> Rule {
-        mock!(aws_sdk_dynamodb::Client::update_item).then_output(move || {
-            UpdateItemOutput::builder()
-                .set_attributes(Some(record.to_item()))
-                .build()
-        })
-    }
+    use hitl_approvals::test_util::{get_item, update_item};
 
     fn history(kind: EventType) -> Rule {
         mock!(aws_sdk_lambda::Client::get_durable_execution_history).then_output(move || {
@@ -353,7 +344,7 @@ mod tests {
             });
         let history = history(closed_by);
         // Claim, then read after the refusal: still pending, in time.
-        let (claimed, read) = (claim(pending()), get(pending()));
+        let (claimed, read) = (update_item(&pending()), get_item(&pending()));
         let dynamodb = mock_client!(aws_sdk_dynamodb, RuleMode::Sequential, [&claimed, &read]);
         let lambda = mock_client!(aws_sdk_lambda, RuleMode::Sequential, [&send, &history]);
         let decider = Decider::new(ApprovalStore::new(dynamodb, "t"), lambda.clone());

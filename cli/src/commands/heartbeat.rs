@@ -126,7 +126,7 @@ mod tests {
         record
     }
 
-    use crate::fixtures::get;
+    use hitl_approvals::test_util::get_item;
 
     async fn send(dynamodb: &[&Rule], lambda: &[&Rule]) -> Result<ApprovalRecord, Refused> {
         let dynamodb = mock_client!(aws_sdk_dynamodb, RuleMode::Sequential, dynamodb);
@@ -143,7 +143,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_pending_request_gets_its_heartbeat() {
-        let read = get(record(Status::Pending, Some("cb/+=")));
+        let read = get_item(&record(Status::Pending, Some("cb/+=")));
         let beat = mock!(aws_sdk_lambda::Client::send_durable_execution_callback_heartbeat)
             .match_requests(|r| r.callback_id() == Some("cb/+="))
             .then_output(|| SendDurableExecutionCallbackHeartbeatOutput::builder().build());
@@ -162,7 +162,7 @@ mod tests {
             (late, exit::EXPIRED),
         ];
         for (record, expected) in cases {
-            let read = get(record);
+            let read = get_item(&record);
             let refused = send(&[&read], &[]).await.unwrap_err();
             assert_eq!(code(refused), expected);
         }
@@ -186,8 +186,8 @@ mod tests {
         let beat = mock!(aws_sdk_lambda::Client::send_durable_execution_callback_heartbeat)
             .then_error(timed_out);
         let (first, second) = (
-            get(record(Status::Pending, Some("cb"))),
-            get(record(Status::Expired, Some("cb"))),
+            get_item(&record(Status::Pending, Some("cb"))),
+            get_item(&record(Status::Expired, Some("cb"))),
         );
         let refused = send(&[&first, &second], &[&beat]).await.unwrap_err();
         assert_eq!(code(refused), exit::EXPIRED);
@@ -198,8 +198,8 @@ mod tests {
         let beat = mock!(aws_sdk_lambda::Client::send_durable_execution_callback_heartbeat)
             .then_error(timed_out);
         let (first, second) = (
-            get(record(Status::Pending, Some("cb"))),
-            get(record(Status::Pending, Some("cb"))),
+            get_item(&record(Status::Pending, Some("cb"))),
+            get_item(&record(Status::Pending, Some("cb"))),
         );
         let refused = send(&[&first, &second], &[&beat]).await.unwrap_err();
         assert!(matches!(refused, Refused::Closed(_)));

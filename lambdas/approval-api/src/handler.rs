@@ -417,7 +417,6 @@ fn title_case(status: Status) -> String {
 mod tests {
     use std::time::Duration;
 
-    use aws_sdk_dynamodb::operation::get_item::GetItemOutput;
     use aws_sdk_dynamodb::operation::update_item::{UpdateItemError, UpdateItemOutput};
     use aws_sdk_lambda::operation::send_durable_execution_callback_success::SendDurableExecutionCallbackSuccessOutput;
     use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
@@ -426,6 +425,7 @@ mod tests {
     use hitl_contract::{Claim, SubmitRequest};
 
     use super::*;
+    use hitl_approvals::test_util::get_item;
 
     const HOST: &str = "abc.lambda-url.eu-west-1.on.aws";
 
@@ -455,15 +455,6 @@ mod tests {
         let (approve, reject) = (key().sign(&approve), key().sign(&reject));
         record.links = [link_hash(&approve), link_hash(&reject)].into();
         (record, approve, reject)
-    }
-
-    fn get(record: &ApprovalRecord) -> Rule {
-        let item = record.to_item();
-        mock!(aws_sdk_dynamodb::Client::get_item).then_output(move || {
-            GetItemOutput::builder()
-                .set_item(Some(item.clone()))
-                .build()
-        })
     }
 
     /// UpdateItem's answer to a claim that took: the claimed `record`.
@@ -542,7 +533,7 @@ mod tests {
     #[tokio::test]
     async fn get_shows_the_request_escaped_with_its_own_button_and_writes_nothing() {
         let (record, approve, reject) = pending("<script>alert('x')</script> deploy");
-        let read = get(&record);
+        let read = get_item(&record);
         let pages = pages(&[&read], &[]);
         let response = pages.handle(get_request(&approve)).await;
         assert_eq!(response.status(), StatusCode::OK);
@@ -583,7 +574,7 @@ mod tests {
     #[tokio::test]
     async fn the_reject_link_offers_only_reject() {
         let (record, approve, reject) = pending("t");
-        let read = get(&record);
+        let read = get_item(&record);
         let body = html(&pages(&[&read], &[]).handle(get_request(&reject)).await);
         assert!(body.contains(&format!(
             "class=\"reject\" type=\"submit\" name=\"token\" value=\"{reject}\""
@@ -627,7 +618,7 @@ mod tests {
     async fn a_link_from_an_older_notification_is_not_current() {
         let (record, _, _) = pending("t");
         let (older, _) = key().mint_pair("apr-1", None, record.expires_at).unwrap();
-        let read = get(&record);
+        let read = get_item(&record);
         let response = pages(&[&read], &[])
             .handle(get_request(&key().sign(&older)))
             .await;
@@ -658,7 +649,7 @@ mod tests {
         approved.decided_by = Some("approval link".into());
         approved.links_used = [hash.clone()].into();
         // The workflow records it; the page reads that back.
-        let recorded = get(&approved);
+        let recorded = get_item(&approved);
         let send = mock!(aws_sdk_lambda::Client::send_durable_execution_callback_success)
             .match_requests(move |req| {
                 // The page vouches, with the link key, for the link used.
@@ -713,7 +704,7 @@ mod tests {
             approvers: vec![bob.into(), "carol@example.com".into()],
             required: 2,
         });
-        let read = get(&record);
+        let read = get_item(&record);
         let response = pages(&[&read], &[]).handle(get_request(&approve)).await;
         assert!(
             html(&response).contains("This link was sent to <strong>bob@example.com</strong>"),
@@ -738,7 +729,7 @@ mod tests {
             comment: None,
             on_behalf_of: None,
         });
-        let recorded = get(&counted);
+        let recorded = get_item(&counted);
         let hash = link_hash(&approve);
         let send = mock!(aws_sdk_lambda::Client::send_durable_execution_callback_success)
             .match_requests(move |req| {
@@ -763,7 +754,7 @@ mod tests {
         assert_eq!(send.num_calls(), 1);
 
         // The browser follows the redirect: Bob's approval is one of two.
-        let read = get(&counted);
+        let read = get_item(&counted);
         let response = pages(&[&read], &[]).handle(get_request(&approve)).await;
         assert_eq!(response.status(), StatusCode::OK);
         let body = html(&response);
@@ -781,7 +772,7 @@ mod tests {
         record.decided_by = Some("approval link".into());
         record.comment = Some("fine by me".into());
         record.links_used = [link_hash(&approve)].into();
-        let (read, lost) = (get(&record), claim_lost_to(&record));
+        let (read, lost) = (get_item(&record), claim_lost_to(&record));
         let pages = pages(&[&read, &lost], &[]);
         let opened = pages.handle(get_request(&approve)).await;
         assert_eq!(opened.status(), StatusCode::OK);
@@ -822,12 +813,12 @@ mod tests {
             comment: None,
             proof: None,
         });
-        let read = get(&record);
+        let read = get_item(&record);
         let response = pages(&[&read], &[]).handle(get_request(&approve)).await;
         assert_eq!(response.status(), StatusCode::OK, "{}", html(&response));
         assert!(html(&response).contains(">Approve</button>"));
         // The other link is not the one that claimed: it is told to wait.
-        let read = get(&record);
+        let read = get_item(&record);
         let response = pages(&[&read], &[]).handle(get_request(&reject)).await;
         assert_eq!(response.status(), StatusCode::OK, "{}", html(&response));
 
@@ -888,7 +879,7 @@ mod tests {
         let (mut record, approve, _) = pending("t");
         record.status = Status::Rejected;
         record.decided_by = Some("carol".into());
-        let read = get(&record);
+        let read = get_item(&record);
         let response = pages(&[&read], &[]).handle(get_request(&approve)).await;
         assert_eq!(response.status(), StatusCode::CONFLICT);
         assert!(html(&response).contains("decided by carol"));

@@ -966,7 +966,6 @@ async fn record_deadline(
 
 #[cfg(test)]
 mod tests {
-    use aws_sdk_dynamodb::operation::get_item::GetItemOutput;
     use aws_sdk_dynamodb::operation::put_item::PutItemError;
     use aws_sdk_dynamodb::operation::update_item::{UpdateItemError, UpdateItemOutput};
     use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
@@ -974,6 +973,7 @@ mod tests {
     use hitl_contract::Claim;
 
     use super::*;
+    use hitl_approvals::test_util::get_item;
 
     const ARN: &str =
         "arn:aws:lambda:eu-west-1:123456789012:function:wf:1/durable-execution/req-1/a";
@@ -1024,14 +1024,6 @@ mod tests {
         ApprovalRecord::pending(&request(), ARN, created)
     }
 
-    fn get(record: ApprovalRecord) -> Rule {
-        mock!(aws_sdk_dynamodb::Client::get_item).then_output(move || {
-            GetItemOutput::builder()
-                .set_item(Some(record.to_item()))
-                .build()
-        })
-    }
-
     fn store(rules: &[&Rule]) -> ApprovalStore {
         let client = mock_client!(aws_sdk_dynamodb, RuleMode::Sequential, rules);
         ApprovalStore::new(client, "approvals")
@@ -1069,7 +1061,7 @@ mod tests {
         let first = pending(at("2026-11-22T09:00:00Z"));
         let exists = mock!(aws_sdk_dynamodb::Client::put_item)
             .then_error(|| PutItemError::ConditionalCheckFailedException(condition_check_failed()));
-        let (found, read) = (get(first.clone()), get(first.clone()));
+        let (found, read) = (get_item(&first), get_item(&first));
         let store = store(&[&exists, &found, &read]);
         let recording = record_request(
             &store,
@@ -1120,7 +1112,7 @@ mod tests {
         let mut expired = stuck.clone();
         expired.status = Status::Expired;
         expired.claim = None;
-        let read = get(stuck.clone());
+        let read = get_item(&stuck);
         let refusal = mock!(aws_sdk_dynamodb::Client::update_item)
             .match_requests(|req| {
                 req.update_expression()
@@ -1190,7 +1182,7 @@ mod tests {
         approved.decided_at = Some(claim_at);
         approved.comment = Some("ship it".into());
         approved.claim = None;
-        let read = get(stuck);
+        let read = get_item(&stuck);
         let finish = mock!(aws_sdk_dynamodb::Client::update_item)
             .match_requests(move |req| {
                 let value = |k: &str| {
@@ -1232,7 +1224,7 @@ mod tests {
         let mut expired = stuck.clone();
         expired.status = Status::Expired;
         expired.claim = None;
-        let read = get(stuck);
+        let read = get_item(&stuck);
         let expire = mock!(aws_sdk_dynamodb::Client::update_item)
             .match_requests(|req| {
                 let values = req.expression_attribute_values();
@@ -1269,7 +1261,7 @@ mod tests {
         rejected.status = Status::Rejected;
         rejected.decided_by = Some("carol".into());
         rejected.claim = None;
-        let first = get(unclaimed);
+        let first = get_item(&unclaimed);
         let refused = mock!(aws_sdk_dynamodb::Client::update_item)
             .match_requests(|req| {
                 req.expression_attribute_values()
@@ -1279,7 +1271,7 @@ mod tests {
             .then_error(|| {
                 UpdateItemError::ConditionalCheckFailedException(condition_check_failed())
             });
-        let (explained, reread) = (get(racing.clone()), get(racing));
+        let (explained, reread) = (get_item(&racing), get_item(&racing));
         let finish = mock!(aws_sdk_dynamodb::Client::update_item)
             .match_requests(|req| {
                 req.expression_attribute_values()
@@ -1307,7 +1299,7 @@ mod tests {
         open.claim = None;
         let mut expired = open.clone();
         expired.status = Status::Expired;
-        let read = get(open);
+        let read = get_item(&open);
         let expire = mock!(aws_sdk_dynamodb::Client::update_item)
             .match_requests(|req| {
                 req.condition_expression()

@@ -569,26 +569,11 @@ mod tests {
     use aws_smithy_types::error::ErrorMetadata;
 
     use super::*;
+    use crate::test_util::{get_item, update_item};
     use hitl_contract::test_util::sample;
 
     fn now() -> Timestamp {
         Timestamp::parse("2026-11-22T10:30:00Z").unwrap()
-    }
-
-    fn get(record: ApprovalRecord) -> Rule {
-        mock!(aws_sdk_dynamodb::Client::get_item).then_output(move || {
-            GetItemOutput::builder()
-                .set_item(Some(record.to_item()))
-                .build()
-        })
-    }
-
-    fn update(record: ApprovalRecord) -> Rule {
-        mock!(aws_sdk_dynamodb::Client::update_item).then_output(move || {
-            UpdateItemOutput::builder()
-                .set_attributes(Some(record.to_item()))
-                .build()
-        })
     }
 
     fn decider(dynamodb: &[&Rule], lambda: &[&Rule]) -> Decider {
@@ -633,7 +618,7 @@ mod tests {
     async fn a_requester_cannot_approve_in_other_letter_case() {
         let mut record = sample();
         record.requester = "alice@example.com".into();
-        let (claim, release) = (update(record.clone()), update(record));
+        let (claim, release) = (update_item(&record), update_item(&record));
         let decider = decider(&[&claim, &release], &[]);
         let mut shouting = decision(Outcome::Approved);
         shouting.decided_by = " ALICE@Example.com".into();
@@ -655,7 +640,7 @@ mod tests {
                     && payload["comment"] == "looks right"
             })
             .then_output(|| SendDurableExecutionCallbackSuccessOutput::builder().build());
-        let (claim, recorded) = (update(sample()), get(decided(Status::Approved)));
+        let (claim, recorded) = (update_item(&sample()), get_item(&decided(Status::Approved)));
         let decider = decider(&[&claim, &recorded], &[&send]);
         let record = decider
             .decide(&decision(Outcome::Approved), now())
@@ -681,7 +666,7 @@ mod tests {
                     && data["outcome"] == "REJECTED"
             })
             .then_output(|| SendDurableExecutionCallbackFailureOutput::builder().build());
-        let (claim, recorded) = (update(sample()), get(decided(Status::Rejected)));
+        let (claim, recorded) = (update_item(&sample()), get_item(&decided(Status::Rejected)));
         let decider = decider(&[&claim, &recorded], &[&send]);
         let record = decider
             .decide(&decision(Outcome::Rejected), now())
@@ -696,7 +681,7 @@ mod tests {
         // The workflow recorded EXPIRED between our claim and our callback.
         let send = mock!(aws_sdk_lambda::Client::send_durable_execution_callback_success)
             .then_error(callback_timeout);
-        let (claim, second) = (update(sample()), get(decided(Status::Expired)));
+        let (claim, second) = (update_item(&sample()), get_item(&decided(Status::Expired)));
         let decider = decider(&[&claim, &second], &[&send]);
         let err = decider
             .decide(&decision(Outcome::Approved), now())
@@ -713,7 +698,7 @@ mod tests {
         // Still pending and in time, yet the callback is closed: the execution was stopped.
         let send = mock!(aws_sdk_lambda::Client::send_durable_execution_callback_success)
             .then_error(callback_timeout);
-        let (claim, second) = (update(sample()), get(sample()));
+        let (claim, second) = (update_item(&sample()), get_item(&sample()));
         let decider = decider(&[&claim, &second], &[&send]);
         let err = decider
             .decide(&decision(Outcome::Approved), now())
@@ -732,7 +717,7 @@ mod tests {
                     aws_smithy_types::body::SdkBody::from("{}"),
                 )
             });
-        let claim = update(sample());
+        let claim = update_item(&sample());
         let dynamodb = mock_client!(aws_sdk_dynamodb, RuleMode::Sequential, [&claim]);
         let lambda = mock_client!(aws_sdk_lambda, RuleMode::MatchAny, [&send], |c| c
             .retry_config(aws_sdk_lambda::config::retry::RetryConfig::disabled()));
@@ -783,7 +768,7 @@ mod tests {
         let send = mock!(aws_sdk_lambda::Client::send_durable_execution_callback_success)
             .then_output(|| SendDurableExecutionCallbackSuccessOutput::builder().build());
         let ours = claimed_by("bob", Outcome::Approved);
-        let claim = update(ours.clone());
+        let claim = update_item(&ours);
         let still_pending = mock!(aws_sdk_dynamodb::Client::get_item)
             .sequence()
             .output(move || {
@@ -841,8 +826,8 @@ mod tests {
         let send = mock!(aws_sdk_lambda::Client::send_durable_execution_callback_success)
             .then_output(|| SendDurableExecutionCallbackSuccessOutput::builder().build());
         let open = quorum(2, &[]);
-        let claim = update(open.clone());
-        let counted = get(counted_for(open, "bob"));
+        let claim = update_item(&open);
+        let counted = get_item(&counted_for(open, "bob"));
         let decider = decider(&[&claim, &counted], &[&send]);
         let record = decider
             .decide(&decision(Outcome::Approved), now())
@@ -851,7 +836,7 @@ mod tests {
         assert_eq!(record.status, Status::Pending, "one of two approvals");
         assert!(record.counts_approval_of("bob"));
         // Approving again sends nothing and releases the claim it took.
-        let (again, release) = (update(record.clone()), update(record));
+        let (again, release) = (update_item(&record), update_item(&record));
         let record = self::decider(&[&again, &release], &[])
             .decide(&decision(Outcome::Approved), now())
             .await
@@ -864,7 +849,7 @@ mod tests {
     #[tokio::test]
     async fn a_decider_outside_the_requests_approvers_is_told_before_any_callback() {
         let record = quorum(1, &["carol@example.com"]);
-        let (claim, release) = (update(record.clone()), update(record));
+        let (claim, release) = (update_item(&record), update_item(&record));
         let decider = decider(&[&claim, &release], &[]);
         let err = decider
             .decide(&decision(Outcome::Rejected), now())
@@ -891,8 +876,8 @@ mod tests {
         let carol_counted = counted_for(open, "carol");
         let lost = claim_lost_to(judging);
         let (claim, counted) = (
-            update(carol_counted.clone()),
-            get(counted_for(carol_counted, "bob")),
+            update_item(&carol_counted),
+            get_item(&counted_for(carol_counted, "bob")),
         );
         let decider = decider(&[&lost, &claim, &counted], &[&send]);
         let record = decider
@@ -918,7 +903,7 @@ mod tests {
             channel: Some(hitl_contract::record::Channel::Cli),
             comment: None,
         });
-        let (claim, judged) = (update(ours), get(refused));
+        let (claim, judged) = (update_item(&ours), get_item(&refused));
         let decider = decider(&[&claim, &judged], &[&send]);
         let err = decider
             .decide(&decision(Outcome::Approved), now())
@@ -936,10 +921,10 @@ mod tests {
         // workflow then records our claim.
         let send = mock!(aws_sdk_lambda::Client::send_durable_execution_callback_success)
             .then_error(callback_timeout);
-        let claim = update(claimed_by("bob", Outcome::Approved));
+        let claim = update_item(&claimed_by("bob", Outcome::Approved));
         let (still_ours, recorded) = (
-            get(claimed_by("bob", Outcome::Approved)),
-            get(decided(Status::Approved)),
+            get_item(&claimed_by("bob", Outcome::Approved)),
+            get_item(&decided(Status::Approved)),
         );
         let decider = quick(decider(&[&claim, &still_ours, &recorded], &[&send]));
         let record = decider
@@ -964,7 +949,11 @@ mod tests {
         let to_fresh = mock!(aws_sdk_lambda::Client::send_durable_execution_callback_success)
             .match_requests(|req| req.callback_id() == Some("cb-after-the-reminder"))
             .then_output(|| SendDurableExecutionCallbackSuccessOutput::builder().build());
-        let (claim, read, recorded) = (update(old), get(fresh), get(decided(Status::Approved)));
+        let (claim, read, recorded) = (
+            update_item(&old),
+            get_item(&fresh),
+            get_item(&decided(Status::Approved)),
+        );
         let decider = quick(decider(&[&claim, &read, &recorded], &[&to_old, &to_fresh]));
         let record = decider
             .decide(&decision(Outcome::Approved), now())
@@ -980,7 +969,10 @@ mod tests {
             .then_error(callback_timeout);
         let mut theirs = decided(Status::Approved);
         theirs.decided_by = Some("carol".into());
-        let (claim, read) = (update(claimed_by("bob", Outcome::Approved)), get(theirs));
+        let (claim, read) = (
+            update_item(&claimed_by("bob", Outcome::Approved)),
+            get_item(&theirs),
+        );
         let decider = quick(decider(&[&claim, &read], &[&send]));
         let err = decider
             .decide(&decision(Outcome::Approved), now())
@@ -996,7 +988,7 @@ mod tests {
     async fn a_closed_callback_with_our_claim_unrecorded_gives_up_after_the_wait() {
         let send = mock!(aws_sdk_lambda::Client::send_durable_execution_callback_success)
             .then_error(callback_timeout);
-        let claim = update(claimed_by("bob", Outcome::Approved));
+        let claim = update_item(&claimed_by("bob", Outcome::Approved));
         let ours = mock!(aws_sdk_dynamodb::Client::get_item)
             .match_requests(|_| true)
             .sequence()
@@ -1029,7 +1021,7 @@ mod tests {
         pending.links_used = ["a".repeat(64)].into();
         let send = mock!(aws_sdk_lambda::Client::send_durable_execution_callback_success)
             .then_output(|| SendDurableExecutionCallbackSuccessOutput::builder().build());
-        let (claim, recorded) = (update(pending), get(decided(Status::Approved)));
+        let (claim, recorded) = (update_item(&pending), get_item(&decided(Status::Approved)));
         let decider = decider(&[&claim, &recorded], &[&send]);
         let record = decider
             .decide_by_link(&decision(Outcome::Approved), &"a".repeat(64), now())
@@ -1113,7 +1105,7 @@ mod tests {
                     .set_attributes(Some(claimed_by("bob", Outcome::Approved).to_item()))
                     .build()
             });
-        let recorded = get(decided(Status::Approved));
+        let recorded = get_item(&decided(Status::Approved));
         let record = decider(&[&lost, &take_over, &recorded], &[&send])
             .decide(&decision(Outcome::Approved), now())
             .await
@@ -1132,7 +1124,7 @@ mod tests {
                 crate::test_util::condition_check_failed(),
             )
         });
-        let read = get(decided(Status::Approved));
+        let read = get_item(&decided(Status::Approved));
         let decider = decider(&[&lost, &read], &[]);
         let record = decider
             .decide(&decision(Outcome::Approved), now())
@@ -1176,7 +1168,7 @@ mod tests {
         // claimed, and the claim released.
         let mut unready = sample();
         unready.callback_id = None;
-        let (claim, release) = (update(unready.clone()), update(unready));
+        let (claim, release) = (update_item(&unready), update_item(&unready));
         let err = decider(&[&claim, &release], &[])
             .decide(&decision(Outcome::Approved), now())
             .await
