@@ -523,6 +523,21 @@ pub fn wait_for_show(id: &str, what: &str, done: impl Fn(&Value) -> bool) -> Val
     })
 }
 
+/// Every request beside its durable execution, as `hitl list --executions
+/// --status all --output jsonl` cross-checks them: one row each.
+pub fn executions_checked() -> Vec<Value> {
+    hitl(&[
+        "list",
+        "--executions",
+        "--status",
+        "all",
+        "--output",
+        "jsonl",
+    ])
+    .ok()
+    .json_lines()
+}
+
 /// Submits a request and waits until the workflow has recorded it and
 /// created its callback, so it can be decided. The requester is
 /// `alice@example.com`, or whoever `--requester` names among [`PEOPLE`]

@@ -8,22 +8,10 @@ use hitl_contract::{ApprovalRecord, SubmitRequest, Timestamp};
 
 use hitl_approvals::ApprovalStore;
 use hitl_e2e::{
-    eventually_async, hitl, sdk_config, start_raw, submit_and_wait, unique_id, PATIENCE, TABLE,
+    eventually_async, executions_checked, hitl, sdk_config, start_raw, submit_and_wait, unique_id,
+    PATIENCE, TABLE,
 };
 use serde_json::Value;
-
-fn checked() -> Vec<Value> {
-    hitl(&[
-        "list",
-        "--executions",
-        "--status",
-        "all",
-        "--output",
-        "jsonl",
-    ])
-    .ok()
-    .json_lines()
-}
 
 fn row<'a>(rows: &'a [Value], id: &str) -> Option<&'a Value> {
     rows.iter().find(|r| r["approval_id"] == id)
@@ -84,7 +72,9 @@ async fn pending_requests_and_executions_are_cross_checked() {
         PATIENCE,
         Duration::from_millis(300),
         || async {
-            let rows = tokio::task::spawn_blocking(checked).await.unwrap();
+            let rows = tokio::task::spawn_blocking(executions_checked)
+                .await
+                .unwrap();
             let settled = row(&rows, &stopped)
                 .is_some_and(|r| r["execution"]["status"] != "RUNNING")
                 && row(&rows, &orphan).is_some();

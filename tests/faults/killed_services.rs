@@ -11,7 +11,8 @@
 use std::time::Duration;
 
 use hitl_e2e::{
-    hitl, hitl_as, local_task, principal, report, submit_and_wait, unique_id, wait_for_show, Run,
+    executions_checked, hitl, hitl_as, local_task, principal, report, submit_and_wait, unique_id,
+    wait_for_show, Run,
 };
 use serde_json::{json, Value};
 
@@ -200,16 +201,7 @@ fn killed_services_lose_nothing_and_the_same_command_then_succeeds() {
     ids.push(id);
 
     // Nothing is left behind: every request matches its execution.
-    let rows = hitl(&[
-        "list",
-        "--executions",
-        "--status",
-        "all",
-        "--output",
-        "jsonl",
-    ])
-    .ok()
-    .json_lines();
+    let rows = executions_checked();
     for id in &ids {
         let row = rows
             .iter()

@@ -109,9 +109,7 @@ mod tests {
     use aws_sdk_lambda::operation::send_durable_execution_callback_heartbeat::{
         SendDurableExecutionCallbackHeartbeatError, SendDurableExecutionCallbackHeartbeatOutput,
     };
-    use aws_sdk_lambda::types::error::CallbackTimeoutException;
     use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
-    use aws_smithy_types::error::ErrorMetadata;
 
     use super::*;
     use crate::exit;
@@ -126,7 +124,7 @@ mod tests {
         record
     }
 
-    use hitl_approvals::test_util::get_item;
+    use hitl_approvals::test_util::{callback_timeout_exception, get_item};
 
     async fn send(dynamodb: &[&Rule], lambda: &[&Rule]) -> Result<ApprovalRecord, Refused> {
         let dynamodb = mock_client!(aws_sdk_dynamodb, RuleMode::Sequential, dynamodb);
@@ -170,14 +168,7 @@ mod tests {
 
     fn timed_out() -> SendDurableExecutionCallbackHeartbeatError {
         SendDurableExecutionCallbackHeartbeatError::CallbackTimeoutException(
-            CallbackTimeoutException::builder()
-                .message("callback timed out")
-                .meta(
-                    ErrorMetadata::builder()
-                        .code("CallbackTimeoutException")
-                        .build(),
-                )
-                .build(),
+            callback_timeout_exception("callback timed out"),
         )
     }
 

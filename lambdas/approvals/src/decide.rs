@@ -564,12 +564,10 @@ mod tests {
     use aws_sdk_lambda::operation::send_durable_execution_callback_success::{
         SendDurableExecutionCallbackSuccessError, SendDurableExecutionCallbackSuccessOutput,
     };
-    use aws_sdk_lambda::types::error::CallbackTimeoutException;
     use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
-    use aws_smithy_types::error::ErrorMetadata;
 
     use super::*;
-    use crate::test_util::{get_item, update_item};
+    use crate::test_util::{callback_timeout_exception, get_item, update_item};
     use hitl_contract::test_util::sample;
 
     fn now() -> Timestamp {
@@ -603,14 +601,7 @@ mod tests {
 
     fn callback_timeout() -> SendDurableExecutionCallbackSuccessError {
         SendDurableExecutionCallbackSuccessError::CallbackTimeoutException(
-            CallbackTimeoutException::builder()
-                .message("callback is not active")
-                .meta(
-                    ErrorMetadata::builder()
-                        .code("CallbackTimeoutException")
-                        .build(),
-                )
-                .build(),
+            callback_timeout_exception("callback is not active"),
         )
     }
 

@@ -4,6 +4,7 @@
 use aws_sdk_dynamodb::operation::get_item::GetItemOutput;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemOutput;
 use aws_sdk_dynamodb::types::error::ConditionalCheckFailedException;
+use aws_sdk_lambda::types::error::CallbackTimeoutException;
 use aws_smithy_mocks::{mock, Rule};
 use aws_smithy_types::error::ErrorMetadata;
 use hitl_contract::ApprovalRecord;
@@ -49,6 +50,19 @@ pub fn condition_check_failed_on(record: &ApprovalRecord) -> ConditionalCheckFai
         .meta(
             ErrorMetadata::builder()
                 .code("ConditionalCheckFailedException")
+                .build(),
+        )
+        .build()
+}
+
+/// Lambda's answer to a callback call (success, failure or heartbeat) once
+/// the callback is no longer open, as AWS gives it.
+pub fn callback_timeout_exception(message: &str) -> CallbackTimeoutException {
+    CallbackTimeoutException::builder()
+        .message(message)
+        .meta(
+            ErrorMetadata::builder()
+                .code("CallbackTimeoutException")
                 .build(),
         )
         .build()
