@@ -523,6 +523,30 @@ pub fn wait_for_show(id: &str, what: &str, done: impl Fn(&Value) -> bool) -> Val
     })
 }
 
+/// The execution's history as `hitl history ID --output jsonl` prints it:
+/// one event a line.
+pub fn history_events(id: &str) -> Vec<Value> {
+    hitl(&["history", id, "--output", "jsonl"])
+        .ok()
+        .json_lines()
+}
+
+/// The history's events in which the decision callback completed
+/// (`CallbackSucceeded` for an approval, `CallbackFailed` for a
+/// rejection): one for each decision the workflow received.
+pub fn decisions_received(id: &str) -> Vec<Value> {
+    history_events(id)
+        .into_iter()
+        .filter(|e| {
+            e["name"] == "decision"
+                && matches!(
+                    e["event"].as_str(),
+                    Some("CallbackSucceeded" | "CallbackFailed")
+                )
+        })
+        .collect()
+}
+
 /// Every request beside its durable execution, as `hitl list --executions
 /// --status all --output jsonl` cross-checks them: one row each.
 pub fn executions_checked() -> Vec<Value> {

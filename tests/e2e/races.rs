@@ -7,9 +7,9 @@ use std::collections::HashMap;
 use std::process::{Child, Stdio};
 
 use hitl_e2e::{
-    hitl, hitl_command_as, principal, report, submit_and_wait, unique_id, wait_for_show, Run,
+    decisions_received, hitl_command_as, principal, report, submit_and_wait, unique_id,
+    wait_for_show, Run,
 };
-use serde_json::Value;
 
 const ROUNDS: usize = 50;
 const RACERS: usize = 20;
@@ -91,19 +91,7 @@ fn check_agreement(round: &Round) {
     assert_eq!(result["status"], round.outcome, "{id}: {result}");
     assert_eq!(result["decided_by"], principal(&round.winner), "{id}");
 
-    let history = hitl(&["history", id, "--output", "jsonl"])
-        .ok()
-        .json_lines();
-    let decisions: Vec<&Value> = history
-        .iter()
-        .filter(|e| {
-            e["name"] == "decision"
-                && matches!(
-                    e["event"].as_str(),
-                    Some("CallbackSucceeded" | "CallbackFailed")
-                )
-        })
-        .collect();
+    let decisions = decisions_received(id);
     assert_eq!(decisions.len(), 1, "{id}: one decision in the history");
     // An approval is the callback's success, a rejection its failure.
     let expected = if round.outcome == "APPROVED" {

@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use hitl_e2e::browser::Browser;
 use hitl_e2e::{
-    audit_trail, hitl, hitl_as, principal, report, sdk_config, submit_and_wait, topic_arn,
-    unique_id, wait_for_show, Inbox, Notification, ESCALATION_TOPIC,
+    audit_trail, history_events, hitl, hitl_as, principal, report, sdk_config, submit_and_wait,
+    topic_arn, unique_id, wait_for_show, Inbox, Notification, ESCALATION_TOPIC,
 };
 use serde_json::Value;
 
@@ -30,9 +30,7 @@ fn shown(id: &str) -> Value {
 /// How often the execution's history has a succeeded step whose name
 /// starts with `prefix`.
 fn steps_named(id: &str, prefix: &str) -> usize {
-    hitl(&["history", id, "--output", "jsonl"])
-        .ok()
-        .json_lines()
+    history_events(id)
         .iter()
         .filter(|e| {
             e["event"] == "StepSucceeded"
@@ -328,9 +326,7 @@ async fn a_request_still_pending_is_escalated_once_to_a_new_approver_and_a_topic
     let (steps, escalations) = tokio::task::spawn_blocking(move || {
         let trail = audit_trail(&trail_id);
         let steps: Vec<String> = trail.steps().iter().map(|s| s.0.to_owned()).collect();
-        let escalations = hitl(&["history", &trail_id, "--output", "jsonl"])
-            .ok()
-            .json_lines()
+        let escalations = history_events(&trail_id)
             .iter()
             .filter(|e| {
                 e["event"] == "StepSucceeded"

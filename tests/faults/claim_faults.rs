@@ -16,8 +16,8 @@ use std::process::{Child, Stdio};
 use std::time::Duration;
 
 use hitl_e2e::{
-    eventually_async, hitl, hitl_as, hitl_command_as, local_ports, poll, principal, report,
-    sdk_config, submit_and_wait, unique_id, Inbox, PATIENCE,
+    decisions_received, eventually_async, hitl, hitl_as, hitl_command_as, local_ports, poll,
+    principal, report, sdk_config, submit_and_wait, unique_id, Inbox, PATIENCE,
 };
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -128,18 +128,7 @@ fn judge(id: &str, status: &str, by: &str) -> End {
     if record["status"] == "PENDING" {
         return End::Stuck(shown.to_string());
     }
-    let completions = hitl(&["history", id, "--output", "jsonl"])
-        .ok()
-        .json_lines()
-        .iter()
-        .filter(|e| {
-            e["name"] == "decision"
-                && matches!(
-                    e["event"].as_str(),
-                    Some("CallbackSucceeded" | "CallbackFailed")
-                )
-        })
-        .count();
+    let completions = decisions_received(id).len();
     let delivered = shown["execution"]["status"] == "SUCCEEDED"
         && shown["execution"]["result"]["status"] == status
         && record["status"] == status

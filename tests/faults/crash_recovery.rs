@@ -9,7 +9,8 @@
 use std::collections::HashMap;
 
 use hitl_e2e::{
-    hitl, hitl_as, local_ports, principal, report, submit_and_wait, unique_id, wait_for_show,
+    history_events, hitl, hitl_as, local_ports, principal, report, submit_and_wait, unique_id,
+    wait_for_show,
 };
 use serde_json::{json, Value};
 
@@ -55,10 +56,7 @@ async fn fired(front_door: &str) -> Vec<Value> {
 /// history, as `hitl history` reports it.
 fn history_counts(id: &str) -> HashMap<(String, String), usize> {
     let mut counts = HashMap::new();
-    for entry in hitl(&["history", id, "--output", "jsonl"])
-        .ok()
-        .json_lines()
-    {
+    for entry in history_events(id) {
         let key = (
             entry["event"].as_str().unwrap_or_default().to_owned(),
             entry["name"].as_str().unwrap_or_default().to_owned(),

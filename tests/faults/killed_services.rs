@@ -11,8 +11,8 @@
 use std::time::Duration;
 
 use hitl_e2e::{
-    executions_checked, hitl, hitl_as, local_task, principal, report, submit_and_wait, unique_id,
-    wait_for_show, Run,
+    executions_checked, history_events, hitl, hitl_as, local_task, principal, report,
+    submit_and_wait, unique_id, wait_for_show, Run,
 };
 use serde_json::{json, Value};
 
@@ -136,9 +136,7 @@ fn killed_services_lose_nothing_and_the_same_command_then_succeeds() {
         std::thread::sleep(Duration::from_secs(3));
     });
     wait_for_show(&id, "PENDING", |v| v["record"]["callback_id"].is_string());
-    let retried = hitl(&["history", &id, "--output", "jsonl"])
-        .ok()
-        .json_lines()
+    let retried = history_events(&id)
         .iter()
         .filter(|e| e["name"] == "record-request" && e["event"] == "StepFailed")
         .count();
