@@ -16,7 +16,7 @@
 //! invocation fail and invokes again, as Lambda does.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
@@ -142,21 +142,23 @@ pub async fn crash(function: &str) -> anyhow::Result<usize> {
 }
 
 fn crash_blocking(function: &str) -> anyhow::Result<usize> {
-    let exe = std::env::current_exe()?;
-    let binary: PathBuf = exe.with_file_name(function);
+    let binary = running_path(&std::env::current_exe()?).with_file_name(function);
     let mut killed = 0;
     for entry in std::fs::read_dir("/proc")?.flatten() {
         let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
             continue;
         };
-        if std::fs::read_link(entry.path().join("exe")).ok().as_deref() == Some(binary.as_path()) {
+        let exe = std::fs::read_link(entry.path().join("exe")).ok();
+        if exe.as_deref().map(running_path) == Some(binary.clone()) {
             let status = std::process::Command::new("kill")
                 .args(["-KILL", &pid.to_string()])
                 .status()?;
             killed += usize::from(status.success());
         }
     }
-    let restarted = std::process::Command::new(&exe)
+    // This very binary, even when a rebuild has replaced its file since the
+    // stack started (cargo does when the e2e harness changes).
+    let restarted = std::process::Command::new("/proc/self/exe")
         .args(["local", "restart-functions"])
         .status()?;
     anyhow::ensure!(
@@ -164,6 +166,13 @@ fn crash_blocking(function: &str) -> anyhow::Result<usize> {
         "restarting the functions' runtime failed"
     );
     Ok(killed)
+}
+
+/// The path a running binary was started from. Linux adds " (deleted)" to
+/// it once a rebuild has replaced the file.
+fn running_path(exe: &Path) -> PathBuf {
+    let text = exe.to_string_lossy();
+    PathBuf::from(text.strip_suffix(" (deleted)").unwrap_or(&text))
 }
 
 /// `%2F` and friends back to bytes, for the ARN in a request path.
@@ -232,5 +241,13 @@ mod tests {
     fn arns_are_decoded_from_paths() {
         assert_eq!(percent_decode("abc%2Fdef%3D"), "abc/def=");
         assert_eq!(percent_decode("100%"), "100%");
+    }
+
+    #[test]
+    fn a_binary_replaced_by_a_rebuild_is_still_found_by_its_path() {
+        let built = Path::new("/repo/target/debug/approval-workflow");
+        let replaced = Path::new("/repo/target/debug/approval-workflow (deleted)");
+        assert_eq!(running_path(built), built);
+        assert_eq!(running_path(replaced), built);
     }
 }
