@@ -227,24 +227,32 @@ impl ApprovalStore {
             .expression_attribute_values(":pending", s(Status::Pending.as_str()))
     }
 
+    /// Sends an update built on [`Self::update_pending`]. A failed condition
+    /// is explained by the record as it stands now.
+    async fn send_pending(
+        &self,
+        approval_id: &str,
+        update: UpdateItemFluentBuilder,
+    ) -> Result<(), StoreError> {
+        match update.send().await {
+            Ok(_) => Ok(()),
+            Err(err) if is_condition_failure(&err) => Err(self.explain(approval_id).await),
+            Err(err) => Err(self.aws_error("UpdateItem", err)),
+        }
+    }
+
     /// Stores the callback id approvers answer, while the request is pending.
     pub async fn attach_callback(
         &self,
         approval_id: &str,
         callback_id: &str,
     ) -> Result<(), StoreError> {
-        let result = self
+        let update = self
             .update_pending(approval_id)
             .update_expression("SET #cb = :cb")
             .expression_attribute_names("#cb", attr::CALLBACK_ID)
-            .expression_attribute_values(":cb", s(callback_id))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(err) if is_condition_failure(&err) => Err(self.explain(approval_id).await),
-            Err(err) => Err(self.aws_error("UpdateItem", err)),
-        }
+            .expression_attribute_values(":cb", s(callback_id));
+        self.send_pending(approval_id, update).await
     }
 
     /// Adds the hashes of a reminder's fresh links to those already out,
@@ -258,21 +266,15 @@ impl ApprovalStore {
         if links.is_empty() {
             return Ok(());
         }
-        let result = self
+        let update = self
             .update_pending(approval_id)
             .update_expression("ADD #links :links")
             .expression_attribute_names("#links", attr::LINKS)
             .expression_attribute_values(
                 ":links",
                 AttributeValue::Ss(links.iter().cloned().collect()),
-            )
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(err) if is_condition_failure(&err) => Err(self.explain(approval_id).await),
-            Err(err) => Err(self.aws_error("UpdateItem", err)),
-        }
+            );
+        self.send_pending(approval_id, update).await
     }
 
     /// Stores the hashes of the approval links just sent out (every
@@ -297,11 +299,7 @@ impl ApprovalStore {
                     AttributeValue::Ss(links.iter().cloned().collect()),
                 )
         };
-        match update.send().await {
-            Ok(_) => Ok(()),
-            Err(err) if is_condition_failure(&err) => Err(self.explain(approval_id).await),
-            Err(err) => Err(self.aws_error("UpdateItem", err)),
-        }
+        self.send_pending(approval_id, update).await
     }
 
     /// Claims the right to decide a pending, unexpired request. The same
